@@ -1,0 +1,39 @@
+//! The schema model behind strata: schemas, tables, columns and keys, the
+//! migration manifest file, the diff between two states and its PostgreSQL
+//! rendering. Pure: no I/O and no database.
+//!
+//! ```
+//! use strata_manifest::{diff, render_migration, Column, SchemaState, Table};
+//!
+//! let mut next = SchemaState::default();
+//! let mut table = Table::new("tenant_kct", "customers");
+//! table.columns.push(Column::new("id", "bigint").not_null());
+//! next.add_table(table);
+//!
+//! let changes = diff(&SchemaState::default(), &next).unwrap();
+//! let sql = render_migration(1, "initial", &changes);
+//! assert!(sql.contains(r#"CREATE TABLE "tenant_kct"."customers""#));
+//! ```
+#![deny(missing_docs)]
+
+mod checksum;
+mod default_expr;
+mod diff;
+mod error;
+mod ident;
+mod manifest;
+mod naming;
+mod render;
+mod state;
+mod types;
+
+pub use checksum::checksum;
+pub use default_expr::canonical_default;
+pub use diff::{diff, Change};
+pub use error::{DiffError, IdentError, ManifestError};
+pub use ident::{qualified, quote_ident, validate_ident, MAX_IDENT_BYTES};
+pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
+pub use naming::{constraint_name, migration_name};
+pub use render::render_migration;
+pub use state::{Column, Key, SchemaState, Table};
+pub use types::{canonical_type, is_widening};

@@ -1,0 +1,157 @@
+//! Column types: one spelling per type, and which changes are safe.
+
+/// Spells a type the way PostgreSQL's `format_type()` does, so that the
+/// manifest and the catalog can be compared as strings: `varchar(64)` becomes
+/// `character varying(64)`, `timestamptz` becomes `timestamp with time zone`,
+/// `int4[]` becomes `integer[]`. Types it does not know are lowercased as written.
+pub fn canonical_type(sql_type: &str) -> String {
+    let lowered = sql_type
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    let (base, dims) = split_array(&lowered);
+    let (name, args) = match base.find('(') {
+        Some(open) if base.ends_with(')') => {
+            let args: String = base[open + 1..base.len() - 1]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            (base[..open].trim(), Some(args))
+        }
+        _ => (base, None),
+    };
+    let args_text = args.as_deref().map(|a| format!("({a})")).unwrap_or_default();
+    let spelled = match name {
+        "int2" | "smallint" => "smallint".to_owned(),
+        "int" | "int4" | "integer" => "integer".to_owned(),
+        "int8" | "bigint" => "bigint".to_owned(),
+        "float4" | "real" => "real".to_owned(),
+        "float8" | "float" | "double precision" => "double precision".to_owned(),
+        "bool" | "boolean" => "boolean".to_owned(),
+        "varchar" | "character varying" => format!("character varying{args_text}"),
+        "char" | "character" | "bpchar" => {
+            format!("character{}", args.map_or("(1)".to_owned(), |a| format!("({a})")))
+        }
+        "decimal" | "numeric" => format!("numeric{args_text}"),
+        "timestamp" | "timestamp without time zone" => {
+            format!("timestamp{args_text} without time zone")
+        }
+        "timestamptz" | "timestamp with time zone" => {
+            format!("timestamp{args_text} with time zone")
+        }
+        "time" | "time without time zone" => format!("time{args_text} without time zone"),
+        "timetz" | "time with time zone" => format!("time{args_text} with time zone"),
+        other => format!("{other}{args_text}"),
+    };
+    format!("{spelled}{dims}")
+}
+
+fn split_array(t: &str) -> (&str, String) {
+    let mut base = t.trim();
+    let mut dims = String::new();
+    while let Some(stripped) = base.strip_suffix("[]") {
+        base = stripped.trim_end();
+        dims.push_str("[]");
+    }
+    (base, dims)
+}
+
+/// True when every value of type `from` converts to `to` without loss, so
+/// that `ALTER COLUMN … TYPE` cannot destroy data. Both are canonical spellings.
+pub fn is_widening(from: &str, to: &str) -> bool {
+    if from == to {
+        return true;
+    }
+    let rank = |t: &str| match t {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        "numeric" => Some(4),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (rank(from), rank(to)) {
+        return a < b;
+    }
+    if from == "real" && to == "double precision" {
+        return true;
+    }
+    if to == "text" && !from.ends_with("[]") {
+        return true;
+    }
+    if let (Some(a), Some(b)) = (
+        varchar_limit(from).or(if from == "text" { Some(None) } else { None }),
+        varchar_limit(to),
+    ) {
+        return match (a, b) {
+            (_, None) => true,
+            (Some(a), Some(b)) => a <= b,
+            (None, Some(_)) => false,
+        };
+    }
+    if let (Some(a), Some(b)) = (numeric_args(from), numeric_args(to)) {
+        return match (a, b) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            // Integer digits and fraction digits must both fit.
+            (Some((p1, s1)), Some((p2, s2))) => s2 >= s1 && p2 - s2 >= p1 - s1,
+        };
+    }
+    false
+}
+
+/// `character varying(n)` → `Some(Some(n))`, `character varying` → `Some(None)`.
+fn varchar_limit(t: &str) -> Option<Option<u32>> {
+    let rest = t.strip_prefix("character varying")?;
+    if rest.is_empty() {
+        return Some(None);
+    }
+    rest.strip_prefix('(')?
+        .strip_suffix(')')?
+        .parse()
+        .ok()
+        .map(Some)
+}
+
+/// `numeric(p,s)` → `Some(Some((p, s)))`, `numeric` → `Some(None)`.
+fn numeric_args(t: &str) -> Option<Option<(i64, i64)>> {
+    let rest = t.strip_prefix("numeric")?;
+    if rest.is_empty() {
+        return Some(None);
+    }
+    let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
+    let mut parts = inner.split(',');
+    let p: i64 = parts.next()?.parse().ok()?;
+    let s: i64 = parts.next().map_or(Some(0), |s| s.parse().ok())?;
+    Some(Some((p, s)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spells_like_format_type() {
+        assert_eq!(canonical_type("VARCHAR(64)"), "character varying(64)");
+        assert_eq!(canonical_type("timestamptz"), "timestamp with time zone");
+        assert_eq!(canonical_type("timestamp(3)"), "timestamp(3) without time zone");
+        assert_eq!(canonical_type("int4[]"), "integer[]");
+        assert_eq!(canonical_type("decimal(10, 2)"), "numeric(10,2)");
+        assert_eq!(canonical_type("char"), "character(1)");
+        assert_eq!(canonical_type("citext"), "citext");
+    }
+
+    #[test]
+    fn knows_which_changes_keep_every_value() {
+        assert!(is_widening("integer", "bigint"));
+        assert!(!is_widening("bigint", "integer"));
+        assert!(is_widening("character varying(64)", "character varying(255)"));
+        assert!(!is_widening("character varying(255)", "character varying(64)"));
+        assert!(is_widening("character varying(64)", "text"));
+        assert!(!is_widening("text", "character varying(64)"));
+        assert!(is_widening("numeric(10,2)", "numeric(12,2)"));
+        assert!(!is_widening("numeric(10,2)", "numeric(10,1)"));
+        assert!(is_widening("real", "double precision"));
+        assert!(!is_widening("text", "integer"));
+    }
+}

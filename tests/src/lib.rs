@@ -1,0 +1,1 @@
+//! Integration tests for strata live in `tests/`; this library is empty.
