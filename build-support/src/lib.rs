@@ -1,1 +1,30 @@
-//! wip
+//! Reads `#[strata::schema]` models out of Rust source and writes the next
+//! migration from them: the build-script side of strata, and the one parser
+//! the `#[schema]` macro uses too.
+//!
+//! In `build.rs`:
+//!
+//! ```no_run
+//! strata_build::Builder::new() // models in "src", files in "migrations"
+//!     .run()
+//!     .expect("strata: generating migrations");
+//! ```
+#![deny(missing_docs)]
+
+mod builder;
+mod context;
+mod embed;
+mod error;
+mod model;
+mod parse;
+mod rust_type;
+mod scan;
+
+pub use builder::{Builder, Outcome};
+pub use error::{Error, ModelError};
+pub use model::{Field, Model};
+pub use parse::parse_model;
+pub use scan::{scan_models, ScannedModels};
+
+/// The schema model this crate plans with, re-exported for the macro.
+pub use strata_manifest as manifest;

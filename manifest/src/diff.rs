@@ -291,7 +291,11 @@ mod tests {
 
     #[test]
     fn a_new_column_is_added() {
-        let changes = diff(&customers(None), &customers(Some(Column::new("note", "text")))).unwrap();
+        let changes = diff(
+            &customers(None),
+            &customers(Some(Column::new("note", "text"))),
+        )
+        .unwrap();
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].describe(), "add customers.note");
     }

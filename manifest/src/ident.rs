@@ -50,7 +50,10 @@ mod tests {
     fn quotes_and_doubles_quotes() {
         assert_eq!(quote_ident("AiAction"), "\"AiAction\"");
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
-        assert_eq!(qualified("tenant_kct", "orders"), "\"tenant_kct\".\"orders\"");
+        assert_eq!(
+            qualified("tenant_kct", "orders"),
+            "\"tenant_kct\".\"orders\""
+        );
     }
 
     #[test]

@@ -82,7 +82,10 @@ mod tests {
             "add_customers_note"
         );
         assert_eq!(
-            migration_name(&["create orders".into(), "add customers.note".into()], false),
+            migration_name(
+                &["create orders".into(), "add customers.note".into()],
+                false
+            ),
             "create_orders_and_1_more"
         );
     }

@@ -193,7 +193,11 @@ mod tests {
         table.add_unique(vec!["email".into()]);
         let mut state = SchemaState::default();
         state.add_table(table);
-        let sql = render_migration(1, "initial", &diff(&SchemaState::default(), &state).unwrap());
+        let sql = render_migration(
+            1,
+            "initial",
+            &diff(&SchemaState::default(), &state).unwrap(),
+        );
         assert_eq!(
             sql,
             r#"-- strata migration 0001_initial

@@ -21,7 +21,10 @@ pub fn canonical_type(sql_type: &str) -> String {
         }
         _ => (base, None),
     };
-    let args_text = args.as_deref().map(|a| format!("({a})")).unwrap_or_default();
+    let args_text = args
+        .as_deref()
+        .map(|a| format!("({a})"))
+        .unwrap_or_default();
     let spelled = match name {
         "int2" | "smallint" => "smallint".to_owned(),
         "int" | "int4" | "integer" => "integer".to_owned(),
@@ -31,7 +34,10 @@ pub fn canonical_type(sql_type: &str) -> String {
         "bool" | "boolean" => "boolean".to_owned(),
         "varchar" | "character varying" => format!("character varying{args_text}"),
         "char" | "character" | "bpchar" => {
-            format!("character{}", args.map_or("(1)".to_owned(), |a| format!("({a})")))
+            format!(
+                "character{}",
+                args.map_or("(1)".to_owned(), |a| format!("({a})"))
+            )
         }
         "decimal" | "numeric" => format!("numeric{args_text}"),
         "timestamp" | "timestamp without time zone" => {
@@ -134,7 +140,10 @@ mod tests {
     fn spells_like_format_type() {
         assert_eq!(canonical_type("VARCHAR(64)"), "character varying(64)");
         assert_eq!(canonical_type("timestamptz"), "timestamp with time zone");
-        assert_eq!(canonical_type("timestamp(3)"), "timestamp(3) without time zone");
+        assert_eq!(
+            canonical_type("timestamp(3)"),
+            "timestamp(3) without time zone"
+        );
         assert_eq!(canonical_type("int4[]"), "integer[]");
         assert_eq!(canonical_type("decimal(10, 2)"), "numeric(10,2)");
         assert_eq!(canonical_type("char"), "character(1)");
@@ -145,8 +154,14 @@ mod tests {
     fn knows_which_changes_keep_every_value() {
         assert!(is_widening("integer", "bigint"));
         assert!(!is_widening("bigint", "integer"));
-        assert!(is_widening("character varying(64)", "character varying(255)"));
-        assert!(!is_widening("character varying(255)", "character varying(64)"));
+        assert!(is_widening(
+            "character varying(64)",
+            "character varying(255)"
+        ));
+        assert!(!is_widening(
+            "character varying(255)",
+            "character varying(64)"
+        ));
         assert!(is_widening("character varying(64)", "text"));
         assert!(!is_widening("text", "character varying(64)"));
         assert!(is_widening("numeric(10,2)", "numeric(12,2)"));

@@ -1,0 +1,48 @@
+//! The file `embed_migrations!()` includes: the manifest and every migration, by absolute path.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use strata_manifest::Manifest;
+
+use crate::builder::write_atomically;
+use crate::error::{io, Error};
+
+/// The file name inside `OUT_DIR`.
+pub(crate) const EMBED_FILE: &str = "strata_migrations.rs";
+
+/// Writes `out/strata_migrations.rs`, an expression of type `strata::Migrations`
+/// that includes the files with `include_str!`, so that editing one rebuilds the crate.
+pub(crate) fn write_embedded(
+    out: &Path,
+    migrations_dir: &Path,
+    manifest: &Manifest,
+) -> Result<(), Error> {
+    let dir = std::fs::canonicalize(migrations_dir).unwrap_or_else(|_| migrations_dir.to_owned());
+    let mut code = String::from("::strata::Migrations::__embedded(\n");
+    if manifest.migrations.is_empty() && !dir.join("manifest.json").is_file() {
+        code.push_str("    \"\",\n    &[],\n");
+    } else {
+        let _ = writeln!(
+            code,
+            "    ::core::include_str!({:?}),\n    &[",
+            dir.join("manifest.json").display().to_string()
+        );
+        for entry in &manifest.migrations {
+            let _ = writeln!(
+                code,
+                "        ({:?}, ::core::include_str!({:?})),",
+                entry.file,
+                dir.join(&entry.file).display().to_string()
+            );
+        }
+        code.push_str("    ],\n");
+    }
+    code.push_str(")\n");
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let path = out.join(EMBED_FILE);
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(code.as_str()) {
+        return Ok(());
+    }
+    write_atomically(&path, &code)
+}

@@ -1,0 +1,106 @@
+//! Errors of the build step.
+
+use std::path::PathBuf;
+
+/// A model that could not be read, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelError {
+    /// The source file.
+    pub file: PathBuf,
+    /// 1-based line of the offending tokens.
+    pub line: usize,
+    /// 1-based column of the offending tokens.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
+/// Why the build could not plan or write a migration.
+///
+/// Its `Debug` is its message, because `build.rs` usually ends in `.expect(…)`,
+/// which shows `Debug`, and the user must read what to do, not a struct dump.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A source file is not valid Rust.
+    #[error("{}: not valid Rust, so its models cannot be read: {message}", .path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// Some models have mistakes in their attributes.
+    #[error("models with mistakes:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Models(Vec<ModelError>),
+    /// Two models describe the same table.
+    #[error("two models describe the table \"{schema}\".\"{table}\": `{first}` and `{second}`; give one of them another `table = \"…\"`")]
+    DuplicateTable {
+        /// The schema.
+        schema: String,
+        /// The table.
+        table: String,
+        /// The first model's struct name.
+        first: String,
+        /// The second model's struct name.
+        second: String,
+    },
+    /// The manifest could not be read.
+    #[error("{}: {source}; restore it from version control", .path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: strata_manifest::ManifestError,
+    },
+    /// The change would lose data.
+    #[error(transparent)]
+    Destructive(#[from] strata_manifest::DiffError),
+    /// Frozen mode (`STRATA_FROZEN=1` or `CI`) and the models differ from the committed migrations.
+    #[error(
+        "the models differ from the committed migrations, and the build is frozen (STRATA_FROZEN or CI is set), so no migration was written. Pending changes:\n{}\nhelp: run `cargo build` locally without STRATA_FROZEN and CI, then commit the new migration",
+        .changes.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
+    )]
+    Frozen {
+        /// What the next migration would do.
+        changes: Vec<String>,
+    },
+    /// The manifest lists a migration file that is not there.
+    #[error("{}: listed in the manifest but missing; restore it from version control", .path.display())]
+    MissingMigration {
+        /// The missing file.
+        path: PathBuf,
+    },
+}
+
+pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}

@@ -1,0 +1,158 @@
+//! Turns a parsed model into `impl strata::Model`, its SQL constants and `FromRow`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use strata_build::manifest::{qualified, quote_ident};
+use strata_build::{parse_model, Model};
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut input: syn::ItemStruct = match syn::parse2(item.clone()) {
+        Ok(input) => input,
+        Err(_) => {
+            let error = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "#[schema] goes on a struct with named fields, one per column",
+            )
+            .to_compile_error();
+            return quote!(#item #error);
+        }
+    };
+    let model = parse_model(args, &input);
+    // The struct is always emitted, without our field attributes, so that one
+    // mistake in an attribute does not turn into an error at every use of the type.
+    for field in input.fields.iter_mut() {
+        field.attrs.retain(|a| !a.path().is_ident("column"));
+    }
+    match model {
+        Ok(model) => {
+            let generated = generate(&model);
+            quote!(#input #generated)
+        }
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#input #error)
+        }
+    }
+}
+
+fn generate(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    let schema = &model.schema;
+    let table = &model.table;
+    let target = qualified(&model.schema, &model.table);
+    let columns: Vec<&str> = model.columns().map(|f| f.column.as_str()).collect();
+    let key: Vec<&str> = model
+        .columns()
+        .filter(|f| f.primary_key)
+        .map(|f| f.column.as_str())
+        .collect();
+    let all = list(model.columns().map(|f| quote_ident(&f.column)));
+
+    let select = format!("SELECT {all} FROM {target}");
+    let inserted: Vec<String> = model
+        .columns()
+        .filter(|f| !f.identity)
+        .map(|f| quote_ident(&f.column))
+        .collect();
+    let placeholders = list((1..=inserted.len()).map(|i| format!("${i}")));
+    let insert = if inserted.is_empty() {
+        format!("INSERT INTO {target} DEFAULT VALUES RETURNING {all}")
+    } else {
+        format!(
+            "INSERT INTO {target} ({}) VALUES ({placeholders}) RETURNING {all}",
+            inserted.join(", ")
+        )
+    };
+
+    let by_key = if key.is_empty() {
+        quote!()
+    } else {
+        let updated: Vec<String> = model
+            .columns()
+            .filter(|f| !f.primary_key && !f.identity)
+            .map(|f| quote_ident(&f.column))
+            .collect();
+        let where_from = |first: usize| {
+            key.iter()
+                .enumerate()
+                .map(|(i, k)| format!("{} = ${}", quote_ident(k), first + i))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let select_by_pk = format!("{select} WHERE {}", where_from(1));
+        let delete_by_pk = format!("DELETE FROM {target} WHERE {}", where_from(1));
+        let update_by_pk = if updated.is_empty() {
+            quote!()
+        } else {
+            let sets = list(
+                updated
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{c} = ${}", i + 1)),
+            );
+            let sql = format!(
+                "UPDATE {target} SET {sets} WHERE {}",
+                where_from(updated.len() + 1)
+            );
+            quote! {
+                /// Updates every column but the key and identity columns: binds them in field order, then the key.
+                pub const UPDATE_BY_PK: &'static str = #sql;
+            }
+        };
+        quote! {
+            /// Selects the row with the given primary key (`$1`, …).
+            pub const SELECT_BY_PK: &'static str = #select_by_pk;
+            #update_by_pk
+            /// Deletes the row with the given primary key (`$1`, …).
+            pub const DELETE_BY_PK: &'static str = #delete_by_pk;
+        }
+    };
+
+    let reads = model.fields.iter().map(|f| {
+        let name = &f.ident;
+        if f.skip {
+            quote!(#name: ::core::default::Default::default())
+        } else {
+            let ty = &f.field.ty;
+            let column = &f.column;
+            quote!(#name: ::strata::__private::sqlx::Row::try_get::<#ty, _>(row, #column)?)
+        }
+    });
+
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl ::strata::Model for #ident {
+                const SCHEMA: &'static str = #schema;
+                const TABLE: &'static str = #table;
+                const QUALIFIED: &'static str = #target;
+                const COLUMNS: &'static [&'static str] = &[#(#columns),*];
+                const PRIMARY_KEY: &'static [&'static str] = &[#(#key),*];
+            }
+
+            #[automatically_derived]
+            impl #ident {
+                /// Selects every column of every row.
+                pub const SELECT: &'static str = #select;
+                /// Inserts a row: binds every column but identity ones, in field order; returns the row.
+                pub const INSERT: &'static str = #insert;
+                #by_key
+            }
+
+            #[automatically_derived]
+            impl<'r> ::strata::__private::sqlx::FromRow<'r, ::strata::__private::sqlx::postgres::PgRow>
+                for #ident
+            {
+                fn from_row(
+                    row: &'r ::strata::__private::sqlx::postgres::PgRow,
+                ) -> ::core::result::Result<Self, ::strata::__private::sqlx::Error> {
+                    ::core::result::Result::Ok(Self { #(#reads),* })
+                }
+            }
+        };
+    }
+}
+
+fn list(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}

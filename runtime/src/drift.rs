@@ -1,0 +1,311 @@
+//! Compares the live catalog with the manifest's state.
+
+use std::fmt;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use strata_manifest::{canonical_default, Column, Key, SchemaState, Table};
+
+use crate::error::db;
+use crate::{introspect, Error, Migrations};
+
+/// What a start-up does when the database has drifted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum DriftPolicy {
+    /// Refuse to start: `run` returns [`Error::Drift`].
+    #[default]
+    Fail,
+    /// Start, and leave the differences in [`crate::RunReport::drift`] for the application to log.
+    Warn,
+    /// Do not check.
+    Ignore,
+}
+
+/// Every difference between the database and the models.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DriftReport {
+    /// The differences, in schema, table and column order.
+    pub differences: Vec<Difference>,
+}
+
+/// One difference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// Missing, unexpected or changed.
+    pub kind: DifferenceKind,
+    /// What sort of object.
+    pub object: ObjectKind,
+    /// The object's name, schema-qualified.
+    pub name: String,
+    /// For a changed object, which property differs (`type`, `nullable`, `default`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
+    /// What the models expect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What the database has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+}
+
+/// How an object differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DifferenceKind {
+    /// The models have it; the database does not.
+    Missing,
+    /// The database has it in a managed schema; the models do not.
+    Unexpected,
+    /// Both have it, but not alike.
+    Changed,
+}
+
+/// The sort of object that differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// A schema.
+    Schema,
+    /// A table.
+    Table,
+    /// A column.
+    Column,
+    /// A primary key.
+    PrimaryKey,
+    /// A unique constraint.
+    Unique,
+}
+
+impl DriftReport {
+    /// True when the database matches the models.
+    pub fn is_clean(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+impl fmt::Display for DriftReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_clean() {
+            return f.write_str("clean");
+        }
+        let count = self.differences.len();
+        write!(f, "{count} difference{}", if count == 1 { "" } else { "s" })?;
+        for difference in &self.differences {
+            write!(f, "\n  - {difference}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            DifferenceKind::Missing => "missing",
+            DifferenceKind::Unexpected => "unexpected",
+            DifferenceKind::Changed => "changed",
+        };
+        let object = match self.object {
+            ObjectKind::Schema => "schema",
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::PrimaryKey => "primary key",
+            ObjectKind::Unique => "unique constraint",
+        };
+        write!(f, "{kind} {object} {}", self.name)?;
+        if let Some(property) = &self.property {
+            write!(f, " {property}")?;
+        }
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
+        match self.kind {
+            DifferenceKind::Changed => write!(
+                f,
+                ": expected {}, found {}",
+                show(&self.expected),
+                show(&self.actual)
+            ),
+            DifferenceKind::Missing if self.expected.is_some() => {
+                write!(f, " ({})", show(&self.expected))
+            }
+            DifferenceKind::Unexpected if self.actual.is_some() => {
+                write!(f, " ({})", show(&self.actual))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Checks the database against the state after the last embedded migration,
+/// reading the catalog in a fixed number of queries however many tables there are.
+pub async fn check_drift(pool: &PgPool, migrations: &Migrations) -> Result<DriftReport, Error> {
+    let manifest = migrations.manifest()?;
+    let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+    let actual = introspect::read_state(&mut conn, &manifest.state.schemas).await?;
+    Ok(compare(&manifest.state, &actual))
+}
+
+struct Collector(Vec<Difference>);
+
+impl Collector {
+    fn push(&mut self, kind: DifferenceKind, object: ObjectKind, name: String) -> &mut Difference {
+        self.0.push(Difference {
+            kind,
+            object,
+            name,
+            property: None,
+            expected: None,
+            actual: None,
+        });
+        self.0.last_mut().expect("just pushed")
+    }
+}
+
+/// The differences between the expected and the actual state.
+pub(crate) fn compare(expected: &SchemaState, actual: &SchemaState) -> DriftReport {
+    use DifferenceKind::*;
+    let mut out = Collector(Vec::new());
+    for schema in expected.schemas.difference(&actual.schemas) {
+        out.push(Missing, ObjectKind::Schema, quoted(&[schema]));
+    }
+    for table in &expected.tables {
+        match actual.table(&table.schema, &table.name) {
+            None => {
+                out.push(
+                    Missing,
+                    ObjectKind::Table,
+                    quoted(&[&table.schema, &table.name]),
+                );
+            }
+            Some(found) => compare_table(table, found, &mut out),
+        }
+    }
+    for table in &actual.tables {
+        if expected.table(&table.schema, &table.name).is_none() {
+            out.push(
+                Unexpected,
+                ObjectKind::Table,
+                quoted(&[&table.schema, &table.name]),
+            );
+        }
+    }
+    DriftReport { differences: out.0 }
+}
+
+fn compare_table(expected: &Table, actual: &Table, out: &mut Collector) {
+    use DifferenceKind::*;
+    let name = |column: &str| quoted(&[&expected.schema, &expected.name, column]);
+    for column in &expected.columns {
+        let Some(found) = actual.column(&column.name) else {
+            out.push(Missing, ObjectKind::Column, name(&column.name))
+                .expected = Some(describe_column(column));
+            continue;
+        };
+        let mut changed = |property: &str, want: Option<String>, have: Option<String>| {
+            let d = out.push(Changed, ObjectKind::Column, name(&column.name));
+            d.property = Some(property.to_owned());
+            d.expected = want;
+            d.actual = have;
+        };
+        if column.sql_type != found.sql_type {
+            changed(
+                "type",
+                Some(column.sql_type.clone()),
+                Some(found.sql_type.clone()),
+            );
+        }
+        if column.nullable != found.nullable {
+            let spell =
+                |nullable: bool| Some(if nullable { "NULL" } else { "NOT NULL" }.to_owned());
+            changed("nullability", spell(column.nullable), spell(found.nullable));
+        }
+        let want = column.default.as_deref().map(canonical_default);
+        let have = found.default.as_deref().map(canonical_default);
+        if want != have {
+            changed("default", column.default.clone(), found.default.clone());
+        }
+        if column.identity != found.identity {
+            let spell = |identity: bool| Some(identity.to_string());
+            changed("identity", spell(column.identity), spell(found.identity));
+        }
+    }
+    for column in &actual.columns {
+        if expected.column(&column.name).is_none() {
+            out.push(Unexpected, ObjectKind::Column, name(&column.name))
+                .actual = Some(describe_column(column));
+        }
+    }
+
+    let table = quoted(&[&expected.schema, &expected.name]);
+    match (&expected.primary_key, &actual.primary_key) {
+        (Some(want), None) => {
+            out.push(Missing, ObjectKind::PrimaryKey, table.clone())
+                .expected = Some(describe_key(want));
+        }
+        (None, Some(have)) => {
+            out.push(Unexpected, ObjectKind::PrimaryKey, table.clone())
+                .actual = Some(describe_key(have));
+        }
+        (Some(want), Some(have)) if want.columns != have.columns => {
+            let d = out.push(Changed, ObjectKind::PrimaryKey, table.clone());
+            d.expected = Some(describe_key(want));
+            d.actual = Some(describe_key(have));
+        }
+        _ => {}
+    }
+    for key in &expected.uniques {
+        if !actual.uniques.iter().any(|k| k.columns == key.columns) {
+            out.push(
+                Missing,
+                ObjectKind::Unique,
+                quoted(&[&expected.schema, &key.name]),
+            )
+            .expected = Some(describe_key(key));
+        }
+    }
+    for key in &actual.uniques {
+        if !expected.uniques.iter().any(|k| k.columns == key.columns) {
+            out.push(
+                Unexpected,
+                ObjectKind::Unique,
+                quoted(&[&expected.schema, &key.name]),
+            )
+            .actual = Some(describe_key(key));
+        }
+    }
+}
+
+fn describe_column(column: &Column) -> String {
+    let mut text = column.sql_type.clone();
+    text.push_str(if column.nullable {
+        " NULL"
+    } else {
+        " NOT NULL"
+    });
+    if let Some(default) = &column.default {
+        text.push_str(" DEFAULT ");
+        text.push_str(default);
+    }
+    text
+}
+
+fn describe_key(key: &Key) -> String {
+    format!("{} ({})", key.name, key.columns.join(", "))
+}
+
+/// `tenant_kct.customers.note`, each part in double quotes only where it needs them.
+fn quoted(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            let plain = !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !p.starts_with(|c: char| c.is_ascii_digit());
+            if plain {
+                (*p).to_owned()
+            } else {
+                strata_manifest::quote_ident(p)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}

@@ -1,0 +1,83 @@
+//! The one error type of the runtime.
+
+use std::path::PathBuf;
+
+use crate::DriftReport;
+
+/// Why a start-up or a drift check failed; each message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A query against the database failed.
+    #[error("{context}: {source}")]
+    Database {
+        /// What strata was doing.
+        context: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A migration failed; its transaction was rolled back.
+    #[error(
+        "migration {file} failed and was rolled back, so nothing of it was applied: {message}{}\nhelp: fix {file} (it has never been applied, so it may still be edited) and start again",
+        .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
+    )]
+    MigrationFailed {
+        /// The migration's file name.
+        file: String,
+        /// PostgreSQL's message.
+        message: String,
+        /// PostgreSQL's SQLSTATE code, if the server sent one.
+        code: Option<String>,
+    },
+    /// An applied migration was edited afterwards.
+    #[error(
+        "migration {file} was modified after it was applied to this database (recorded checksum {recorded}, now {current})\nhelp: restore {file} as it was applied and put the change into a new migration"
+    )]
+    ChecksumMismatch {
+        /// The migration's file name.
+        file: String,
+        /// The checksum recorded when it was applied.
+        recorded: String,
+        /// The checksum of the file now.
+        current: String,
+    },
+    /// The database has a migration applied that this binary does not carry.
+    #[error(
+        "the database has migration {version} ({name}) applied, which this binary does not know: a newer release has migrated this database\nhelp: deploy that release (or newer), or restore the database to match this one"
+    )]
+    UnknownMigration {
+        /// Its version.
+        version: u32,
+        /// Its name as recorded.
+        name: String,
+    },
+    /// The manifest lists a migration whose file is not embedded.
+    #[error("migration {file} is listed in the manifest but not embedded; rebuild the crate so that embed_migrations!() picks it up")]
+    MissingMigration {
+        /// The missing file.
+        file: String,
+    },
+    /// The manifest cannot be read.
+    #[error("the migrations' manifest is not valid: {0}\nhelp: restore migrations/manifest.json from version control and rebuild")]
+    Manifest(#[source] strata_manifest::ManifestError),
+    /// A migrations file could not be read.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database differs from the models (with `DriftPolicy::Fail`).
+    #[error("the database has drifted from the models:\n{0}\nhelp: undo the manual changes, or change the models and let `cargo build` write a migration for them")]
+    Drift(Box<DriftReport>),
+    /// The throwaway PostgreSQL of the `testing` feature could not be started.
+    #[error("{0}")]
+    TestCluster(String),
+}
+
+pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |source| Error::Database { context, source }
+}

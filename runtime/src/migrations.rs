@@ -1,0 +1,138 @@
+//! The migrations a binary carries: the manifest and the SQL files.
+
+use std::path::Path;
+
+use strata_manifest::{checksum, Manifest};
+
+use crate::Error;
+
+/// Includes the migrations that `strata_build::Builder` wrote for this crate.
+///
+/// ```ignore
+/// static MIGRATIONS: strata::Migrations = strata::embed_migrations!();
+/// ```
+#[macro_export]
+macro_rules! embed_migrations {
+    () => {
+        ::core::include!(::core::concat!(
+            ::core::env!("OUT_DIR"),
+            "/strata_migrations.rs"
+        ))
+    };
+}
+
+/// A manifest and its migration files, embedded at compile time or read from a directory.
+#[derive(Debug)]
+pub struct Migrations {
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    Embedded {
+        manifest: &'static str,
+        files: &'static [(&'static str, &'static str)],
+    },
+    Owned {
+        manifest: String,
+        files: Vec<(String, String)>,
+    },
+}
+
+/// One migration, ready to apply.
+#[derive(Debug, Clone)]
+pub(crate) struct Migration<'a> {
+    pub(crate) version: u32,
+    pub(crate) name: &'a str,
+    pub(crate) file: &'a str,
+    pub(crate) sql: &'a str,
+    pub(crate) checksum: String,
+}
+
+impl Migrations {
+    #[doc(hidden)]
+    pub const fn __embedded(
+        manifest: &'static str,
+        files: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Migrations {
+            source: Source::Embedded { manifest, files },
+        }
+    }
+
+    /// Reads `manifest.json` and the files it lists from a migrations directory.
+    pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {
+        let dir = dir.as_ref();
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.to_owned(),
+                source,
+            })
+        };
+        let manifest_text = read(&dir.join("manifest.json"))?;
+        let manifest = parse_manifest(&manifest_text)?;
+        let mut files = Vec::new();
+        for entry in &manifest.migrations {
+            files.push((entry.file.clone(), read(&dir.join(&entry.file))?));
+        }
+        Ok(Migrations {
+            source: Source::Owned {
+                manifest: manifest_text,
+                files,
+            },
+        })
+    }
+
+    fn manifest_text(&self) -> &str {
+        match &self.source {
+            Source::Embedded { manifest, .. } => manifest,
+            Source::Owned { manifest, .. } => manifest,
+        }
+    }
+
+    fn file(&self, name: &str) -> Option<&str> {
+        match &self.source {
+            Source::Embedded { files, .. } => {
+                files.iter().find(|(n, _)| *n == name).map(|(_, sql)| *sql)
+            }
+            Source::Owned { files, .. } => files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, sql)| sql.as_str()),
+        }
+    }
+
+    /// The manifest: the migrations and the schema state after the last one.
+    pub fn manifest(&self) -> Result<Manifest, Error> {
+        parse_manifest(self.manifest_text())
+    }
+
+    /// The migrations in order, each with the checksum of its text as carried.
+    pub(crate) fn load<'a>(&'a self, manifest: &'a Manifest) -> Result<Vec<Migration<'a>>, Error> {
+        manifest
+            .migrations
+            .iter()
+            .map(|entry| {
+                let sql = self
+                    .file(&entry.file)
+                    .ok_or_else(|| Error::MissingMigration {
+                        file: entry.file.clone(),
+                    })?;
+                Ok(Migration {
+                    version: entry.version,
+                    name: &entry.name,
+                    file: &entry.file,
+                    sql,
+                    checksum: checksum(sql),
+                })
+            })
+            .collect()
+    }
+}
+
+fn parse_manifest(text: &str) -> Result<Manifest, Error> {
+    if text.trim().is_empty() {
+        return Ok(Manifest::default());
+    }
+    Manifest::from_json(text).map_err(Error::Manifest)
+}

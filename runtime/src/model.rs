@@ -1,0 +1,17 @@
+//! What `#[schema]` generates for every model.
+
+/// A table described by a `#[strata::schema]` struct. Implemented by the
+/// attribute; every name in it is the one in the database, unquoted, and
+/// `QUALIFIED` is ready to put into SQL.
+pub trait Model {
+    /// The schema, such as `tenant_kct`.
+    const SCHEMA: &'static str;
+    /// The table, such as `customers`.
+    const TABLE: &'static str;
+    /// `"tenant_kct"."customers"`, quoted.
+    const QUALIFIED: &'static str;
+    /// The columns, in field order.
+    const COLUMNS: &'static [&'static str];
+    /// The primary key's columns, in key order; empty without a key.
+    const PRIMARY_KEY: &'static [&'static str];
+}

@@ -1,0 +1,134 @@
+//! A fresh database per test, on `DATABASE_URL` or on the process's shared cluster.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+
+use super::Cluster;
+use crate::error::db;
+use crate::Error;
+
+static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A database made for one test; on a `DATABASE_URL` server it is dropped with this value.
+#[derive(Debug)]
+pub struct TestDatabase {
+    name: String,
+    url: String,
+    admin_url: String,
+    external: bool,
+}
+
+/// The server to make databases on: `DATABASE_URL` if set, else the
+/// process's shared throwaway cluster, started on first use.
+pub fn server_url() -> Result<String, Error> {
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        return Ok(url);
+    }
+    SHARED
+        .get_or_init(|| Cluster::start().map_err(|e| e.to_string()))
+        .as_ref()
+        .map(Cluster::url)
+        .map_err(|e| Error::TestCluster(e.clone()))
+}
+
+/// Creates a fresh, empty database.
+pub async fn database() -> Result<TestDatabase, Error> {
+    let admin_url = server_url()?;
+    let name = format!(
+        "strata_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = PgConnection::connect(&admin_url)
+        .await
+        .map_err(db("connecting to the test server"))?;
+    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .map_err(db("creating a test database"))?;
+    let _ = admin.close().await;
+    Ok(TestDatabase {
+        url: with_database(&admin_url, &name),
+        name,
+        admin_url,
+        external: std::env::var_os("DATABASE_URL").is_some(),
+    })
+}
+
+impl TestDatabase {
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A small pool on this database.
+    pub async fn pool(&self) -> Result<PgPool, Error> {
+        PgPoolOptions::new()
+            .max_connections(5)
+            .connect(&self.url)
+            .await
+            .map_err(db("connecting to the test database"))
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // The throwaway cluster is removed whole; only a real server needs tidying.
+        if !self.external {
+            return;
+        }
+        let admin_url = self.admin_url.clone();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::raw_sql(&sql).execute(&mut admin).await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_and_keeps_the_rest() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/app?sslmode=disable", "t1"),
+            "postgres://u:p@h:5432/t1?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h", "t1"), "postgres://h/t1");
+    }
+}

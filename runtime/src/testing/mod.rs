@@ -1,0 +1,25 @@
+//! A throwaway PostgreSQL for tests and examples (feature `testing`).
+//!
+//! With `DATABASE_URL` set, [`database`] creates a fresh database on that
+//! server. Without it, the first call starts one local cluster for the whole
+//! process: server binaries are looked up in `PG_BIN`, `pg_config --bindir`,
+//! `PATH`, then the newest `/usr/lib/postgresql/*/bin`; the cluster lives in
+//! a temporary directory, listens on a free port of 127.0.0.1 and is stopped
+//! and removed when the process ends. Run as root, the server runs as the
+//! `postgres` user (or `nobody`, or `STRATA_PG_USER`), since PostgreSQL
+//! refuses to run as root.
+//!
+//! ```no_run
+//! # async fn test() -> Result<(), strata::Error> {
+//! let db = strata::testing::database().await?;
+//! let pool = db.pool().await?;
+//! strata::sqlx::query("SELECT 1").execute(&pool).await?;
+//! # Ok(()) }
+//! ```
+
+mod binaries;
+mod cluster;
+mod database;
+
+pub use cluster::Cluster;
+pub use database::{database, server_url, TestDatabase};
