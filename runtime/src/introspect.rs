@@ -55,7 +55,7 @@ pub(crate) async fn read_state(
     conn: &mut PgConnection,
     schemas: &BTreeSet<String>,
 ) -> Result<SchemaState, Error> {
-    let names: Vec<&str> = schemas.iter().map(String::as_str).collect();
+    let names: Vec<String> = schemas.iter().cloned().collect();
     let context = "reading the catalog for the drift check";
     let found: Vec<(String,)> = sqlx::query_as(SCHEMAS)
         .bind(&names)

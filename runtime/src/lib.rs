@@ -3,7 +3,7 @@
 //! wrote, once, under a lock, and checks the live catalog for drift.
 //!
 //! ```no_run
-//! # async fn start(pool: strata::sqlx::PgPool) -> Result<(), strata::Error> {
+//! # async fn start(pool: strata::sqlx::PgPool) -> Result<(), Box<dyn std::error::Error>> {
 //! #[strata::schema("tenant_kct", table = "customers")]
 //! pub struct Customer {
 //!     #[column(primary_key, identity)]

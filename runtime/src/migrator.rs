@@ -159,7 +159,12 @@ impl<'m> Migrator<'m> {
         }
 
         let started = Instant::now();
-        if let Err(error) = sqlx::raw_sql(migration.sql).execute(&mut *tx).await {
+        // A query without arguments goes over the simple-query protocol, which
+        // runs a file of many statements in one round trip. (Not `raw_sql`:
+        // its future is not provably `Send`, rust-lang/rust#64552, and a
+        // start-up must be spawnable.)
+        let outcome = sqlx::Executor::execute(&mut *tx, migration.sql).await;
+        if let Err(error) = outcome {
             tx.rollback()
                 .await
                 .map_err(db("rolling back a failed migration"))?;

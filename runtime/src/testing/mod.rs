@@ -10,7 +10,7 @@
 //! refuses to run as root.
 //!
 //! ```no_run
-//! # async fn test() -> Result<(), strata::Error> {
+//! # async fn test() -> Result<(), Box<dyn std::error::Error>> {
 //! let db = strata::testing::database().await?;
 //! let pool = db.pool().await?;
 //! strata::sqlx::query("SELECT 1").execute(&pool).await?;

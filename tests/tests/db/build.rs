@@ -1,0 +1,134 @@
+//! The build step: from models to migration files, deterministic, frozen on demand, never destructive.
+
+use strata_build::Error;
+
+use crate::support::{files_in, Scratch, SHOP};
+
+#[test]
+fn the_same_models_give_byte_identical_files() {
+    let a = Scratch::with_models(SHOP);
+    let b = Scratch::with_models(SHOP);
+    a.build();
+    b.build();
+    assert_eq!(a.files(), b.files());
+    assert_eq!(a.files().len(), 2, "0001_initial.sql and manifest.json");
+}
+
+#[test]
+fn a_second_build_writes_nothing() {
+    let scratch = Scratch::with_models(SHOP);
+    assert!(scratch.build().written.is_some());
+    let before = scratch.files();
+    let again = scratch.build();
+    assert_eq!(again.written, None);
+    assert!(again.changes.is_empty());
+    assert_eq!(scratch.files(), before);
+}
+
+#[test]
+fn frozen_builds_fail_with_the_pending_changes_and_write_nothing() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let before = scratch.files();
+    scratch.write_models(&SHOP.replace(
+        "    pub quantity: i32,\n",
+        "    pub quantity: i32,\n    pub bin: Option<String>,\n",
+    ));
+
+    let error = scratch
+        .builder()
+        .frozen(true)
+        .run()
+        .expect_err("a frozen build refuses to write");
+    let Error::Frozen { changes } = &error else {
+        panic!("unexpected error: {error}");
+    };
+    assert_eq!(changes, &["add stock_level.bin"]);
+    assert!(error.to_string().contains("STRATA_FROZEN"));
+    assert_eq!(scratch.files(), before);
+}
+
+#[test]
+fn strata_frozen_in_the_environment_freezes_the_build() {
+    let scratch = Scratch::with_models(SHOP);
+    // Every other test in this binary says `.frozen(false)`, which wins over
+    // the environment, so setting it here does not leak into them.
+    std::env::set_var("STRATA_FROZEN", "1");
+    let result = strata_build::Builder::new()
+        .crate_dir(scratch.migrations_dir().parent().unwrap())
+        .run();
+    std::env::remove_var("STRATA_FROZEN");
+    assert!(matches!(result, Err(Error::Frozen { .. })), "{result:?}");
+    assert!(scratch.files().is_empty());
+}
+
+#[test]
+fn dropping_a_column_is_refused_by_name_and_nothing_is_written() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let before = scratch.files();
+    scratch.write_models(&SHOP.replace("    pub note: Option<String>,\n", ""));
+
+    let error = scratch.builder().run().expect_err("a drop is refused");
+    let message = error.to_string();
+    assert!(
+        message.contains(r#"drop column "tenant_kct"."customers"."note""#),
+        "{message}"
+    );
+    assert_eq!(scratch.files(), before);
+}
+
+#[test]
+fn narrowing_a_type_is_refused_and_widening_is_written() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    scratch.write_models(&SHOP.replace("varchar(255)", "varchar(100)"));
+    let error = scratch.builder().run().expect_err("narrowing is refused");
+    assert!(
+        error.to_string().contains("character varying(100)"),
+        "{error}"
+    );
+
+    scratch.write_models(&SHOP.replace("varchar(255)", "varchar(320)"));
+    let outcome = scratch.build();
+    let sql = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(
+        sql.contains(r#"ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "email" TYPE character varying(320);"#),
+        "{sql}"
+    );
+}
+
+#[test]
+fn a_new_table_is_named_after_what_it_creates() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    scratch.write_models(&format!(
+        "{SHOP}\n#[strata::schema(\"audit\", table = \"change_log\")]\npub struct ChangeLog {{\n    #[column(primary_key, identity)]\n    pub id: i64,\n}}\n"
+    ));
+    let outcome = scratch.build();
+    let written = outcome.written.unwrap();
+    assert_eq!(
+        written.file_name().unwrap().to_str(),
+        Some("0002_create_change_log.sql")
+    );
+    let sql = std::fs::read_to_string(&written).unwrap();
+    assert!(
+        sql.contains("CREATE SCHEMA IF NOT EXISTS \"audit\";"),
+        "{sql}"
+    );
+}
+
+#[test]
+fn mistakes_in_models_are_reported_with_file_and_line() {
+    let scratch = Scratch::with_models(
+        "#[strata::schema(\"s\")]\npub struct T {\n    #[column(primary_key, colour = \"red\")]\n    pub id: i64,\n}\n",
+    );
+    let error = scratch.builder().run().expect_err("a mistake is an error");
+    let Error::Models(errors) = &error else {
+        panic!("unexpected error: {error}");
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].line, errors[0].column), (3, 27));
+    assert!(errors[0].message.contains("unknown key `colour`"));
+    assert!(files_in(&scratch.migrations_dir()).is_empty());
+}

@@ -1,0 +1,167 @@
+//! Manual changes to a migrated database are reported as drift.
+
+use strata::{check_drift, Difference, DifferenceKind, DriftPolicy, Error, Migrator, ObjectKind};
+
+use crate::support::{apply, fresh_db, psql, Scratch, SHOP};
+
+/// Migrates a fresh database, makes one manual change and returns the drift.
+async fn drift_after(manual_change: &str) -> Vec<Difference> {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let migrations = scratch.migrations();
+    let (_db, pool) = fresh_db().await;
+    apply(&pool, &migrations).await;
+    let before = check_drift(&pool, &migrations).await.unwrap();
+    assert!(before.is_clean(), "clean before the change: {before}");
+
+    psql(&pool, manual_change).await;
+    let report = check_drift(&pool, &migrations).await.unwrap();
+    assert!(!report.is_clean(), "`{manual_change}` must be reported");
+    report.differences
+}
+
+fn only(differences: Vec<Difference>) -> Difference {
+    assert_eq!(differences.len(), 1, "{differences:#?}");
+    differences.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn a_dropped_column_is_missing() {
+    let d = only(drift_after(r#"ALTER TABLE tenant_kct.customers DROP COLUMN note"#).await);
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::Column)
+    );
+    assert_eq!(d.name, "tenant_kct.customers.note");
+    assert_eq!(d.expected.as_deref(), Some("text NULL"));
+}
+
+#[tokio::test]
+async fn a_changed_column_type_is_reported_with_both_types() {
+    let d =
+        only(drift_after(r#"ALTER TABLE tenant_kct.customers ALTER COLUMN email TYPE text"#).await);
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::Column)
+    );
+    assert_eq!(d.property.as_deref(), Some("type"));
+    assert_eq!(d.expected.as_deref(), Some("character varying(255)"));
+    assert_eq!(d.actual.as_deref(), Some("text"));
+    assert_eq!(
+        d.to_string(),
+        "changed column tenant_kct.customers.email type: expected character varying(255), found text"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_not_null_is_reported() {
+    let d = only(
+        drift_after(r#"ALTER TABLE tenant_shared.stock_level ALTER COLUMN quantity DROP NOT NULL"#)
+            .await,
+    );
+    assert_eq!(d.name, "tenant_shared.stock_level.quantity");
+    assert_eq!(d.property.as_deref(), Some("nullability"));
+    assert_eq!(d.expected.as_deref(), Some("NOT NULL"));
+    assert_eq!(d.actual.as_deref(), Some("NULL"));
+}
+
+#[tokio::test]
+async fn a_changed_default_is_reported() {
+    let d = only(
+        drift_after(
+            r#"ALTER TABLE tenant_kct.customers ALTER COLUMN display_name SET DEFAULT 'someone'"#,
+        )
+        .await,
+    );
+    assert_eq!(d.property.as_deref(), Some("default"));
+    assert_eq!(d.expected.as_deref(), Some("'anonymous'"));
+}
+
+#[tokio::test]
+async fn an_extra_table_in_a_managed_schema_is_unexpected() {
+    let d = only(drift_after(r#"CREATE TABLE tenant_kct.scratchpad (id int)"#).await);
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Unexpected, ObjectKind::Table)
+    );
+    assert_eq!(d.name, "tenant_kct.scratchpad");
+}
+
+#[tokio::test]
+async fn tables_outside_the_managed_schemas_are_not_drift() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let migrations = scratch.migrations();
+    let (_db, pool) = fresh_db().await;
+    apply(&pool, &migrations).await;
+    psql(&pool, "CREATE TABLE public.someone_elses (id int)").await;
+    let report = check_drift(&pool, &migrations).await.unwrap();
+    assert!(report.is_clean(), "{report}");
+}
+
+#[tokio::test]
+async fn a_dropped_unique_constraint_is_missing() {
+    let d = only(
+        drift_after(r#"ALTER TABLE tenant_kct.customers DROP CONSTRAINT customers_email_key"#)
+            .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::Unique)
+    );
+    assert_eq!(d.expected.as_deref(), Some("customers_email_key (email)"));
+}
+
+#[tokio::test]
+async fn an_added_column_and_a_dropped_primary_key_are_reported_together() {
+    let differences = drift_after(
+        r#"ALTER TABLE tenant_shared.stock_level ADD COLUMN bin text;
+           ALTER TABLE tenant_shared.stock_level DROP CONSTRAINT stock_level_pkey"#,
+    )
+    .await;
+    let kinds: Vec<(DifferenceKind, ObjectKind)> =
+        differences.iter().map(|d| (d.kind, d.object)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (DifferenceKind::Unexpected, ObjectKind::Column),
+            (DifferenceKind::Missing, ObjectKind::PrimaryKey),
+        ],
+        "{differences:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_report_serializes_and_the_default_policy_refuses_to_start() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let migrations = scratch.migrations();
+    let (_db, pool) = fresh_db().await;
+    apply(&pool, &migrations).await;
+    psql(&pool, "DROP TABLE tenant_shared.stock_level").await;
+
+    let error = Migrator::new(&migrations)
+        .run(&pool)
+        .await
+        .expect_err("drift fails the start by default");
+    let Error::Drift(report) = &error else {
+        panic!("unexpected error: {error}");
+    };
+    let json = serde_json::to_value(report.as_ref()).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"differences": [
+            {"kind": "missing", "object": "table", "name": "tenant_shared.stock_level"}
+        ]})
+    );
+    assert!(error
+        .to_string()
+        .contains("missing table tenant_shared.stock_level"));
+
+    let warned = Migrator::new(&migrations)
+        .drift_policy(DriftPolicy::Warn)
+        .run(&pool)
+        .await
+        .unwrap();
+    assert_eq!(warned.drift.differences.len(), 1);
+}

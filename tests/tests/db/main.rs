@@ -1,0 +1,9 @@
+//! strata's database tests: each on a fresh database of a real PostgreSQL
+//! (`DATABASE_URL`, or one throwaway cluster for the whole binary).
+
+mod support;
+
+mod build;
+mod drift;
+mod generated_sql;
+mod migrate;

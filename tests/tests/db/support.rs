@@ -1,0 +1,98 @@
+//! A scratch crate with models, built by `strata_build` and migrated on a fresh database.
+
+use std::path::{Path, PathBuf};
+
+use strata::sqlx::PgPool;
+use strata::testing::TestDatabase;
+use strata::{DriftPolicy, Migrations, Migrator, RunReport};
+
+/// The shop models, as source text.
+pub const SHOP: &str = include_str!("fixtures/shop.rs");
+
+/// A crate directory with `src/` and `migrations/`, removed when dropped.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        Scratch { dir }
+    }
+
+    /// A scratch crate whose `src/models.rs` holds `models`.
+    pub fn with_models(models: &str) -> Self {
+        let scratch = Scratch::new();
+        scratch.write_models(models);
+        scratch
+    }
+
+    pub fn write_models(&self, models: &str) {
+        std::fs::write(self.dir.path().join("src/models.rs"), models).unwrap();
+    }
+
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.dir.path().join("migrations")
+    }
+
+    pub fn builder(&self) -> strata_build::Builder {
+        strata_build::Builder::new()
+            .crate_dir(self.dir.path())
+            .frozen(false)
+    }
+
+    /// Builds, expecting success.
+    pub fn build(&self) -> strata_build::Outcome {
+        self.builder().run().expect("the build succeeds")
+    }
+
+    pub fn migrations(&self) -> Migrations {
+        Migrations::from_dir(self.migrations_dir()).expect("the migrations can be read")
+    }
+
+    /// The migration files, sorted, with their text.
+    pub fn files(&self) -> Vec<(String, String)> {
+        files_in(&self.migrations_dir())
+    }
+}
+
+pub fn files_in(dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .map(|e| {
+                    let path = e.unwrap().path();
+                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read_to_string(&path).unwrap())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// A fresh database and a pool on it.
+pub async fn fresh_db() -> (TestDatabase, PgPool) {
+    let db = strata::testing::database().await.expect("a test database");
+    let pool = db.pool().await.expect("a pool");
+    (db, pool)
+}
+
+/// Applies, failing the test on any error, and without the drift check.
+pub async fn apply(pool: &PgPool, migrations: &Migrations) -> RunReport {
+    Migrator::new(migrations)
+        .drift_policy(DriftPolicy::Warn)
+        .run(pool)
+        .await
+        .unwrap_or_else(|e| panic!("migrating failed: {e}"))
+}
+
+/// Runs SQL outside strata, as a person with psql would.
+pub async fn psql(pool: &PgPool, sql: &str) {
+    strata::sqlx::raw_sql(sql)
+        .execute(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
