@@ -219,7 +219,7 @@ fn parse_field(cx: &mut Ctxt, field: &syn::Field) -> Option<Field> {
                 &field.ty,
                 format!(
                     "strata cannot tell which PostgreSQL type stores `{}`\nhelp: name it: #[column(type = \"text\")]",
-                    field.ty.to_token_stream()
+                    type_text(&field.ty)
                 ),
             );
             String::new()
@@ -385,6 +385,18 @@ fn path_name(path: &syn::Path) -> String {
         .map(|s| unraw(&s.ident))
         .collect::<Vec<_>>()
         .join("::")
+}
+
+/// A type as the user wrote it: `HashMap<String, String>`, not `HashMap < String, String >`.
+fn type_text(ty: &syn::Type) -> String {
+    ty.to_token_stream()
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
 }
 
 /// `r#type` → `type`.

@@ -1,0 +1,6 @@
+#[strata::schema("")]
+pub struct Customer {
+    pub id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[strata::schema("tenant_kct", table = customers)]
+pub struct Customer {
+    pub id: i64,
+}
+
+fn main() {}

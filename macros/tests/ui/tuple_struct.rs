@@ -1,0 +1,4 @@
+#[strata::schema("tenant_kct")]
+pub struct Customer(i64, String);
+
+fn main() {}
