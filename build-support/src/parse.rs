@@ -91,7 +91,7 @@ fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> (Option<String>, Optio
         }
     };
     let schema = match &schema_lit {
-        Some(lit) => Some(checked_name(cx, lit, lit.value())),
+        Some(lit) => Some(checked_schema(cx, lit)),
         None => {
             let message = "the schema name comes first: #[strata::schema(\"tenant_kct\")]";
             match args.is_empty() {
@@ -347,6 +347,23 @@ fn unknown_key(cx: &mut Ctxt, meta: &ParseNestedMeta, attr: &str, valid: &str) -
 fn checked_name(cx: &mut Ctxt, span: impl ToTokens, name: String) -> String {
     if let Err(error) = validate_ident(&name) {
         cx.error_spanned_by(span, error);
+    }
+    name
+}
+
+fn checked_schema(cx: &mut Ctxt, lit: &LitStr) -> String {
+    let name = checked_name(cx, lit, lit.value());
+    if name.starts_with("pg_") || name == "information_schema" {
+        // PostgreSQL refuses `CREATE SCHEMA pg_…` and owns information_schema.
+        cx.error_spanned_by(
+            lit,
+            format!("schema `{name}` is PostgreSQL's own: choose another name"),
+        );
+    } else if name == "strata" {
+        cx.error_spanned_by(
+            lit,
+            "schema `strata` is reserved for strata's tracking table (strata.migrations): choose another name",
+        );
     }
     name
 }

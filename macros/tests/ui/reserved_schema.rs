@@ -1,0 +1,6 @@
+#[strata::schema("strata")]
+pub struct Migration {
+    pub id: i64,
+}
+
+fn main() {}
