@@ -43,14 +43,6 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// A source file is not valid Rust.
-    #[error("{}: not valid Rust, so its models cannot be read: {message}", .path.display())]
-    Syntax {
-        /// The file.
-        path: PathBuf,
-        /// The parser's message.
-        message: String,
-    },
     /// Some models have mistakes in their attributes.
     #[error("models with mistakes:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     Models(Vec<ModelError>),

@@ -10,7 +10,7 @@ use crate::{parse_model, Model};
 pub struct ScannedModels {
     /// The models, in file order then source order.
     pub models: Vec<Model>,
-    /// Models whose attributes have mistakes.
+    /// Models whose attributes have mistakes, and files that are not valid Rust.
     pub errors: Vec<ModelError>,
     /// Every `.rs` file read, sorted.
     pub files: Vec<PathBuf>,
@@ -35,11 +35,12 @@ pub fn scan_models(dir: &Path) -> Result<ScannedModels, Error> {
     }
     for file in &files {
         let text = std::fs::read_to_string(file).map_err(io(file))?;
-        let ast = syn::parse_file(&text).map_err(|e| Error::Syntax {
-            path: file.clone(),
-            message: located(&e),
-        })?;
-        visit_items(file, &ast.items, &mut found);
+        match syn::parse_file(&text) {
+            Ok(ast) => visit_items(file, &ast.items, &mut found),
+            // rustc reports this better than we can; keep it with the model errors,
+            // which a build script shows as warnings and leaves to the compiler.
+            Err(error) => found.errors.push(model_error(file, &error)),
+        }
     }
     found.files = files;
     Ok(found)
@@ -60,13 +61,7 @@ fn visit_items(file: &Path, items: &[syn::Item], found: &mut ScannedModels) {
                     Ok(model) => found.models.push(model),
                     Err(errors) => {
                         for error in errors {
-                            let start = error.span().start();
-                            found.errors.push(ModelError {
-                                file: file.to_owned(),
-                                line: start.line,
-                                column: start.column + 1,
-                                message: error.to_string(),
-                            });
+                            found.errors.push(model_error(file, &error));
                         }
                     }
                 }
@@ -90,7 +85,12 @@ fn is_schema_attr(path: &syn::Path) -> bool {
     )
 }
 
-fn located(error: &syn::Error) -> String {
+fn model_error(file: &Path, error: &syn::Error) -> ModelError {
     let start = error.span().start();
-    format!("line {}:{}: {error}", start.line, start.column + 1)
+    ModelError {
+        file: file.to_owned(),
+        line: start.line,
+        column: start.column + 1,
+        message: error.to_string(),
+    }
 }

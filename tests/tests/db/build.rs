@@ -132,3 +132,17 @@ fn mistakes_in_models_are_reported_with_file_and_line() {
     assert!(errors[0].message.contains("unknown key `colour`"));
     assert!(files_in(&scratch.migrations_dir()).is_empty());
 }
+
+#[test]
+fn a_file_that_is_not_rust_is_reported_not_skipped() {
+    let scratch = Scratch::with_models("pub struct Broken {\n    id: i64,\n");
+    let error = scratch
+        .builder()
+        .run()
+        .expect_err("a syntax error stops the build");
+    let Error::Models(errors) = &error else {
+        panic!("unexpected error: {error}");
+    };
+    assert!(errors[0].file.ends_with("src/models.rs"), "{error}");
+    assert!(files_in(&scratch.migrations_dir()).is_empty());
+}
