@@ -3,12 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use strata_manifest::{
-    checksum, diff, migration_name, render_migration, Change, Manifest, MigrationEntry, SchemaState,
+    checksum, diff_with, migration_name, render_down, render_migration, Change, Manifest,
+    MigrationEntry, QualifiedName, SchemaState,
 };
 
 use crate::embed::write_embedded;
 use crate::error::{io, Error};
-use crate::scan::scan_models;
+use crate::scan::{model_error, scan_models, ScannedModel};
 
 /// Plans and writes migrations. Call it from `build.rs`:
 ///
@@ -22,6 +23,7 @@ pub struct Builder {
     migrations_dir: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     frozen: Option<bool>,
+    allow_destructive: Option<bool>,
 }
 
 /// What a run did.
@@ -73,6 +75,14 @@ impl Builder {
         self
     }
 
+    /// Writes changes that destroy data (dropping a table or column, a
+    /// narrowing type change) instead of refusing them. By default only when
+    /// `STRATA_ALLOW_DESTRUCTIVE=1`.
+    pub fn allow_destructive(mut self, allow: bool) -> Self {
+        self.allow_destructive = Some(allow);
+        self
+    }
+
     /// Compares the models with the manifest and writes the next migration
     /// when they differ.
     pub fn run(&self) -> Result<Outcome, Error> {
@@ -99,20 +109,34 @@ impl Builder {
             println!("cargo:rerun-if-changed={}", migrations_dir.display());
             println!("cargo:rerun-if-env-changed=STRATA_FROZEN");
             println!("cargo:rerun-if-env-changed=CI");
+            println!("cargo:rerun-if-env-changed=STRATA_ALLOW_DESTRUCTIVE");
         }
         let mut manifest = read_manifest(&manifest_path)?;
         for entry in &manifest.migrations {
-            let path = migrations_dir.join(&entry.file);
-            if !path.is_file() {
-                return Err(Error::MissingMigration { path });
+            for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
+                let path = migrations_dir.join(file);
+                if !path.is_file() {
+                    return Err(Error::MissingMigration { path });
+                }
             }
         }
 
-        if !scanned.errors.is_empty() {
+        // Mistakes the compiler reports on the user's own tokens are left to it:
+        // a failing build script would hide those better errors. Mistakes only
+        // the whole crate can see (a reference to a model with a composite key)
+        // fail here.
+        let mut errors = scanned.errors;
+        let mut desired = SchemaState::default();
+        if errors.is_empty() {
+            let (state, unseen) = desired_state(&scanned.models, &mut errors)?;
+            if !unseen.is_empty() {
+                return Err(Error::Models(unseen));
+            }
+            desired = state;
+        }
+        if !errors.is_empty() {
             if in_build_script {
-                // The #[schema] macro reports these on the user's own tokens when
-                // the crate compiles; failing here would hide those errors.
-                for error in &scanned.errors {
+                for error in &errors {
                     println!("cargo:warning=strata: {error}");
                 }
                 if let Some(out) = &out_dir {
@@ -120,26 +144,10 @@ impl Builder {
                 }
                 return Ok(Outcome::default());
             }
-            return Err(Error::Models(scanned.errors));
+            return Err(Error::Models(errors));
         }
 
-        let mut desired = SchemaState::default();
-        for (i, model) in scanned.models.iter().enumerate() {
-            if let Some(first) = scanned.models[..i]
-                .iter()
-                .find(|m| m.schema == model.schema && m.table == model.table)
-            {
-                return Err(Error::DuplicateTable {
-                    schema: model.schema.clone(),
-                    table: model.table.clone(),
-                    first: first.ident.to_string(),
-                    second: model.ident.to_string(),
-                });
-            }
-            desired.add_table(model.table_state());
-        }
-
-        let changes = diff(&manifest.state, &desired)?;
+        let changes = diff_with(&manifest.state, &desired, self.destructive_allowed())?;
         let mut outcome = Outcome {
             models: scanned.models.len(),
             ..Outcome::default()
@@ -171,6 +179,15 @@ impl Builder {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
+    fn destructive_allowed(&self) -> bool {
+        self.allow_destructive.unwrap_or_else(|| {
+            matches!(
+                std::env::var("STRATA_ALLOW_DESTRUCTIVE").as_deref(),
+                Ok("1" | "true" | "yes")
+            )
+        })
+    }
+
     fn is_frozen(&self) -> bool {
         if let Some(frozen) = self.frozen {
             return frozen;
@@ -182,6 +199,72 @@ impl Builder {
             _ => std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) && !says_no,
         }
     }
+}
+
+/// The state the models describe. References to other models are resolved
+/// here, since only the whole crate knows every model. Returns the state and
+/// the errors the compiler will not report (`errors` gets those it will).
+fn desired_state(
+    models: &[ScannedModel],
+    errors: &mut Vec<crate::ModelError>,
+) -> Result<(SchemaState, Vec<crate::ModelError>), Error> {
+    let mut desired = SchemaState::default();
+    let mut unseen = Vec::new();
+    for (i, scanned) in models.iter().enumerate() {
+        let model = &scanned.model;
+        if let Some(first) = models[..i]
+            .iter()
+            .find(|m| m.model.schema == model.schema && m.model.table == model.table)
+        {
+            return Err(Error::DuplicateTable {
+                schema: model.schema.clone(),
+                table: model.table.clone(),
+                first: first.model.ident.to_string(),
+                second: model.ident.to_string(),
+            });
+        }
+        let resolve = |path: &syn::Path| {
+            let wanted = path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            let found: Vec<&ScannedModel> =
+                models.iter().filter(|m| m.model.ident == wanted).collect();
+            match found[..] {
+                [target] => Ok((
+                    QualifiedName::new(&target.model.schema, &target.model.table),
+                    target
+                        .model
+                        .columns()
+                        .filter(|f| f.primary_key)
+                        .map(|f| f.column.clone())
+                        .collect(),
+                )),
+                [] => Err(format!("`{wanted}` is not a #[strata::schema] model of this crate")),
+                _ => Err(format!(
+                    "{} models are called `{wanted}`; rename one so that `references` is unambiguous",
+                    found.len()
+                )),
+            }
+        };
+        match model.table_state(resolve) {
+            Ok(table) => desired.add_table(table),
+            Err(error) => {
+                for e in error {
+                    let located = model_error(&scanned.file, &e);
+                    // An unknown model is a compile error too (the macro checks
+                    // that the type is a model); the rest only we can see.
+                    if located.message.contains("is not a #[strata::schema] model") {
+                        errors.push(located);
+                    } else {
+                        unseen.push(located);
+                    }
+                }
+            }
+        }
+    }
+    Ok((desired, unseen))
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, Error> {
@@ -204,20 +287,29 @@ fn write_migration(
     let version = manifest.next_version();
     let descriptions: Vec<String> = changes
         .iter()
-        .filter(|c| !matches!(c, Change::CreateSchema(_)))
+        .filter(|c| {
+            !matches!(
+                c,
+                Change::CreateSchema { .. } | Change::ReleaseSchema { .. }
+            )
+        })
         .map(Change::describe)
         .collect();
     let name = migration_name(&descriptions, manifest.migrations.is_empty());
     let file = format!("{version:04}_{name}.sql");
+    let down_file = format!("{version:04}_{name}.down.sql");
     let sql = render_migration(version, &name, changes);
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(&file);
     write_atomically(&path, &sql)?;
+    write_atomically(&dir.join(&down_file), &render_down(version, &name, changes))?;
     manifest.migrations.push(MigrationEntry {
         version,
         name,
         file,
         checksum: checksum(&sql),
+        down_file: Some(down_file),
+        changes: changes.to_vec(),
     });
     manifest.state = desired;
     write_atomically(&dir.join("manifest.json"), &manifest.to_json())?;

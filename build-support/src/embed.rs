@@ -28,12 +28,16 @@ pub(crate) fn write_embedded(
             "    ::core::include_str!({:?}),\n    &[",
             dir.join("manifest.json").display().to_string()
         );
-        for entry in &manifest.migrations {
+        let files = manifest
+            .migrations
+            .iter()
+            .flat_map(|entry| std::iter::once(&entry.file).chain(entry.down_file.as_ref()));
+        for file in files {
             let _ = writeln!(
                 code,
                 "        ({:?}, ::core::include_str!({:?})),",
-                entry.file,
-                dir.join(&entry.file).display().to_string()
+                file,
+                dir.join(file).display().to_string()
             );
         }
         code.push_str("    ],\n");

@@ -22,9 +22,9 @@ mod scan;
 
 pub use builder::{Builder, Outcome};
 pub use error::{Error, ModelError};
-pub use model::{Field, Model};
+pub use model::{Field, IndexSpec, Model, Reference};
 pub use parse::parse_model;
-pub use scan::{scan_models, ScannedModels};
+pub use scan::{scan_models, ScannedModel, ScannedModels};
 
 /// The schema model this crate plans with, re-exported for the macro.
 pub use strata_manifest as manifest;

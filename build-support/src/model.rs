@@ -1,6 +1,8 @@
 //! A model as read from its struct: what the macro expands and the build script plans from.
 
-use strata_manifest::{Column, Table};
+use strata_manifest::{
+    constraint_name, Action, Check, Column, ForeignKey, Index, QualifiedName, Table,
+};
 
 /// A struct annotated with `#[strata::schema(…)]`.
 #[derive(Debug, Clone)]
@@ -11,8 +13,18 @@ pub struct Model {
     pub schema: String,
     /// The table's name.
     pub table: String,
+    /// `moved_from = "public"`: the schema the table used to live in.
+    pub moved_from: Option<String>,
+    /// `renamed_from = "product"`: the name the table used to have.
+    pub renamed_from: Option<String>,
+    /// `compat_view`: leave a view under the old name.
+    pub compat_view: bool,
     /// Every field of the struct, in order, columns and skipped fields alike.
     pub fields: Vec<Field>,
+    /// `#[index(…)]` on the struct.
+    pub indexes: Vec<IndexSpec>,
+    /// `#[check(…)]` on the struct.
+    pub checks: Vec<Check>,
 }
 
 /// One field of a model.
@@ -36,8 +48,47 @@ pub struct Field {
     pub identity: bool,
     /// A unique constraint on this column alone.
     pub unique: bool,
+    /// An index on this column alone.
+    pub index: bool,
     /// The default expression, as written.
     pub default: Option<String>,
+    /// A check on this column.
+    pub check: Option<String>,
+    /// The name the column used to have.
+    pub renamed_from: Option<String>,
+    /// What the column references, if it is a foreign key.
+    pub references: Option<Reference>,
+    /// `on_delete`.
+    pub on_delete: Action,
+    /// `on_update`.
+    pub on_update: Action,
+}
+
+/// The target of `references`.
+#[derive(Debug, Clone)]
+pub enum Reference {
+    /// `references = Product`: another model's primary key.
+    Model(syn::Path),
+    /// `references = "legacy.vendors(id)"`: a table strata does not manage.
+    External {
+        /// The table.
+        table: QualifiedName,
+        /// The column.
+        column: String,
+    },
+}
+
+/// `#[index(columns = […], unique, name = "…", where = "…")]`.
+#[derive(Debug, Clone)]
+pub struct IndexSpec {
+    /// The columns, in order.
+    pub columns: Vec<String>,
+    /// `UNIQUE`.
+    pub unique: bool,
+    /// The name, if given.
+    pub name: Option<String>,
+    /// The predicate of a partial index.
+    pub predicate: Option<String>,
 }
 
 impl Model {
@@ -46,9 +97,23 @@ impl Model {
         self.fields.iter().filter(|f| !f.skip)
     }
 
-    /// The table this model describes, as the manifest records it.
-    pub fn table_state(&self) -> Table {
+    /// The table this model describes, with build-time hints. `resolve`
+    /// finds another model's table and primary key for `references = Model`;
+    /// an unresolved reference is an error on the path.
+    pub fn table_state(
+        &self,
+        resolve: impl Fn(&syn::Path) -> Result<(QualifiedName, Vec<String>), String>,
+    ) -> syn::Result<Table> {
         let mut table = Table::new(&self.schema, &self.table);
+        table.moved_from = self.moved_from.clone();
+        table.renamed_from = self.renamed_from.clone();
+        if self.compat_view {
+            table.compat_view = Some(QualifiedName::new(
+                self.moved_from.as_deref().unwrap_or(&self.schema),
+                self.renamed_from.as_deref().unwrap_or(&self.table),
+            ));
+        }
+        let mut errors: Option<syn::Error> = None;
         for field in self.columns() {
             table.columns.push(Column {
                 name: field.column.clone(),
@@ -56,7 +121,58 @@ impl Model {
                 nullable: field.nullable,
                 default: field.default.clone(),
                 identity: field.identity,
+                renamed_from: field.renamed_from.clone(),
             });
+            let one = vec![field.column.clone()];
+            if field.unique {
+                table.add_unique(one.clone());
+            }
+            if field.index {
+                table.add_index(Index {
+                    name: constraint_name(&self.table, &one, "idx"),
+                    columns: one.clone(),
+                    unique: false,
+                    predicate: None,
+                });
+            }
+            if let Some(expr) = &field.check {
+                table.add_check(Check {
+                    name: constraint_name(&self.table, &one, "check"),
+                    expr: expr.clone(),
+                });
+            }
+            let target = match &field.references {
+                None => continue,
+                Some(Reference::External { table, column }) => Ok((table.clone(), vec![column.clone()])),
+                Some(Reference::Model(path)) => resolve(path)
+                    .and_then(|(target, key)| match key.len() {
+                        1 => Ok((target, key)),
+                        0 => Err(format!("{} has no primary key to reference", target_name(path))),
+                        _ => Err(format!(
+                            "{} has a composite primary key ({}); reference a table with a one-column key",
+                            target_name(path),
+                            key.join(", ")
+                        )),
+                    })
+                    .map_err(|message| syn::Error::new_spanned(path, message)),
+            };
+            match target {
+                Ok((references, referenced_columns)) => table.add_foreign_key(ForeignKey {
+                    name: constraint_name(&self.table, &one, "fkey"),
+                    columns: one,
+                    references,
+                    referenced_columns,
+                    on_delete: field.on_delete,
+                    on_update: field.on_update,
+                }),
+                Err(error) => match &mut errors {
+                    Some(all) => all.combine(error),
+                    None => errors = Some(error),
+                },
+            }
+        }
+        if let Some(error) = errors {
+            return Err(error);
         }
         let key: Vec<String> = self
             .columns()
@@ -66,9 +182,27 @@ impl Model {
         if !key.is_empty() {
             table.set_primary_key(key);
         }
-        for field in self.columns().filter(|f| f.unique) {
-            table.add_unique(vec![field.column.clone()]);
+        for spec in &self.indexes {
+            table.add_index(Index {
+                name: spec
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| constraint_name(&self.table, &spec.columns, "idx")),
+                columns: spec.columns.clone(),
+                unique: spec.unique,
+                predicate: spec.predicate.clone(),
+            });
         }
-        table
+        for check in &self.checks {
+            table.add_check(check.clone());
+        }
+        Ok(table)
     }
+}
+
+fn target_name(path: &syn::Path) -> String {
+    path.segments
+        .last()
+        .map(|s| format!("`{}`", s.ident))
+        .unwrap_or_default()
 }

@@ -9,11 +9,20 @@ use crate::{parse_model, Model};
 #[derive(Debug, Default)]
 pub struct ScannedModels {
     /// The models, in file order then source order.
-    pub models: Vec<Model>,
+    pub models: Vec<ScannedModel>,
     /// Models whose attributes have mistakes, and files that are not valid Rust.
     pub errors: Vec<ModelError>,
     /// Every `.rs` file read, sorted.
     pub files: Vec<PathBuf>,
+}
+
+/// A model and the file it is in.
+#[derive(Debug, Clone)]
+pub struct ScannedModel {
+    /// The source file.
+    pub file: PathBuf,
+    /// The model.
+    pub model: Model,
 }
 
 /// Reads every `.rs` file below `dir` (in a stable order) and parses each
@@ -58,7 +67,10 @@ fn visit_items(file: &Path, items: &[syn::Item], found: &mut ScannedModels) {
                     _ => proc_macro2::TokenStream::new(),
                 };
                 match parse_model(args, item) {
-                    Ok(model) => found.models.push(model),
+                    Ok(model) => found.models.push(ScannedModel {
+                        file: file.to_owned(),
+                        model,
+                    }),
                     Err(errors) => {
                         for error in errors {
                             found.errors.push(model_error(file, &error));
@@ -85,7 +97,7 @@ fn is_schema_attr(path: &syn::Path) -> bool {
     )
 }
 
-fn model_error(file: &Path, error: &syn::Error) -> ModelError {
+pub(crate) fn model_error(file: &Path, error: &syn::Error) -> ModelError {
     let start = error.span().start();
     ModelError {
         file: file.to_owned(),

@@ -1,9 +1,10 @@
 //! Turns a parsed model into `impl strata::Model`, its SQL constants and `FromRow`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
 use strata_build::manifest::{qualified, quote_ident};
-use strata_build::{parse_model, Model};
+use strata_build::{parse_model, Model, Reference};
+use syn::spanned::Spanned;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut input: syn::ItemStruct = match syn::parse2(item.clone()) {
@@ -23,6 +24,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     for field in input.fields.iter_mut() {
         field.attrs.retain(|a| !a.path().is_ident("column"));
     }
+    input
+        .attrs
+        .retain(|a| !a.path().is_ident("index") && !a.path().is_ident("check"));
     match model {
         Ok(model) => {
             let generated = generate(&model);
@@ -119,8 +123,23 @@ fn generate(model: &Model) -> TokenStream {
         }
     });
 
+    // `references = Product` must name a model: checked by the compiler, on the user's path.
+    let reference_checks = model.columns().filter_map(|f| match &f.references {
+        Some(Reference::Model(path)) => Some(quote_spanned! {path.span()=>
+            __strata_is_model::<#path>();
+        }),
+        _ => None,
+    });
+
     quote! {
         const _: () = {
+            #[allow(dead_code)]
+            const fn __strata_is_model<T: ::strata::Model>() {}
+            #[allow(dead_code)]
+            const fn __strata_references() {
+                #(#reference_checks)*
+            }
+
             #[automatically_derived]
             impl ::strata::Model for #ident {
                 const SCHEMA: &'static str = #schema;

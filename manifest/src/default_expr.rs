@@ -38,6 +38,68 @@ pub fn canonical_default(expr: &str) -> String {
     out
 }
 
+/// Brings a check or index predicate to one spelling, so that what the user
+/// wrote (`length(sku) > 0`, `deleted_at IS NULL`) compares equal to what
+/// PostgreSQL prints back (`(length(sku) > 0)`, `(deleted_at IS NULL)`).
+///
+/// Outside string literals: letters are lowercased, and white space,
+/// parentheses, double quotes and `::type` casts are dropped. That is a
+/// comparison key, not SQL; two different expressions that only differ in
+/// those could compare equal, which drift checking accepts.
+pub fn canonical_expr(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut rest = expr;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            // A literal, copied as it is up to its closing quote.
+            let end = rest[1..].find('\'').map_or(rest.len(), |i| i + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if let Some(after) = rest.strip_prefix("::") {
+            rest = skip_type(after);
+        } else {
+            if !(c.is_whitespace() || c == '(' || c == ')' || c == '"') {
+                out.push(c.to_ascii_lowercase());
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+/// Skips a type name after `::`: `text`, `"char"`, `character varying(64)`, `integer[]`.
+fn skip_type(text: &str) -> &str {
+    let mut rest = text.trim_start_matches('"');
+    let word_end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    rest = rest[word_end..].trim_start_matches('"');
+    for tail in [
+        " varying",
+        " precision",
+        " with time zone",
+        " without time zone",
+    ] {
+        if rest.len() >= tail.len() && rest[..tail.len()].eq_ignore_ascii_case(tail) {
+            rest = &rest[tail.len()..];
+        }
+    }
+    if let Some(args) = rest.strip_prefix('(') {
+        if let Some(close) = args.find(')') {
+            if args[..close]
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == ',' || c == ' ')
+            {
+                rest = &args[close + 1..];
+            }
+        }
+    }
+    while let Some(after) = rest.strip_prefix("[]") {
+        rest = after;
+    }
+    rest
+}
+
 /// Splits `'it''s'::text` into `'it''s'` and `::text`.
 fn split_literal(expr: &str) -> Option<(&str, &str)> {
     let bytes = expr.as_bytes();
@@ -71,5 +133,18 @@ mod tests {
         assert_eq!(c("'it''s'"), c("'it''s'::text"));
         assert_ne!(c("'A'"), c("'a'"));
         assert_ne!(c("1"), c("2"));
+    }
+
+    #[test]
+    fn expressions_as_written_and_as_printed_agree() {
+        use super::canonical_expr as e;
+        assert_eq!(e("length(sku) > 0"), e("(length(sku) > 0)"));
+        assert_eq!(e("deleted_at IS NULL"), e("(deleted_at IS NULL)"));
+        assert_eq!(e("status <> 'void'"), e("((status)::text <> 'void'::text)"));
+        assert_eq!(e("total_cents >= 0"), e("(total_cents >= 0)"));
+        assert_ne!(e("status <> 'Void'"), e("status <> 'void'"));
+        assert_ne!(e("a > 0"), e("a > 1"));
+        assert_eq!(e("a::integer AND b"), "aandb");
+        assert_eq!(e("(name)::character varying(64) = 'x'::text"), "name='x'");
     }
 }

@@ -47,7 +47,7 @@ pub enum ManifestError {
 pub enum DiffError {
     /// Changes that could lose data: each entry names the object and what would happen.
     #[error(
-        "refusing to write a migration that could lose data:\n{}\nstrata never drops or narrows anything on its own; restore the model, or write this change by hand in a new migration",
+        "refusing to write a migration that could lose data:\n{}\nhelp: strata never drops or narrows anything unless told to: restore the model, or confirm with STRATA_ALLOW_DESTRUCTIVE=1 (or Builder::allow_destructive(true)) and the changes are written in their own stage, `confirmed drops`",
         .0.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
     )]
     Destructive(Vec<String>),

@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod change;
 mod checksum;
 mod default_expr;
 mod diff;
@@ -27,13 +28,14 @@ mod render;
 mod state;
 mod types;
 
+pub use change::{Change, Constraint};
 pub use checksum::checksum;
-pub use default_expr::canonical_default;
-pub use diff::{diff, Change};
+pub use default_expr::{canonical_default, canonical_expr};
+pub use diff::{diff, diff_with};
 pub use error::{DiffError, IdentError, ManifestError};
 pub use ident::{qualified, quote_ident, validate_ident, MAX_IDENT_BYTES};
 pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};
-pub use render::render_migration;
-pub use state::{Column, Key, SchemaState, Table};
+pub use render::{render_down, render_migration};
+pub use state::{Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table};
 pub use types::{canonical_type, is_widening};

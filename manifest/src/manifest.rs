@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ManifestError, SchemaState};
+use crate::{Change, ManifestError, SchemaState};
 
 /// The manifest format this version writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -29,6 +29,13 @@ pub struct MigrationEntry {
     pub file: String,
     /// The SHA-256 of the file when it was written (see [`crate::checksum`]).
     pub checksum: String,
+    /// The down file, which undoes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_file: Option<String>,
+    /// What it changes, in apply order: the record of every move and rename,
+    /// and what lets the state after any version be replayed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
 }
 
 impl Default for Manifest {
@@ -60,6 +67,18 @@ impl Manifest {
             serde_json::to_string_pretty(self).expect("a manifest always serializes to JSON");
         text.push('\n');
         text
+    }
+
+    /// The schema state after migration `version` (0: before the first),
+    /// replayed from the recorded changes.
+    pub fn state_at(&self, version: u32) -> SchemaState {
+        let mut state = SchemaState::default();
+        for entry in self.migrations.iter().take_while(|m| m.version <= version) {
+            for change in &entry.changes {
+                change.apply_to(&mut state);
+            }
+        }
+        state
     }
 
     /// The number the next migration gets.

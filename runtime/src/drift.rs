@@ -4,10 +4,14 @@ use std::fmt;
 
 use serde::Serialize;
 use sqlx::PgPool;
-use strata_manifest::{canonical_default, Column, Key, SchemaState, Table};
+use strata_manifest::{
+    canonical_default, canonical_expr, Column, ForeignKey, Index, Key, QualifiedName, SchemaState,
+    Table,
+};
 
 use crate::error::db;
-use crate::{introspect, Error, Migrations};
+use crate::introspect::{self, Catalog};
+use crate::{Error, Migrations};
 
 /// What a start-up does when the database has drifted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -74,6 +78,14 @@ pub enum ObjectKind {
     PrimaryKey,
     /// A unique constraint.
     Unique,
+    /// A foreign key.
+    ForeignKey,
+    /// An index.
+    Index,
+    /// A check constraint.
+    Check,
+    /// A compat view.
+    View,
 }
 
 impl DriftReport {
@@ -110,6 +122,10 @@ impl fmt::Display for Difference {
             ObjectKind::Column => "column",
             ObjectKind::PrimaryKey => "primary key",
             ObjectKind::Unique => "unique constraint",
+            ObjectKind::ForeignKey => "foreign key",
+            ObjectKind::Index => "index",
+            ObjectKind::Check => "check",
+            ObjectKind::View => "view",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {
@@ -138,9 +154,27 @@ impl fmt::Display for Difference {
 /// reading the catalog in a fixed number of queries however many tables there are.
 pub async fn check_drift(pool: &PgPool, migrations: &Migrations) -> Result<DriftReport, Error> {
     let manifest = migrations.manifest()?;
+    check_state(pool, &manifest.state).await
+}
+
+/// Checks the database against the state after migration `version`, for a
+/// database deliberately kept at an older version (see `Migrator::target`).
+pub async fn check_drift_at(
+    pool: &PgPool,
+    migrations: &Migrations,
+    version: u32,
+) -> Result<DriftReport, Error> {
+    let manifest = migrations.manifest()?;
+    check_state(pool, &manifest.state_at(version)).await
+}
+
+pub(crate) async fn check_state(
+    pool: &PgPool,
+    expected: &SchemaState,
+) -> Result<DriftReport, Error> {
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
-    let actual = introspect::read_state(&mut conn, &manifest.state.schemas).await?;
-    Ok(compare(&manifest.state, &actual))
+    let actual = introspect::read_catalog(&mut conn, expected).await?;
+    Ok(compare(expected, &actual))
 }
 
 struct Collector(Vec<Difference>);
@@ -160,8 +194,9 @@ impl Collector {
 }
 
 /// The differences between the expected and the actual state.
-pub(crate) fn compare(expected: &SchemaState, actual: &SchemaState) -> DriftReport {
+pub(crate) fn compare(expected: &SchemaState, catalog: &Catalog) -> DriftReport {
     use DifferenceKind::*;
+    let actual = &catalog.state;
     let mut out = Collector(Vec::new());
     for schema in expected.schemas.difference(&actual.schemas) {
         out.push(Missing, ObjectKind::Schema, quoted(&[schema]));
@@ -187,6 +222,7 @@ pub(crate) fn compare(expected: &SchemaState, actual: &SchemaState) -> DriftRepo
             );
         }
     }
+    compare_views(expected, catalog, &mut out);
     DriftReport { differences: out.0 }
 }
 
@@ -271,6 +307,7 @@ fn compare_table(expected: &Table, actual: &Table, out: &mut Collector) {
             .actual = Some(describe_key(key));
         }
     }
+    compare_rest(expected, actual, out);
 }
 
 fn describe_column(column: &Column) -> String {
@@ -308,4 +345,136 @@ fn quoted(parts: &[&str]) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// Foreign keys, indexes and checks of one table.
+fn compare_rest(expected: &Table, actual: &Table, out: &mut Collector) {
+    let schema = expected.schema.as_str();
+    compare_named(
+        out,
+        ObjectKind::ForeignKey,
+        schema,
+        &expected.foreign_keys,
+        &actual.foreign_keys,
+        |k| &k.name,
+        describe_foreign_key,
+        |a, b| a == b,
+    );
+    compare_named(
+        out,
+        ObjectKind::Index,
+        schema,
+        &expected.indexes,
+        &actual.indexes,
+        |i| &i.name,
+        describe_index,
+        |a, b| {
+            a.columns == b.columns
+                && a.unique == b.unique
+                && a.predicate.as_deref().map(canonical_expr)
+                    == b.predicate.as_deref().map(canonical_expr)
+        },
+    );
+    compare_named(
+        out,
+        ObjectKind::Check,
+        schema,
+        &expected.checks,
+        &actual.checks,
+        |c| &c.name,
+        |c| c.expr.clone(),
+        |a, b| canonical_expr(&a.expr) == canonical_expr(&b.expr),
+    );
+}
+
+/// Every compat view must exist and read its table.
+fn compare_views(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    use DifferenceKind::*;
+    for (view, table) in expected.views() {
+        let name = quoted(&[&view.schema, &view.name]);
+        let targets: Vec<&Option<QualifiedName>> = catalog
+            .views
+            .iter()
+            .filter(|(v, _)| v == view)
+            .map(|(_, target)| target)
+            .collect();
+        let want = table.qualified_name();
+        let want_text = quoted(&[&want.schema, &want.name]);
+        if targets.is_empty() {
+            out.push(Missing, ObjectKind::View, name).expected = Some(format!("over {want_text}"));
+        } else if !targets.iter().any(|t| t.as_ref() == Some(&want)) {
+            let d = out.push(Changed, ObjectKind::View, name);
+            d.property = Some("table".to_owned());
+            d.expected = Some(want_text);
+            d.actual = Some(
+                targets
+                    .iter()
+                    .filter_map(|t| t.as_ref().map(|t| quoted(&[&t.schema, &t.name])))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+    }
+}
+
+/// Compares objects matched by name: missing, unexpected, or changed as `same` says.
+#[allow(clippy::too_many_arguments)]
+fn compare_named<T>(
+    out: &mut Collector,
+    object: ObjectKind,
+    schema: &str,
+    expected: &[T],
+    actual: &[T],
+    name: impl Fn(&T) -> &str,
+    describe: impl Fn(&T) -> String,
+    same: impl Fn(&T, &T) -> bool,
+) {
+    use DifferenceKind::*;
+    for want in expected {
+        match actual.iter().find(|have| name(have) == name(want)) {
+            None => {
+                out.push(Missing, object, quoted(&[schema, name(want)]))
+                    .expected = Some(describe(want));
+            }
+            Some(have) if !same(want, have) => {
+                let d = out.push(Changed, object, quoted(&[schema, name(want)]));
+                d.expected = Some(describe(want));
+                d.actual = Some(describe(have));
+            }
+            Some(_) => {}
+        }
+    }
+    for have in actual {
+        if !expected.iter().any(|want| name(want) == name(have)) {
+            out.push(Unexpected, object, quoted(&[schema, name(have)]))
+                .actual = Some(describe(have));
+        }
+    }
+}
+
+fn describe_foreign_key(key: &ForeignKey) -> String {
+    let mut text = format!(
+        "({}) references {} ({})",
+        key.columns.join(", "),
+        quoted(&[&key.references.schema, &key.references.name]),
+        key.referenced_columns.join(", ")
+    );
+    for (what, action) in [("on delete", key.on_delete), ("on update", key.on_update)] {
+        if !action.is_default() {
+            text.push_str(&format!(" {what} {}", action.sql().to_ascii_lowercase()));
+        }
+    }
+    text
+}
+
+fn describe_index(index: &Index) -> String {
+    let mut text = format!("({})", index.columns.join(", "));
+    if index.unique {
+        text.push_str(" unique");
+    }
+    if let Some(predicate) = &index.predicate {
+        text.push_str(" where ");
+        text.push_str(predicate);
+    }
+    text
 }

@@ -52,6 +52,22 @@ pub enum Error {
         /// Its name as recorded.
         name: String,
     },
+    /// The database is at a newer version than the migrator's target.
+    #[error(
+        "the database has migration {applied} applied, past the target version {target}\nhelp: roll back with Migrator::rollback_to({target}), or raise the target"
+    )]
+    AheadOfTarget {
+        /// The newest applied version.
+        applied: u32,
+        /// The target.
+        target: u32,
+    },
+    /// A migration to roll back has no down file.
+    #[error("migration {file} has no down file, so it cannot be rolled back\nhelp: regenerate it with a current strata-build, or write its down file by hand and list it in the manifest")]
+    NoDownMigration {
+        /// The migration's file name.
+        file: String,
+    },
     /// The manifest lists a migration whose file is not embedded.
     #[error("migration {file} is listed in the manifest but not embedded; rebuild the crate so that embed_migrations!() picks it up")]
     MissingMigration {

@@ -57,10 +57,12 @@ mod tracking;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use drift::{check_drift, Difference, DifferenceKind, DriftPolicy, DriftReport, ObjectKind};
+pub use drift::{
+    check_drift, check_drift_at, Difference, DifferenceKind, DriftPolicy, DriftReport, ObjectKind,
+};
 pub use error::Error;
 pub use migrations::Migrations;
-pub use migrator::{AppliedMigration, Migrator, RunReport};
+pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::Model;
 pub use sqlx;
 pub use strata_macros::schema;

@@ -47,6 +47,8 @@ pub(crate) struct Migration<'a> {
     pub(crate) file: &'a str,
     pub(crate) sql: &'a str,
     pub(crate) checksum: String,
+    /// The down file's name and text, if the migration has one.
+    pub(crate) down: Option<(&'a str, &'a str)>,
 }
 
 impl Migrations {
@@ -73,7 +75,9 @@ impl Migrations {
         let manifest = parse_manifest(&manifest_text)?;
         let mut files = Vec::new();
         for entry in &manifest.migrations {
-            files.push((entry.file.clone(), read(&dir.join(&entry.file))?));
+            for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
+                files.push((file.clone(), read(&dir.join(file))?));
+            }
         }
         Ok(Migrations {
             source: Source::Owned {
@@ -118,12 +122,21 @@ impl Migrations {
                     .ok_or_else(|| Error::MissingMigration {
                         file: entry.file.clone(),
                     })?;
+                let down = match &entry.down_file {
+                    Some(file) => Some((
+                        file.as_str(),
+                        self.file(file)
+                            .ok_or_else(|| Error::MissingMigration { file: file.clone() })?,
+                    )),
+                    None => None,
+                };
                 Ok(Migration {
                     version: entry.version,
                     name: &entry.name,
                     file: &entry.file,
                     sql,
                     checksum: checksum(sql),
+                    down,
                 })
             })
             .collect()

@@ -1,9 +1,11 @@
-//! Applies pending migrations at start-up, exactly once however many replicas start.
+//! Applies pending migrations at start-up, exactly once however many replicas
+//! start, and rolls them back on request.
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sqlx::{Connection, PgConnection, PgPool};
+use strata_manifest::{Manifest, SchemaState};
 
 use crate::drift::{compare, DriftPolicy, DriftReport};
 use crate::error::db;
@@ -26,6 +28,7 @@ pub struct Migrator<'m> {
     migrations: &'m Migrations,
     scope: String,
     drift_policy: DriftPolicy,
+    target: Option<u32>,
 }
 
 /// What a run did.
@@ -39,7 +42,16 @@ pub struct RunReport {
     pub drift: DriftReport,
 }
 
-/// One migration applied by this run.
+/// What a rollback did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    /// The migrations undone, newest first.
+    pub reverted: Vec<AppliedMigration>,
+    /// The drift check against the version rolled back to (empty when the policy is `Ignore`).
+    pub drift: DriftReport,
+}
+
+/// One migration applied (or undone) by this run.
 #[derive(Debug, Clone, Serialize)]
 pub struct AppliedMigration {
     /// Its version.
@@ -50,6 +62,9 @@ pub struct AppliedMigration {
     pub duration: Duration,
 }
 
+/// A row of `strata.migrations`: version, name, checksum, success.
+type Recorded = (i64, String, String, bool);
+
 impl<'m> Migrator<'m> {
     /// A migrator for these migrations, in the default scope, failing on drift.
     pub fn new(migrations: &'m Migrations) -> Self {
@@ -57,6 +72,7 @@ impl<'m> Migrator<'m> {
             migrations,
             scope: DEFAULT_SCOPE.to_owned(),
             drift_policy: DriftPolicy::Fail,
+            target: None,
         }
     }
 
@@ -72,14 +88,84 @@ impl<'m> Migrator<'m> {
         self
     }
 
-    /// Applies every pending migration, each in its own transaction, then checks drift.
+    /// Apply migrations up to and including `version` only, and check drift
+    /// against the state after it: for a service or a test that must stand
+    /// on an older schema.
+    pub fn target(mut self, version: u32) -> Self {
+        self.target = Some(version);
+        self
+    }
+
+    /// Applies every pending migration (up to the target), each in its own
+    /// transaction, then checks drift.
     pub async fn run(&self, pool: &PgPool) -> Result<RunReport, Error> {
         let manifest = self.migrations.manifest()?;
-        let migrations = self.migrations.load(&manifest)?;
+        let all = self.migrations.load(&manifest)?;
+        let target = self.target.unwrap_or(u32::MAX);
         let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        let recorded = self.recorded(&mut conn, &all).await?;
+        if let Some(newest) = applied_versions(&recorded).filter(|v| *v > target).max() {
+            return Err(Error::AheadOfTarget {
+                applied: newest,
+                target,
+            });
+        }
 
-        ensure_tracking_table(&mut conn).await?;
-        let recorded: Vec<(i64, String, String, bool)> = sqlx::query_as(tracking::SELECT_APPLIED)
+        let mut report = RunReport {
+            applied: Vec::new(),
+            already_applied: 0,
+            drift: DriftReport::default(),
+        };
+        for migration in all.iter().filter(|m| m.version <= target) {
+            if applied_versions(&recorded).any(|v| v == migration.version) {
+                report.already_applied += 1;
+                continue;
+            }
+            match self.apply_one(&mut conn, migration).await? {
+                Some(applied) => report.applied.push(applied),
+                None => report.already_applied += 1,
+            }
+        }
+        report.drift = self
+            .checked_drift(&mut conn, &expected_state(&manifest, self.target))
+            .await?;
+        Ok(report)
+    }
+
+    /// Undoes every applied migration newer than `version`, newest first,
+    /// each with its down file in its own transaction, then checks drift
+    /// against the state after `version` (0: before the first migration).
+    pub async fn rollback_to(&self, pool: &PgPool, version: u32) -> Result<RollbackReport, Error> {
+        let manifest = self.migrations.manifest()?;
+        let all = self.migrations.load(&manifest)?;
+        let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        let recorded = self.recorded(&mut conn, &all).await?;
+        let mut undo: Vec<&Migration<'_>> = all
+            .iter()
+            .filter(|m| m.version > version && applied_versions(&recorded).any(|v| v == m.version))
+            .collect();
+        undo.sort_by_key(|m| std::cmp::Reverse(m.version));
+        let mut reverted = Vec::new();
+        for migration in undo {
+            if let Some(done) = self.revert_one(&mut conn, migration).await? {
+                reverted.push(done);
+            }
+        }
+        let drift = self
+            .checked_drift(&mut conn, &manifest.state_at(version))
+            .await?;
+        Ok(RollbackReport { reverted, drift })
+    }
+
+    /// Creates the tracking table if needed and reads this scope's rows,
+    /// refusing an edited migration or one this binary does not know.
+    async fn recorded(
+        &self,
+        conn: &mut PgConnection,
+        migrations: &[Migration<'_>],
+    ) -> Result<Vec<Recorded>, Error> {
+        ensure_tracking_table(conn).await?;
+        let recorded: Vec<Recorded> = sqlx::query_as(tracking::SELECT_APPLIED)
             .bind(&self.scope)
             .fetch_all(&mut *conn)
             .await
@@ -103,34 +189,23 @@ impl<'m> Migrator<'m> {
                 });
             }
         }
+        Ok(recorded)
+    }
 
-        let mut report = RunReport {
-            applied: Vec::new(),
-            already_applied: 0,
-            drift: DriftReport::default(),
-        };
-        for migration in &migrations {
-            let done = recorded
-                .iter()
-                .any(|(v, _, _, ok)| *ok && *v == i64::from(migration.version));
-            if done {
-                report.already_applied += 1;
-                continue;
-            }
-            match self.apply_one(&mut conn, migration).await? {
-                Some(applied) => report.applied.push(applied),
-                None => report.already_applied += 1,
-            }
+    async fn checked_drift(
+        &self,
+        conn: &mut PgConnection,
+        expected: &SchemaState,
+    ) -> Result<DriftReport, Error> {
+        if self.drift_policy == DriftPolicy::Ignore {
+            return Ok(DriftReport::default());
         }
-
-        if self.drift_policy != DriftPolicy::Ignore {
-            let actual = introspect::read_state(&mut conn, &manifest.state.schemas).await?;
-            report.drift = compare(&manifest.state, &actual);
-            if self.drift_policy == DriftPolicy::Fail && !report.drift.is_clean() {
-                return Err(Error::Drift(Box::new(report.drift)));
-            }
+        let catalog = introspect::read_catalog(conn, expected).await?;
+        let drift = compare(expected, &catalog);
+        if self.drift_policy == DriftPolicy::Fail && !drift.is_clean() {
+            return Err(Error::Drift(Box::new(drift)));
         }
-        Ok(report)
+        Ok(drift)
     }
 
     /// Applies one migration in its own transaction under the scope's lock.
@@ -141,19 +216,8 @@ impl<'m> Migrator<'m> {
         migration: &Migration<'_>,
     ) -> Result<Option<AppliedMigration>, Error> {
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-        sqlx::query(tracking::LOCK_SCOPE)
-            .bind(tracking::LOCK_CLASS)
-            .bind(&self.scope)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("waiting for the migration lock"))?;
-        let already = sqlx::query(tracking::IS_APPLIED)
-            .bind(&self.scope)
-            .bind(i64::from(migration.version))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("reading strata.migrations"))?;
-        if already.is_some() {
+        self.lock(&mut tx).await?;
+        if self.is_applied(&mut tx, migration.version).await? {
             tx.commit().await.map_err(db("committing"))?;
             return Ok(None);
         }
@@ -168,12 +232,7 @@ impl<'m> Migrator<'m> {
             tx.rollback()
                 .await
                 .map_err(db("rolling back a failed migration"))?;
-            let (message, code) = match &error {
-                sqlx::Error::Database(e) => {
-                    (e.message().to_owned(), e.code().map(|c| c.into_owned()))
-                }
-                other => (other.to_string(), None),
-            };
+            let (message, code) = split_error(&error);
             self.record(&mut *conn, migration, started.elapsed(), Some(&message))
                 .await?;
             return Err(Error::MigrationFailed {
@@ -190,6 +249,70 @@ impl<'m> Migrator<'m> {
             name: migration.name.to_owned(),
             duration,
         }))
+    }
+
+    /// Undoes one migration with its down file, in its own transaction under
+    /// the scope's lock. `None` when another process undid it meanwhile.
+    async fn revert_one(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+    ) -> Result<Option<AppliedMigration>, Error> {
+        let Some((down_file, down_sql)) = migration.down else {
+            return Err(Error::NoDownMigration {
+                file: migration.file.to_owned(),
+            });
+        };
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        self.lock(&mut tx).await?;
+        if !self.is_applied(&mut tx, migration.version).await? {
+            tx.commit().await.map_err(db("committing"))?;
+            return Ok(None);
+        }
+        let started = Instant::now();
+        if let Err(error) = sqlx::Executor::execute(&mut *tx, down_sql).await {
+            tx.rollback()
+                .await
+                .map_err(db("rolling back a failed down migration"))?;
+            let (message, code) = split_error(&error);
+            return Err(Error::MigrationFailed {
+                file: down_file.to_owned(),
+                message,
+                code,
+            });
+        }
+        sqlx::query(tracking::FORGET)
+            .bind(&self.scope)
+            .bind(i64::from(migration.version))
+            .execute(&mut *tx)
+            .await
+            .map_err(db("removing a migration from strata.migrations"))?;
+        tx.commit().await.map_err(db("committing a rollback"))?;
+        Ok(Some(AppliedMigration {
+            version: migration.version,
+            name: migration.name.to_owned(),
+            duration: started.elapsed(),
+        }))
+    }
+
+    async fn lock(&self, conn: &mut PgConnection) -> Result<(), Error> {
+        sqlx::query(tracking::LOCK_SCOPE)
+            .bind(tracking::LOCK_CLASS)
+            .bind(&self.scope)
+            .execute(conn)
+            .await
+            .map_err(db("waiting for the migration lock"))?;
+        Ok(())
+    }
+
+    async fn is_applied(&self, conn: &mut PgConnection, version: u32) -> Result<bool, Error> {
+        let row = sqlx::query(tracking::IS_APPLIED)
+            .bind(&self.scope)
+            .bind(i64::from(version))
+            .fetch_optional(conn)
+            .await
+            .map_err(db("reading strata.migrations"))?;
+        Ok(row.is_some())
     }
 
     async fn record(
@@ -211,6 +334,29 @@ impl<'m> Migrator<'m> {
             .await
             .map_err(db("recording a migration in strata.migrations"))?;
         Ok(())
+    }
+}
+
+fn applied_versions(recorded: &[Recorded]) -> impl Iterator<Item = u32> + '_ {
+    recorded
+        .iter()
+        .filter(|(_, _, _, success)| *success)
+        .filter_map(|(version, ..)| u32::try_from(*version).ok())
+}
+
+/// The state drift is checked against: after the target, or after the last migration.
+fn expected_state(manifest: &Manifest, target: Option<u32>) -> SchemaState {
+    let last = manifest.migrations.last().map_or(0, |m| m.version);
+    match target {
+        Some(version) if version < last => manifest.state_at(version),
+        _ => manifest.state.clone(),
+    }
+}
+
+fn split_error(error: &sqlx::Error) -> (String, Option<String>) {
+    match error {
+        sqlx::Error::Database(e) => (e.message().to_owned(), e.code().map(|c| c.into_owned())),
+        other => (other.to_string(), None),
     }
 }
 

@@ -3,6 +3,11 @@
 /// A table described by a `#[strata::schema]` struct. Implemented by the
 /// attribute; every name in it is the one in the database, unquoted, and
 /// `QUALIFIED` is ready to put into SQL.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a strata model",
+    label = "`references` must name a struct with #[strata::schema(…)]",
+    note = "for a table strata does not manage, write references = \"schema.table(column)\""
+)]
 pub trait Model {
     /// The schema, such as `tenant_kct`.
     const SCHEMA: &'static str;

@@ -41,3 +41,7 @@ ON CONFLICT ("scope", "version") DO UPDATE SET
     "name" = EXCLUDED."name", "checksum" = EXCLUDED."checksum", "applied_at" = now(),
     "execution_ms" = EXCLUDED."execution_ms", "success" = EXCLUDED."success",
     "error" = EXCLUDED."error""#;
+
+/// Forgets a migration of a scope, once its down file has undone it.
+pub(crate) const FORGET: &str =
+    r#"DELETE FROM "strata"."migrations" WHERE "scope" = $1 AND "version" = $2"#;

@@ -2,6 +2,8 @@
 
 use strata::sqlx::types::chrono::{DateTime, NaiveDate, Utc};
 
+use super::shared::{Product, ProductVariant};
+
 #[strata::schema("tenant_kct", table = "customers")]
 #[derive(Debug, Clone)]
 pub struct Customer {
@@ -17,10 +19,12 @@ pub struct Customer {
 }
 
 #[strata::schema("tenant_kct", table = "orders")]
+#[check(name = "orders_total_not_negative", expr = "total_cents >= 0")]
 #[derive(Debug, Clone)]
 pub struct Order {
     #[column(primary_key, identity)]
     pub id: i64,
+    #[column(references = Customer, index)]
     pub customer_id: i64,
     #[column(type = "varchar(24)", default = "'pending'")]
     pub status: String,
@@ -32,12 +36,15 @@ pub struct Order {
 #[strata::schema("tenant_kct", table = "order_items")]
 #[derive(Debug, Clone)]
 pub struct OrderItem {
-    #[column(primary_key)]
+    #[column(primary_key, references = Order, on_delete = "cascade")]
     pub order_id: i64,
     #[column(primary_key)]
     pub line: i32,
+    #[column(references = Product, index)]
     pub product_id: i64,
+    #[column(references = ProductVariant, on_delete = "set null")]
     pub variant_id: Option<i64>,
+    #[column(check = "quantity > 0")]
     pub quantity: i32,
     pub unit_price_cents: i64,
 }
@@ -47,6 +54,7 @@ pub struct OrderItem {
 pub struct Appointment {
     #[column(primary_key, identity)]
     pub id: i64,
+    #[column(references = Customer, on_delete = "cascade", index)]
     pub customer_id: i64,
     pub starts_at: DateTime<Utc>,
     #[column(type = "varchar(32)")]
@@ -59,6 +67,7 @@ pub struct Appointment {
 pub struct Measurement {
     #[column(primary_key, identity)]
     pub id: i64,
+    #[column(references = Customer, on_delete = "cascade", index)]
     pub customer_id: i64,
     pub taken_on: NaiveDate,
     pub chest_cm: f32,

@@ -15,6 +15,7 @@ pub struct Supplier {
 }
 
 #[strata::schema("tenant_shared", table = "products")]
+#[index(columns = ["supplier_id", "name"], name = "products_active_by_supplier", where = "active")]
 #[derive(Debug, Clone)]
 pub struct Product {
     #[column(primary_key, identity)]
@@ -23,7 +24,9 @@ pub struct Product {
     pub sku: String,
     pub name: String,
     pub description: Option<String>,
+    #[column(check = "base_price_cents >= 0")]
     pub base_price_cents: i64,
+    #[column(references = Supplier, on_delete = "set null")]
     pub supplier_id: Option<i64>,
     #[column(default = "true")]
     pub active: bool,
@@ -36,6 +39,7 @@ pub struct Product {
 pub struct ProductVariant {
     #[column(primary_key, identity)]
     pub id: i64,
+    #[column(references = Product, on_delete = "cascade", index)]
     pub product_id: i64,
     #[column(unique, type = "varchar(80)")]
     pub sku: String,
@@ -43,6 +47,7 @@ pub struct ProductVariant {
     pub size: String,
     #[column(type = "varchar(32)")]
     pub color: String,
+    #[column(check = "price_cents >= 0")]
     pub price_cents: i64,
     #[column(default = "0")]
     pub stock: i32,
@@ -53,6 +58,7 @@ pub struct ProductVariant {
 pub struct ProductImage {
     #[column(primary_key, identity)]
     pub id: i64,
+    #[column(references = Product, on_delete = "cascade", index)]
     pub product_id: i64,
     pub url: String,
     #[column(default = "0")]
@@ -75,6 +81,7 @@ pub struct Collection {
 pub struct InventoryLog {
     #[column(primary_key, identity)]
     pub id: i64,
+    #[column(references = ProductVariant, index)]
     pub variant_id: i64,
     pub delta: i32,
     #[column(type = "varchar(32)")]

@@ -1,6 +1,6 @@
 #[strata::schema("tenant_kct")]
 pub struct Order {
-    #[column(references = "tenant_kct.customers(id)")]
+    #[column(references = "customers.id")]
     pub customer_id: i64,
 }
 

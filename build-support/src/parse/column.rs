@@ -1,0 +1,282 @@
+//! `#[column(…)]` on a field.
+
+use syn::LitStr;
+
+use super::values::{
+    checked_expr, checked_name, checked_schema, checked_type, flag, path_name, string_once,
+    type_text, unknown_key, unraw,
+};
+use crate::context::Ctxt;
+use crate::model::{Field, Reference};
+use crate::rust_type::sql_type_of;
+use strata_manifest::{Action, QualifiedName};
+
+const COLUMN_KEYS: &str = "primary_key, identity, unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
+const ACTIONS: &str = "\"cascade\", \"restrict\", \"set null\", \"set default\", \"no action\"";
+const INTEGER_TYPES: [&str; 3] = ["smallint", "integer", "bigint"];
+
+#[derive(Default)]
+struct ColumnArgs {
+    primary_key: Option<syn::Path>,
+    identity: Option<syn::Path>,
+    unique: Option<syn::Path>,
+    index: Option<syn::Path>,
+    skip: Option<syn::Path>,
+    sql_type: Option<LitStr>,
+    default: Option<LitStr>,
+    name: Option<LitStr>,
+    check: Option<LitStr>,
+    renamed_from: Option<LitStr>,
+    references: Option<(syn::Path, Option<Reference>)>,
+    on_delete: Option<LitStr>,
+    on_update: Option<LitStr>,
+}
+
+impl ColumnArgs {
+    fn anything_but_skip(&self) -> bool {
+        self.primary_key.is_some()
+            || self.identity.is_some()
+            || self.unique.is_some()
+            || self.index.is_some()
+            || self.sql_type.is_some()
+            || self.default.is_some()
+            || self.name.is_some()
+            || self.check.is_some()
+            || self.renamed_from.is_some()
+            || self.references.is_some()
+            || self.on_delete.is_some()
+            || self.on_update.is_some()
+    }
+}
+
+pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Option<Field> {
+    let ident = field.ident.clone()?;
+    let mut args = ColumnArgs::default();
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("column")) {
+        let result = attr.parse_nested_meta(|meta| {
+            let a = &mut args;
+            match path_name(&meta.path).as_str() {
+                "primary_key" => flag(cx, &meta, &mut a.primary_key)?,
+                "identity" => flag(cx, &meta, &mut a.identity)?,
+                "unique" => flag(cx, &meta, &mut a.unique)?,
+                "index" => flag(cx, &meta, &mut a.index)?,
+                "skip" => flag(cx, &meta, &mut a.skip)?,
+                "type" => string_once(cx, &meta, &mut a.sql_type, "type = \"varchar(64)\"")?,
+                "default" => string_once(cx, &meta, &mut a.default, "default = \"now()\"")?,
+                "name" => string_once(cx, &meta, &mut a.name, "name = \"sku_code\"")?,
+                "check" => string_once(cx, &meta, &mut a.check, "check = \"price_cents >= 0\"")?,
+                "renamed_from" => {
+                    string_once(cx, &meta, &mut a.renamed_from, "renamed_from = \"title\"")?
+                }
+                "on_delete" => string_once(cx, &meta, &mut a.on_delete, "on_delete = \"cascade\"")?,
+                "on_update" => string_once(cx, &meta, &mut a.on_update, "on_update = \"cascade\"")?,
+                "references" => {
+                    let value: syn::Expr = meta.value()?.parse()?;
+                    let target = reference(cx, &value);
+                    if a.references.is_some() {
+                        cx.error_spanned_by(&meta.path, "duplicate `references`");
+                    } else {
+                        a.references = Some((meta.path.clone(), target));
+                    }
+                }
+                _ => unknown_key(cx, &meta, "#[column]", COLUMN_KEYS)?,
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.push(error);
+        }
+    }
+
+    if let Some(skip) = &args.skip {
+        if args.anything_but_skip() {
+            cx.error_spanned_by(
+                skip,
+                "a `skip` field is not a column: remove the other column options",
+            );
+        }
+        return Some(Field {
+            field: field.clone(),
+            ident,
+            skip: true,
+            column: String::new(),
+            sql_type: String::new(),
+            nullable: true,
+            primary_key: false,
+            identity: false,
+            unique: false,
+            index: false,
+            default: None,
+            check: None,
+            renamed_from: None,
+            references: None,
+            on_delete: Action::NoAction,
+            on_update: Action::NoAction,
+        });
+    }
+
+    let column = match &args.name {
+        Some(lit) => checked_name(cx, lit, lit.value()),
+        None => checked_name(cx, &ident, unraw(&ident)),
+    };
+    let (mapped, nullable) = sql_type_of(&field.ty);
+    let sql_type = match (&args.sql_type, mapped) {
+        (Some(lit), _) => checked_type(cx, lit),
+        (None, Some(mapped)) => mapped,
+        (None, None) => {
+            cx.error_spanned_by(
+                &field.ty,
+                format!(
+                    "strata cannot tell which PostgreSQL type stores `{}`\nhelp: name it: #[column(type = \"text\")]",
+                    type_text(&field.ty)
+                ),
+            );
+            String::new()
+        }
+    };
+    let default = args
+        .default
+        .as_ref()
+        .map(|lit| checked_expr(cx, lit, "default", "\"0\" or \"now()\""));
+    let check = args
+        .check
+        .as_ref()
+        .map(|lit| checked_expr(cx, lit, "check", "\"price_cents >= 0\""));
+    let renamed_from = args.renamed_from.as_ref().map(|lit| {
+        let from = checked_name(cx, lit, lit.value());
+        if from == column {
+            cx.error_spanned_by(
+                lit,
+                format!("`renamed_from` names the column's old name, but it is called `{column}` already"),
+            );
+        }
+        from
+    });
+    if let Some(identity) = &args.identity {
+        if !sql_type.is_empty() && !INTEGER_TYPES.contains(&sql_type.as_str()) {
+            cx.error_spanned_by(
+                identity,
+                format!("`identity` needs an integer column (i16, i32 or i64), not {sql_type}"),
+            );
+        }
+        if nullable {
+            cx.error_spanned_by(
+                identity,
+                "an `identity` column is never NULL: use `i64`, not `Option<i64>`",
+            );
+        }
+        if args.default.is_some() {
+            cx.error_spanned_by(
+                identity,
+                "an `identity` column takes its values from its sequence: remove `default`",
+            );
+        }
+    }
+    if let Some(primary_key) = &args.primary_key {
+        if nullable {
+            cx.error_spanned_by(
+                primary_key,
+                "a `primary_key` column cannot be NULL: use `T`, not `Option<T>`",
+            );
+        }
+    }
+    let on_delete = action(cx, &args.on_delete, &args.references, "on_delete");
+    let on_update = action(cx, &args.on_update, &args.references, "on_update");
+    for (lit, action) in [(&args.on_delete, on_delete), (&args.on_update, on_update)] {
+        if let (Some(lit), Action::SetNull, false) = (lit, action, nullable) {
+            cx.error_spanned_by(
+                lit,
+                "\"set null\" needs a nullable column: make the field `Option<…>`",
+            );
+        }
+    }
+    let _ = table;
+    Some(Field {
+        field: field.clone(),
+        ident,
+        skip: false,
+        column,
+        sql_type,
+        nullable,
+        primary_key: args.primary_key.is_some(),
+        identity: args.identity.is_some(),
+        unique: args.unique.is_some(),
+        index: args.index.is_some(),
+        default,
+        check,
+        renamed_from,
+        references: args.references.and_then(|(_, target)| target),
+        on_delete,
+        on_update,
+    })
+}
+
+/// `references = Product` or `references = "schema.table(column)"`.
+fn reference(cx: &mut Ctxt, value: &syn::Expr) -> Option<Reference> {
+    const EXAMPLE: &str = "references = Product, or references = \"legacy.vendors(id)\" for a table strata does not manage";
+    match value {
+        syn::Expr::Path(path) if path.qself.is_none() => Some(Reference::Model(path.path.clone())),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => {
+            let text = lit.value();
+            let parsed = text.split_once('(').and_then(|(table, rest)| {
+                let column = rest.strip_suffix(')')?;
+                let (schema, name) = table.split_once('.')?;
+                Some((schema.trim(), name.trim(), column.trim()))
+            });
+            let Some((schema, name, column)) = parsed else {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "`{text}` is not of the form \"schema.table(column)\"\nhelp: {EXAMPLE}"
+                    ),
+                );
+                return None;
+            };
+            let schema_lit = LitStr::new(schema, lit.span());
+            let schema = checked_schema(cx, &schema_lit);
+            let name = checked_name(cx, lit, name.to_owned());
+            let column = checked_name(cx, lit, column.to_owned());
+            Some(Reference::External {
+                table: QualifiedName::new(schema, name),
+                column,
+            })
+        }
+        other => {
+            cx.error_spanned_by(
+                other,
+                format!("`references` takes a model or a string: {EXAMPLE}"),
+            );
+            None
+        }
+    }
+}
+
+fn action(
+    cx: &mut Ctxt,
+    lit: &Option<LitStr>,
+    references: &Option<(syn::Path, Option<Reference>)>,
+    key: &str,
+) -> Action {
+    let Some(lit) = lit else {
+        return Action::NoAction;
+    };
+    if references.is_none() {
+        cx.error_spanned_by(
+            lit,
+            format!("`{key}` belongs to a foreign key: add `references = …`"),
+        );
+    }
+    Action::parse(&lit.value()).unwrap_or_else(|| {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`{}` is not a foreign key action\nhelp: use one of {ACTIONS}",
+                lit.value()
+            ),
+        );
+        Action::NoAction
+    })
+}

@@ -1,0 +1,245 @@
+//! The one parser of `#[schema(…)]`, `#[column(…)]`, `#[index(…)]` and
+//! `#[check(…)]`, for the macro and the build script alike: parse, then check.
+
+mod column;
+mod table;
+mod values;
+
+use heck::ToSnakeCase;
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::{LitStr, Token};
+
+use crate::context::Ctxt;
+use crate::model::{Field, Model};
+use values::{checked_name, checked_schema, flag, string_once, unknown_key, unraw};
+
+const SCHEMA_KEYS: &str = "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view";
+
+/// Parses a model: `args` are the tokens inside `#[schema(…)]`, `item` the
+/// struct it is on. Every mistake is reported, each on its own tokens.
+pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Model> {
+    let mut cx = Ctxt::default();
+    let schema_args = parse_schema_args(&mut cx, args);
+    let table = match &schema_args.table {
+        Some(lit) => checked_name(&mut cx, lit, lit.value()),
+        None => {
+            let name = unraw(&item.ident).to_snake_case();
+            checked_name(&mut cx, &item.ident, name)
+        }
+    };
+    let schema = schema_args.schema.clone().unwrap_or_default();
+    let moved_from = schema_args.moved_from.as_ref().map(|lit| {
+        let from = checked_schema(&mut cx, lit);
+        if from == schema {
+            cx.error_spanned_by(
+                lit,
+                format!("`moved_from` names the schema the table used to live in, but the table lives in `{schema}` already\nhelp: remove `moved_from`, or change the schema the table moves to"),
+            );
+        }
+        from
+    });
+    let renamed_from = schema_args.renamed_from.as_ref().map(|lit| {
+        let from = checked_name(&mut cx, lit, lit.value());
+        if from == table {
+            cx.error_spanned_by(
+                lit,
+                format!("`renamed_from` names the table's old name, but the table is called `{table}` already"),
+            );
+        }
+        from
+    });
+    if let Some(compat_view) = &schema_args.compat_view {
+        if moved_from.is_none() && renamed_from.is_none() {
+            cx.error_spanned_by(
+                compat_view,
+                "`compat_view` leaves a view under the table's old name, so it needs `moved_from` or `renamed_from`",
+            );
+        }
+    }
+    if !item.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &item.generics,
+            "a #[schema] model cannot be generic: it describes one table",
+        );
+    }
+    let mut fields = Vec::new();
+    match &item.fields {
+        syn::Fields::Named(named) => {
+            for field in &named.named {
+                if let Some(parsed) = column::parse_field(&mut cx, field, &table) {
+                    fields.push(parsed);
+                }
+            }
+        }
+        _ => cx.error_spanned_by(
+            &item.ident,
+            "#[schema] needs a struct with named fields, one per column: `struct Customer { id: i64 }`",
+        ),
+    }
+    check_fields(&mut cx, item, &fields);
+    let (indexes, checks) = table::parse_table_attrs(&mut cx, item, &fields);
+    cx.check()?;
+    Ok(Model {
+        ident: item.ident.clone(),
+        schema,
+        table,
+        moved_from,
+        renamed_from,
+        compat_view: schema_args.compat_view.is_some(),
+        fields,
+        indexes,
+        checks,
+    })
+}
+
+#[derive(Default)]
+struct SchemaArgs {
+    schema: Option<String>,
+    table: Option<LitStr>,
+    moved_from: Option<LitStr>,
+    renamed_from: Option<LitStr>,
+    compat_view: Option<syn::Path>,
+}
+
+fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
+    let split = |input: ParseStream| -> syn::Result<(Option<LitStr>, TokenStream)> {
+        let schema = if input.peek(LitStr) {
+            Some(input.parse::<LitStr>()?)
+        } else {
+            None
+        };
+        if schema.is_some() && !input.is_empty() {
+            input.parse::<Token![,]>()?;
+        }
+        Ok((schema, input.parse()?))
+    };
+    let mut parsed = SchemaArgs::default();
+    let (schema_lit, rest) = match split.parse2(args.clone()) {
+        Ok(parts) => parts,
+        Err(error) => {
+            cx.push(error);
+            return parsed;
+        }
+    };
+    match &schema_lit {
+        Some(lit) => parsed.schema = Some(checked_schema(cx, lit)),
+        None => {
+            let message = "the schema name comes first: #[strata::schema(\"tenant_kct\")]";
+            match args.is_empty() {
+                true => cx.push(syn::Error::new(Span::call_site(), message)),
+                false => cx.error_spanned_by(&args, message),
+            }
+        }
+    }
+    let result = syn::meta::parser(|meta| {
+        match values::path_name(&meta.path).as_str() {
+            "table" => string_once(cx, &meta, &mut parsed.table, "table = \"customers\"")?,
+            "moved_from" => {
+                string_once(cx, &meta, &mut parsed.moved_from, "moved_from = \"public\"")?
+            }
+            "renamed_from" => string_once(
+                cx,
+                &meta,
+                &mut parsed.renamed_from,
+                "renamed_from = \"product\"",
+            )?,
+            "compat_view" => flag(cx, &meta, &mut parsed.compat_view)?,
+            _ => unknown_key(cx, &meta, "#[schema]", SCHEMA_KEYS)?,
+        }
+        Ok(())
+    })
+    .parse2(rest);
+    if let Err(error) = result {
+        cx.push(error);
+    }
+    parsed
+}
+
+fn check_fields(cx: &mut Ctxt, item: &syn::ItemStruct, fields: &[Field]) {
+    let columns: Vec<&Field> = fields.iter().filter(|f| !f.skip).collect();
+    if columns.is_empty() && matches!(item.fields, syn::Fields::Named(_)) {
+        cx.error_spanned_by(&item.ident, "a #[schema] model needs at least one column");
+    }
+    for (i, field) in columns.iter().enumerate() {
+        if columns[..i].iter().any(|f| f.column == field.column) {
+            cx.error_spanned_by(
+                &field.ident,
+                format!(
+                    "column `{}` is declared twice in this model: give one a different #[column(name = \"…\")]",
+                    field.column
+                ),
+            );
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Model> {
+        parse_model(args, &syn::parse2(item).unwrap())
+    }
+
+    #[test]
+    fn reads_a_model() {
+        let model = parse(
+            quote!("tenant_kct", table = "customers"),
+            quote! {
+                pub struct Customer {
+                    #[column(primary_key, identity)]
+                    pub id: i64,
+                    #[column(unique, type = "VARCHAR(255)")]
+                    pub email: String,
+                    pub note: Option<String>,
+                    #[column(skip)]
+                    pub cached: Option<u32>,
+                }
+            },
+        )
+        .unwrap();
+        let table = model
+            .table_state(|_| Err("no other models".into()))
+            .unwrap();
+        assert_eq!(
+            (table.schema.as_str(), table.name.as_str()),
+            ("tenant_kct", "customers")
+        );
+        assert_eq!(table.columns.len(), 3);
+        assert_eq!(table.columns[1].sql_type, "character varying(255)");
+        assert!(table.columns[2].nullable);
+        assert_eq!(table.primary_key.unwrap().columns, vec!["id"]);
+        assert_eq!(table.uniques[0].columns, vec!["email"]);
+    }
+
+    #[test]
+    fn default_table_name_is_snake_case() {
+        let model = parse(
+            quote!("tenant_shared"),
+            quote!(
+                struct ProductVariant {
+                    id: i64,
+                }
+            ),
+        )
+        .unwrap();
+        assert_eq!(model.table, "product_variant");
+    }
+
+    #[test]
+    fn reports_every_mistake_at_once() {
+        let err = parse(
+            quote!("s", tabel = "x"),
+            quote! {
+                struct T {
+                    #[column(primary_key)]
+                    a: Option<i64>,
+                    b: std::collections::HashMap<String, String>,
+                }
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.into_iter().count(), 3);
+    }
+}

@@ -1,0 +1,142 @@
+//! `#[index(…)]` and `#[check(…)]` on the struct.
+
+use syn::LitStr;
+
+use super::values::{checked_expr, checked_name, flag, path_name, string_once, unknown_key};
+use crate::context::Ctxt;
+use crate::model::{Field, IndexSpec};
+use strata_manifest::Check;
+
+const INDEX_KEYS: &str = "columns = [\"…\", …], unique, name = \"…\", where = \"…\"";
+const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
+
+pub(super) fn parse_table_attrs(
+    cx: &mut Ctxt,
+    item: &syn::ItemStruct,
+    fields: &[Field],
+) -> (Vec<IndexSpec>, Vec<Check>) {
+    let mut indexes = Vec::new();
+    let mut checks = Vec::new();
+    for attr in &item.attrs {
+        if attr.path().is_ident("index") {
+            if let Some(index) = parse_index(cx, attr, fields) {
+                indexes.push(index);
+            }
+        } else if attr.path().is_ident("check") {
+            if let Some(check) = parse_check(cx, attr) {
+                checks.push(check);
+            }
+        }
+    }
+    (indexes, checks)
+}
+
+fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option<IndexSpec> {
+    let mut columns: Option<Vec<LitStr>> = None;
+    let mut unique = None;
+    let mut name = None;
+    let mut predicate = None;
+    let result = attr.parse_nested_meta(|meta| {
+        match path_name(&meta.path).as_str() {
+            "columns" => {
+                let value: syn::Expr = meta.value()?.parse()?;
+                match string_array(&value) {
+                    Some(list) => columns = Some(list),
+                    None => cx.error_spanned_by(
+                        &value,
+                        "`columns` takes a list of column names: columns = [\"supplier_id\", \"sku\"]",
+                    ),
+                }
+            }
+            "unique" => flag(cx, &meta, &mut unique)?,
+            "name" => string_once(cx, &meta, &mut name, "name = \"products_supplier_sku\"")?,
+            "where" => string_once(cx, &meta, &mut predicate, "where = \"deleted_at IS NULL\"")?,
+            _ => unknown_key(cx, &meta, "#[index]", INDEX_KEYS)?,
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.push(error);
+        return None;
+    }
+    let Some(columns) = columns else {
+        cx.error_spanned_by(
+            attr,
+            "an index needs its columns: #[index(columns = [\"sku\"])]",
+        );
+        return None;
+    };
+    if columns.is_empty() {
+        cx.error_spanned_by(attr, "an index needs at least one column");
+    }
+    let known: Vec<&str> = fields
+        .iter()
+        .filter(|f| !f.skip)
+        .map(|f| f.column.as_str())
+        .collect();
+    for lit in &columns {
+        if !known.contains(&lit.value().as_str()) {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "no column `{}` in this model\nhelp: the columns are: {}",
+                    lit.value(),
+                    known.join(", ")
+                ),
+            );
+        }
+    }
+    Some(IndexSpec {
+        columns: columns.iter().map(LitStr::value).collect(),
+        unique: unique.is_some(),
+        name: name.map(|lit| checked_name(cx, &lit, lit.value())),
+        predicate: predicate.map(|lit| checked_expr(cx, &lit, "where", "\"deleted_at IS NULL\"")),
+    })
+}
+
+fn parse_check(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Check> {
+    let mut name = None;
+    let mut expr = None;
+    let result = attr.parse_nested_meta(|meta| {
+        match path_name(&meta.path).as_str() {
+            "name" => string_once(cx, &meta, &mut name, "name = \"orders_total_positive\"")?,
+            "expr" => string_once(cx, &meta, &mut expr, "expr = \"total_cents >= 0\"")?,
+            _ => unknown_key(cx, &meta, "#[check]", CHECK_KEYS)?,
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.push(error);
+        return None;
+    }
+    match (name, expr) {
+        (Some(name), Some(expr)) => Some(Check {
+            name: checked_name(cx, &name, name.value()),
+            expr: checked_expr(cx, &expr, "expr", "\"total_cents >= 0\""),
+        }),
+        _ => {
+            cx.error_spanned_by(
+                attr,
+                "a table check needs a name and an expression: #[check(name = \"orders_total_positive\", expr = \"total_cents >= 0\")]",
+            );
+            None
+        }
+    }
+}
+
+fn string_array(value: &syn::Expr) -> Option<Vec<LitStr>> {
+    let syn::Expr::Array(array) = value else {
+        return None;
+    };
+    array
+        .elems
+        .iter()
+        .map(|e| match e {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }) => Some(lit.clone()),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,6 @@
+#[strata::schema("tenant_shared", compat_view)]
+pub struct Product {
+    pub id: i64,
+}
+
+fn main() {}
