@@ -59,7 +59,11 @@ async fn a_model_change_becomes_one_migration_that_applies_cleanly() {
         written.file_name().unwrap().to_str(),
         Some("0002_add_customers_visits.sql")
     );
-    assert_eq!(scratch.files().len(), 3, "two migrations and the manifest");
+    assert_eq!(
+        scratch.files().len(),
+        5,
+        "two migrations, their downs and the manifest"
+    );
 
     let report = Migrator::new(&scratch.migrations())
         .run(&pool)
