@@ -165,3 +165,180 @@ async fn the_report_serializes_and_the_default_policy_refuses_to_start() {
         .unwrap();
     assert_eq!(warned.drift.differences.len(), 1);
 }
+
+/// Models with every kind of object drift can find.
+const RICH: &str = r#"
+#[strata::schema("tenant_kct", table = "customers")]
+#[index(columns = ["email", "note"], name = "customers_open_notes", where = "note IS NOT NULL")]
+pub struct Customer {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(unique, type = "varchar(255)")]
+    pub email: String,
+    #[column(index, check = "length(note) < 2000")]
+    pub note: Option<String>,
+}
+
+#[strata::schema("tenant_kct", table = "orders")]
+#[check(name = "orders_total_not_negative", expr = "total_cents >= 0")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Customer, on_delete = "cascade")]
+    pub customer_id: i64,
+    pub total_cents: i64,
+}
+
+#[strata::schema("tenant_shared", table = "products", moved_from = "public", compat_view)]
+pub struct Product {
+    #[column(primary_key, identity)]
+    pub id: i64,
+}
+"#;
+
+async fn rich_drift_after(manual_change: &str) -> Vec<Difference> {
+    let scratch = Scratch::with_models(RICH);
+    scratch.build();
+    let migrations = scratch.migrations();
+    let (_db, pool) = fresh_db().await;
+    let report = apply(&pool, &migrations).await;
+    assert!(
+        report.drift.is_clean(),
+        "clean before the change: {}",
+        report.drift
+    );
+    psql(&pool, manual_change).await;
+    check_drift(&pool, &migrations).await.unwrap().differences
+}
+
+#[tokio::test]
+async fn a_dropped_index_is_missing() {
+    let d = only(rich_drift_after("DROP INDEX tenant_kct.customers_note_idx").await);
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::Index)
+    );
+    assert_eq!(d.name, "tenant_kct.customers_note_idx");
+}
+
+#[tokio::test]
+async fn an_index_over_other_columns_or_predicate_is_changed() {
+    let d = only(
+        rich_drift_after(
+            "DROP INDEX tenant_kct.customers_open_notes;
+             CREATE INDEX customers_open_notes ON tenant_kct.customers (note, email) WHERE note IS NOT NULL",
+        )
+        .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::Index)
+    );
+    assert_eq!(
+        d.actual.as_deref(),
+        Some("(note, email) where (note IS NOT NULL)")
+    );
+
+    let d = only(
+        rich_drift_after(
+            "DROP INDEX tenant_kct.customers_open_notes;
+             CREATE INDEX customers_open_notes ON tenant_kct.customers (email, note)",
+        )
+        .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::Index)
+    );
+}
+
+#[tokio::test]
+async fn an_extra_index_is_unexpected() {
+    let d = only(rich_drift_after("CREATE INDEX adhoc ON tenant_kct.orders (total_cents)").await);
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Unexpected, ObjectKind::Index)
+    );
+    assert_eq!(d.name, "tenant_kct.adhoc");
+}
+
+#[tokio::test]
+async fn a_dropped_or_changed_foreign_key_is_reported() {
+    let d = only(
+        rich_drift_after("ALTER TABLE tenant_kct.orders DROP CONSTRAINT orders_customer_id_fkey")
+            .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::ForeignKey)
+    );
+    assert_eq!(
+        d.expected.as_deref(),
+        Some("(customer_id) references tenant_kct.customers (id) on delete cascade")
+    );
+
+    let d = only(
+        rich_drift_after(
+            "ALTER TABLE tenant_kct.orders DROP CONSTRAINT orders_customer_id_fkey;
+             ALTER TABLE tenant_kct.orders ADD CONSTRAINT orders_customer_id_fkey
+                 FOREIGN KEY (customer_id) REFERENCES tenant_kct.customers (id) ON DELETE RESTRICT",
+        )
+        .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::ForeignKey)
+    );
+    assert_eq!(
+        d.actual.as_deref(),
+        Some("(customer_id) references tenant_kct.customers (id) on delete restrict")
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_or_changed_check_is_reported() {
+    let d = only(
+        rich_drift_after("ALTER TABLE tenant_kct.orders DROP CONSTRAINT orders_total_not_negative")
+            .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::Check)
+    );
+
+    let d = only(
+        rich_drift_after(
+            "ALTER TABLE tenant_kct.customers DROP CONSTRAINT customers_note_check;
+             ALTER TABLE tenant_kct.customers ADD CONSTRAINT customers_note_check CHECK (length(note) < 20)",
+        )
+        .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::Check)
+    );
+    assert_eq!(d.expected.as_deref(), Some("length(note) < 2000"));
+}
+
+#[tokio::test]
+async fn a_dropped_or_repointed_compat_view_is_reported() {
+    let d = only(rich_drift_after("DROP VIEW public.products").await);
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::View)
+    );
+    assert_eq!(d.name, "public.products");
+
+    let d = only(
+        rich_drift_after(
+            "CREATE TABLE public.elsewhere (id bigint);
+             CREATE OR REPLACE VIEW public.products AS SELECT id FROM public.elsewhere",
+        )
+        .await,
+    );
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::View)
+    );
+    assert_eq!(d.actual.as_deref(), Some("public.elsewhere"));
+}

@@ -6,4 +6,6 @@ mod support;
 mod build;
 mod drift;
 mod generated_sql;
+mod golden;
 mod migrate;
+mod moves;

@@ -73,8 +73,11 @@ pub fn files_in(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
+/// A test database and a pool on it.
+pub type Db = (TestDatabase, PgPool);
+
 /// A fresh database and a pool on it.
-pub async fn fresh_db() -> (TestDatabase, PgPool) {
+pub async fn fresh_db() -> Db {
     let db = strata::testing::database().await.expect("a test database");
     let pool = db.pool().await.expect("a pool");
     (db, pool)

@@ -1,0 +1,10 @@
+-- strata migration 0002_add_index_customers_note_idx_and_3_more
+-- Generated from the models by strata. Review it; edit it only before it is first applied.
+
+-- 6. indexes
+CREATE INDEX "customers_note_idx" ON "tenant_kct"."customers" ("note");
+CREATE INDEX "customers_open_notes" ON "tenant_kct"."customers" ("email", "note") WHERE note IS NOT NULL;
+
+-- 7. constraints
+ALTER TABLE "tenant_kct"."customers" ADD CONSTRAINT "customers_email_has_at" CHECK (position('@' in email) > 1);
+ALTER TABLE "tenant_kct"."customers" ADD CONSTRAINT "customers_note_check" CHECK (length(note) < 2000);

@@ -1,0 +1,7 @@
+-- strata migration 0002_alter_customers_email_type_text_and_2_more
+-- Generated from the models by strata. Review it; edit it only before it is first applied.
+
+-- 4. columns
+ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "email" TYPE text USING "email"::text;
+ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "note" SET NOT NULL;
+ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "note" SET DEFAULT '';
