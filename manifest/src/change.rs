@@ -529,6 +529,16 @@ impl Change {
                     .iter_mut()
                     .for_each(|k| rename(&mut k.columns));
                 t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
+                // PostgreSQL rewrites stored expressions along with the column.
+                let renamed = |name: &str| (name == from.as_str()).then(|| to.clone());
+                for check in &mut t.checks {
+                    check.expr = crate::default_expr::rename_identifiers(&check.expr, renamed);
+                }
+                for index in &mut t.indexes {
+                    if let Some(p) = &index.predicate {
+                        index.predicate = Some(crate::default_expr::rename_identifiers(p, renamed));
+                    }
+                }
             }
             Change::RenameConstraint { from, to, .. } => {
                 let mut renamed = None;

@@ -51,9 +51,16 @@ pub fn canonical_expr(expr: &str) -> String {
     let mut rest = expr;
     while let Some(c) = rest.chars().next() {
         if c == '\'' {
-            // A literal, copied as it is up to its closing quote.
+            // A literal, copied as it is up to its closing quote; a quoted
+            // number with a cast is the number (PostgreSQL prints `-1` as `'-1'::integer`).
             let end = rest[1..].find('\'').map_or(rest.len(), |i| i + 2);
-            out.push_str(&rest[..end]);
+            let literal = &rest[..end];
+            let inner = literal.trim_matches('\'');
+            if rest[end..].starts_with("::") && inner.parse::<f64>().is_ok() {
+                out.push_str(inner);
+            } else {
+                out.push_str(literal);
+            }
             rest = &rest[end..];
         } else if let Some(after) = rest.strip_prefix("::") {
             rest = skip_type(after);
@@ -145,6 +152,65 @@ mod tests {
         assert_ne!(e("status <> 'Void'"), e("status <> 'void'"));
         assert_ne!(e("a > 0"), e("a > 1"));
         assert_eq!(e("a::integer AND b"), "aandb");
+        assert_eq!(e("x > -1"), e("(x > '-1'::integer)"));
+        assert_ne!(e("x = '1'"), e("x = 1"));
         assert_eq!(e("(name)::character varying(64) = 'x'::text"), "name='x'");
+    }
+}
+
+/// `expr` with the column names it mentions renamed by `rename`, as
+/// PostgreSQL itself rewrites a stored check or index predicate when a
+/// column is renamed. String literals are left alone.
+pub(crate) fn rename_identifiers(expr: &str, rename: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut rest = expr;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            let end = rest[1..].find('\'').map_or(rest.len(), |i| i + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if c == '"' {
+            let end = rest[1..].find('"').map_or(rest.len(), |i| i + 2);
+            let name = rest[1..end.saturating_sub(1).max(1)].replace("\"\"", "\"");
+            match rename(&name) {
+                Some(new) => out.push_str(&crate::quote_ident(&new)),
+                None => out.push_str(&rest[..end]),
+            }
+            rest = &rest[end..];
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let end = rest
+                .find(|x: char| !(x.is_ascii_alphanumeric() || x == '_' || x == '$'))
+                .unwrap_or(rest.len());
+            let word = &rest[..end];
+            // An unquoted name is folded to lower case by PostgreSQL.
+            match rename(&word.to_ascii_lowercase()) {
+                Some(new) => out.push_str(&crate::quote_ident(&new)),
+                None => out.push_str(word),
+            }
+            rest = &rest[end..];
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod rename_tests {
+    use super::rename_identifiers;
+
+    #[test]
+    fn renames_columns_not_literals_or_functions() {
+        let rename = |n: &str| (n == "note").then(|| "remark".to_owned());
+        assert_eq!(
+            rename_identifiers("length(note) < 10 AND note <> 'note'", rename),
+            r#"length("remark") < 10 AND "remark" <> 'note'"#
+        );
+        assert_eq!(
+            rename_identifiers(r#""note" IS NOT NULL"#, rename),
+            r#""remark" IS NOT NULL"#
+        );
+        assert_eq!(rename_identifiers("Note > 0", rename), r#""remark" > 0"#);
     }
 }

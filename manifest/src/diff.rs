@@ -368,9 +368,35 @@ fn diff_table(
         Constraint::ForeignKey(k.clone())
     });
 
-    let (_, gone, added) = match_by(&before.checks, &table.checks, |a, b| {
-        a.name == b.name && crate::canonical_expr(&a.expr) == crate::canonical_expr(&b.expr)
+    // PostgreSQL rewrites checks and predicates when a column is renamed, so
+    // compare them in the new names; a check that only changed its name is renamed.
+    let in_new_names = |expr: &str| {
+        crate::default_expr::rename_identifiers(expr, |column| {
+            renames
+                .columns
+                .get(&name)
+                .and_then(|m| m.get(column))
+                .filter(|new| new.as_str() != column)
+                .cloned()
+        })
+    };
+    let old_checks: Vec<crate::Check> = before
+        .checks
+        .iter()
+        .map(|c| crate::Check {
+            expr: in_new_names(&c.expr),
+            ..c.clone()
+        })
+        .collect();
+    let (same, gone, added) = match_by(&old_checks, &table.checks, |a, b| {
+        crate::canonical_expr(&a.expr) == crate::canonical_expr(&b.expr)
     });
+    for (a, b) in same {
+        rename_constraint(plan, &name, &a.name, &b.name);
+    }
+    // Dropped checks and indexes are recorded in the new column names: that is
+    // how PostgreSQL holds them by then, and how the down file must restore
+    // them before it renames the columns back.
     constraint_changes(plan, &name, gone, added, |c| Constraint::Check(c.clone()));
 
     let old_indexes: Vec<crate::Index> = before
@@ -378,6 +404,7 @@ fn diff_table(
         .iter()
         .map(|i| crate::Index {
             columns: renames.columns(&name, &i.columns),
+            predicate: i.predicate.as_deref().map(in_new_names),
             ..i.clone()
         })
         .collect();

@@ -376,3 +376,14 @@ async fn ensure_tracking_table(conn: &mut PgConnection) -> Result<(), Error> {
     }
     tx.commit().await.map_err(db("creating strata.migrations"))
 }
+
+/// Start-ups are spawned onto runtimes: this fails to compile if either
+/// future stops being `Send + 'static` when spawned the usual way (sqlx's
+/// executor bounds make that easy to break, rust-lang/rust#64552).
+#[allow(dead_code)]
+fn futures_are_spawnable(pool: PgPool, migrations: std::sync::Arc<Migrations>) {
+    fn spawnable<F: std::future::Future + Send + 'static>(_: F) {}
+    let (run_pool, run_migrations) = (pool.clone(), migrations.clone());
+    spawnable(async move { Migrator::new(&run_migrations).run(&run_pool).await });
+    spawnable(async move { Migrator::new(&migrations).rollback_to(&pool, 0).await });
+}

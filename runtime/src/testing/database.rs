@@ -20,6 +20,7 @@ pub struct TestDatabase {
     url: String,
     admin_url: String,
     external: bool,
+    dropped: bool,
 }
 
 /// The server to make databases on: `DATABASE_URL` if set, else the
@@ -46,16 +47,20 @@ pub async fn database() -> Result<TestDatabase, Error> {
     let mut admin = PgConnection::connect(&admin_url)
         .await
         .map_err(db("connecting to the test server"))?;
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
-        .await
-        .map_err(db("creating a test database"))?;
+    sqlx::raw_sql(&format!(
+        "CREATE DATABASE {}",
+        strata_manifest::quote_ident(&name)
+    ))
+    .execute(&mut admin)
+    .await
+    .map_err(db("creating a test database"))?;
     let _ = admin.close().await;
     Ok(TestDatabase {
         url: with_database(&admin_url, &name),
         name,
         admin_url,
         external: std::env::var_os("DATABASE_URL").is_some(),
+        dropped: false,
     })
 }
 
@@ -68,6 +73,27 @@ impl TestDatabase {
     /// The database's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Drops the database now, closing any session on it; for tests that
+    /// make many databases and should not leave them to the end of the run.
+    pub async fn destroy(mut self) -> Result<(), Error> {
+        let mut admin = PgConnection::connect(&self.admin_url)
+            .await
+            .map_err(db("connecting to the test server"))?;
+        sqlx::raw_sql(&self.drop_sql())
+            .execute(&mut admin)
+            .await
+            .map_err(db("dropping a test database"))?;
+        self.dropped = true;
+        Ok(())
+    }
+
+    fn drop_sql(&self) -> String {
+        format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            strata_manifest::quote_ident(&self.name)
+        )
     }
 
     /// A small pool on this database.
@@ -83,11 +109,11 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         // The throwaway cluster is removed whole; only a real server needs tidying.
-        if !self.external {
+        if !self.external || self.dropped {
             return;
         }
         let admin_url = self.admin_url.clone();
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let sql = self.drop_sql();
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

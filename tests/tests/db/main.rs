@@ -7,5 +7,6 @@ mod build;
 mod drift;
 mod generated_sql;
 mod golden;
+mod histories;
 mod migrate;
 mod moves;
