@@ -24,6 +24,8 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     frozen: Option<bool>,
     allow_destructive: Option<bool>,
+    schemas: Vec<String>,
+    search_path: Option<Vec<String>>,
 }
 
 /// What a run did.
@@ -72,6 +74,26 @@ impl Builder {
     /// when `CI` is set (non-empty) and `STRATA_FROZEN` does not say `0`.
     pub fn frozen(mut self, frozen: bool) -> Self {
         self.frozen = Some(frozen);
+        self
+    }
+
+    /// A schema to manage even when no model lives in it, such as an empty
+    /// `cache` schema that other services fill: it is created, and its
+    /// absence is drift.
+    pub fn schema(mut self, name: impl Into<String>) -> Self {
+        self.schemas.push(name.into());
+        self
+    }
+
+    /// The database's default `search_path`, so that unqualified legacy
+    /// queries still find tables after they moved to domain schemas. Set
+    /// with `ALTER DATABASE … SET search_path`; new sessions see it.
+    pub fn search_path<I, S>(mut self, schemas: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.search_path = Some(schemas.into_iter().map(Into::into).collect());
         self
     }
 
@@ -146,6 +168,15 @@ impl Builder {
             }
             return Err(Error::Models(errors));
         }
+
+        for schema in self.schemas.iter().chain(self.search_path.iter().flatten()) {
+            strata_manifest::validate_ident(schema).map_err(|source| Error::InvalidName {
+                name: schema.clone(),
+                source,
+            })?;
+        }
+        desired.schemas.extend(self.schemas.iter().cloned());
+        desired.search_path = self.search_path.clone();
 
         let changes = diff_with(&manifest.state, &desired, self.destructive_allowed())?;
         let mut outcome = Outcome {
@@ -285,17 +316,7 @@ fn write_migration(
     desired: SchemaState,
 ) -> Result<PathBuf, Error> {
     let version = manifest.next_version();
-    let descriptions: Vec<String> = changes
-        .iter()
-        .filter(|c| {
-            !matches!(
-                c,
-                Change::CreateSchema { .. } | Change::ReleaseSchema { .. }
-            )
-        })
-        .map(Change::describe)
-        .collect();
-    let name = migration_name(&descriptions, manifest.migrations.is_empty());
+    let name = migration_name(changes, manifest.migrations.is_empty());
     let file = format!("{version:04}_{name}.sql");
     let down_file = format!("{version:04}_{name}.down.sql");
     let sql = render_migration(version, &name, changes);

@@ -58,6 +58,14 @@ pub enum Error {
         /// The second model's struct name.
         second: String,
     },
+    /// A name given to the builder cannot be a PostgreSQL identifier.
+    #[error("builder option `{name}`: {source}")]
+    InvalidName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it.
+        source: strata_manifest::IdentError,
+    },
     /// The manifest could not be read.
     #[error("{}: {source}; restore it from version control", .path.display())]
     Manifest {

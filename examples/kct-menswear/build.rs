@@ -1,5 +1,16 @@
 fn main() {
     strata_build::Builder::new() // models in "src", files in "migrations"
+        // Other services fill this schema; the shop only makes sure it exists.
+        .schema("cache")
+        // Old unqualified queries keep finding the tables after they moved.
+        .search_path([
+            "public",
+            "tenant_shared",
+            "tenant_kct",
+            "analytics",
+            "cache",
+            "audit",
+        ])
         .run()
         .expect("strata: generating migrations");
 }

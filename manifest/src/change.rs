@@ -21,6 +21,13 @@ pub enum Change {
         /// The schema.
         schema: String,
     },
+    /// `ALTER DATABASE … SET search_path` (or `RESET` for none).
+    SetSearchPath {
+        /// The search path before.
+        from: Option<Vec<String>>,
+        /// The search path after.
+        to: Option<Vec<String>>,
+    },
     /// The schema no longer holds managed tables; it is kept, unmanaged.
     ReleaseSchema {
         /// The schema.
@@ -242,6 +249,7 @@ impl Change {
         match self {
             Change::CreateSchema { .. } | Change::ReleaseSchema { .. } => (0, 0),
             Change::DropSchema { .. } => (7, 9),
+            Change::SetSearchPath { .. } => (0, 1),
             Change::CreateTable { .. } => (1, 0),
             Change::MoveTable { .. } => (2, 0),
             Change::RenameTable { .. } => (2, 1),
@@ -270,6 +278,7 @@ impl Change {
             Change::CreateSchema { schema } => format!("create schema {schema}"),
             Change::DropSchema { schema } => format!("drop schema {schema}"),
             Change::ReleaseSchema { schema } => format!("release schema {schema}"),
+            Change::SetSearchPath { .. } => "set search_path".to_owned(),
             Change::CreateTable { table } => format!("create {}", table.name),
             Change::DropTable { table } => format!("drop {}", table.name),
             Change::MoveTable { table, to, .. } => format!("move {table} to {to}"),
@@ -330,6 +339,7 @@ impl Change {
             Change::DropSchema { schema } | Change::ReleaseSchema { schema } => {
                 one(Change::CreateSchema { schema })
             }
+            Change::SetSearchPath { from, to } => one(Change::SetSearchPath { from: to, to: from }),
             Change::CreateTable { table } => one(Change::DropTable { table }),
             Change::DropTable { table } => {
                 let name = table.qualified_name();
@@ -444,6 +454,7 @@ impl Change {
             Change::DropSchema { schema } | Change::ReleaseSchema { schema } => {
                 state.schemas.remove(schema);
             }
+            Change::SetSearchPath { to, .. } => state.search_path = to.clone(),
             Change::CreateTable { table } => state.add_table(table.clone()),
             Change::DropTable { table } => {
                 state.remove_table(&table.schema, &table.name);

@@ -38,6 +38,13 @@ pub fn diff_with(
         });
     }
 
+    if old.search_path != new.search_path {
+        plan.push(Change::SetSearchPath {
+            from: old.search_path.clone(),
+            to: new.search_path.clone(),
+        });
+    }
+
     // Pair every desired table with the table it was, by name or by its hints.
     let mut pairs: Vec<(&Table, &Table)> = Vec::new();
     let mut taken: BTreeSet<QualifiedName> = BTreeSet::new();

@@ -57,6 +57,24 @@ fn render_change(change: &Change) -> String {
             "-- {} holds no managed table any more: it is kept, with anything left in it.",
             quote_ident(schema)
         ),
+        Change::SetSearchPath { to, .. } => {
+            // ALTER DATABASE needs the database's name, which a migration does
+            // not know: look it up where it runs. New sessions see the change.
+            let action = match to {
+                Some(path) => {
+                    let list = path
+                        .iter()
+                        .map(|s| quote_ident(s))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("SET search_path TO {}", list.replace('\'', "''"))
+                }
+                None => "RESET search_path".to_owned(),
+            };
+            format!(
+                "DO $strata$ BEGIN EXECUTE format('ALTER DATABASE %I {action}', current_database()); END $strata$;"
+            )
+        }
         Change::CreateTable { table } => {
             let mut lines: Vec<String> = table
                 .columns

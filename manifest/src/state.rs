@@ -13,6 +13,9 @@ pub struct SchemaState {
     pub schemas: BTreeSet<String>,
     /// The managed tables, sorted by schema and name.
     pub tables: Vec<Table>,
+    /// The database's default `search_path`, when the application sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_path: Option<Vec<String>>,
 }
 
 impl SchemaState {
@@ -50,7 +53,7 @@ impl SchemaState {
 
     /// True when nothing is managed yet.
     pub fn is_empty(&self) -> bool {
-        self.schemas.is_empty() && self.tables.is_empty()
+        self.schemas.is_empty() && self.tables.is_empty() && self.search_path.is_none()
     }
 
     /// Every compat view, with the table it shows.

@@ -86,6 +86,8 @@ pub enum ObjectKind {
     Check,
     /// A compat view.
     View,
+    /// A database setting such as `search_path`.
+    Setting,
 }
 
 impl DriftReport {
@@ -126,6 +128,7 @@ impl fmt::Display for Difference {
             ObjectKind::Index => "index",
             ObjectKind::Check => "check",
             ObjectKind::View => "view",
+            ObjectKind::Setting => "setting",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {
@@ -223,6 +226,12 @@ pub(crate) fn compare(expected: &SchemaState, catalog: &Catalog) -> DriftReport 
         }
     }
     compare_views(expected, catalog, &mut out);
+    if expected.search_path.is_some() && expected.search_path != actual.search_path {
+        let spell = |path: &Option<Vec<String>>| path.as_ref().map(|p| p.join(", "));
+        let d = out.push(Changed, ObjectKind::Setting, "search_path".to_owned());
+        d.expected = spell(&expected.search_path);
+        d.actual = spell(&actual.search_path).or_else(|| Some("the server default".to_owned()));
+    }
     DriftReport { differences: out.0 }
 }
 

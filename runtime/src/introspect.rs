@@ -1,4 +1,4 @@
-//! Reads the live catalog of the managed schemas, in six queries whatever their size.
+//! Reads the live catalog of the managed schemas, in seven queries whatever their size.
 
 use sqlx::PgConnection;
 use strata_manifest::{
@@ -94,6 +94,13 @@ LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
 GROUP BY 1, 2, 3, 4
 ORDER BY 1, 2, 3, 4"#;
 
+/// Returns the settings this database carries for every role
+/// (`ALTER DATABASE … SET`), as `name=value` strings.
+const DATABASE_SETTINGS: &str = r#"SELECT s.setconfig
+FROM pg_catalog.pg_db_role_setting s
+JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
+WHERE d.datname = current_database() AND s.setrole = 0"#;
+
 type ColumnRow = (String, String, String, String, bool, Option<String>, bool);
 type ConstraintRow = (
     String,
@@ -117,8 +124,8 @@ pub(crate) struct Catalog {
     pub(crate) views: Vec<(QualifiedName, Option<QualifiedName>)>,
 }
 
-/// Reads the catalog for the schemas and views of `expected`, in six queries
-/// however many tables there are.
+/// Reads the catalog for the schemas and views of `expected`, in seven
+/// queries however many tables there are.
 pub(crate) async fn read_catalog(
     conn: &mut PgConnection,
     expected: &SchemaState,
@@ -161,12 +168,21 @@ pub(crate) async fn read_catalog(
         .await
         .map_err(db(context))?;
 
+    let settings: Option<(Vec<String>,)> = sqlx::query_as(DATABASE_SETTINGS)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db(context))?;
+
     let mut state = SchemaState {
         schemas: found.into_iter().map(|(s,)| s).collect(),
         tables: tables
             .into_iter()
             .map(|(schema, name)| Table::new(schema, name))
             .collect(),
+        search_path: settings
+            .into_iter()
+            .flat_map(|(settings,)| settings)
+            .find_map(|s| s.strip_prefix("search_path=").map(parse_search_path)),
     };
     // Every list is sorted by (schema, table), so each row finds its table by binary search.
     let find = |state: &SchemaState, schema: &str, table: &str| {
@@ -245,6 +261,21 @@ pub(crate) async fn read_catalog(
         })
         .collect();
     Ok(Catalog { state, views })
+}
+
+/// `public, "Tenant", analytics` → the schema names, unquoted.
+fn parse_search_path(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|part| {
+            let part = part.trim();
+            match part.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                Some(quoted) => quoted.replace("\"\"", "\""),
+                None => part.to_owned(),
+            }
+        })
+        .filter(|part| !part.is_empty())
+        .collect()
 }
 
 /// `confdeltype` / `confupdtype` codes.

@@ -62,6 +62,7 @@ extern crate self as strata;
 
 mod drift;
 mod error;
+mod health;
 mod introspect;
 mod migrations;
 mod migrator;
@@ -75,11 +76,15 @@ pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftPolicy, DriftReport, ObjectKind,
 };
 pub use error::Error;
+pub use health::{health, Health, HealthStatus, MigrationHealth, MigrationStatus, SchemaHealth};
 pub use migrations::Migrations;
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::Model;
 pub use sqlx;
 pub use strata_macros::schema;
+/// Quoting for names in SQL written by hand: `quote_ident("AiAction")` is
+/// `"AiAction"`, `qualified("tenant_kct", "orders")` is `"tenant_kct"."orders"`.
+pub use strata_manifest::{qualified, quote_ident};
 
 #[doc(hidden)]
 pub mod __private {

@@ -1,10 +1,16 @@
 //! KCT Menswear's shop, split into domain schemas: migrated, used through the
 //! generated SQL and drift-checked by strata.
 //!
-//! `cargo run -p kct-menswear` uses `DATABASE_URL`, or a throwaway local
+//! `cargo run -p kct-menswear` migrates and places an order;
+//! `-- replay` replays the shop's move out of `public` with its data;
+//! `-- rollback` replays it and rolls it back; `-- serve [--port N]` serves
+//! the health endpoint. Each uses `DATABASE_URL`, or a throwaway local
 //! PostgreSQL when it is unset.
 
+mod loader;
 mod models;
+mod replay;
+mod serve;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,8 +24,16 @@ use strata::Model;
 
 static MIGRATIONS: strata::Migrations = strata::embed_migrations!();
 
+const USAGE: &str = "usage: kct-menswear [replay | rollback | serve [--port N]]";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str).unwrap_or("demo");
+    if !matches!(command, "demo" | "replay" | "rollback" | "serve") {
+        anyhow::bail!("unknown command `{command}`\n{USAGE}");
+    }
+
     // Keep the cluster alive until the end of main; it is removed when dropped.
     let (_cluster, url) = match std::env::var("DATABASE_URL") {
         Ok(url) => (None, url),
@@ -36,7 +50,35 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to {url}"))?;
 
-    let report = strata::Migrator::new(&MIGRATIONS).run(&pool).await?;
+    match command {
+        "replay" => {
+            replay::replay(&pool, &url).await?;
+        }
+        "rollback" => replay::rollback(&pool, &url).await?,
+        "serve" => {
+            let port = match args.get(1).map(String::as_str) {
+                Some("--port") => args
+                    .get(2)
+                    .and_then(|p| p.parse().ok())
+                    .with_context(|| format!("--port needs a port number\n{USAGE}"))?,
+                Some(other) => anyhow::bail!("unknown option `{other}`\n{USAGE}"),
+                None => 8080,
+            };
+            let report = strata::Migrator::new(&MIGRATIONS).run(&pool).await?;
+            println!("{} migration(s) applied", report.applied.len());
+            tokio::select! {
+                served = serve::serve(pool, port) => served?,
+                _ = tokio::signal::ctrl_c() => println!("stopped"),
+            }
+        }
+        _ => demo(&pool).await?,
+    }
+    Ok(())
+}
+
+/// Migrates, places an order across the schemas, and checks drift.
+async fn demo(pool: &PgPool) -> anyhow::Result<()> {
+    let report = strata::Migrator::new(&MIGRATIONS).run(pool).await?;
     for applied in &report.applied {
         println!(
             "applied {:04}_{} in {:?}",
@@ -49,9 +91,9 @@ async fn main() -> anyhow::Result<()> {
         report.already_applied
     );
 
-    place_an_order(&pool).await?;
+    place_an_order(pool).await?;
 
-    let drift = strata::check_drift(&pool, &MIGRATIONS).await?;
+    let drift = strata::check_drift(pool, &MIGRATIONS).await?;
     println!("drift: {drift}");
     if !drift.is_clean() {
         std::process::exit(1);

@@ -2,7 +2,7 @@
 
 use strata::sqlx::types::chrono::{DateTime, Utc};
 
-#[strata::schema("analytics", table = "customer_segments")]
+#[strata::schema("analytics", table = "customer_segments", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct CustomerSegment {
     #[column(primary_key, identity)]

@@ -4,7 +4,7 @@ use strata::sqlx::types::chrono::{DateTime, NaiveDate, Utc};
 
 use super::shared::{Product, ProductVariant};
 
-#[strata::schema("tenant_kct", table = "customers")]
+#[strata::schema("tenant_kct", table = "customers", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct Customer {
     #[column(primary_key, identity)]
@@ -18,7 +18,7 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
 }
 
-#[strata::schema("tenant_kct", table = "orders")]
+#[strata::schema("tenant_kct", table = "orders", moved_from = "public")]
 #[check(name = "orders_total_not_negative", expr = "total_cents >= 0")]
 #[derive(Debug, Clone)]
 pub struct Order {
@@ -33,7 +33,7 @@ pub struct Order {
     pub placed_at: DateTime<Utc>,
 }
 
-#[strata::schema("tenant_kct", table = "order_items")]
+#[strata::schema("tenant_kct", table = "order_items", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct OrderItem {
     #[column(primary_key, references = Order, on_delete = "cascade")]
@@ -49,7 +49,7 @@ pub struct OrderItem {
     pub unit_price_cents: i64,
 }
 
-#[strata::schema("tenant_kct", table = "appointments")]
+#[strata::schema("tenant_kct", table = "appointments", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct Appointment {
     #[column(primary_key, identity)]
@@ -62,7 +62,20 @@ pub struct Appointment {
     pub stylist: Option<String>,
 }
 
-#[strata::schema("tenant_kct", table = "measurements")]
+#[strata::schema("tenant_kct", table = "leads", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct Lead {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(type = "varchar(255)")]
+    pub email: String,
+    #[column(type = "varchar(32)")]
+    pub source: String,
+    #[column(default = "false")]
+    pub converted: bool,
+}
+
+#[strata::schema("tenant_kct", table = "measurements", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct Measurement {
     #[column(primary_key, identity)]
@@ -74,4 +87,58 @@ pub struct Measurement {
     pub waist_cm: f32,
     pub inseam_cm: f32,
     pub sleeve_cm: Option<f32>,
+}
+
+#[strata::schema("tenant_kct", table = "customer_profiles", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct CustomerProfile {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Customer, on_delete = "cascade", unique)]
+    pub customer_id: i64,
+    #[column(type = "varchar(16)")]
+    pub preferred_fit: String,
+    pub style_notes: Option<String>,
+}
+
+#[strata::schema("tenant_kct", table = "purchase_histories", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct PurchaseHistory {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Customer, on_delete = "cascade", index)]
+    pub customer_id: i64,
+    pub purchased_on: NaiveDate,
+    pub amount_cents: i64,
+}
+
+#[strata::schema("tenant_kct", table = "saved_outfits", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct SavedOutfit {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Customer, on_delete = "cascade", index)]
+    pub customer_id: i64,
+    pub title: String,
+}
+
+#[strata::schema("tenant_kct", table = "outfit_templates", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct OutfitTemplate {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(unique, type = "varchar(64)")]
+    pub name: String,
+    pub occasion: String,
+}
+
+#[strata::schema("tenant_kct", table = "outfit_components", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct OutfitComponent {
+    #[column(primary_key, references = OutfitTemplate, on_delete = "cascade")]
+    pub outfit_template_id: i64,
+    #[column(primary_key, references = Product)]
+    pub product_id: i64,
+    #[column(type = "varchar(24)")]
+    pub role: String,
 }

@@ -6,4 +6,5 @@
 pub mod analytics;
 pub mod audit;
 pub mod kct;
+pub mod public;
 pub mod shared;

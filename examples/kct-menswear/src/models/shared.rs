@@ -1,8 +1,10 @@
 //! `tenant_shared`: the catalogue and the stock, shared by every storefront.
 
-use strata::sqlx::types::chrono::{DateTime, Utc};
+use strata::sqlx::types::chrono::{DateTime, NaiveDate, Utc};
 
-#[strata::schema("tenant_shared", table = "suppliers")]
+use super::kct::Customer;
+
+#[strata::schema("tenant_shared", table = "suppliers", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct Supplier {
     #[column(primary_key, identity)]
@@ -14,7 +16,7 @@ pub struct Supplier {
     pub country: String,
 }
 
-#[strata::schema("tenant_shared", table = "products")]
+#[strata::schema("tenant_shared", table = "products", moved_from = "public")]
 #[index(columns = ["supplier_id", "name"], name = "products_active_by_supplier", where = "active")]
 #[derive(Debug, Clone)]
 pub struct Product {
@@ -34,7 +36,7 @@ pub struct Product {
     pub created_at: DateTime<Utc>,
 }
 
-#[strata::schema("tenant_shared", table = "product_variants")]
+#[strata::schema("tenant_shared", table = "product_variants", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct ProductVariant {
     #[column(primary_key, identity)]
@@ -53,7 +55,7 @@ pub struct ProductVariant {
     pub stock: i32,
 }
 
-#[strata::schema("tenant_shared", table = "product_images")]
+#[strata::schema("tenant_shared", table = "product_images", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct ProductImage {
     #[column(primary_key, identity)]
@@ -65,18 +67,46 @@ pub struct ProductImage {
     pub position: i16,
 }
 
-#[strata::schema("tenant_shared", table = "collections")]
+#[strata::schema("tenant_shared", table = "product_reviews", moved_from = "public")]
 #[derive(Debug, Clone)]
-pub struct Collection {
+pub struct ProductReview {
     #[column(primary_key, identity)]
     pub id: i64,
-    #[column(unique, type = "varchar(64)")]
-    pub slug: String,
-    pub title: String,
-    pub season: Option<String>,
+    #[column(references = Product, on_delete = "cascade", index)]
+    pub product_id: i64,
+    #[column(references = Customer, on_delete = "cascade")]
+    pub customer_id: i64,
+    #[column(check = "rating >= 1 AND rating <= 5")]
+    pub rating: i16,
+    pub body: Option<String>,
 }
 
-#[strata::schema("tenant_shared", table = "inventory_logs")]
+#[strata::schema("tenant_shared", table = "purchase_orders", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct PurchaseOrder {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Supplier)]
+    pub supplier_id: i64,
+    pub ordered_on: NaiveDate,
+    #[column(type = "varchar(16)", default = "'open'")]
+    pub status: String,
+}
+
+#[strata::schema("tenant_shared", table = "purchase_order_items", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct PurchaseOrderItem {
+    #[column(primary_key, references = PurchaseOrder, on_delete = "cascade")]
+    pub purchase_order_id: i64,
+    #[column(primary_key)]
+    pub line: i32,
+    #[column(references = ProductVariant)]
+    pub variant_id: i64,
+    pub quantity: i32,
+    pub unit_cost_cents: i64,
+}
+
+#[strata::schema("tenant_shared", table = "inventory_logs", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct InventoryLog {
     #[column(primary_key, identity)]
@@ -88,4 +118,55 @@ pub struct InventoryLog {
     pub reason: String,
     #[column(default = "now()")]
     pub logged_at: DateTime<Utc>,
+}
+
+#[strata::schema("tenant_shared", table = "stock_alerts", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct StockAlert {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = ProductVariant, unique)]
+    pub variant_id: i64,
+    pub threshold: i32,
+}
+
+#[strata::schema("tenant_shared", table = "collections", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct Collection {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(unique, type = "varchar(64)")]
+    pub slug: String,
+    pub title: String,
+    pub season: Option<String>,
+}
+
+#[strata::schema("tenant_shared", table = "product_collections", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct ProductCollection {
+    #[column(primary_key, references = Product, on_delete = "cascade")]
+    pub product_id: i64,
+    #[column(primary_key, references = Collection, on_delete = "cascade")]
+    pub collection_id: i64,
+}
+
+#[strata::schema("tenant_shared", table = "color_palettes", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct ColorPalette {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(unique, type = "varchar(32)")]
+    pub name: String,
+    #[column(type = "varchar(7)")]
+    pub hex: String,
+}
+
+#[strata::schema("tenant_shared", table = "event_profiles", moved_from = "public")]
+#[derive(Debug, Clone)]
+pub struct EventProfile {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(unique, type = "varchar(48)")]
+    pub name: String,
+    pub dress_code: String,
 }

@@ -1,0 +1,139 @@
+//! What a health endpoint reports: schemas, migrations and drift, in one call.
+
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::drift::{compare, DriftReport};
+use crate::error::db;
+use crate::migrator::DEFAULT_SCOPE;
+use crate::{introspect, Error, Migrations};
+
+/// Returns whether the tracking table exists.
+const TRACKING_EXISTS: &str = r#"SELECT to_regclass('"strata"."migrations"') IS NOT NULL"#;
+
+/// Returns the version of every migration of a scope applied successfully.
+const APPLIED_VERSIONS: &str =
+    r#"SELECT "version" FROM "strata"."migrations" WHERE "scope" = $1 AND "success" ORDER BY 1"#;
+
+/// The database's schemas and migrations against the binary's models.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// `ok`, `pending` (migrations not applied yet) or `drift`.
+    pub status: HealthStatus,
+    /// Every managed schema.
+    pub schemas: Vec<SchemaHealth>,
+    /// Applied and pending migrations.
+    pub migrations: MigrationHealth,
+    /// The drift check against the newest models.
+    pub drift: DriftReport,
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// Every migration applied, no drift.
+    Ok,
+    /// Some migrations are not applied yet.
+    Pending,
+    /// Every migration applied, and the database differs from the models.
+    Drift,
+}
+
+/// One managed schema.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemaHealth {
+    /// Its name.
+    pub name: String,
+    /// Whether it exists.
+    pub exists: bool,
+    /// The tables the models put in it.
+    pub expected_tables: Vec<String>,
+    /// The tables it holds.
+    pub found_tables: Vec<String>,
+}
+
+/// Applied and pending migrations.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationHealth {
+    /// Applied, oldest first.
+    pub applied: Vec<MigrationStatus>,
+    /// Not applied yet, oldest first.
+    pub pending: Vec<MigrationStatus>,
+}
+
+/// One migration.
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationStatus {
+    /// Its version.
+    pub version: u32,
+    /// Its name.
+    pub name: String,
+}
+
+/// Reports the managed schemas, the migrations and the drift, reading the
+/// catalog in a fixed number of queries; for a `/health` endpoint.
+pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Error> {
+    let manifest = migrations.manifest()?;
+    let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+    let context = "reading strata.migrations for the health report";
+    let (tracked,): (bool,) = sqlx::query_as(TRACKING_EXISTS)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db(context))?;
+    let applied: Vec<(i64,)> = if tracked {
+        sqlx::query_as(APPLIED_VERSIONS)
+            .bind(DEFAULT_SCOPE)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db(context))?
+    } else {
+        Vec::new()
+    };
+    let catalog = introspect::read_catalog(&mut conn, &manifest.state).await?;
+    let drift = compare(&manifest.state, &catalog);
+
+    let (done, pending): (Vec<_>, Vec<_>) = manifest
+        .migrations
+        .iter()
+        .map(|m| MigrationStatus {
+            version: m.version,
+            name: m.name.clone(),
+        })
+        .partition(|m| applied.iter().any(|(v,)| *v == i64::from(m.version)));
+    let tables_in = |state: &strata_manifest::SchemaState, schema: &str| -> Vec<String> {
+        state
+            .tables
+            .iter()
+            .filter(|t| t.schema == schema)
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    let schemas = manifest
+        .state
+        .schemas
+        .iter()
+        .map(|name| SchemaHealth {
+            name: name.clone(),
+            exists: catalog.state.schemas.contains(name),
+            expected_tables: tables_in(&manifest.state, name),
+            found_tables: tables_in(&catalog.state, name),
+        })
+        .collect();
+    let status = if !pending.is_empty() {
+        HealthStatus::Pending
+    } else if !drift.is_clean() {
+        HealthStatus::Drift
+    } else {
+        HealthStatus::Ok
+    };
+    Ok(Health {
+        status,
+        schemas,
+        migrations: MigrationHealth {
+            applied: done,
+            pending,
+        },
+        drift,
+    })
+}
