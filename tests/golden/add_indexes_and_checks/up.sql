@@ -1,4 +1,4 @@
--- strata migration 0002_add_index_customers_note_idx_and_3_more
+-- strata migration 0002_add_2_indexes_and_2_more
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
 -- 6. indexes

@@ -1,4 +1,4 @@
--- strata migration 0002_create_orders_and_3_more
+-- strata migration 0002_create_2_tables_and_2_more
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
 -- 1. schemas

@@ -1,4 +1,4 @@
--- strata migration 0002_move_product_variants_to_tenant_shared_and_2_more
+-- strata migration 0002_move_2_tables_and_1_more
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
 -- 1. schemas

@@ -1,4 +1,4 @@
--- strata migration 0002_rename_customers_to_clients_and_2_more
+-- strata migration 0002_rename_customers_to_clients
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
 -- 3. moves and renames

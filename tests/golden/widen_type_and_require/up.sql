@@ -1,4 +1,4 @@
--- strata migration 0002_alter_customers_email_type_text_and_2_more
+-- strata migration 0002_change_3_columns
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
 -- 4. columns
