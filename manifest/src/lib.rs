@@ -26,6 +26,7 @@ mod manifest;
 mod naming;
 mod render;
 mod state;
+mod statements;
 mod types;
 
 pub use change::{Change, Constraint};
@@ -38,4 +39,5 @@ pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};
 pub use render::{render_down, render_migration};
 pub use state::{Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table};
+pub use statements::{split_statements, Statement};
 pub use types::{canonical_type, is_widening};

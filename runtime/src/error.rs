@@ -19,16 +19,31 @@ pub enum Error {
     },
     /// A migration failed; its transaction was rolled back.
     #[error(
-        "migration {file} failed and was rolled back, so nothing of it was applied: {message}{}\nhelp: fix {file} (it has never been applied, so it may still be edited) and start again",
+        "migration {file} failed{} and was rolled back, so nothing of it was applied: {message}{}\nhelp: fix {file} (it has never been applied, so it may still be edited) and start again",
+        .statement.as_ref().map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})")).unwrap_or_default(),
         .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
     )]
     MigrationFailed {
         /// The migration's file name.
         file: String,
+        /// The failing statement: its number, its line and its first line of text.
+        statement: Option<(usize, usize, String)>,
         /// PostgreSQL's message.
         message: String,
         /// PostgreSQL's SQLSTATE code, if the server sent one.
         code: Option<String>,
+    },
+    /// A migration kept timing out waiting for a table lock.
+    #[error(
+        "migration {file} could not get the table locks it needs: it waited {lock_timeout:?} each time, {attempts} times, and was rolled back each time\nhelp: another session holds a lock on a table the migration alters, usually a long transaction; find it with `SELECT pid, state, query FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE NOT granted OR locktype = 'relation')`, or raise Migrator::lock_timeout / lock_retries"
+    )]
+    LockTimeout {
+        /// The migration's file name.
+        file: String,
+        /// How many times it was tried.
+        attempts: u32,
+        /// How long each attempt waited.
+        lock_timeout: std::time::Duration,
     },
     /// An applied migration was edited afterwards.
     #[error(

@@ -1,11 +1,12 @@
 //! What a health endpoint reports: schemas, migrations and drift, in one call.
 
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 use crate::drift::{compare, DriftReport};
 use crate::error::db;
 use crate::migrator::DEFAULT_SCOPE;
+use crate::session::query_as;
 use crate::{introspect, Error, Migrations};
 
 /// Returns whether the tracking table exists.
@@ -77,19 +78,21 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
     let manifest = migrations.manifest()?;
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
     let context = "reading strata.migrations for the health report";
-    let (tracked,): (bool,) = sqlx::query_as(TRACKING_EXISTS)
-        .fetch_one(&mut *conn)
+    let mut tx = conn.begin().await.map_err(db(context))?;
+    let (tracked,): (bool,) = query_as(TRACKING_EXISTS)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db(context))?;
     let applied: Vec<(i64,)> = if tracked {
-        sqlx::query_as(APPLIED_VERSIONS)
+        query_as(APPLIED_VERSIONS)
             .bind(DEFAULT_SCOPE)
-            .fetch_all(&mut *conn)
+            .fetch_all(&mut *tx)
             .await
             .map_err(db(context))?
     } else {
         Vec::new()
     };
+    tx.commit().await.map_err(db(context))?;
     let catalog = introspect::read_catalog(&mut conn, &manifest.state).await?;
     let drift = compare(&manifest.state, &catalog);
 

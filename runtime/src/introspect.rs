@@ -1,6 +1,6 @@
 //! Reads the live catalog of the managed schemas, in seven queries whatever their size.
 
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 use strata_manifest::{
     Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table,
 };
@@ -132,27 +132,36 @@ pub(crate) async fn read_catalog(
 ) -> Result<Catalog, Error> {
     let names: Vec<String> = expected.schemas.iter().cloned().collect();
     let context = "reading the catalog for the drift check";
-    let found: Vec<(String,)> = sqlx::query_as(SCHEMAS)
+    // One snapshot for all seven queries, and one server connection behind a pooler.
+    let mut tx = conn.begin().await.map_err(db(context))?;
+    sqlx::Executor::execute(
+        &mut *tx,
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    )
+    .await
+    .map_err(db(context))?;
+    let conn = &mut *tx;
+    let found: Vec<(String,)> = crate::session::query_as(SCHEMAS)
         .bind(&names)
         .fetch_all(&mut *conn)
         .await
         .map_err(db(context))?;
-    let tables: Vec<(String, String)> = sqlx::query_as(TABLES)
+    let tables: Vec<(String, String)> = crate::session::query_as(TABLES)
         .bind(&names)
         .fetch_all(&mut *conn)
         .await
         .map_err(db(context))?;
-    let columns: Vec<ColumnRow> = sqlx::query_as(COLUMNS)
+    let columns: Vec<ColumnRow> = crate::session::query_as(COLUMNS)
         .bind(&names)
         .fetch_all(&mut *conn)
         .await
         .map_err(db(context))?;
-    let constraints: Vec<ConstraintRow> = sqlx::query_as(CONSTRAINTS)
+    let constraints: Vec<ConstraintRow> = crate::session::query_as(CONSTRAINTS)
         .bind(&names)
         .fetch_all(&mut *conn)
         .await
         .map_err(db(context))?;
-    let indexes: Vec<IndexRow> = sqlx::query_as(INDEXES)
+    let indexes: Vec<IndexRow> = crate::session::query_as(INDEXES)
         .bind(&names)
         .fetch_all(&mut *conn)
         .await
@@ -161,17 +170,20 @@ pub(crate) async fn read_catalog(
         .views()
         .map(|(v, _)| (v.schema.clone(), v.name.clone()))
         .unzip();
-    let view_rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(VIEWS)
-        .bind(&view_schemas)
-        .bind(&view_names)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db(context))?;
+    let view_rows: Vec<(String, String, Option<String>, Option<String>)> =
+        crate::session::query_as(VIEWS)
+            .bind(&view_schemas)
+            .bind(&view_names)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db(context))?;
 
-    let settings: Option<(Vec<String>,)> = sqlx::query_as(DATABASE_SETTINGS)
+    let settings: Option<(Vec<String>,)> = crate::session::query_as(DATABASE_SETTINGS)
         .fetch_optional(&mut *conn)
         .await
         .map_err(db(context))?;
+
+    tx.commit().await.map_err(db(context))?;
 
     let mut state = SchemaState {
         schemas: found.into_iter().map(|(s,)| s).collect(),

@@ -67,6 +67,7 @@ mod introspect;
 mod migrations;
 mod migrator;
 mod model;
+mod session;
 mod tracking;
 
 #[cfg(feature = "testing")]

@@ -5,15 +5,20 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sqlx::{Connection, PgConnection, PgPool};
-use strata_manifest::{Manifest, SchemaState};
+use strata_manifest::{split_statements, Manifest, SchemaState};
+use tracing::Instrument;
 
 use crate::drift::{compare, DriftPolicy, DriftReport};
 use crate::error::db;
 use crate::migrations::Migration;
+use crate::session::{connect, query, query_as};
 use crate::{introspect, tracking, Error, Migrations};
 
 /// The scope of an application's own migrations in `strata.migrations`.
 pub const DEFAULT_SCOPE: &str = "default";
+
+/// SQLSTATE `lock_not_available`: `lock_timeout` ran out.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// Applies migrations and checks drift.
 ///
@@ -29,6 +34,10 @@ pub struct Migrator<'m> {
     scope: String,
     drift_policy: DriftPolicy,
     target: Option<u32>,
+    lock_timeout: Duration,
+    lock_retries: u32,
+    statement_timeout: Duration,
+    allow_unknown: bool,
 }
 
 /// What a run did.
@@ -65,6 +74,20 @@ pub struct AppliedMigration {
 /// A row of `strata.migrations`: version, name, checksum, success.
 type Recorded = (i64, String, String, bool);
 
+/// Why one attempt at a migration did not commit.
+enum Failure {
+    /// `lock_timeout` ran out: worth another try.
+    LockTimeout,
+    /// Anything else: final.
+    Fatal(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Fatal(error)
+    }
+}
+
 impl<'m> Migrator<'m> {
     /// A migrator for these migrations, in the default scope, failing on drift.
     pub fn new(migrations: &'m Migrations) -> Self {
@@ -73,6 +96,10 @@ impl<'m> Migrator<'m> {
             scope: DEFAULT_SCOPE.to_owned(),
             drift_policy: DriftPolicy::Fail,
             target: None,
+            lock_timeout: Duration::from_secs(2),
+            lock_retries: 5,
+            statement_timeout: Duration::ZERO,
+            allow_unknown: false,
         }
     }
 
@@ -96,15 +123,54 @@ impl<'m> Migrator<'m> {
         self
     }
 
+    /// How long a migration may wait for a table lock before it gives up and
+    /// tries again (default 2 s). Kept short because while an `ALTER TABLE`
+    /// waits for its lock, every query on that table queues behind it.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// How many times a migration that timed out on a lock is tried again,
+    /// with a growing pause, before the start-up gives up (default 5).
+    pub fn lock_retries(mut self, retries: u32) -> Self {
+        self.lock_retries = retries;
+        self
+    }
+
+    /// The `statement_timeout` of each migration statement (default none).
+    /// The start-up sets it on its own connection, so it never inherits the
+    /// application's, which is made for queries, not for building indexes.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// Start even when the database has migrations applied that this binary
+    /// does not know, as after a deploy was rolled back (default: refuse).
+    pub fn allow_unknown_migrations(mut self, allow: bool) -> Self {
+        self.allow_unknown = allow;
+        self
+    }
+
     /// Applies every pending migration (up to the target), each in its own
     /// transaction, then checks drift.
     pub async fn run(&self, pool: &PgPool) -> Result<RunReport, Error> {
+        let span = tracing::info_span!("strata.run", scope = %self.scope);
+        self.run_inner(pool).instrument(span).await
+    }
+
+    async fn run_inner(&self, pool: &PgPool) -> Result<RunReport, Error> {
+        let started = Instant::now();
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
         let target = self.target.unwrap_or(u32::MAX);
-        let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        let mut conn = connect(pool).await?;
         let recorded = self.recorded(&mut conn, &all).await?;
-        if let Some(newest) = applied_versions(&recorded).filter(|v| *v > target).max() {
+        if let Some(newest) = applied_versions(&recorded)
+            .filter(|v| *v > target && all.iter().any(|m| m.version == *v))
+            .max()
+        {
             return Err(Error::AheadOfTarget {
                 applied: newest,
                 target,
@@ -121,7 +187,7 @@ impl<'m> Migrator<'m> {
                 report.already_applied += 1;
                 continue;
             }
-            match self.apply_one(&mut conn, migration).await? {
+            match self.apply_with_retries(&mut conn, migration).await? {
                 Some(applied) => report.applied.push(applied),
                 None => report.already_applied += 1,
             }
@@ -129,6 +195,14 @@ impl<'m> Migrator<'m> {
         report.drift = self
             .checked_drift(&mut conn, &expected_state(&manifest, self.target))
             .await?;
+        let _ = conn.close().await;
+        tracing::info!(
+            applied = report.applied.len(),
+            already_applied = report.already_applied,
+            drift = report.drift.differences.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "strata: start-up done"
+        );
         Ok(report)
     }
 
@@ -136,9 +210,14 @@ impl<'m> Migrator<'m> {
     /// each with its down file in its own transaction, then checks drift
     /// against the state after `version` (0: before the first migration).
     pub async fn rollback_to(&self, pool: &PgPool, version: u32) -> Result<RollbackReport, Error> {
+        let span = tracing::info_span!("strata.rollback", scope = %self.scope, version);
+        self.rollback_inner(pool, version).instrument(span).await
+    }
+
+    async fn rollback_inner(&self, pool: &PgPool, version: u32) -> Result<RollbackReport, Error> {
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
-        let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        let mut conn = connect(pool).await?;
         let recorded = self.recorded(&mut conn, &all).await?;
         let mut undo: Vec<&Migration<'_>> = all
             .iter()
@@ -154,6 +233,7 @@ impl<'m> Migrator<'m> {
         let drift = self
             .checked_drift(&mut conn, &manifest.state_at(version))
             .await?;
+        let _ = conn.close().await;
         Ok(RollbackReport { reverted, drift })
     }
 
@@ -164,18 +244,36 @@ impl<'m> Migrator<'m> {
         conn: &mut PgConnection,
         migrations: &[Migration<'_>],
     ) -> Result<Vec<Recorded>, Error> {
-        ensure_tracking_table(conn).await?;
-        let recorded: Vec<Recorded> = sqlx::query_as(tracking::SELECT_APPLIED)
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        lock(&mut tx, "").await?;
+        for statement in [tracking::CREATE_SCHEMA, tracking::CREATE_TABLE] {
+            query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("creating strata.migrations"))?;
+        }
+        let recorded: Vec<Recorded> = query_as(tracking::SELECT_APPLIED)
             .bind(&self.scope)
-            .fetch_all(&mut *conn)
+            .fetch_all(&mut *tx)
             .await
             .map_err(db("reading strata.migrations"))?;
+        tx.commit()
+            .await
+            .map_err(db("creating strata.migrations"))?;
         for (version, name, recorded_checksum, success) in &recorded {
             if !success {
                 continue;
             }
             let Some(migration) = migrations.iter().find(|m| i64::from(m.version) == *version)
             else {
+                if self.allow_unknown {
+                    tracing::warn!(
+                        version,
+                        name,
+                        "strata: the database has a migration this binary does not know"
+                    );
+                    continue;
+                }
                 return Err(Error::UnknownMigration {
                     version: u32::try_from(*version).unwrap_or(u32::MAX),
                     name: name.clone(),
@@ -208,42 +306,109 @@ impl<'m> Migrator<'m> {
         Ok(drift)
     }
 
+    /// Applies one migration, trying again with a growing pause while it
+    /// times out waiting for a table lock.
+    async fn apply_with_retries(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+    ) -> Result<Option<AppliedMigration>, Error> {
+        let span = tracing::info_span!(
+            "strata.migration",
+            version = migration.version,
+            name = migration.name
+        );
+        async {
+            let mut pause = Duration::from_millis(100);
+            for attempt in 0..=self.lock_retries {
+                match self.apply_one(conn, migration).await {
+                    Ok(done) => return Ok(done),
+                    Err(Failure::Fatal(error)) => return Err(error),
+                    Err(Failure::LockTimeout) if attempt < self.lock_retries => {
+                        tracing::warn!(
+                            attempt = attempt + 1,
+                            pause_ms = pause.as_millis() as u64,
+                            "strata: lock timeout, trying again"
+                        );
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(5));
+                    }
+                    Err(Failure::LockTimeout) => {}
+                }
+            }
+            Err(Error::LockTimeout {
+                file: migration.file.to_owned(),
+                attempts: self.lock_retries + 1,
+                lock_timeout: self.lock_timeout,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+
     /// Applies one migration in its own transaction under the scope's lock.
     /// `None` when another process applied it while this one waited for the lock.
     async fn apply_one(
         &self,
         conn: &mut PgConnection,
         migration: &Migration<'_>,
-    ) -> Result<Option<AppliedMigration>, Error> {
+    ) -> Result<Option<AppliedMigration>, Failure> {
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-        self.lock(&mut tx).await?;
-        if self.is_applied(&mut tx, migration.version).await? {
+        lock(&mut tx, &self.scope).await?;
+        if is_applied(&mut tx, &self.scope, migration.version).await? {
             tx.commit().await.map_err(db("committing"))?;
             return Ok(None);
         }
+        self.set_timeouts(&mut tx).await?;
 
         let started = Instant::now();
-        // A query without arguments goes over the simple-query protocol, which
-        // runs a file of many statements in one round trip. (Not `raw_sql`:
-        // its future is not provably `Send`, rust-lang/rust#64552, and a
-        // start-up must be spawnable.)
-        let outcome = sqlx::Executor::execute(&mut *tx, migration.sql).await;
-        if let Err(error) = outcome {
+        for statement in split_statements(migration.sql) {
+            let span = tracing::debug_span!(
+                "strata.statement",
+                number = statement.number,
+                line = statement.line
+            );
+            let at = Instant::now();
+            // A query without arguments goes over the simple-query protocol, as
+            // psql would send it.
+            let outcome = sqlx::Executor::execute(&mut *tx, statement.sql)
+                .instrument(span)
+                .await;
+            tracing::debug!(
+                number = statement.number,
+                elapsed_ms = at.elapsed().as_millis() as u64,
+                "strata: statement"
+            );
+            let Err(error) = outcome else { continue };
             tx.rollback()
                 .await
                 .map_err(db("rolling back a failed migration"))?;
             let (message, code) = split_error(&error);
-            self.record(&mut *conn, migration, started.elapsed(), Some(&message))
-                .await?;
-            return Err(Error::MigrationFailed {
+            if code.as_deref() == Some(LOCK_NOT_AVAILABLE) {
+                return Err(Failure::LockTimeout);
+            }
+            let failure = Error::MigrationFailed {
                 file: migration.file.to_owned(),
+                statement: Some((statement.number, statement.line, shorten(statement.sql))),
                 message,
                 code,
-            });
+            };
+            self.record(
+                conn,
+                migration,
+                started.elapsed(),
+                Some(&failure.to_string()),
+            )
+            .await?;
+            return Err(Failure::Fatal(failure));
         }
         let duration = started.elapsed();
-        self.record(&mut tx, migration, duration, None).await?;
+        record_in(&mut tx, &self.scope, migration, duration, None).await?;
         tx.commit().await.map_err(db("committing a migration"))?;
+        tracing::info!(
+            elapsed_ms = duration.as_millis() as u64,
+            "strata: migration applied"
+        );
         Ok(Some(AppliedMigration {
             version: migration.version,
             name: migration.name.to_owned(),
@@ -264,24 +429,28 @@ impl<'m> Migrator<'m> {
             });
         };
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-        self.lock(&mut tx).await?;
-        if !self.is_applied(&mut tx, migration.version).await? {
+        lock(&mut tx, &self.scope).await?;
+        if !is_applied(&mut tx, &self.scope, migration.version).await? {
             tx.commit().await.map_err(db("committing"))?;
             return Ok(None);
         }
+        self.set_timeouts(&mut tx).await?;
         let started = Instant::now();
-        if let Err(error) = sqlx::Executor::execute(&mut *tx, down_sql).await {
-            tx.rollback()
-                .await
-                .map_err(db("rolling back a failed down migration"))?;
-            let (message, code) = split_error(&error);
-            return Err(Error::MigrationFailed {
-                file: down_file.to_owned(),
-                message,
-                code,
-            });
+        for statement in split_statements(down_sql) {
+            if let Err(error) = sqlx::Executor::execute(&mut *tx, statement.sql).await {
+                tx.rollback()
+                    .await
+                    .map_err(db("rolling back a failed down migration"))?;
+                let (message, code) = split_error(&error);
+                return Err(Error::MigrationFailed {
+                    file: down_file.to_owned(),
+                    statement: Some((statement.number, statement.line, shorten(statement.sql))),
+                    message,
+                    code,
+                });
+            }
         }
-        sqlx::query(tracking::FORGET)
+        query(tracking::FORGET)
             .bind(&self.scope)
             .bind(i64::from(migration.version))
             .execute(&mut *tx)
@@ -295,24 +464,18 @@ impl<'m> Migrator<'m> {
         }))
     }
 
-    async fn lock(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        sqlx::query(tracking::LOCK_SCOPE)
-            .bind(tracking::LOCK_CLASS)
-            .bind(&self.scope)
-            .execute(conn)
+    /// `lock_timeout` and `statement_timeout` for this transaction only, so
+    /// nothing leaks to the next user of a pooled server connection.
+    async fn set_timeouts(&self, conn: &mut PgConnection) -> Result<(), Error> {
+        let sql = format!(
+            "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+            self.lock_timeout.as_millis(),
+            self.statement_timeout.as_millis()
+        );
+        sqlx::Executor::execute(&mut *conn, sql.as_str())
             .await
-            .map_err(db("waiting for the migration lock"))?;
+            .map_err(db("setting the migration's timeouts"))?;
         Ok(())
-    }
-
-    async fn is_applied(&self, conn: &mut PgConnection, version: u32) -> Result<bool, Error> {
-        let row = sqlx::query(tracking::IS_APPLIED)
-            .bind(&self.scope)
-            .bind(i64::from(version))
-            .fetch_optional(conn)
-            .await
-            .map_err(db("reading strata.migrations"))?;
-        Ok(row.is_some())
     }
 
     async fn record(
@@ -322,19 +485,59 @@ impl<'m> Migrator<'m> {
         duration: Duration,
         error: Option<&str>,
     ) -> Result<(), Error> {
-        sqlx::query(tracking::RECORD)
-            .bind(&self.scope)
-            .bind(i64::from(migration.version))
-            .bind(migration.name)
-            .bind(&migration.checksum)
-            .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
-            .bind(error.is_none())
-            .bind(error)
-            .execute(conn)
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        record_in(&mut tx, &self.scope, migration, duration, error).await?;
+        tx.commit()
             .await
-            .map_err(db("recording a migration in strata.migrations"))?;
-        Ok(())
+            .map_err(db("recording a migration in strata.migrations"))
     }
+}
+
+/// Waits for the transaction-level lock of a scope ("" for the tracking
+/// table itself), with no `lock_timeout`: waiting for another replica's
+/// migration is right. Released by COMMIT or ROLLBACK on every path.
+async fn lock(conn: &mut PgConnection, scope: &str) -> Result<(), Error> {
+    sqlx::Executor::execute(&mut *conn, "SET LOCAL lock_timeout = 0")
+        .await
+        .map_err(db("waiting for the migration lock"))?;
+    query(tracking::LOCK_SCOPE)
+        .bind(tracking::LOCK_CLASS)
+        .bind(scope)
+        .execute(conn)
+        .await
+        .map_err(db("waiting for the migration lock"))?;
+    Ok(())
+}
+
+async fn is_applied(conn: &mut PgConnection, scope: &str, version: u32) -> Result<bool, Error> {
+    let row = query(tracking::IS_APPLIED)
+        .bind(scope)
+        .bind(i64::from(version))
+        .fetch_optional(conn)
+        .await
+        .map_err(db("reading strata.migrations"))?;
+    Ok(row.is_some())
+}
+
+async fn record_in(
+    conn: &mut PgConnection,
+    scope: &str,
+    migration: &Migration<'_>,
+    duration: Duration,
+    error: Option<&str>,
+) -> Result<(), Error> {
+    query(tracking::RECORD)
+        .bind(scope)
+        .bind(i64::from(migration.version))
+        .bind(migration.name)
+        .bind(&migration.checksum)
+        .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+        .bind(error.is_none())
+        .bind(error)
+        .execute(conn)
+        .await
+        .map_err(db("recording a migration in strata.migrations"))?;
+    Ok(())
 }
 
 fn applied_versions(recorded: &[Recorded]) -> impl Iterator<Item = u32> + '_ {
@@ -353,28 +556,21 @@ fn expected_state(manifest: &Manifest, target: Option<u32>) -> SchemaState {
     }
 }
 
+/// A statement for an error message: its first line, at most 120 characters.
+fn shorten(sql: &str) -> String {
+    let first = sql.lines().next().unwrap_or_default().trim();
+    let mut short: String = first.chars().take(120).collect();
+    if short.len() < sql.trim().len() {
+        short.push_str(" …");
+    }
+    short
+}
+
 fn split_error(error: &sqlx::Error) -> (String, Option<String>) {
     match error {
         sqlx::Error::Database(e) => (e.message().to_owned(), e.code().map(|c| c.into_owned())),
         other => (other.to_string(), None),
     }
-}
-
-async fn ensure_tracking_table(conn: &mut PgConnection) -> Result<(), Error> {
-    let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-    sqlx::query(tracking::LOCK_SCOPE)
-        .bind(tracking::LOCK_CLASS)
-        .bind("")
-        .execute(&mut *tx)
-        .await
-        .map_err(db("waiting for the migration lock"))?;
-    for statement in [tracking::CREATE_SCHEMA, tracking::CREATE_TABLE] {
-        sqlx::query(statement)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("creating strata.migrations"))?;
-    }
-    tx.commit().await.map_err(db("creating strata.migrations"))
 }
 
 /// Start-ups are spawned onto runtimes: this fails to compile if either

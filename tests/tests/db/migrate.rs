@@ -126,6 +126,7 @@ async fn a_failing_migration_is_rolled_back_recorded_and_retried_once_fixed() {
         .expect_err("the migration fails");
     let Error::MigrationFailed {
         file,
+        statement,
         message,
         code,
     } = &error
@@ -135,6 +136,16 @@ async fn a_failing_migration_is_rolled_back_recorded_and_retried_once_fixed() {
     assert_eq!(file, "0001_initial.sql");
     assert!(message.contains("no_such_table"), "{message}");
     assert_eq!(code.as_deref(), Some("42P01"));
+    let (number, _, text) = statement.as_ref().expect("the failing statement is named");
+    assert_eq!(text, "SELECT * FROM no_such_table");
+    assert!(
+        *number > 3,
+        "after the schema and table statements: {number}"
+    );
+    assert!(
+        error.to_string().contains("SELECT * FROM no_such_table"),
+        "{error}"
+    );
 
     // Nothing of it stayed: the schemas it created were rolled back with it.
     let schemas: Vec<(String,)> =
