@@ -467,11 +467,17 @@ impl<'m> Migrator<'m> {
     /// `lock_timeout` and `statement_timeout` for this transaction only, so
     /// nothing leaks to the next user of a pooled server connection.
     async fn set_timeouts(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        let sql = format!(
+        let mut sql = format!(
             "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
             self.lock_timeout.as_millis(),
             self.statement_timeout.as_millis()
         );
+        // PostgreSQL 14 and later notice a vanished client (a start-up killed
+        // mid-migration) while a statement runs, roll back and free the lock,
+        // instead of finishing the statement first.
+        if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+            sql.push_str("; SET LOCAL client_connection_check_interval = 1000");
+        }
         sqlx::Executor::execute(&mut *conn, sql.as_str())
             .await
             .map_err(db("setting the migration's timeouts"))?;

@@ -5,6 +5,7 @@ mod support;
 
 mod build;
 mod drift;
+mod faults;
 mod generated_sql;
 mod golden;
 mod histories;
