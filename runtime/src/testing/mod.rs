@@ -20,6 +20,9 @@
 mod binaries;
 mod cluster;
 mod database;
+mod pgbouncer;
+mod process;
 
 pub use cluster::Cluster;
 pub use database::{database, server_url, TestDatabase};
+pub use pgbouncer::PgBouncer;

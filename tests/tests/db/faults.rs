@@ -297,3 +297,67 @@ async fn a_database_ahead_of_the_binary_may_be_allowed() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(report.applied.is_empty());
 }
+
+#[tokio::test]
+async fn three_replicas_through_pgbouncer_in_transaction_mode_apply_each_migration_once() {
+    let scratch = two_migrations(|sql| format!("{sql}SELECT pg_sleep(0.2);\n"));
+    let (db, pool) = fresh_db().await;
+    let server = strata::testing::server_url().unwrap();
+    let bouncer = strata::testing::PgBouncer::start(&server).unwrap_or_else(|e| panic!("{e}"));
+    let through = bouncer.database_url(db.name());
+
+    let mut children: Vec<Child> = (0..3).map(|_| start(&scratch, &through, &[])).collect();
+    // A hang is a failure: nothing here needs more than a few seconds.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while children.iter_mut().any(|c| c.try_wait().unwrap().is_none()) {
+        if Instant::now() > deadline {
+            children.iter_mut().for_each(|c| drop(c.kill()));
+            panic!("a start-up through PgBouncer hung");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut applied = 0;
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "a start-up through PgBouncer failed: {stderr}"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        applied += report["applied"].as_array().unwrap().len();
+        assert_eq!(report["drift"]["differences"], serde_json::json!([]));
+    }
+    assert_eq!(applied, 2);
+    assert_eq!(applied_rows(&pool).await, vec![(1, true), (2, true)]);
+    assert_eq!(our_locks(&pool).await, 0);
+}
+
+/// Why strata's locks are transaction-level: behind a transaction pooler a
+/// session-level advisory lock lands on a shared server connection, and a
+/// second client "takes" the same lock again.
+#[tokio::test]
+async fn a_session_level_lock_does_not_hold_behind_pgbouncer() {
+    use strata::sqlx::{Connection, PgConnection};
+    let (db, _pool) = fresh_db().await;
+    let server = strata::testing::server_url().unwrap();
+    let bouncer = strata::testing::PgBouncer::start(&server).unwrap_or_else(|e| panic!("{e}"));
+    let url = bouncer.database_url(db.name());
+    let mut first = PgConnection::connect(&url).await.unwrap();
+    let mut second = PgConnection::connect(&url).await.unwrap();
+    let take = "SELECT pg_try_advisory_lock(4242)";
+    let (a,): (bool,) = sqlx::query_as(take)
+        .persistent(false)
+        .fetch_one(&mut first)
+        .await
+        .unwrap();
+    let (b,): (bool,) = sqlx::query_as(take)
+        .persistent(false)
+        .fetch_one(&mut second)
+        .await
+        .unwrap();
+    assert!(
+        a && b,
+        "both clients hold the same session lock: it protects nothing"
+    );
+}
