@@ -11,3 +11,4 @@ mod golden;
 mod histories;
 mod migrate;
 mod moves;
+mod names;
