@@ -33,6 +33,32 @@ pub enum Error {
         /// PostgreSQL's SQLSTATE code, if the server sent one.
         code: Option<String>,
     },
+    /// A migration marked `-- strata:no-transaction` failed part-way.
+    #[error(
+        "migration {file} runs outside a transaction and failed{}: {message}{}; the statements before it stay applied\nhelp: fix the cause, make sure no other process is applying it, then start once with Migrator::retry_failed(true): strata runs it again from its first statement and rebuilds any INVALID index a failed concurrent build left (so write statements that can run twice, such as CREATE INDEX CONCURRENTLY IF NOT EXISTS)",
+        .statement.as_ref().map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})")).unwrap_or_default(),
+        .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
+    )]
+    NonTransactionalFailed {
+        /// The migration's file name.
+        file: String,
+        /// The failing statement: its number, its line and its first line of text.
+        statement: Option<(usize, usize, String)>,
+        /// PostgreSQL's message.
+        message: String,
+        /// PostgreSQL's SQLSTATE code, if the server sent one.
+        code: Option<String>,
+    },
+    /// A migration marked `-- strata:no-transaction` did not finish earlier.
+    #[error(
+        "migration {file} runs outside a transaction and did not finish ({recorded}): some of its statements may be applied, or another process may be applying it right now\nhelp: once no process is applying it, fix the cause and start once with Migrator::retry_failed(true), which runs it again from its first statement"
+    )]
+    NeedsResolution {
+        /// The migration's file name.
+        file: String,
+        /// What the tracking table says about it.
+        recorded: String,
+    },
     /// A migration kept timing out waiting for a table lock.
     #[error(
         "migration {file} could not get the table locks it needs: it waited {lock_timeout:?} each time, {attempts} times, and was rolled back each time\nhelp: another session holds a lock on a table the migration alters, usually a long transaction; find it with `SELECT pid, state, query FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE NOT granted OR locktype = 'relation')`, or raise Migrator::lock_timeout / lock_retries"

@@ -78,7 +78,7 @@ pub use drift::{
 };
 pub use error::Error;
 pub use health::{health, Health, HealthStatus, MigrationHealth, MigrationStatus, SchemaHealth};
-pub use migrations::Migrations;
+pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::Model;
 pub use sqlx;

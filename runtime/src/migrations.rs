@@ -49,6 +49,19 @@ pub(crate) struct Migration<'a> {
     pub(crate) checksum: String,
     /// The down file's name and text, if the migration has one.
     pub(crate) down: Option<(&'a str, &'a str)>,
+    /// False when the file says `-- strata:no-transaction` in its leading comments.
+    pub(crate) transactional: bool,
+}
+
+/// The marker of a migration that must run outside a transaction
+/// (`CREATE INDEX CONCURRENTLY`), among the comments that open the file.
+pub const NO_TRANSACTION: &str = "-- strata:no-transaction";
+
+fn is_transactional(sql: &str) -> bool {
+    !sql.lines()
+        .map(str::trim)
+        .take_while(|l| l.is_empty() || l.starts_with("--"))
+        .any(|l| l == NO_TRANSACTION)
 }
 
 impl Migrations {
@@ -137,6 +150,7 @@ impl Migrations {
                     sql,
                     checksum: checksum(sql),
                     down,
+                    transactional: is_transactional(sql),
                 })
             })
             .collect()

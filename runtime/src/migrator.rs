@@ -38,6 +38,7 @@ pub struct Migrator<'m> {
     lock_retries: u32,
     statement_timeout: Duration,
     allow_unknown: bool,
+    retry_failed: bool,
 }
 
 /// What a run did.
@@ -71,8 +72,8 @@ pub struct AppliedMigration {
     pub duration: Duration,
 }
 
-/// A row of `strata.migrations`: version, name, checksum, success.
-type Recorded = (i64, String, String, bool);
+/// A row of `strata.migrations`: version, name, checksum, success, transactional, error.
+type Recorded = (i64, String, String, bool, bool, Option<String>);
 
 /// Why one attempt at a migration did not commit.
 enum Failure {
@@ -100,6 +101,7 @@ impl<'m> Migrator<'m> {
             lock_retries: 5,
             statement_timeout: Duration::ZERO,
             allow_unknown: false,
+            retry_failed: false,
         }
     }
 
@@ -150,6 +152,14 @@ impl<'m> Migrator<'m> {
     /// does not know, as after a deploy was rolled back (default: refuse).
     pub fn allow_unknown_migrations(mut self, allow: bool) -> Self {
         self.allow_unknown = allow;
+        self
+    }
+
+    /// Run again, from its first statement, a `-- strata:no-transaction`
+    /// migration that failed or was interrupted earlier (default: refuse to
+    /// start). Any INVALID index its concurrent builds left is rebuilt.
+    pub fn retry_failed(mut self, retry: bool) -> Self {
+        self.retry_failed = retry;
         self
     }
 
@@ -260,7 +270,7 @@ impl<'m> Migrator<'m> {
         tx.commit()
             .await
             .map_err(db("creating strata.migrations"))?;
-        for (version, name, recorded_checksum, success) in &recorded {
+        for (version, name, recorded_checksum, success, ..) in &recorded {
             if !success {
                 continue;
             }
@@ -319,6 +329,9 @@ impl<'m> Migrator<'m> {
             name = migration.name
         );
         async {
+            if !migration.transactional {
+                return self.apply_outside_transaction(conn, migration).await;
+            }
             let mut pause = Duration::from_millis(100);
             for attempt in 0..=self.lock_retries {
                 match self.apply_one(conn, migration).await {
@@ -403,7 +416,7 @@ impl<'m> Migrator<'m> {
             return Err(Failure::Fatal(failure));
         }
         let duration = started.elapsed();
-        record_in(&mut tx, &self.scope, migration, duration, None).await?;
+        record_in(&mut tx, &self.scope, migration, duration, None, true).await?;
         tx.commit().await.map_err(db("committing a migration"))?;
         tracing::info!(
             elapsed_ms = duration.as_millis() as u64,
@@ -414,6 +427,124 @@ impl<'m> Migrator<'m> {
             name: migration.name.to_owned(),
             duration,
         }))
+    }
+
+    /// Applies a `-- strata:no-transaction` migration statement by statement,
+    /// each committing on its own (`CREATE INDEX CONCURRENTLY` cannot run in
+    /// a transaction). It is claimed first, under the scope's lock, by a
+    /// "running" row, so no second process starts it; a failure leaves a
+    /// failed row that later start-ups refuse until told to retry.
+    async fn apply_outside_transaction(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+    ) -> Result<Option<AppliedMigration>, Error> {
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        lock(&mut tx, &self.scope).await?;
+        if is_applied(&mut tx, &self.scope, migration.version).await? {
+            tx.commit().await.map_err(db("committing"))?;
+            return Ok(None);
+        }
+        let earlier: Option<(bool, Option<String>)> = query_as(tracking::STATE)
+            .bind(&self.scope)
+            .bind(i64::from(migration.version))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("reading strata.migrations"))?;
+        if let Some((false, recorded)) = earlier {
+            if !self.retry_failed {
+                tx.commit().await.map_err(db("committing"))?;
+                return Err(Error::NeedsResolution {
+                    file: migration.file.to_owned(),
+                    recorded: recorded.unwrap_or_else(|| "failed".to_owned()),
+                });
+            }
+        }
+        record_in(
+            &mut tx,
+            &self.scope,
+            migration,
+            Duration::ZERO,
+            Some("running"),
+            false,
+        )
+        .await?;
+        tx.commit().await.map_err(db("claiming a migration"))?;
+
+        // Outside a transaction SET LOCAL does nothing: set, and reset after.
+        let timeouts = format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}",
+            self.lock_timeout.as_millis(),
+            self.statement_timeout.as_millis()
+        );
+        sqlx::Executor::execute(&mut *conn, timeouts.as_str())
+            .await
+            .map_err(db("setting the migration's timeouts"))?;
+        let started = Instant::now();
+        let mut failure = None;
+        for statement in split_statements(migration.sql) {
+            if let Err(error) = self.run_outside(conn, statement.sql).await {
+                let (message, code) = split_error(&error);
+                failure = Some(Error::NonTransactionalFailed {
+                    file: migration.file.to_owned(),
+                    statement: Some((statement.number, statement.line, shorten(statement.sql))),
+                    message,
+                    code,
+                });
+                break;
+            }
+        }
+        sqlx::Executor::execute(&mut *conn, "RESET lock_timeout; RESET statement_timeout")
+            .await
+            .map_err(db("resetting the migration's timeouts"))?;
+        let duration = started.elapsed();
+        let error = failure.as_ref().map(ToString::to_string);
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        record_in(
+            &mut tx,
+            &self.scope,
+            migration,
+            duration,
+            error.as_deref(),
+            false,
+        )
+        .await?;
+        tx.commit().await.map_err(db("recording a migration"))?;
+        match failure {
+            Some(failure) => Err(failure),
+            None => Ok(Some(AppliedMigration {
+                version: migration.version,
+                name: migration.name.to_owned(),
+                duration,
+            })),
+        }
+    }
+
+    /// One statement outside a transaction. A concurrent index build that
+    /// failed before leaves an INVALID index that `IF NOT EXISTS` would
+    /// silently keep: it is dropped first, so it is really rebuilt.
+    async fn run_outside(&self, conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+        if let Some((schema, index)) = concurrent_index(sql) {
+            let valid: Option<(bool,)> = sqlx::query_as(tracking::INDEX_VALID)
+                .persistent(false)
+                .bind(schema.as_deref())
+                .bind(&index)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some((false,)) = valid {
+                tracing::warn!(
+                    index,
+                    "strata: rebuilding an INVALID index left by a failed concurrent build"
+                );
+                let target = match &schema {
+                    Some(schema) => crate::qualified(schema, &index),
+                    None => crate::quote_ident(&index),
+                };
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {target}");
+                sqlx::Executor::execute(&mut *conn, drop.as_str()).await?;
+            }
+        }
+        sqlx::Executor::execute(&mut *conn, sql).await.map(drop)
     }
 
     /// Undoes one migration with its down file, in its own transaction under
@@ -492,7 +623,7 @@ impl<'m> Migrator<'m> {
         error: Option<&str>,
     ) -> Result<(), Error> {
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-        record_in(&mut tx, &self.scope, migration, duration, error).await?;
+        record_in(&mut tx, &self.scope, migration, duration, error, true).await?;
         tx.commit()
             .await
             .map_err(db("recording a migration in strata.migrations"))
@@ -531,6 +662,7 @@ async fn record_in(
     migration: &Migration<'_>,
     duration: Duration,
     error: Option<&str>,
+    transactional: bool,
 ) -> Result<(), Error> {
     query(tracking::RECORD)
         .bind(scope)
@@ -540,16 +672,103 @@ async fn record_in(
         .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
         .bind(error.is_none())
         .bind(error)
+        .bind(transactional)
         .execute(conn)
         .await
         .map_err(db("recording a migration in strata.migrations"))?;
     Ok(())
 }
 
+/// The schema (if written) and name of the index a `CREATE [UNIQUE] INDEX
+/// CONCURRENTLY [IF NOT EXISTS] name ON [ONLY] [schema.]table` statement builds.
+fn concurrent_index(sql: &str) -> Option<(Option<String>, String)> {
+    let tokens = tokens(sql, 12);
+    let word = |i: usize| {
+        tokens
+            .get(i)
+            .map(|(t, quoted)| (t.to_ascii_lowercase(), *quoted))
+    };
+    let mut i = 0;
+    let is = |i: usize, w: &str| word(i).is_some_and(|(t, quoted)| !quoted && t == w);
+    if !is(i, "create") {
+        return None;
+    }
+    i += 1;
+    if is(i, "unique") {
+        i += 1;
+    }
+    if !(is(i, "index") && is(i + 1, "concurrently")) {
+        return None;
+    }
+    i += 2;
+    if is(i, "if") && is(i + 1, "not") && is(i + 2, "exists") {
+        i += 3;
+    }
+    let (name, _) = tokens.get(i)?.clone();
+    i += 1;
+    if !is(i, "on") {
+        return None;
+    }
+    i += 1;
+    if is(i, "only") {
+        i += 1;
+    }
+    let schema = match tokens.get(i + 1) {
+        Some((dot, false)) if dot == "." => tokens.get(i).map(|(s, _)| s.clone()),
+        _ => None,
+    };
+    Some((schema, name))
+}
+
+/// The first `limit` tokens of a statement: words (folded to lower case, as
+/// PostgreSQL folds unquoted names), quoted names (`true`) and single
+/// punctuation characters.
+fn tokens(sql: &str, limit: usize) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if out.len() >= limit {
+            break;
+        }
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut name = String::new();
+            while let Some(c) = chars.next() {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        name.push('"');
+                        continue;
+                    }
+                    break;
+                }
+                name.push(c);
+            }
+            out.push((name, true));
+        } else if c.is_alphanumeric() || c == '_' {
+            let mut word = String::new();
+            while let Some(&c) = chars.peek() {
+                if !(c.is_alphanumeric() || c == '_' || c == '$') {
+                    break;
+                }
+                word.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+            out.push((word, false));
+        } else {
+            chars.next();
+            out.push((c.to_string(), false));
+        }
+    }
+    out
+}
+
 fn applied_versions(recorded: &[Recorded]) -> impl Iterator<Item = u32> + '_ {
     recorded
         .iter()
-        .filter(|(_, _, _, success)| *success)
+        .filter(|(_, _, _, success, ..)| *success)
         .filter_map(|(version, ..)| u32::try_from(*version).ok())
 }
 
@@ -588,4 +807,27 @@ fn futures_are_spawnable(pool: PgPool, migrations: std::sync::Arc<Migrations>) {
     let (run_pool, run_migrations) = (pool.clone(), migrations.clone());
     spawnable(async move { Migrator::new(&run_migrations).run(&run_pool).await });
     spawnable(async move { Migrator::new(&migrations).rollback_to(&pool, 0).await });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::concurrent_index;
+
+    #[test]
+    fn finds_the_index_a_concurrent_build_makes() {
+        assert_eq!(
+            concurrent_index(
+                r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Notes_idx" ON "tenant_kct"."customers" ("note")"#
+            ),
+            Some((Some("tenant_kct".into()), "Notes_idx".into()))
+        );
+        assert_eq!(
+            concurrent_index("create index concurrently orders_idx on only orders (placed_at)"),
+            Some((None, "orders_idx".into()))
+        );
+        assert_eq!(
+            concurrent_index("CREATE INDEX orders_idx ON orders (placed_at)"),
+            None
+        );
+    }
 }

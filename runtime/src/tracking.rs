@@ -21,27 +21,40 @@ pub(crate) const CREATE_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "strata"."mi
     "applied_at" timestamp with time zone NOT NULL DEFAULT now(),
     "execution_ms" bigint NOT NULL,
     "success" boolean NOT NULL,
+    "transactional" boolean NOT NULL DEFAULT true,
     "error" text,
     PRIMARY KEY ("scope", "version")
 )"#;
 
 /// Returns version, name, checksum and success of every recorded migration of a scope.
-pub(crate) const SELECT_APPLIED: &str = r#"SELECT "version", "name", "checksum", "success"
+pub(crate) const SELECT_APPLIED: &str = r#"SELECT "version", "name", "checksum", "success", "transactional", "error"
 FROM "strata"."migrations" WHERE "scope" = $1 ORDER BY "version""#;
 
 /// Returns a row when the given version of a scope is applied successfully.
 pub(crate) const IS_APPLIED: &str = r#"SELECT 1 FROM "strata"."migrations"
 WHERE "scope" = $1 AND "version" = $2 AND "success""#;
 
-/// Records the outcome of one migration: scope, version, name, checksum, execution_ms, success, error.
+/// Records the outcome of one migration: scope, version, name, checksum,
+/// execution_ms, success, error, transactional.
 pub(crate) const RECORD: &str = r#"INSERT INTO "strata"."migrations"
-    ("scope", "version", "name", "checksum", "execution_ms", "success", "error")
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ("scope", "version", "name", "checksum", "execution_ms", "success", "error", "transactional")
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT ("scope", "version") DO UPDATE SET
     "name" = EXCLUDED."name", "checksum" = EXCLUDED."checksum", "applied_at" = now(),
     "execution_ms" = EXCLUDED."execution_ms", "success" = EXCLUDED."success",
-    "error" = EXCLUDED."error""#;
+    "error" = EXCLUDED."error", "transactional" = EXCLUDED."transactional""#;
+
+/// Returns whether the index `$2` in schema `$1` (or the current one) exists and is valid.
+pub(crate) const INDEX_VALID: &str = r#"SELECT x.indisvalid
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace
+WHERE n.nspname = coalesce($1, current_schema()) AND i.relname = $2"#;
 
 /// Forgets a migration of a scope, once its down file has undone it.
 pub(crate) const FORGET: &str =
     r#"DELETE FROM "strata"."migrations" WHERE "scope" = $1 AND "version" = $2"#;
+
+/// Returns success and error of one version of a scope, if recorded.
+pub(crate) const STATE: &str = r#"SELECT "success", "error" FROM "strata"."migrations"
+WHERE "scope" = $1 AND "version" = $2"#;

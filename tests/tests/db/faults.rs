@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use strata::sqlx::{self, PgPool};
 use strata::{Error, Migrator};
 
-use crate::support::{apply, fresh_db, Scratch, SHOP};
+use crate::support::{apply, fresh_db, our_locks, Scratch, SHOP};
 
 /// A scratch crate with two migrations; `tweak` edits the second before it is applied.
 fn two_migrations(tweak: impl Fn(String) -> String) -> Scratch {
@@ -32,18 +32,6 @@ fn start(scratch: &Scratch, url: &str, args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the start-up process runs")
-}
-
-/// strata's advisory locks held in this database.
-async fn our_locks(pool: &PgPool) -> i64 {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-         WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.classid = 1398035009",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    n
 }
 
 /// Other sessions on this database that are inside a transaction.

@@ -12,3 +12,4 @@ mod histories;
 mod migrate;
 mod moves;
 mod names;
+mod no_transaction;

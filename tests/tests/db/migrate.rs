@@ -147,6 +147,11 @@ async fn a_failing_migration_is_rolled_back_recorded_and_retried_once_fixed() {
         "{error}"
     );
 
+    // No lock of ours is left, so another replica proceeds at once (to the same failure).
+    assert_eq!(crate::support::our_locks(&pool).await, 0);
+    let second = Migrator::new(&scratch.migrations()).run(&pool).await;
+    assert!(matches!(second, Err(Error::MigrationFailed { .. })));
+
     // Nothing of it stayed: the schemas it created were rolled back with it.
     let schemas: Vec<(String,)> =
         sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'tenant_%'")

@@ -99,3 +99,15 @@ pub async fn psql(pool: &PgPool, sql: &str) {
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
+
+/// strata's advisory locks held in this database (not in the other tests' databases).
+pub async fn our_locks(pool: &PgPool) -> i64 {
+    let (n,): (i64,) = strata::sqlx::query_as(
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+         WHERE d.datname = current_database() AND l.locktype = 'advisory' AND l.classid = 1398035009",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    n
+}

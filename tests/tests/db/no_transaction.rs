@@ -1,0 +1,120 @@
+//! Migrations marked `-- strata:no-transaction`: run statement by statement,
+//! a failure is recorded and refused until retried, and an INVALID index left
+//! by a failed concurrent build is rebuilt, never kept.
+
+use strata::sqlx;
+use strata::{Error, Migrator};
+
+use crate::support::{fresh_db, psql, Scratch, SHOP};
+
+/// A second migration that builds a unique index concurrently.
+fn concurrent_unique_index() -> Scratch {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    scratch.write_models(&SHOP.replace(
+        r#"#[strata::schema("tenant_kct", table = "customers")]"#,
+        "#[strata::schema(\"tenant_kct\", table = \"customers\")]\n#[index(columns = [\"note\"], unique, name = \"customers_note_uidx\")]",
+    ));
+    let written = scratch.build().written.unwrap();
+    let sql = std::fs::read_to_string(&written).unwrap();
+    assert!(
+        sql.contains("CREATE UNIQUE INDEX \"customers_note_uidx\""),
+        "{sql}"
+    );
+    let edited = format!(
+        "{}\n{}",
+        strata::NO_TRANSACTION,
+        sql.replace(
+            "CREATE UNIQUE INDEX",
+            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS"
+        )
+    );
+    std::fs::write(&written, edited).unwrap();
+    scratch
+}
+
+async fn index_valid(pool: &strata::sqlx::PgPool) -> Option<bool> {
+    sqlx::query_as::<_, (bool,)>(
+        "SELECT x.indisvalid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE i.relname = 'customers_note_uidx'",
+    )
+    .fetch_optional(pool)
+    .await
+    .unwrap()
+    .map(|(v,)| v)
+}
+
+#[tokio::test]
+async fn a_concurrent_index_builds_outside_a_transaction() {
+    let scratch = concurrent_unique_index();
+    let (_db, pool) = fresh_db().await;
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.applied.len(), 2);
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(index_valid(&pool).await, Some(true));
+}
+
+#[tokio::test]
+async fn a_failed_concurrent_build_is_refused_until_retried_and_then_rebuilt() {
+    let scratch = concurrent_unique_index();
+    let migrations = scratch.migrations();
+    let (_db, pool) = fresh_db().await;
+    Migrator::new(&migrations)
+        .target(1)
+        .run(&pool)
+        .await
+        .unwrap();
+    psql(
+        &pool,
+        "INSERT INTO tenant_kct.customers (email, note) VALUES ('a@x.org', 'same'), ('b@x.org', 'same')",
+    )
+    .await;
+
+    let error = Migrator::new(&migrations)
+        .run(&pool)
+        .await
+        .expect_err("duplicates");
+    let Error::NonTransactionalFailed {
+        file,
+        statement,
+        code,
+        ..
+    } = &error
+    else {
+        panic!("unexpected error: {error}");
+    };
+    assert!(file.starts_with("0002_"));
+    assert_eq!(code.as_deref(), Some("23505"));
+    assert!(statement.as_ref().unwrap().2.contains("CONCURRENTLY"));
+    assert!(error.to_string().contains("retry_failed(true)"), "{error}");
+    // The failed concurrent build left an INVALID index behind.
+    assert_eq!(index_valid(&pool).await, Some(false));
+
+    // Later start-ups refuse, saying how to resolve it.
+    let refused = Migrator::new(&migrations)
+        .run(&pool)
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&refused, Error::NeedsResolution { file, .. } if file.starts_with("0002_")),
+        "{refused}"
+    );
+
+    // Fixed and retried: the INVALID index is rebuilt, not kept by IF NOT EXISTS.
+    psql(&pool, "UPDATE tenant_kct.customers SET note = email").await;
+    let report = Migrator::new(&migrations)
+        .retry_failed(true)
+        .run(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(index_valid(&pool).await, Some(true));
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let duplicate =
+        sqlx::query("INSERT INTO tenant_kct.customers (email, note) VALUES ('c@x.org', 'a@x.org')")
+            .execute(&pool)
+            .await;
+    assert!(duplicate.is_err(), "the rebuilt index enforces uniqueness");
+}
