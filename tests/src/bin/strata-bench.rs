@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use strata::sqlx::{self, Connection, PgConnection, PgPool};
 use strata::{DriftPolicy, Migrations, Migrator};
 use strata_manifest::{
-    checksum, constraint_name, diff_with, render_down, render_migration, Column, ForeignKey, Index,
-    Manifest, MigrationEntry, QualifiedName, SchemaState, Table,
+    constraint_name, Column, ForeignKey, Index, QualifiedName, SchemaState, Table,
 };
 
 /// The median of `runs` timings of `f`.
@@ -89,32 +88,6 @@ fn thousand_tables() -> SchemaState {
     state
 }
 
-/// A migrations directory holding one initial migration for `state`; returns the SQL too.
-fn initial_migration(dir: &std::path::Path, state: &SchemaState) -> String {
-    let changes = diff_with(&SchemaState::default(), state, false).expect("an initial migration");
-    let up = render_migration(1, "initial", &changes);
-    std::fs::write(dir.join("0001_initial.sql"), &up).unwrap();
-    std::fs::write(
-        dir.join("0001_initial.down.sql"),
-        render_down(1, "initial", &changes),
-    )
-    .unwrap();
-    let manifest = Manifest {
-        migrations: vec![MigrationEntry {
-            version: 1,
-            name: "initial".into(),
-            file: "0001_initial.sql".into(),
-            checksum: checksum(&up),
-            down_file: Some("0001_initial.down.sql".into()),
-            changes,
-        }],
-        state: state.clone(),
-        ..Manifest::default()
-    };
-    std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
-    up
-}
-
 /// The baseline for a drift check: one catalog query over the same tables.
 async fn one_catalog_query(pool: &PgPool, schemas: &[String]) {
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
@@ -184,7 +157,8 @@ async fn main() {
     // A generated 1,000-table, 10-schema database.
     let state = thousand_tables();
     let dir = tempfile::tempdir().unwrap();
-    let sql = initial_migration(dir.path(), &state);
+    let sql =
+        strata_tests::write_migrations(dir.path(), &[(&SchemaState::default(), &state)]).remove(0);
     let big = Migrations::from_dir(dir.path()).unwrap();
 
     let strata_db = strata::testing::database().await.unwrap();
@@ -198,7 +172,7 @@ async fn main() {
     let apply = start.elapsed();
 
     let psql_db = strata::testing::database().await.unwrap();
-    let file = dir.path().join("0001_initial.sql");
+    let file = dir.path().join("0001_step_1.sql");
     let start = Instant::now();
     let status = std::process::Command::new("psql")
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f"])

@@ -10,9 +10,10 @@
 use strata::sqlx::{self, PgPool};
 use strata::Migrator;
 use strata_manifest::{
-    checksum, constraint_name, diff_with, quote_ident, render_down, render_migration, Check,
-    Column, ForeignKey, Index, Manifest, MigrationEntry, QualifiedName, SchemaState, Table,
+    constraint_name, quote_ident, Check, Column, ForeignKey, Index, QualifiedName, SchemaState,
+    Table,
 };
+use strata_tests::{write_migrations, Rng};
 
 use crate::support::psql;
 
@@ -38,25 +39,6 @@ const TYPES: [&str; 7] = [
     "numeric(12,2)",
     "date",
 ];
-
-/// SplitMix64: small, fast, and the same everywhere for the same seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
 
 #[derive(Clone)]
 struct ColumnSpec {
@@ -335,31 +317,6 @@ async fn fingerprint(
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-fn write_migrations(dir: &std::path::Path, steps: &[(&SchemaState, &SchemaState)]) {
-    let mut manifest = Manifest::default();
-    for (i, (from, to)) in steps.iter().enumerate() {
-        let version = i as u32 + 1;
-        let changes = diff_with(from, to, false).expect("no destructive change is generated");
-        let name = format!("step_{version}");
-        let up = render_migration(version, &name, &changes);
-        let down = render_down(version, &name, &changes);
-        let file = format!("{version:04}_{name}.sql");
-        let down_file = format!("{version:04}_{name}.down.sql");
-        std::fs::write(dir.join(&file), &up).unwrap();
-        std::fs::write(dir.join(&down_file), &down).unwrap();
-        manifest.migrations.push(MigrationEntry {
-            version,
-            name,
-            checksum: checksum(&up),
-            file,
-            down_file: Some(down_file),
-            changes,
-        });
-        manifest.state = (*to).clone();
-    }
-    std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
-}
-
 async fn run_case(seed: u64) -> Result<(), String> {
     let mut rng = Rng(seed);
     let mut names = Names(0);
@@ -482,15 +439,7 @@ async fn run_case(seed: u64) -> Result<(), String> {
 
 #[tokio::test]
 async fn random_histories_keep_every_row_and_end_clean_both_ways() {
-    let seed: u64 = std::env::var("STRATA_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
-        });
+    let seed = strata_tests::seed();
     let cases: u64 = std::env::var("STRATA_CASES")
         .ok()
         .and_then(|s| s.parse().ok())

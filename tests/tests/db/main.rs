@@ -13,4 +13,3 @@ mod migrate;
 mod moves;
 mod names;
 mod no_transaction;
-mod observability;

@@ -8,10 +8,8 @@
 use quote::quote;
 use strata::sqlx;
 use strata::Migrator;
-use strata_manifest::{
-    checksum, diff_with, render_down, render_migration, Manifest, MigrationEntry, SchemaState,
-    MAX_IDENT_BYTES,
-};
+use strata_manifest::{SchemaState, MAX_IDENT_BYTES};
+use strata_tests::{write_migrations, Rng};
 
 const HOSTILE: &[&str] = &[
     "a\"b",
@@ -44,27 +42,24 @@ fn longest() -> String {
     format!("{}x", "é".repeat(31))
 }
 
-struct Rng(u64);
+/// Picks names for the random cases.
+trait Pick {
+    fn pick(&mut self, names: &[String]) -> String;
+    fn random_name(&mut self) -> String;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
+impl Pick for Rng {
     fn pick(&mut self, names: &[String]) -> String {
-        names[(self.next() % names.len() as u64) as usize].clone()
+        names[self.below(names.len())].clone()
     }
     /// A random name of awkward characters.
     fn random_name(&mut self) -> String {
         const PIECES: &[&str] = &[
             "\"", "'", ";", ".", ",", " ", "é", "😀", "A", "z", "_", "$", "-", "\\", "(", "0",
         ];
-        let len = 1 + self.next() % 20;
+        let len = 1 + self.next_u64() % 20;
         (0..len)
-            .map(|_| PIECES[(self.next() % PIECES.len() as u64) as usize])
+            .map(|_| PIECES[(self.next_u64() % PIECES.len() as u64) as usize])
             .collect()
     }
 }
@@ -123,28 +118,8 @@ async fn run_case(schema: &str, table: &str, column: &str) -> Result<(), String>
 
     let mut state = SchemaState::default();
     state.add_table(model.table_state(|_| Err("no references".into())).unwrap());
-    let changes = diff_with(&SchemaState::default(), &state, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let up = render_migration(1, "initial", &changes);
-    std::fs::write(dir.path().join("0001_initial.sql"), &up).unwrap();
-    std::fs::write(
-        dir.path().join("0001_initial.down.sql"),
-        render_down(1, "initial", &changes),
-    )
-    .unwrap();
-    let manifest = Manifest {
-        migrations: vec![MigrationEntry {
-            version: 1,
-            name: "initial".into(),
-            file: "0001_initial.sql".into(),
-            checksum: checksum(&up),
-            down_file: Some("0001_initial.down.sql".into()),
-            changes,
-        }],
-        state,
-        ..Manifest::default()
-    };
-    std::fs::write(dir.path().join("manifest.json"), manifest.to_json()).unwrap();
+    let up = write_migrations(dir.path(), &[(&SchemaState::default(), &state)]).remove(0);
     let migrations = strata::Migrations::from_dir(dir.path()).unwrap();
     let db = strata::testing::database().await.unwrap();
     let pool = db.pool().await.unwrap();
@@ -196,15 +171,7 @@ async fn run_case(schema: &str, table: &str, column: &str) -> Result<(), String>
 
 #[tokio::test]
 async fn hostile_names_are_refused_clearly_or_round_trip_exactly() {
-    let seed: u64 = std::env::var("STRATA_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(7)
-        });
+    let seed = strata_tests::seed();
     println!("hostile names: STRATA_SEED={seed}");
     let mut rng = Rng(seed);
     let mut names: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();

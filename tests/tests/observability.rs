@@ -1,12 +1,20 @@
 //! What a start-up tells an operator: spans for the run, each migration and
 //! each statement, with their durations, and a report that serializes.
+//!
+//! A test binary of its own: tracing's subscriber is process-wide here, and
+//! start-ups in other tests' threads must not race with it.
 
 use std::sync::{Arc, Mutex};
 
 use strata::Migrator;
 use tracing_subscriber::fmt::format::FmtSpan;
 
-use crate::support::{fresh_db, Scratch, SHOP};
+// Shared with the db test binary, which uses the rest of it.
+#[allow(dead_code)]
+#[path = "db/support.rs"]
+mod support;
+
+use support::{fresh_db, Scratch, SHOP};
 
 /// Collects what the subscriber writes.
 #[derive(Clone, Default)]
@@ -37,10 +45,8 @@ async fn a_start_up_traces_the_run_each_migration_and_each_statement() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let report = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        Migrator::new(&migrations).run(&pool).await.unwrap()
-    };
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
     let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
     for span in ["strata.run", "strata.migration", "strata.statement"] {
         let closed = log
