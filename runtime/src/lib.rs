@@ -60,9 +60,11 @@
 
 extern crate self as strata;
 
+mod apply;
 mod drift;
 mod error;
 mod health;
+mod index_target;
 mod introspect;
 mod migrations;
 mod migrator;

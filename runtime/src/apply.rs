@@ -1,0 +1,400 @@
+//! Applying and undoing one migration: in a transaction with retries on lock
+//! timeouts, or statement by statement outside one.
+
+use std::time::{Duration, Instant};
+
+use sqlx::{Connection, PgConnection};
+use strata_manifest::split_statements;
+use tracing::Instrument;
+
+use crate::error::db;
+use crate::index_target::concurrent_index;
+use crate::migrations::Migration;
+use crate::migrator::{shorten, split_error, AppliedMigration, Migrator};
+use crate::session::{query, query_as};
+use crate::{tracking, Error};
+
+/// SQLSTATE `lock_not_available`: `lock_timeout` ran out.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// Why one attempt at a migration did not commit.
+enum Failure {
+    /// `lock_timeout` ran out: worth another try.
+    LockTimeout,
+    /// Anything else: final.
+    Fatal(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure::Fatal(error)
+    }
+}
+
+impl Migrator<'_> {
+    /// Applies one migration, trying again with a growing pause while it
+    /// times out waiting for a table lock.
+    pub(crate) async fn apply_with_retries(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+    ) -> Result<Option<AppliedMigration>, Error> {
+        let span = tracing::info_span!(
+            "strata.migration",
+            version = migration.version,
+            name = migration.name
+        );
+        async {
+            if !migration.transactional {
+                return self.apply_outside_transaction(conn, migration).await;
+            }
+            let mut pause = Duration::from_millis(100);
+            for attempt in 0..=self.lock_retries {
+                match self.apply_one(conn, migration).await {
+                    Ok(done) => return Ok(done),
+                    Err(Failure::Fatal(error)) => return Err(error),
+                    Err(Failure::LockTimeout) if attempt < self.lock_retries => {
+                        tracing::warn!(
+                            attempt = attempt + 1,
+                            pause_ms = pause.as_millis() as u64,
+                            "strata: lock timeout, trying again"
+                        );
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(5));
+                    }
+                    Err(Failure::LockTimeout) => {}
+                }
+            }
+            Err(Error::LockTimeout {
+                file: migration.file.to_owned(),
+                attempts: self.lock_retries + 1,
+                lock_timeout: self.lock_timeout,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Applies one migration in its own transaction under the scope's lock.
+    /// `None` when another process applied it while this one waited for the lock.
+    async fn apply_one(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+    ) -> Result<Option<AppliedMigration>, Failure> {
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        lock(&mut tx, &self.scope).await?;
+        if is_applied(&mut tx, &self.scope, migration.version).await? {
+            tx.commit().await.map_err(db("committing"))?;
+            return Ok(None);
+        }
+        self.set_timeouts(&mut tx).await?;
+
+        let started = Instant::now();
+        for statement in split_statements(migration.sql) {
+            let span = tracing::debug_span!(
+                "strata.statement",
+                number = statement.number,
+                line = statement.line
+            );
+            let at = Instant::now();
+            // A query without arguments goes over the simple-query protocol, as
+            // psql would send it.
+            let outcome = sqlx::Executor::execute(&mut *tx, statement.sql)
+                .instrument(span)
+                .await;
+            tracing::debug!(
+                number = statement.number,
+                elapsed_ms = at.elapsed().as_millis() as u64,
+                "strata: statement"
+            );
+            let Err(error) = outcome else { continue };
+            tx.rollback()
+                .await
+                .map_err(db("rolling back a failed migration"))?;
+            let (message, code) = split_error(&error);
+            if code.as_deref() == Some(LOCK_NOT_AVAILABLE) {
+                return Err(Failure::LockTimeout);
+            }
+            let failure = Error::MigrationFailed {
+                file: migration.file.to_owned(),
+                statement: Some((statement.number, statement.line, shorten(statement.sql))),
+                message,
+                code,
+            };
+            self.record(
+                conn,
+                migration,
+                started.elapsed(),
+                Some(&failure.to_string()),
+            )
+            .await?;
+            return Err(Failure::Fatal(failure));
+        }
+        let duration = started.elapsed();
+        record_in(&mut tx, &self.scope, migration, duration, None, true).await?;
+        tx.commit().await.map_err(db("committing a migration"))?;
+        tracing::info!(
+            elapsed_ms = duration.as_millis() as u64,
+            "strata: migration applied"
+        );
+        Ok(Some(AppliedMigration {
+            version: migration.version,
+            name: migration.name.to_owned(),
+            duration,
+        }))
+    }
+
+    /// Applies a `-- strata:no-transaction` migration statement by statement,
+    /// each committing on its own (`CREATE INDEX CONCURRENTLY` cannot run in
+    /// a transaction). It is claimed first, under the scope's lock, by a
+    /// "running" row, so no second process starts it; a failure leaves a
+    /// failed row that later start-ups refuse until told to retry.
+    async fn apply_outside_transaction(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+    ) -> Result<Option<AppliedMigration>, Error> {
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        lock(&mut tx, &self.scope).await?;
+        if is_applied(&mut tx, &self.scope, migration.version).await? {
+            tx.commit().await.map_err(db("committing"))?;
+            return Ok(None);
+        }
+        let earlier: Option<(bool, Option<String>)> = query_as(tracking::STATE)
+            .bind(&self.scope)
+            .bind(i64::from(migration.version))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("reading strata.migrations"))?;
+        if let Some((false, recorded)) = earlier {
+            if !self.retry_failed {
+                tx.commit().await.map_err(db("committing"))?;
+                return Err(Error::NeedsResolution {
+                    file: migration.file.to_owned(),
+                    recorded: recorded.unwrap_or_else(|| "failed".to_owned()),
+                });
+            }
+        }
+        record_in(
+            &mut tx,
+            &self.scope,
+            migration,
+            Duration::ZERO,
+            Some("running"),
+            false,
+        )
+        .await?;
+        tx.commit().await.map_err(db("claiming a migration"))?;
+
+        // Outside a transaction SET LOCAL does nothing: set, and reset after.
+        let timeouts = format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}",
+            self.lock_timeout.as_millis(),
+            self.statement_timeout.as_millis()
+        );
+        sqlx::Executor::execute(&mut *conn, timeouts.as_str())
+            .await
+            .map_err(db("setting the migration's timeouts"))?;
+        let started = Instant::now();
+        let mut failure = None;
+        for statement in split_statements(migration.sql) {
+            if let Err(error) = self.run_outside(conn, statement.sql).await {
+                let (message, code) = split_error(&error);
+                failure = Some(Error::NonTransactionalFailed {
+                    file: migration.file.to_owned(),
+                    statement: Some((statement.number, statement.line, shorten(statement.sql))),
+                    message,
+                    code,
+                });
+                break;
+            }
+        }
+        sqlx::Executor::execute(&mut *conn, "RESET lock_timeout; RESET statement_timeout")
+            .await
+            .map_err(db("resetting the migration's timeouts"))?;
+        let duration = started.elapsed();
+        let error = failure.as_ref().map(ToString::to_string);
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        record_in(
+            &mut tx,
+            &self.scope,
+            migration,
+            duration,
+            error.as_deref(),
+            false,
+        )
+        .await?;
+        tx.commit().await.map_err(db("recording a migration"))?;
+        match failure {
+            Some(failure) => Err(failure),
+            None => Ok(Some(AppliedMigration {
+                version: migration.version,
+                name: migration.name.to_owned(),
+                duration,
+            })),
+        }
+    }
+
+    /// One statement outside a transaction. A concurrent index build that
+    /// failed before leaves an INVALID index that `IF NOT EXISTS` would
+    /// silently keep: it is dropped first, so it is really rebuilt.
+    async fn run_outside(&self, conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+        if let Some((schema, index)) = concurrent_index(sql) {
+            let valid: Option<(bool,)> = sqlx::query_as(tracking::INDEX_VALID)
+                .persistent(false)
+                .bind(schema.as_deref())
+                .bind(&index)
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some((false,)) = valid {
+                tracing::warn!(
+                    index,
+                    "strata: rebuilding an INVALID index left by a failed concurrent build"
+                );
+                let target = match &schema {
+                    Some(schema) => crate::qualified(schema, &index),
+                    None => crate::quote_ident(&index),
+                };
+                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {target}");
+                sqlx::Executor::execute(&mut *conn, drop.as_str()).await?;
+            }
+        }
+        sqlx::Executor::execute(&mut *conn, sql).await.map(drop)
+    }
+
+    /// Undoes one migration with its down file, in its own transaction under
+    /// the scope's lock. `None` when another process undid it meanwhile.
+    pub(crate) async fn revert_one(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+    ) -> Result<Option<AppliedMigration>, Error> {
+        let Some((down_file, down_sql)) = migration.down else {
+            return Err(Error::NoDownMigration {
+                file: migration.file.to_owned(),
+            });
+        };
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        lock(&mut tx, &self.scope).await?;
+        if !is_applied(&mut tx, &self.scope, migration.version).await? {
+            tx.commit().await.map_err(db("committing"))?;
+            return Ok(None);
+        }
+        self.set_timeouts(&mut tx).await?;
+        let started = Instant::now();
+        for statement in split_statements(down_sql) {
+            if let Err(error) = sqlx::Executor::execute(&mut *tx, statement.sql).await {
+                tx.rollback()
+                    .await
+                    .map_err(db("rolling back a failed down migration"))?;
+                let (message, code) = split_error(&error);
+                return Err(Error::MigrationFailed {
+                    file: down_file.to_owned(),
+                    statement: Some((statement.number, statement.line, shorten(statement.sql))),
+                    message,
+                    code,
+                });
+            }
+        }
+        query(tracking::FORGET)
+            .bind(&self.scope)
+            .bind(i64::from(migration.version))
+            .execute(&mut *tx)
+            .await
+            .map_err(db("removing a migration from strata.migrations"))?;
+        tx.commit().await.map_err(db("committing a rollback"))?;
+        Ok(Some(AppliedMigration {
+            version: migration.version,
+            name: migration.name.to_owned(),
+            duration: started.elapsed(),
+        }))
+    }
+
+    /// `lock_timeout` and `statement_timeout` for this transaction only, so
+    /// nothing leaks to the next user of a pooled server connection.
+    async fn set_timeouts(&self, conn: &mut PgConnection) -> Result<(), Error> {
+        let mut sql = format!(
+            "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+            self.lock_timeout.as_millis(),
+            self.statement_timeout.as_millis()
+        );
+        // PostgreSQL 14 and later notice a vanished client (a start-up killed
+        // mid-migration) while a statement runs, roll back and free the lock,
+        // instead of finishing the statement first.
+        if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+            sql.push_str("; SET LOCAL client_connection_check_interval = 1000");
+        }
+        sqlx::Executor::execute(&mut *conn, sql.as_str())
+            .await
+            .map_err(db("setting the migration's timeouts"))?;
+        Ok(())
+    }
+
+    async fn record(
+        &self,
+        conn: &mut PgConnection,
+        migration: &Migration<'_>,
+        duration: Duration,
+        error: Option<&str>,
+    ) -> Result<(), Error> {
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        record_in(&mut tx, &self.scope, migration, duration, error, true).await?;
+        tx.commit()
+            .await
+            .map_err(db("recording a migration in strata.migrations"))
+    }
+}
+
+/// Waits for the transaction-level lock of a scope ("" for the tracking
+/// table itself), with no `lock_timeout`: waiting for another replica's
+/// migration is right. Released by COMMIT or ROLLBACK on every path.
+pub(crate) async fn lock(conn: &mut PgConnection, scope: &str) -> Result<(), Error> {
+    sqlx::Executor::execute(&mut *conn, "SET LOCAL lock_timeout = 0")
+        .await
+        .map_err(db("waiting for the migration lock"))?;
+    query(tracking::LOCK_SCOPE)
+        .bind(tracking::LOCK_CLASS)
+        .bind(scope)
+        .execute(conn)
+        .await
+        .map_err(db("waiting for the migration lock"))?;
+    Ok(())
+}
+
+pub(crate) async fn is_applied(
+    conn: &mut PgConnection,
+    scope: &str,
+    version: u32,
+) -> Result<bool, Error> {
+    let row = query(tracking::IS_APPLIED)
+        .bind(scope)
+        .bind(i64::from(version))
+        .fetch_optional(conn)
+        .await
+        .map_err(db("reading strata.migrations"))?;
+    Ok(row.is_some())
+}
+
+pub(crate) async fn record_in(
+    conn: &mut PgConnection,
+    scope: &str,
+    migration: &Migration<'_>,
+    duration: Duration,
+    error: Option<&str>,
+    transactional: bool,
+) -> Result<(), Error> {
+    query(tracking::RECORD)
+        .bind(scope)
+        .bind(i64::from(migration.version))
+        .bind(migration.name)
+        .bind(&migration.checksum)
+        .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+        .bind(error.is_none())
+        .bind(error)
+        .bind(transactional)
+        .execute(conn)
+        .await
+        .map_err(db("recording a migration in strata.migrations"))?;
+    Ok(())
+}
