@@ -47,8 +47,9 @@ pub fn canonical_default(expr: &str) -> String {
 /// comparison key, not SQL; two different expressions that only differ in
 /// those could compare equal, which drift checking accepts.
 pub fn canonical_expr(expr: &str) -> String {
+    let expr = desugar(expr);
     let mut out = String::with_capacity(expr.len());
-    let mut rest = expr;
+    let mut rest = expr.as_str();
     while let Some(c) = rest.chars().next() {
         if c == '\'' {
             // A literal, copied as it is up to its closing quote; a quoted
@@ -74,6 +75,104 @@ pub fn canonical_expr(expr: &str) -> String {
     out
 }
 
+/// Rewrites what PostgreSQL rewrites before it stores an expression:
+/// `x IN (a, b)` is kept as `x = ANY (ARRAY[a, b])`, `x NOT IN (…)` as
+/// `x <> ALL (ARRAY[…])`, `x BETWEEN a AND b` as `x >= a AND x <= b` and
+/// `x NOT BETWEEN a AND b` as `x < a OR x > b`. Only plain operands (names,
+/// literals, numbers) are rewritten; anything else is left as written.
+fn desugar(expr: &str) -> String {
+    let tokens = lex(expr);
+    let word = |i: usize, w: &str| tokens.get(i).is_some_and(|t| t.eq_ignore_ascii_case(w));
+    let operand = |i: usize| {
+        tokens.get(i).is_some_and(|t| {
+            let c = t.chars().next().unwrap_or(' ');
+            c.is_alphanumeric() || c == '_' || c == '"' || c == '\'' || c == '-'
+        }) && !["and", "or", "not", "in", "between"]
+            .iter()
+            .any(|w| word(i, w))
+    };
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let negated = word(i + 1, "not");
+        let at = i + 1 + usize::from(negated);
+        if operand(i) && word(at, "in") && tokens.get(at + 1).is_some_and(|t| t == "(") {
+            let close = (at + 2..tokens.len()).find(|&j| tokens[j] == ")" || tokens[j] == "(");
+            if let Some(close) = close.filter(|&j| tokens[j] == ")") {
+                let (op, quantifier) = if negated { ("<>", "ALL") } else { ("=", "ANY") };
+                let items = &tokens[at + 2..close];
+                out.push(tokens[i].clone());
+                out.push(op.to_owned());
+                // A one-item list is stored as a plain comparison.
+                if items.iter().any(|t| t == ",") {
+                    out.extend([quantifier, "(", "ARRAY", "["].map(str::to_owned));
+                    out.extend(items.iter().cloned());
+                    out.extend(["]", ")"].map(str::to_owned));
+                } else {
+                    out.extend(items.iter().cloned());
+                }
+                i = close + 1;
+                continue;
+            }
+        }
+        if operand(i)
+            && word(at, "between")
+            && operand(at + 1)
+            && word(at + 2, "and")
+            && operand(at + 3)
+        {
+            let (x, low, high) = (&tokens[i], &tokens[at + 1], &tokens[at + 3]);
+            let text = if negated {
+                format!("{x} < {low} OR {x} > {high}")
+            } else {
+                format!("{x} >= {low} AND {x} <= {high}")
+            };
+            out.push(text);
+            i = at + 4;
+            continue;
+        }
+        out.push(tokens[i].clone());
+        i += 1;
+    }
+    // Spaces between tokens, but casts stay glued: `x::text`, as skip_type reads them.
+    let mut text = String::with_capacity(expr.len() + out.len());
+    for (n, token) in out.iter().enumerate() {
+        if n > 0 && token != "::" && out[n - 1] != "::" {
+            text.push(' ');
+        }
+        text.push_str(token);
+    }
+    text
+}
+
+/// Tokens of an expression: literals, quoted names, words and numbers
+/// (with a leading minus), operators and single punctuation.
+fn lex(expr: &str) -> Vec<String> {
+    let mut tokens = Vec::new();
+    let mut rest = expr;
+    while let Some(c) = rest.chars().next() {
+        let len = if c.is_whitespace() {
+            rest = &rest[c.len_utf8()..];
+            continue;
+        } else if c == '\'' || c == '"' {
+            rest[1..].find(c).map_or(rest.len(), |i| i + 2)
+        } else if c.is_alphanumeric() || c == '_' || c == '.' {
+            rest.find(|x: char| !(x.is_alphanumeric() || x == '_' || x == '.' || x == '$'))
+                .unwrap_or(rest.len())
+        } else if "<>=!".contains(c) {
+            rest.find(|x: char| !"<>=!".contains(x))
+                .unwrap_or(rest.len())
+        } else if (c == ':' && rest.starts_with("::")) || rest.starts_with("[]") {
+            2
+        } else {
+            c.len_utf8()
+        };
+        tokens.push(rest[..len].to_owned());
+        rest = &rest[len..];
+    }
+    tokens
+}
+
 /// Skips a type name after `::`: `text`, `"char"`, `character varying(64)`, `integer[]`.
 fn skip_type(text: &str) -> &str {
     let mut rest = text.trim_start_matches('"');
@@ -91,7 +190,7 @@ fn skip_type(text: &str) -> &str {
             rest = &rest[tail.len()..];
         }
     }
-    if let Some(args) = rest.strip_prefix('(') {
+    if let Some(args) = rest.trim_start().strip_prefix('(') {
         if let Some(close) = args.find(')') {
             if args[..close]
                 .chars()
@@ -101,7 +200,7 @@ fn skip_type(text: &str) -> &str {
             }
         }
     }
-    while let Some(after) = rest.strip_prefix("[]") {
+    while let Some(after) = rest.trim_start().strip_prefix("[]") {
         rest = after;
     }
     rest
@@ -155,6 +254,30 @@ mod tests {
         assert_eq!(e("x > -1"), e("(x > '-1'::integer)"));
         assert_ne!(e("x = '1'"), e("x = 1"));
         assert_eq!(e("(name)::character varying(64) = 'x'::text"), "name='x'");
+        assert_eq!(
+            e("rating BETWEEN 1 AND 5"),
+            e("((rating >= 1) AND (rating <= 5))")
+        );
+        assert_eq!(
+            e("rating NOT BETWEEN 1 AND 5"),
+            e("((rating < 1) OR (rating > 5))")
+        );
+        assert_eq!(
+            e("status IN ('open', 'paid')"),
+            e("((status)::text = ANY ((ARRAY['open'::character varying, 'paid'::character varying])::text[]))")
+        );
+        assert_eq!(
+            e("status NOT IN ('void', 'lost')"),
+            e("(status <> ALL (ARRAY['void'::text, 'lost'::text]))")
+        );
+        assert_eq!(
+            e("status NOT IN ('void')"),
+            e("((status)::text <> 'void'::text)")
+        );
+        assert_ne!(
+            e("status IN ('open')"),
+            e("(status = ANY (ARRAY['paid'::text]))")
+        );
     }
 }
 

@@ -342,3 +342,41 @@ async fn a_dropped_or_repointed_compat_view_is_reported() {
     );
     assert_eq!(d.actual.as_deref(), Some("public.elsewhere"));
 }
+
+#[tokio::test]
+async fn checks_postgresql_rewrites_are_not_drift() {
+    let models = r#"
+#[strata::schema("tenant_kct", table = "orders")]
+#[check(name = "orders_status_known", expr = "status IN ('open', 'paid', 'shipped')")]
+#[check(name = "orders_not_void", expr = "status NOT IN ('void')")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(type = "varchar(16)")]
+    pub status: String,
+    #[column(check = "rating BETWEEN 1 AND 5")]
+    pub rating: i16,
+    #[column(check = "discount NOT BETWEEN 50 AND 100")]
+    pub discount: i32,
+    pub note: Option<String>,
+}
+"#;
+    let scratch = Scratch::with_models(models);
+    scratch.build();
+    let migrations = scratch.migrations();
+    let (_db, pool) = fresh_db().await;
+    let report = apply(&pool, &migrations).await;
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    // A real change to one of them still shows.
+    psql(
+        &pool,
+        "ALTER TABLE tenant_kct.orders DROP CONSTRAINT orders_status_known;
+         ALTER TABLE tenant_kct.orders ADD CONSTRAINT orders_status_known CHECK (status IN ('open', 'paid'))",
+    )
+    .await;
+    let d = only(check_drift(&pool, &migrations).await.unwrap().differences);
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::Check)
+    );
+}
