@@ -71,7 +71,15 @@ impl Drop for Cluster {
 }
 
 fn start() -> Result<Cluster, String> {
-    let bin = find_bin_dir()?;
+    let bin = match find_bin_dir() {
+        Ok(bin) => bin,
+        // Not there on a fresh machine: install it as .ci/run would (as root, with apt-get).
+        Err(missing) if std::env::var_os("PG_BIN").is_none() => {
+            super::install::apt_install("postgresql").map_err(|e| format!("{missing}\n{e}"))?;
+            find_bin_dir()?
+        }
+        Err(missing) => return Err(missing),
+    };
     let run_as = run_as()?;
     let base = make_base_dir(&run_as, "strata-pg")?;
     let data = base.join("data");

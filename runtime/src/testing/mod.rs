@@ -20,6 +20,7 @@
 mod binaries;
 mod cluster;
 mod database;
+mod install;
 mod pgbouncer;
 mod process;
 

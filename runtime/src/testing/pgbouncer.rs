@@ -84,7 +84,15 @@ fn find_binary() -> Result<PathBuf, String> {
 }
 
 fn start(server_url: &str) -> Result<PgBouncer, String> {
-    let binary = find_binary()?;
+    let binary = match find_binary() {
+        Ok(binary) => binary,
+        // Not there on a fresh machine: install it as .ci/run would (as root, with apt-get).
+        Err(missing) if std::env::var_os("PGBOUNCER").is_none() => {
+            super::install::apt_install("pgbouncer").map_err(|e| format!("{missing}\n{e}"))?;
+            find_binary()?
+        }
+        Err(missing) => return Err(missing),
+    };
     let server =
         PgConnectOptions::from_str(server_url).map_err(|e| format!("{server_url}: {e}"))?;
     let user = server.get_username().to_owned();
