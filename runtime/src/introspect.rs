@@ -146,7 +146,8 @@ pub(crate) async fn read_catalog(
     let view_rows: Vec<(String, String, Option<String>, Option<String>)> =
         serde_json::from_str(&part(5)?).map_err(parse_error)?;
     let settings: Vec<String> = serde_json::from_str(&part(6)?).map_err(parse_error)?;
-    // The binary search below needs Rust's order, not the server's collation.
+    // The binary search below needs Rust's byte order. The catalog's `name`
+    // columns sort as "C" too, but that is PostgreSQL's choice, not ours.
     tables.sort();
 
     let mut state = SchemaState {

@@ -380,3 +380,67 @@ pub struct Order {
         (DifferenceKind::Changed, ObjectKind::Check)
     );
 }
+
+/// Mixed-case names sort differently under a linguistic collation than in
+/// byte order. The catalog's `name` columns collate as "C" and strata sorts
+/// tables itself before matching, so a database whose default collation is
+/// linguistic must check clean too; this guards that assumption.
+#[tokio::test]
+async fn a_database_with_a_linguistic_collation_is_checked_correctly() {
+    use strata::sqlx::{self, Connection, PgConnection};
+    let models = r#"
+#[strata::schema("public", table = "AiAction")]
+pub struct AiAction {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub action: String,
+}
+
+#[strata::schema("public", table = "appointments")]
+pub struct Appointment {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = AiAction)]
+    pub action_id: Option<i64>,
+}
+
+#[strata::schema("public", table = "Zebra")]
+pub struct Zebra {
+    #[column(primary_key, identity)]
+    pub id: i64,
+}
+"#;
+    let scratch = Scratch::with_models(models);
+    scratch.build();
+    let migrations = scratch.migrations();
+
+    let (db, _pool) = fresh_db().await;
+    let name = format!("{}_icu", db.name());
+    let mut admin = PgConnection::connect(&strata::testing::server_url().unwrap())
+        .await
+        .unwrap();
+    sqlx::raw_sql(&format!(
+        "CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let url = db.url().replace(db.name(), &name);
+    let pool = strata::sqlx::PgPool::connect(&url).await.unwrap();
+    let (collation,): (String,) =
+        sqlx::query_as("SELECT string_agg(x, ',' ORDER BY x) FROM unnest(ARRAY['appointments', 'AiAction', 'Zebra']) x")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        collation, "AiAction,appointments,Zebra",
+        "the database sorts linguistically"
+    );
+    let report = apply(&pool, &migrations).await;
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    pool.close().await;
+    sqlx::raw_sql(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
