@@ -34,6 +34,37 @@ fn start(scratch: &Scratch, url: &str, args: &[&str]) -> Child {
         .expect("the start-up process runs")
 }
 
+/// The two-migration scratch crate, its migrations, and a fresh database at version 1.
+async fn at_version_one() -> (Scratch, strata::Migrations, crate::support::Db) {
+    let scratch = two_migrations(|sql| sql);
+    let migrations = scratch.migrations();
+    let db = fresh_db().await;
+    Migrator::new(&migrations)
+        .target(1)
+        .run(&db.1)
+        .await
+        .unwrap();
+    (scratch, migrations, db)
+}
+
+/// An application transaction that has read the customers and stays open.
+async fn open_reader(pool: &PgPool) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut reader = pool.begin().await.unwrap();
+    sqlx::query("SELECT count(*) FROM tenant_kct.customers")
+        .execute(&mut *reader)
+        .await
+        .unwrap();
+    reader
+}
+
+/// A PgBouncer in front of the test server, and the test database's URL through it.
+fn through_pgbouncer(db: &strata::testing::TestDatabase) -> (strata::testing::PgBouncer, String) {
+    let server = strata::testing::server_url().unwrap();
+    let bouncer = strata::testing::PgBouncer::start(&server).unwrap_or_else(|e| panic!("{e}"));
+    let url = bouncer.database_url(db.name());
+    (bouncer, url)
+}
+
 /// Other sessions on this database that are inside a transaction.
 async fn open_transactions(pool: &PgPool) -> i64 {
     let (n,): (i64,) = sqlx::query_as(
@@ -193,21 +224,8 @@ async fn a_cancelled_start_up_leaves_no_lock_and_no_open_transaction() {
 
 #[tokio::test]
 async fn a_migration_behind_a_long_read_gives_up_and_says_why() {
-    let scratch = two_migrations(|sql| sql);
-    let migrations = scratch.migrations();
-    let (_db, pool) = fresh_db().await;
-    Migrator::new(&migrations)
-        .target(1)
-        .run(&pool)
-        .await
-        .unwrap();
-
-    // An application transaction that read the table and stays open.
-    let mut reader = pool.begin().await.unwrap();
-    sqlx::query("SELECT count(*) FROM tenant_kct.customers")
-        .execute(&mut *reader)
-        .await
-        .unwrap();
+    let (_scratch, migrations, (_db, pool)) = at_version_one().await;
+    let mut reader = open_reader(&pool).await;
     let error = Migrator::new(&migrations)
         .lock_timeout(Duration::from_millis(100))
         .lock_retries(2)
@@ -234,20 +252,8 @@ async fn a_migration_behind_a_long_read_gives_up_and_says_why() {
 
 #[tokio::test]
 async fn a_lock_released_during_the_retries_lets_the_migration_through() {
-    let scratch = two_migrations(|sql| sql);
-    let migrations = scratch.migrations();
-    let (_db, pool) = fresh_db().await;
-    Migrator::new(&migrations)
-        .target(1)
-        .run(&pool)
-        .await
-        .unwrap();
-
-    let mut reader = pool.begin().await.unwrap();
-    sqlx::query("SELECT count(*) FROM tenant_kct.customers")
-        .execute(&mut *reader)
-        .await
-        .unwrap();
+    let (_scratch, migrations, (_db, pool)) = at_version_one().await;
+    let reader = open_reader(&pool).await;
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(400)).await;
         reader.rollback().await.unwrap();
@@ -290,9 +296,7 @@ async fn a_database_ahead_of_the_binary_may_be_allowed() {
 async fn three_replicas_through_pgbouncer_in_transaction_mode_apply_each_migration_once() {
     let scratch = two_migrations(|sql| format!("{sql}SELECT pg_sleep(0.2);\n"));
     let (db, pool) = fresh_db().await;
-    let server = strata::testing::server_url().unwrap();
-    let bouncer = strata::testing::PgBouncer::start(&server).unwrap_or_else(|e| panic!("{e}"));
-    let through = bouncer.database_url(db.name());
+    let (_bouncer, through) = through_pgbouncer(&db);
 
     let mut children: Vec<Child> = (0..3).map(|_| start(&scratch, &through, &[])).collect();
     // A hang is a failure: nothing here needs more than a few seconds.
@@ -328,9 +332,7 @@ async fn three_replicas_through_pgbouncer_in_transaction_mode_apply_each_migrati
 async fn a_session_level_lock_does_not_hold_behind_pgbouncer() {
     use strata::sqlx::{Connection, PgConnection};
     let (db, _pool) = fresh_db().await;
-    let server = strata::testing::server_url().unwrap();
-    let bouncer = strata::testing::PgBouncer::start(&server).unwrap_or_else(|e| panic!("{e}"));
-    let url = bouncer.database_url(db.name());
+    let (_bouncer, url) = through_pgbouncer(&db);
     let mut first = PgConnection::connect(&url).await.unwrap();
     let mut second = PgConnection::connect(&url).await.unwrap();
     let take = "SELECT pg_try_advisory_lock(4242)";

@@ -3,7 +3,7 @@
 use strata::sqlx;
 use strata::{Error, Migrator};
 
-use crate::support::{apply, fresh_db, psql, Scratch, SHOP};
+use crate::support::{apply, fresh_db, migrated_shop, psql, Scratch, SHOP};
 
 #[tokio::test]
 async fn a_fresh_database_is_migrated_and_clean() {
@@ -44,10 +44,7 @@ async fn a_second_run_applies_nothing() {
 
 #[tokio::test]
 async fn a_model_change_becomes_one_migration_that_applies_cleanly() {
-    let scratch = Scratch::with_models(SHOP);
-    scratch.build();
-    let (_db, pool) = fresh_db().await;
-    apply(&pool, &scratch.migrations()).await;
+    let (scratch, (_db, pool)) = migrated_shop().await;
 
     scratch.write_models(&SHOP.replace(
         "    pub note: Option<String>,\n",
@@ -76,10 +73,7 @@ async fn a_model_change_becomes_one_migration_that_applies_cleanly() {
 
 #[tokio::test]
 async fn an_applied_migration_edited_afterwards_is_refused_by_name() {
-    let scratch = Scratch::with_models(SHOP);
-    scratch.build();
-    let (_db, pool) = fresh_db().await;
-    apply(&pool, &scratch.migrations()).await;
+    let (scratch, (_db, pool)) = migrated_shop().await;
 
     let file = scratch.migrations_dir().join("0001_initial.sql");
     let text = std::fs::read_to_string(&file).unwrap();
@@ -98,10 +92,7 @@ async fn an_applied_migration_edited_afterwards_is_refused_by_name() {
 
 #[tokio::test]
 async fn line_endings_alone_are_not_an_edit() {
-    let scratch = Scratch::with_models(SHOP);
-    scratch.build();
-    let (_db, pool) = fresh_db().await;
-    apply(&pool, &scratch.migrations()).await;
+    let (scratch, (_db, pool)) = migrated_shop().await;
 
     let file = scratch.migrations_dir().join("0001_initial.sql");
     let text = std::fs::read_to_string(&file).unwrap();
@@ -176,10 +167,7 @@ async fn a_failing_migration_is_rolled_back_recorded_and_retried_once_fixed() {
 
 #[tokio::test]
 async fn a_database_ahead_of_the_binary_is_refused() {
-    let scratch = Scratch::with_models(SHOP);
-    scratch.build();
-    let (_db, pool) = fresh_db().await;
-    apply(&pool, &scratch.migrations()).await;
+    let (scratch, (_db, pool)) = migrated_shop().await;
     psql(
         &pool,
         r#"INSERT INTO "strata"."migrations" ("scope", "version", "name", "checksum", "execution_ms", "success")

@@ -111,3 +111,12 @@ pub async fn our_locks(pool: &PgPool) -> i64 {
     .unwrap();
     n
 }
+
+/// The shop models built into a scratch crate, and a fresh database migrated to them.
+pub async fn migrated_shop() -> (Scratch, Db) {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let db = fresh_db().await;
+    apply(&db.1, &scratch.migrations()).await;
+    (scratch, db)
+}
