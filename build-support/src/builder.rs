@@ -7,7 +7,7 @@ use strata_manifest::{
     MigrationEntry, QualifiedName, SchemaState,
 };
 
-use crate::embed::write_embedded;
+use crate::embed::{write_embedded, EMBED_FILE, EMBED_TENANT_FILE};
 use crate::error::{io, Error};
 use crate::scan::{model_error, scan_models, ScannedModel};
 
@@ -21,6 +21,7 @@ pub struct Builder {
     crate_dir: Option<PathBuf>,
     models_dir: Option<PathBuf>,
     migrations_dir: Option<PathBuf>,
+    tenant_migrations_dir: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     frozen: Option<bool>,
     allow_destructive: Option<bool>,
@@ -37,7 +38,15 @@ pub struct Outcome {
     pub changes: Vec<String>,
     /// How many models were read.
     pub models: usize,
+    /// The tenant migration written, if the tenant models changed.
+    pub tenant_written: Option<PathBuf>,
+    /// What the written tenant migration does.
+    pub tenant_changes: Vec<String>,
 }
+
+/// The header line of every tenant migration.
+const TENANT_PREAMBLE: &str =
+    "-- Tenant migration: applied to every tenant's schema, with \"{tenant}\" replaced by it.\n";
 
 impl Builder {
     /// Models in `src`, migrations in `migrations`, both relative to the crate.
@@ -60,6 +69,13 @@ impl Builder {
     /// Where migrations are written, relative to the crate (default `migrations`).
     pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.migrations_dir = Some(dir.into());
+        self
+    }
+
+    /// Where the tenant stream (the migrations of `#[strata::schema(tenant)]`
+    /// models) is written, relative to the crate (default `migrations/tenant`).
+    pub fn tenant_migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.tenant_migrations_dir = Some(dir.into());
         self
     }
 
@@ -116,7 +132,11 @@ impl Builder {
                 .as_deref()
                 .unwrap_or(Path::new("migrations")),
         );
-        let manifest_path = migrations_dir.join("manifest.json");
+        let tenant_dir = root.join(
+            self.tenant_migrations_dir
+                .clone()
+                .unwrap_or_else(|| migrations_dir.join("tenant")),
+        );
         let out_dir = self
             .out_dir
             .clone()
@@ -129,40 +149,39 @@ impl Builder {
                 println!("cargo:rerun-if-changed={}", file.display());
             }
             println!("cargo:rerun-if-changed={}", migrations_dir.display());
+            // A path that does not exist would make cargo rerun this every build.
+            if tenant_dir.exists() {
+                println!("cargo:rerun-if-changed={}", tenant_dir.display());
+            }
             println!("cargo:rerun-if-env-changed=STRATA_FROZEN");
             println!("cargo:rerun-if-env-changed=CI");
             println!("cargo:rerun-if-env-changed=STRATA_ALLOW_DESTRUCTIVE");
         }
-        let mut manifest = read_manifest(&manifest_path)?;
-        for entry in &manifest.migrations {
-            for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
-                let path = migrations_dir.join(file);
-                if !path.is_file() {
-                    return Err(Error::MissingMigration { path });
-                }
-            }
-        }
+        let mut shared = Stream::read(migrations_dir, EMBED_FILE, "")?;
+        let mut tenant = Stream::read(tenant_dir, EMBED_TENANT_FILE, TENANT_PREAMBLE)?;
 
         // Mistakes the compiler reports on the user's own tokens are left to it:
         // a failing build script would hide those better errors. Mistakes only
         // the whole crate can see (a reference to a model with a composite key)
         // fail here.
         let mut errors = scanned.errors;
-        let mut desired = SchemaState::default();
+        let mut desired = (SchemaState::default(), SchemaState::default());
         if errors.is_empty() {
-            let (state, unseen) = desired_state(&scanned.models, &mut errors)?;
+            let (states, unseen) = desired_state(&scanned.models, &mut errors)?;
             if !unseen.is_empty() {
                 return Err(Error::Models(unseen));
             }
-            desired = state;
+            desired = states;
         }
+        let (mut desired, tenant_desired) = desired;
         if !errors.is_empty() {
             if in_build_script {
                 for error in &errors {
                     println!("cargo:warning=strata: {error}");
                 }
                 if let Some(out) = &out_dir {
-                    write_embedded(out, &migrations_dir, &manifest)?;
+                    shared.embed(out)?;
+                    tenant.embed(out)?;
                 }
                 return Ok(Outcome::default());
             }
@@ -178,27 +197,38 @@ impl Builder {
         desired.schemas.extend(self.schemas.iter().cloned());
         desired.search_path = self.search_path.clone();
 
-        let changes = diff_with(&manifest.state, &desired, self.destructive_allowed())?;
+        let allow = self.destructive_allowed();
+        let changes = diff_with(&shared.manifest.state, &desired, allow)?;
+        let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, allow)?;
         let mut outcome = Outcome {
             models: scanned.models.len(),
+            changes: changes.iter().map(Change::describe).collect(),
+            tenant_changes: tenant_changes.iter().map(Change::describe).collect(),
             ..Outcome::default()
         };
+        if !(changes.is_empty() && tenant_changes.is_empty()) && self.is_frozen() {
+            let tenant_lines = outcome
+                .tenant_changes
+                .iter()
+                .map(|c| format!("in every tenant: {c}"));
+            return Err(Error::Frozen {
+                changes: outcome
+                    .changes
+                    .iter()
+                    .cloned()
+                    .chain(tenant_lines)
+                    .collect(),
+            });
+        }
         if !changes.is_empty() {
-            outcome.changes = changes.iter().map(Change::describe).collect();
-            if self.is_frozen() {
-                return Err(Error::Frozen {
-                    changes: outcome.changes,
-                });
-            }
-            outcome.written = Some(write_migration(
-                &migrations_dir,
-                &mut manifest,
-                &changes,
-                desired,
-            )?);
+            outcome.written = Some(shared.write(&changes, desired)?);
+        }
+        if !tenant_changes.is_empty() {
+            outcome.tenant_written = Some(tenant.write(&tenant_changes, tenant_desired)?);
         }
         if let Some(out) = &out_dir {
-            write_embedded(out, &migrations_dir, &manifest)?;
+            shared.embed(out)?;
+            tenant.embed(out)?;
         }
         Ok(outcome)
     }
@@ -232,14 +262,16 @@ impl Builder {
     }
 }
 
-/// The state the models describe. References to other models are resolved
-/// here, since only the whole crate knows every model. Returns the state and
-/// the errors the compiler will not report (`errors` gets those it will).
+/// The states the models describe: the shared one and the tenant stream's.
+/// References to other models are resolved here, since only the whole crate
+/// knows every model. Returns the states and the errors the compiler will not
+/// report (`errors` gets those it will).
 fn desired_state(
     models: &[ScannedModel],
     errors: &mut Vec<crate::ModelError>,
-) -> Result<(SchemaState, Vec<crate::ModelError>), Error> {
-    let mut desired = SchemaState::default();
+) -> Result<((SchemaState, SchemaState), Vec<crate::ModelError>), Error> {
+    let mut shared = SchemaState::default();
+    let mut tenant = SchemaState::default();
     let mut unseen = Vec::new();
     for (i, scanned) in models.iter().enumerate() {
         let model = &scanned.model;
@@ -263,6 +295,9 @@ fn desired_state(
             let found: Vec<&ScannedModel> =
                 models.iter().filter(|m| m.model.ident == wanted).collect();
             match found[..] {
+                [target] if target.model.tenant && !model.tenant => Err(format!(
+                    "`{wanted}` is a tenant model: a shared table cannot reference a tenant table"
+                )),
                 [target] => Ok((
                     QualifiedName::new(&target.model.schema, &target.model.table),
                     target
@@ -280,13 +315,15 @@ fn desired_state(
             }
         };
         match model.table_state(resolve) {
-            Ok(table) => desired.add_table(table),
+            Ok(table) if model.tenant => tenant.add_table(table),
+            Ok(table) => shared.add_table(table),
             Err(error) => {
                 for e in error {
                     let located = model_error(&scanned.file, &e);
                     // An unknown model is a compile error too (the macro checks
                     // that the type is a model); the rest only we can see.
-                    if located.message.contains("is not a #[strata::schema] model") {
+                    let compiler_sees = ["is not a #[strata::schema] model", "is a tenant model"];
+                    if compiler_sees.iter().any(|m| located.message.contains(m)) {
                         errors.push(located);
                     } else {
                         unseen.push(located);
@@ -295,7 +332,7 @@ fn desired_state(
             }
         }
     }
-    Ok((desired, unseen))
+    Ok(((shared, tenant), unseen))
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, Error> {
@@ -309,21 +346,68 @@ fn read_manifest(path: &Path) -> Result<Manifest, Error> {
     }
 }
 
+/// One migration stream: the shared one, or the tenant stream.
+struct Stream {
+    dir: PathBuf,
+    manifest: Manifest,
+    /// The file `embed_migrations!()` (or its tenant twin) includes.
+    embed_file: &'static str,
+    /// A comment opening each migration file.
+    preamble: &'static str,
+}
+
+impl Stream {
+    /// Reads the stream's manifest (none yet: empty) and checks its files are there.
+    fn read(dir: PathBuf, embed_file: &'static str, preamble: &'static str) -> Result<Self, Error> {
+        let manifest = read_manifest(&dir.join("manifest.json"))?;
+        for entry in &manifest.migrations {
+            for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
+                let path = dir.join(file);
+                if !path.is_file() {
+                    return Err(Error::MissingMigration { path });
+                }
+            }
+        }
+        Ok(Stream {
+            dir,
+            manifest,
+            embed_file,
+            preamble,
+        })
+    }
+
+    fn write(&mut self, changes: &[Change], desired: SchemaState) -> Result<PathBuf, Error> {
+        write_migration(
+            &self.dir,
+            &mut self.manifest,
+            changes,
+            desired,
+            self.preamble,
+        )
+    }
+
+    fn embed(&self, out: &Path) -> Result<(), Error> {
+        write_embedded(out, self.embed_file, &self.dir, &self.manifest)
+    }
+}
+
 fn write_migration(
     dir: &Path,
     manifest: &mut Manifest,
     changes: &[Change],
     desired: SchemaState,
+    preamble: &str,
 ) -> Result<PathBuf, Error> {
     let version = manifest.next_version();
     let name = migration_name(changes, manifest.migrations.is_empty());
     let file = format!("{version:04}_{name}.sql");
     let down_file = format!("{version:04}_{name}.down.sql");
-    let sql = render_migration(version, &name, changes);
+    let sql = format!("{preamble}{}", render_migration(version, &name, changes));
+    let down = format!("{preamble}{}", render_down(version, &name, changes));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join(&file);
     write_atomically(&path, &sql)?;
-    write_atomically(&dir.join(&down_file), &render_down(version, &name, changes))?;
+    write_atomically(&dir.join(&down_file), &down)?;
     manifest.migrations.push(MigrationEntry {
         version,
         name,

@@ -8,13 +8,17 @@ use strata_manifest::Manifest;
 use crate::builder::write_atomically;
 use crate::error::{io, Error};
 
-/// The file name inside `OUT_DIR`.
+/// The file `embed_migrations!()` includes, inside `OUT_DIR`.
 pub(crate) const EMBED_FILE: &str = "strata_migrations.rs";
 
-/// Writes `out/strata_migrations.rs`, an expression of type `strata::Migrations`
+/// The file `embed_tenant_migrations!()` includes, inside `OUT_DIR`.
+pub(crate) const EMBED_TENANT_FILE: &str = "strata_tenant_migrations.rs";
+
+/// Writes `out/<file>`, an expression of type `strata::Migrations`
 /// that includes the files with `include_str!`, so that editing one rebuilds the crate.
 pub(crate) fn write_embedded(
     out: &Path,
+    file_name: &str,
     migrations_dir: &Path,
     manifest: &Manifest,
 ) -> Result<(), Error> {
@@ -44,7 +48,7 @@ pub(crate) fn write_embedded(
     }
     code.push_str(")\n");
     std::fs::create_dir_all(out).map_err(io(out))?;
-    let path = out.join(EMBED_FILE);
+    let path = out.join(file_name);
     if std::fs::read_to_string(&path).ok().as_deref() == Some(code.as_str()) {
         return Ok(());
     }

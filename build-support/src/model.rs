@@ -9,6 +9,9 @@ use strata_manifest::{
 pub struct Model {
     /// The struct's name.
     pub ident: syn::Ident,
+    /// `#[strata::schema(tenant)]`: the table lives in every tenant's schema;
+    /// `schema` is then [`strata_manifest::TENANT_PLACEHOLDER`].
+    pub tenant: bool,
     /// The schema the table lives in.
     pub schema: String,
     /// The table's name.

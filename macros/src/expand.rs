@@ -68,9 +68,45 @@ fn generate(model: &Model) -> TokenStream {
         )
     };
 
-    let by_key = if key.is_empty() {
-        quote!()
-    } else {
+    // A tenant model's SQL names the placeholder schema; it is only handed
+    // out through functions that put a validated tenant schema in its place.
+    let statement = |name: &str, doc: &str, sql: &str| {
+        let doc = doc.to_owned();
+        if model.tenant {
+            let function =
+                syn::Ident::new(&name.to_ascii_lowercase(), proc_macro2::Span::call_site());
+            let doc = format!("{doc} In the given tenant's schema.");
+            quote! {
+                #[doc = #doc]
+                pub fn #function(tenant: &::strata::TenantSchema) -> ::std::string::String {
+                    ::strata::__private::tenant_sql(#sql, tenant)
+                }
+            }
+        } else {
+            let constant = syn::Ident::new(name, proc_macro2::Span::call_site());
+            quote! {
+                #[doc = #doc]
+                pub const #constant: &'static str = #sql;
+            }
+        }
+    };
+    let mut statements = vec![
+        statement("SELECT", "Selects every column of every row.", &select),
+        statement(
+            "INSERT",
+            "Inserts a row: binds every column but identity ones, in field order; returns the row.",
+            &insert,
+        ),
+    ];
+    if model.tenant {
+        statements.push(quote! {
+            /// The table's quoted, schema-qualified name in the given tenant's schema.
+            pub fn qualified(tenant: &::strata::TenantSchema) -> ::std::string::String {
+                ::strata::__private::tenant_sql(#target, tenant)
+            }
+        });
+    }
+    if !key.is_empty() {
         let updated: Vec<String> = model
             .columns()
             .filter(|f| !f.primary_key && !f.identity)
@@ -83,34 +119,33 @@ fn generate(model: &Model) -> TokenStream {
                 .collect::<Vec<_>>()
                 .join(" AND ")
         };
-        let select_by_pk = format!("{select} WHERE {}", where_from(1));
-        let delete_by_pk = format!("DELETE FROM {target} WHERE {}", where_from(1));
-        let update_by_pk = if updated.is_empty() {
-            quote!()
-        } else {
+        statements.push(statement(
+            "SELECT_BY_PK",
+            "Selects the row with the given primary key (`$1`, …).",
+            &format!("{select} WHERE {}", where_from(1)),
+        ));
+        if !updated.is_empty() {
             let sets = list(
                 updated
                     .iter()
                     .enumerate()
                     .map(|(i, c)| format!("{c} = ${}", i + 1)),
             );
-            let sql = format!(
-                "UPDATE {target} SET {sets} WHERE {}",
-                where_from(updated.len() + 1)
-            );
-            quote! {
-                /// Updates every column but the key and identity columns: binds them in field order, then the key.
-                pub const UPDATE_BY_PK: &'static str = #sql;
-            }
-        };
-        quote! {
-            /// Selects the row with the given primary key (`$1`, …).
-            pub const SELECT_BY_PK: &'static str = #select_by_pk;
-            #update_by_pk
-            /// Deletes the row with the given primary key (`$1`, …).
-            pub const DELETE_BY_PK: &'static str = #delete_by_pk;
+            statements.push(statement(
+                "UPDATE_BY_PK",
+                "Updates every column but the key and identity columns: binds them in field order, then the key.",
+                &format!(
+                    "UPDATE {target} SET {sets} WHERE {}",
+                    where_from(updated.len() + 1)
+                ),
+            ));
         }
-    };
+        statements.push(statement(
+            "DELETE_BY_PK",
+            "Deletes the row with the given primary key (`$1`, …).",
+            &format!("DELETE FROM {target} WHERE {}", where_from(1)),
+        ));
+    }
 
     let reads = model.fields.iter().map(|f| {
         let name = &f.ident;
@@ -123,18 +158,33 @@ fn generate(model: &Model) -> TokenStream {
         }
     });
 
-    // `references = Product` must name a model: checked by the compiler, on the user's path.
+    // `references = Product` must name a model, and a shared table may only
+    // reference shared ones: checked by the compiler, on the user's path.
     let reference_checks = model.columns().filter_map(|f| match &f.references {
-        Some(Reference::Model(path)) => Some(quote_spanned! {path.span()=>
+        Some(Reference::Model(path)) if model.tenant => Some(quote_spanned! {path.span()=>
             __strata_is_model::<#path>();
+        }),
+        Some(Reference::Model(path)) => Some(quote_spanned! {path.span()=>
+            __strata_is_shared_model::<#path>();
         }),
         _ => None,
     });
+    let shared_marker = if model.tenant {
+        quote!()
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl ::strata::__private::SharedModel for #ident {}
+        }
+    };
+    let tenant = model.tenant;
 
     quote! {
         const _: () = {
             #[allow(dead_code)]
             const fn __strata_is_model<T: ::strata::Model>() {}
+            #[allow(dead_code)]
+            const fn __strata_is_shared_model<T: ::strata::__private::SharedModel>() {}
             #[allow(dead_code)]
             const fn __strata_references() {
                 #(#reference_checks)*
@@ -147,15 +197,13 @@ fn generate(model: &Model) -> TokenStream {
                 const QUALIFIED: &'static str = #target;
                 const COLUMNS: &'static [&'static str] = &[#(#columns),*];
                 const PRIMARY_KEY: &'static [&'static str] = &[#(#key),*];
+                const TENANT: bool = #tenant;
             }
+            #shared_marker
 
             #[automatically_derived]
             impl #ident {
-                /// Selects every column of every row.
-                pub const SELECT: &'static str = #select;
-                /// Inserts a row: binds every column but identity ones, in field order; returns the row.
-                pub const INSERT: &'static str = #insert;
-                #by_key
+                #(#statements)*
             }
 
             #[automatically_derived]

@@ -27,6 +27,7 @@ mod naming;
 mod render;
 mod state;
 mod statements;
+mod tenant;
 mod types;
 
 pub use change::{Change, Constraint};
@@ -40,4 +41,5 @@ pub use naming::{constraint_name, migration_name};
 pub use render::{render_down, render_migration};
 pub use state::{Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table};
 pub use statements::{split_statements, Statement};
+pub use tenant::{tenant_sql, TENANT_PLACEHOLDER};
 pub use types::{canonical_type, is_widening};

@@ -15,7 +15,7 @@ use crate::session::{query, query_as};
 use crate::{tracking, Error};
 
 /// SQLSTATE `lock_not_available`: `lock_timeout` ran out.
-const LOCK_NOT_AVAILABLE: &str = "55P03";
+pub(crate) const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// Why one attempt at a migration did not commit.
 enum Failure {
@@ -311,24 +311,8 @@ impl Migrator<'_> {
         }))
     }
 
-    /// `lock_timeout` and `statement_timeout` for this transaction only, so
-    /// nothing leaks to the next user of a pooled server connection.
     async fn set_timeouts(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        let mut sql = format!(
-            "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
-            self.lock_timeout.as_millis(),
-            self.statement_timeout.as_millis()
-        );
-        // PostgreSQL 14 and later notice a vanished client (a start-up killed
-        // mid-migration) while a statement runs, roll back and free the lock,
-        // instead of finishing the statement first.
-        if conn.server_version_num().is_some_and(|v| v >= 140_000) {
-            sql.push_str("; SET LOCAL client_connection_check_interval = 1000");
-        }
-        sqlx::Executor::execute(&mut *conn, sql.as_str())
-            .await
-            .map_err(db("setting the migration's timeouts"))?;
-        Ok(())
+        set_local_timeouts(conn, self.lock_timeout, self.statement_timeout).await
     }
 
     async fn record(
@@ -344,6 +328,45 @@ impl Migrator<'_> {
             .await
             .map_err(db("recording a migration in strata.migrations"))
     }
+}
+
+/// `lock_timeout` and `statement_timeout` for this transaction only, so
+/// nothing leaks to the next user of a pooled server connection.
+pub(crate) async fn set_local_timeouts(
+    conn: &mut PgConnection,
+    lock_timeout: Duration,
+    statement_timeout: Duration,
+) -> Result<(), Error> {
+    let mut sql = format!(
+        "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+        lock_timeout.as_millis(),
+        statement_timeout.as_millis()
+    );
+    // PostgreSQL 14 and later notice a vanished client (a start-up killed
+    // mid-migration) while a statement runs, roll back and free the lock,
+    // instead of finishing the statement first.
+    if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+        sql.push_str("; SET LOCAL client_connection_check_interval = 1000");
+    }
+    sqlx::Executor::execute(&mut *conn, sql.as_str())
+        .await
+        .map_err(db("setting the migration's timeouts"))?;
+    Ok(())
+}
+
+/// Records a failed migration of a scope in its own transaction, after the
+/// migration's own was rolled back.
+pub(crate) async fn record_failure(
+    conn: &mut PgConnection,
+    scope: &str,
+    migration: &Migration<'_>,
+    error: &str,
+) -> Result<(), Error> {
+    let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+    record_in(&mut tx, scope, migration, Duration::ZERO, Some(error), true).await?;
+    tx.commit()
+        .await
+        .map_err(db("recording a migration in strata.migrations"))
 }
 
 /// Waits for the transaction-level lock of a scope ("" for the tracking

@@ -130,6 +130,60 @@ pub enum Error {
     /// The database differs from the models (with `DriftPolicy::Fail`).
     #[error("the database has drifted from the models:\n{0}\nhelp: undo the manual changes, or change the models and let `cargo build` write a migration for them")]
     Drift(Box<DriftReport>),
+    /// A tenant id that cannot name a schema.
+    #[error(
+        "tenant id {id:?} cannot name a tenant schema: {reason}\nhelp: tenant ids are lowercase ASCII letters, digits and underscores, at most {} bytes after the prefix {prefix:?}; map other ids to such a name (a UUID in its simple form, a slug with `_` for `-`) and keep the mapping in the tenant registry",
+        63usize.saturating_sub(.prefix.len())
+    )]
+    InvalidTenantId {
+        /// The id as given.
+        id: String,
+        /// The prefix it was given with.
+        prefix: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A tenant's migration failed; that tenant alone was rolled back.
+    #[error(
+        "tenant {tenant}: migration {file} failed{}: {message}{}; the tenant's transaction was rolled back, so it keeps its previous version and its data, untouched\nhelp: other tenants may have this migration already, so do not edit {file}: fix what in this tenant stops it (its data, or a manual change to its schema) and run the tenant migrations again",
+        .statement.as_deref().map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})")).unwrap_or_default(),
+        .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
+    )]
+    TenantMigrationFailed {
+        /// The tenant's schema.
+        tenant: String,
+        /// The migration's file name.
+        file: String,
+        /// The failing statement: its number, its line and its first line of text.
+        statement: Option<Box<(usize, usize, String)>>,
+        /// PostgreSQL's message.
+        message: String,
+        /// PostgreSQL's SQLSTATE code, if the server sent one.
+        code: Option<String>,
+    },
+    /// A tenant's schema exists already.
+    #[error("schema {schema} exists already, so no tenant can be created in it\nhelp: if it is a tenant, migrate it with Tenants::migrate; if it is left over from a tenant that was removed, drop it (DROP SCHEMA … CASCADE) after checking that nothing in it is needed")]
+    TenantExists {
+        /// The schema.
+        schema: String,
+    },
+    /// A tenant migration is marked `-- strata:no-transaction`.
+    #[error("tenant migration {file} is marked `-- strata:no-transaction`, but each tenant is migrated in one transaction so that it is never left half-migrated\nhelp: remove the marker (on a tenant's tables, a plain CREATE INDEX is what CONCURRENTLY would be)")]
+    TenantNoTransaction {
+        /// The migration's file name.
+        file: String,
+    },
+    /// `migrate_all` or `list` without a registry.
+    #[error("no tenant registry is configured, so strata cannot list the tenants\nhelp: name the table and column with Tenants::registry(\"public\", \"tenants\", \"id\"), or pass the tenants to Tenants::migrate")]
+    NoTenantRegistry,
+    /// A tenant schema prefix that cannot be used.
+    #[error("tenant schema prefix {prefix:?} cannot be used: {reason}\nhelp: use a prefix such as \"tenant_\": lowercase ASCII letters, digits and underscores, starting with a letter and ending with `_`")]
+    InvalidTenantPrefix {
+        /// The prefix as given.
+        prefix: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The throwaway PostgreSQL of the `testing` feature could not be started.
     #[error("{0}")]
     TestCluster(String),

@@ -7,10 +7,7 @@ use crate::drift::{compare, DriftReport};
 use crate::error::db;
 use crate::migrator::DEFAULT_SCOPE;
 use crate::session::query_as;
-use crate::{introspect, Error, Migrations};
-
-/// Returns whether the tracking table exists.
-const TRACKING_EXISTS: &str = r#"SELECT to_regclass('"strata"."migrations"') IS NOT NULL"#;
+use crate::{introspect, Error, Migrations, TenantHealth, Tenants};
 
 /// Returns the version of every migration of a scope applied successfully.
 const APPLIED_VERSIONS: &str =
@@ -27,6 +24,9 @@ pub struct Health {
     pub migrations: MigrationHealth,
     /// The drift check against the newest models.
     pub drift: DriftReport,
+    /// The tenants, from [`health_with_tenants`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<TenantHealth>,
 }
 
 /// The overall verdict.
@@ -35,7 +35,7 @@ pub struct Health {
 pub enum HealthStatus {
     /// Every migration applied, no drift.
     Ok,
-    /// Some migrations are not applied yet.
+    /// Some migrations are not applied yet (or some tenant is behind, failed or never created).
     Pending,
     /// Every migration applied, and the database differs from the models.
     Drift,
@@ -79,7 +79,7 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
     let context = "reading strata.migrations for the health report";
     let mut tx = conn.begin().await.map_err(db(context))?;
-    let (tracked,): (bool,) = query_as(TRACKING_EXISTS)
+    let (tracked,): (bool,) = query_as(crate::tracking::EXISTS)
         .fetch_one(&mut *tx)
         .await
         .map_err(db(context))?;
@@ -138,5 +138,28 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
             pending,
         },
         drift,
+        tenants: None,
     })
+}
+
+/// [`health`] with a summary of every tenant in the registry of `tenants`:
+/// how many are current, behind, failed, never created or drifted, and the
+/// first of them by name. The status is `pending` while any tenant is not
+/// at the newest tenant migration, and `drift` when any has drifted.
+pub async fn health_with_tenants(
+    pool: &PgPool,
+    migrations: &Migrations,
+    tenants: &Tenants<'_>,
+) -> Result<Health, Error> {
+    let mut health = health(pool, migrations).await?;
+    let summary = tenants.health(pool).await?;
+    if health.status == HealthStatus::Ok || health.status == HealthStatus::Drift {
+        if summary.behind + summary.missing + summary.failed > 0 {
+            health.status = HealthStatus::Pending;
+        } else if summary.drifted > 0 {
+            health.status = HealthStatus::Drift;
+        }
+    }
+    health.tenants = Some(summary);
+    Ok(health)
 }

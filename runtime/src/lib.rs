@@ -70,6 +70,10 @@ mod migrations;
 mod migrator;
 mod model;
 mod session;
+mod tenant;
+mod tenant_apply;
+mod tenant_drift;
+mod tenants;
 mod tracking;
 
 #[cfg(feature = "testing")]
@@ -79,7 +83,10 @@ pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftPolicy, DriftReport, ObjectKind,
 };
 pub use error::Error;
-pub use health::{health, Health, HealthStatus, MigrationHealth, MigrationStatus, SchemaHealth};
+pub use health::{
+    health, health_with_tenants, Health, HealthStatus, MigrationHealth, MigrationStatus,
+    SchemaHealth,
+};
 pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::Model;
@@ -88,8 +95,19 @@ pub use strata_macros::schema;
 /// Quoting for names in SQL written by hand: `quote_ident("AiAction")` is
 /// `"AiAction"`, `qualified("tenant_kct", "orders")` is `"tenant_kct"."orders"`.
 pub use strata_manifest::{qualified, quote_ident};
+pub use tenant::TenantSchema;
+pub use tenant_drift::{TenantDrift, TenantHealth, TenantProblem};
+pub use tenants::{
+    CreatedTenant, TenantOutcome, TenantProgress, TenantStatus, Tenants, TenantsReport,
+};
 
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::model::SharedModel;
     pub use sqlx;
+
+    /// A tenant model's SQL with the tenant's schema in place of the placeholder.
+    pub fn tenant_sql(template: &str, tenant: &crate::TenantSchema) -> String {
+        strata_manifest::tenant_sql(template, tenant.quoted())
+    }
 }

@@ -21,6 +21,23 @@ macro_rules! embed_migrations {
     };
 }
 
+/// Includes the tenant stream that `strata_build::Builder` wrote for this
+/// crate's `#[strata::schema(tenant)]` models (empty when it has none), for
+/// [`crate::Tenants`].
+///
+/// ```ignore
+/// static TENANT_MIGRATIONS: strata::Migrations = strata::embed_tenant_migrations!();
+/// ```
+#[macro_export]
+macro_rules! embed_tenant_migrations {
+    () => {
+        ::core::include!(::core::concat!(
+            ::core::env!("OUT_DIR"),
+            "/strata_tenant_migrations.rs"
+        ))
+    };
+}
+
 /// A manifest and its migration files, embedded at compile time or read from a directory.
 #[derive(Debug)]
 pub struct Migrations {

@@ -1,5 +1,11 @@
 //! The tracking table `strata.migrations` and the lock that serialises start-ups.
 
+use sqlx::{Connection, PgConnection};
+
+use crate::error::db;
+use crate::session::{query, query_as};
+use crate::Error;
+
 /// The first half of every advisory lock key strata takes ("STRA").
 pub(crate) const LOCK_CLASS: i32 = 0x5354_5241;
 
@@ -58,3 +64,27 @@ pub(crate) const FORGET: &str =
 /// Returns success and error of one version of a scope, if recorded.
 pub(crate) const STATE: &str = r#"SELECT "success", "error" FROM "strata"."migrations"
 WHERE "scope" = $1 AND "version" = $2"#;
+
+/// Returns whether the tracking table exists.
+pub(crate) const EXISTS: &str = r#"SELECT to_regclass('"strata"."migrations"') IS NOT NULL"#;
+
+/// Creates the tracking table unless it exists, under the lock of scope "",
+/// in a transaction of its own (a savepoint inside the caller's).
+pub(crate) async fn ensure(conn: &mut PgConnection) -> Result<(), Error> {
+    let context = "creating strata.migrations";
+    let mut tx = conn.begin().await.map_err(db(context))?;
+    let (exists,): (bool,) = query_as(EXISTS)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db(context))?;
+    if !exists {
+        crate::apply::lock(&mut tx, "").await?;
+        for statement in [CREATE_SCHEMA, CREATE_TABLE] {
+            query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(db(context))?;
+        }
+    }
+    tx.commit().await.map_err(db(context))
+}

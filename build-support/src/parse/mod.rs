@@ -7,7 +7,9 @@ mod values;
 
 use heck::ToSnakeCase;
 use proc_macro2::{Span, TokenStream};
+use strata_manifest::TENANT_PLACEHOLDER;
 use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
 use syn::{LitStr, Token};
 
 use crate::context::Ctxt;
@@ -28,8 +30,33 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
             checked_name(&mut cx, &item.ident, name)
         }
     };
-    let schema = schema_args.schema.clone().unwrap_or_default();
-    let moved_from = schema_args.moved_from.as_ref().map(|lit| {
+    let tenant = schema_args.tenant.is_some();
+    let schema = match tenant {
+        true => TENANT_PLACEHOLDER.to_owned(),
+        false => schema_args.schema.clone().unwrap_or_default(),
+    };
+    if tenant {
+        // Tables reach a tenant's schema by its own migrations; a move from a
+        // shared schema would have to split rows between tenants.
+        for (given, key) in [
+            (
+                schema_args.moved_from.as_ref().map(|l| l.span()),
+                "moved_from",
+            ),
+            (
+                schema_args.compat_view.as_ref().map(|p| p.span()),
+                "compat_view",
+            ),
+        ] {
+            if let Some(span) = given {
+                cx.push(syn::Error::new(
+                    span,
+                    format!("`{key}` cannot be used on a tenant model: its table is created in each tenant's schema by the tenant migrations\nhelp: to rename a tenant table, use renamed_from = \"old_name\""),
+                ));
+            }
+        }
+    }
+    let moved_from = schema_args.moved_from.as_ref().filter(|_| !tenant).map(|lit| {
         let from = checked_schema(&mut cx, lit);
         if from == schema {
             cx.error_spanned_by(
@@ -49,7 +76,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         }
         from
     });
-    if let Some(compat_view) = &schema_args.compat_view {
+    if let Some(compat_view) = schema_args.compat_view.as_ref().filter(|_| !tenant) {
         if moved_from.is_none() && renamed_from.is_none() {
             cx.error_spanned_by(
                 compat_view,
@@ -82,11 +109,12 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
     cx.check()?;
     Ok(Model {
         ident: item.ident.clone(),
+        tenant,
         schema,
         table,
         moved_from,
         renamed_from,
-        compat_view: schema_args.compat_view.is_some(),
+        compat_view: !tenant && schema_args.compat_view.is_some(),
         fields,
         indexes,
         checks,
@@ -96,6 +124,8 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
 #[derive(Default)]
 struct SchemaArgs {
     schema: Option<String>,
+    /// `tenant` in place of the schema's name.
+    tenant: Option<syn::Ident>,
     table: Option<LitStr>,
     moved_from: Option<LitStr>,
     renamed_from: Option<LitStr>,
@@ -103,29 +133,36 @@ struct SchemaArgs {
 }
 
 fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
-    let split = |input: ParseStream| -> syn::Result<(Option<LitStr>, TokenStream)> {
-        let schema = if input.peek(LitStr) {
-            Some(input.parse::<LitStr>()?)
+    let split = |input: ParseStream| -> syn::Result<(FirstArg, TokenStream)> {
+        let first = if input.peek(LitStr) {
+            FirstArg::Schema(input.parse::<LitStr>()?)
+        } else if input.peek(syn::Ident) && !input.peek2(Token![=]) {
+            FirstArg::Word(input.parse::<syn::Ident>()?)
         } else {
-            None
+            FirstArg::None
         };
-        if schema.is_some() && !input.is_empty() {
+        if !matches!(first, FirstArg::None) && !input.is_empty() {
             input.parse::<Token![,]>()?;
         }
-        Ok((schema, input.parse()?))
+        Ok((first, input.parse()?))
     };
     let mut parsed = SchemaArgs::default();
-    let (schema_lit, rest) = match split.parse2(args.clone()) {
+    let (first, rest) = match split.parse2(args.clone()) {
         Ok(parts) => parts,
         Err(error) => {
             cx.push(error);
             return parsed;
         }
     };
-    match &schema_lit {
-        Some(lit) => parsed.schema = Some(checked_schema(cx, lit)),
-        None => {
-            let message = "the schema name comes first: #[strata::schema(\"tenant_kct\")]";
+    match first {
+        FirstArg::Schema(lit) => parsed.schema = Some(checked_schema(cx, &lit)),
+        FirstArg::Word(word) if word == "tenant" => parsed.tenant = Some(word),
+        FirstArg::Word(word) => cx.error_spanned_by(
+            &word,
+            format!("the schema's name is a string: #[strata::schema(\"{word}\")]\nhelp: for a table in every tenant's schema, write #[strata::schema(tenant)]"),
+        ),
+        FirstArg::None => {
+            let message = "the schema name comes first: #[strata::schema(\"tenant_kct\")], or `tenant` for a table in every tenant's schema: #[strata::schema(tenant)]";
             match args.is_empty() {
                 true => cx.push(syn::Error::new(Span::call_site(), message)),
                 false => cx.error_spanned_by(&args, message),
@@ -154,6 +191,16 @@ fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
         cx.push(error);
     }
     parsed
+}
+
+/// What opens `#[schema(…)]`.
+enum FirstArg {
+    /// `"tenant_kct"`.
+    Schema(LitStr),
+    /// A bare word: `tenant`, or a mistake.
+    Word(syn::Ident),
+    /// Neither.
+    None,
 }
 
 fn check_fields(cx: &mut Ctxt, item: &syn::ItemStruct, fields: &[Field]) {

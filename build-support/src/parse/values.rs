@@ -109,6 +109,11 @@ pub(super) fn checked_schema(cx: &mut Ctxt, lit: &LitStr) -> String {
             lit,
             format!("schema `{name}` is PostgreSQL's own: choose another name"),
         );
+    } else if name == strata_manifest::TENANT_PLACEHOLDER {
+        cx.error_spanned_by(
+            lit,
+            "schema `{tenant}` is the placeholder of tenant tables\nhelp: write #[strata::schema(tenant)] for a table in every tenant's schema",
+        );
     } else if name == "strata" {
         cx.error_spanned_by(
             lit,

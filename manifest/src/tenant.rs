@@ -1,0 +1,106 @@
+//! The tenant stream: tables that exist once per tenant schema, written with
+//! a placeholder schema that the runtime replaces by the tenant's.
+
+use crate::ident::quote_ident;
+use crate::SchemaState;
+
+/// The schema name tenant models and the tenant stream's migrations carry in
+/// place of a tenant's schema. In SQL it always appears quoted, as
+/// `"{tenant}"`, which no tenant schema name can spell (tenant schemas are
+/// lowercase letters, digits and underscores).
+pub const TENANT_PLACEHOLDER: &str = "{tenant}";
+
+/// Replaces every quoted placeholder in `template` by `quoted_schema` (a
+/// schema name already quoted with [`quote_ident`]).
+///
+/// ```
+/// use strata_manifest::{tenant_sql, quote_ident};
+/// let sql = tenant_sql(r#"SELECT * FROM "{tenant}"."contacts""#, &quote_ident("tenant_acme"));
+/// assert_eq!(sql, r#"SELECT * FROM "tenant_acme"."contacts""#);
+/// ```
+pub fn tenant_sql(template: &str, quoted_schema: &str) -> String {
+    template.replace(&quote_ident(TENANT_PLACEHOLDER), quoted_schema)
+}
+
+impl SchemaState {
+    /// This tenant-stream state with the placeholder schema replaced by
+    /// `schema`: what one tenant's schema must look like. Names in shared
+    /// schemas (the targets of foreign keys into shared tables) stay as they are.
+    pub fn for_tenant(&self, schema: &str) -> SchemaState {
+        let swap = |name: &mut String| {
+            if name == TENANT_PLACEHOLDER {
+                *name = schema.to_owned();
+            }
+        };
+        let mut state = self.clone();
+        state.schemas = self
+            .schemas
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                swap(&mut s);
+                s
+            })
+            .collect();
+        for table in &mut state.tables {
+            swap(&mut table.schema);
+            for key in &mut table.foreign_keys {
+                swap(&mut key.references.schema);
+            }
+            if let Some(view) = &mut table.compat_view {
+                swap(&mut view.schema);
+            }
+        }
+        state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Action, ForeignKey, QualifiedName, Table};
+
+    #[test]
+    fn a_tenant_state_keeps_references_to_shared_tables() {
+        let mut state = SchemaState::default();
+        let mut contacts = Table::new(TENANT_PLACEHOLDER, "contacts");
+        for (name, target) in [
+            ("type_id", QualifiedName::new("contact", "contact_types")),
+            (
+                "parent_id",
+                QualifiedName::new(TENANT_PLACEHOLDER, "contacts"),
+            ),
+        ] {
+            contacts.add_foreign_key(ForeignKey {
+                name: format!("{name}_fkey"),
+                columns: vec![name.to_owned()],
+                references: target,
+                referenced_columns: vec!["id".to_owned()],
+                on_delete: Action::NoAction,
+                on_update: Action::NoAction,
+            });
+        }
+        state.add_table(contacts);
+        let one = state.for_tenant("tenant_acme");
+        assert_eq!(one.schemas.iter().collect::<Vec<_>>(), ["tenant_acme"]);
+        let table = one.table("tenant_acme", "contacts").unwrap();
+        let targets: Vec<_> = table
+            .foreign_keys
+            .iter()
+            .map(|k| format!("{}.{}", k.references.schema, k.references.name))
+            .collect();
+        assert_eq!(targets, ["tenant_acme.contacts", "contact.contact_types"]);
+    }
+
+    #[test]
+    fn only_the_quoted_placeholder_is_replaced() {
+        let sql = tenant_sql(
+            r#"CREATE TABLE "{tenant}"."t" ("x" text DEFAULT '{tenant}')"#,
+            r#""tenant_a""#,
+        );
+        assert_eq!(
+            sql,
+            r#"CREATE TABLE "tenant_a"."t" ("x" text DEFAULT '{tenant}')"#
+        );
+    }
+}

@@ -1,0 +1,632 @@
+//! Schema per tenant: creating a tenant and migrating every tenant.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use strata_manifest::{qualified, quote_ident};
+
+use crate::error::db;
+use crate::migrations::Migration;
+use crate::session::{query, query_as};
+use crate::tenant::check_prefix;
+use crate::tenant_apply::{apply_pending, Attempt};
+use crate::{tracking, AppliedMigration, Error, Migrations, TenantSchema};
+
+/// Returns a row when a schema of this name exists.
+const SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
+
+/// The tenants of an application and their migrations: the tenant stream
+/// that `strata_build` writes for `#[strata::schema(tenant)]` models.
+///
+/// ```no_run
+/// # async fn start(pool: strata::sqlx::PgPool, tenant_migrations: &strata::Migrations) -> Result<(), strata::Error> {
+/// let tenants = strata::Tenants::new(tenant_migrations)
+///     .prefix("tenant_")
+///     .registry("public", "tenants", "id")
+///     .concurrency(8);
+/// tenants.create(&pool, &tenants.schema("acme")?).await?;
+/// let report = tenants.migrate_all(&pool).await?;
+/// for failed in report.failed() {
+///     eprintln!("{failed}");
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Tenants<'m> {
+    pub(crate) migrations: &'m Migrations,
+    pub(crate) prefix: String,
+    registry: Option<Registry>,
+    concurrency: usize,
+    pub(crate) target: Option<u32>,
+    pub(crate) lock_timeout: Duration,
+    pub(crate) lock_retries: u32,
+    pub(crate) statement_timeout: Duration,
+    progress: Option<Arc<ProgressFn>>,
+}
+
+type ProgressFn = dyn Fn(TenantProgress<'_>) + Send + Sync;
+
+/// Where the tenant ids are listed: a table and its id column.
+#[derive(Debug, Clone)]
+struct Registry {
+    schema: String,
+    table: String,
+    column: String,
+}
+
+impl std::fmt::Debug for Tenants<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenants")
+            .field("prefix", &self.prefix)
+            .field("registry", &self.registry)
+            .field("concurrency", &self.concurrency)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tenant to migrate, or a registry id that names no valid schema.
+enum Listed {
+    Tenant(TenantSchema),
+    Invalid(String, Error),
+}
+
+/// What [`Tenants::create`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedTenant {
+    /// The new schema.
+    pub tenant: TenantSchema,
+    /// The tenant migrations applied, oldest first.
+    pub applied: Vec<AppliedMigration>,
+}
+
+/// What a run over many tenants did, one outcome per tenant in the order given.
+#[derive(Debug, Serialize)]
+pub struct TenantsReport {
+    /// Every tenant's outcome.
+    pub tenants: Vec<TenantOutcome>,
+    /// How long the whole run took.
+    pub elapsed: Duration,
+}
+
+/// One tenant's outcome.
+#[derive(Debug, Serialize)]
+pub struct TenantOutcome {
+    /// The tenant's schema (or, for an id that names no valid schema, the id).
+    pub tenant: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub status: TenantStatus,
+}
+
+/// What happened to one tenant.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TenantStatus {
+    /// Migrations were applied, all in one transaction.
+    Applied {
+        /// The version before.
+        from: u32,
+        /// The version now.
+        to: u32,
+        /// The migrations applied, oldest first.
+        migrations: Vec<AppliedMigration>,
+    },
+    /// Nothing was pending.
+    Current {
+        /// The tenant's version.
+        version: u32,
+    },
+    /// Something failed; the tenant's transaction was rolled back, so it is
+    /// still at `version`, exactly as before the run.
+    Failed {
+        /// The version the tenant stays at.
+        version: u32,
+        /// Why.
+        #[serde(serialize_with = "as_text")]
+        error: Error,
+    },
+}
+
+/// Passed to the progress callback after each tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantProgress<'a> {
+    /// Tenants finished so far, this one included.
+    pub done: usize,
+    /// Tenants in the run.
+    pub total: usize,
+    /// This tenant's outcome.
+    pub outcome: &'a TenantOutcome,
+}
+
+impl<'m> Tenants<'m> {
+    /// The tenants migrated with `migrations` (the tenant stream), in
+    /// schemas named `tenant_<id>`, four at a time, no registry.
+    pub fn new(migrations: &'m Migrations) -> Self {
+        Tenants {
+            migrations,
+            prefix: TenantSchema::DEFAULT_PREFIX.to_owned(),
+            registry: None,
+            concurrency: 4,
+            target: None,
+            lock_timeout: Duration::from_secs(2),
+            lock_retries: 5,
+            statement_timeout: Duration::ZERO,
+            progress: None,
+        }
+    }
+
+    /// The prefix of every tenant schema (default `tenant_`): lowercase
+    /// ASCII letters, digits and `_`, starting with a letter and ending with `_`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The table that lists the tenants, and its column of tenant ids, such
+    /// as `registry("public", "tenants", "id")`. [`Tenants::create`] inserts
+    /// the id in the same transaction that creates the schema, and
+    /// [`Tenants::migrate_all`] migrates every id listed.
+    pub fn registry(
+        mut self,
+        schema: impl Into<String>,
+        table: impl Into<String>,
+        id_column: impl Into<String>,
+    ) -> Self {
+        self.registry = Some(Registry {
+            schema: schema.into(),
+            table: table.into(),
+            column: id_column.into(),
+        });
+        self
+    }
+
+    /// How many tenants are migrated at once, each on its own connection
+    /// from the pool (default 4; at least 1).
+    pub fn concurrency(mut self, tenants: usize) -> Self {
+        self.concurrency = tenants.max(1);
+        self
+    }
+
+    /// Migrate tenants up to and including `version` only (default: all).
+    pub fn target(mut self, version: u32) -> Self {
+        self.target = Some(version);
+        self
+    }
+
+    /// How long a tenant's migration waits for a table lock before it is
+    /// rolled back and tried again (default 2 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// How many times a tenant that timed out on a lock is tried again (default 5).
+    pub fn lock_retries(mut self, retries: u32) -> Self {
+        self.lock_retries = retries;
+        self
+    }
+
+    /// The `statement_timeout` of each tenant migration statement (default none).
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = timeout;
+        self
+    }
+
+    /// Called after each tenant of [`Tenants::migrate`] and
+    /// [`Tenants::migrate_all`] finishes, in the order they finish.
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(TenantProgress<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// The schema of tenant `id` under this prefix, or why the id cannot name one.
+    pub fn schema(&self, id: &str) -> Result<TenantSchema, Error> {
+        TenantSchema::with_prefix(&self.prefix, id)
+    }
+
+    /// The tenants listed in the registry, in id order. An id that cannot
+    /// name a schema is an error naming it.
+    pub async fn list(&self, pool: &PgPool) -> Result<Vec<TenantSchema>, Error> {
+        self.registry_ids(pool)
+            .await?
+            .iter()
+            .map(|id| self.schema(id))
+            .collect()
+    }
+
+    /// Creates a tenant: its schema, every tenant migration (up to the
+    /// target) and, with a registry, its registry row, in one transaction:
+    /// afterwards the tenant is complete, or absent if this failed.
+    pub async fn create(
+        &self,
+        pool: &PgPool,
+        tenant: &TenantSchema,
+    ) -> Result<CreatedTenant, Error> {
+        let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        tracking::ensure(&mut conn).await?;
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        if let Some(registry) = &self.registry {
+            let insert = format!(
+                "INSERT INTO {} ({}) VALUES ($1)",
+                qualified(&registry.schema, &registry.table),
+                quote_ident(&registry.column)
+            );
+            query(&insert)
+                .bind(tenant.id())
+                .execute(&mut *tx)
+                .await
+                .map_err(db("adding the tenant to the registry"))?;
+        }
+        let created = self.create_in(&mut tx, tenant).await?;
+        tx.commit().await.map_err(db("committing a new tenant"))?;
+        Ok(created)
+    }
+
+    /// Creates a tenant inside the caller's transaction, which may add the
+    /// tenant's own rows (a registry row with more columns, say): nothing of
+    /// it exists until the caller commits. Fails if the schema exists.
+    pub async fn create_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Postgres>,
+        tenant: &TenantSchema,
+    ) -> Result<CreatedTenant, Error> {
+        let conn: &mut PgConnection = tx;
+        check_prefix(&self.prefix)?;
+        if tenant.prefix() != self.prefix {
+            return Err(Error::InvalidTenantId {
+                id: tenant.id().to_owned(),
+                prefix: self.prefix.clone(),
+                reason: format!("its schema {tenant} has the prefix {:?}", tenant.prefix()),
+            });
+        }
+        tracking::ensure(conn).await?;
+        crate::apply::lock(conn, tenant.name()).await?;
+        let exists = query(SCHEMA_EXISTS)
+            .bind(tenant.name())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db("looking for the tenant's schema"))?
+            .is_some();
+        if exists {
+            return Err(Error::TenantExists {
+                schema: tenant.name().to_owned(),
+            });
+        }
+        let manifest = self.migrations.manifest()?;
+        let all = self.migrations.load(&manifest)?;
+        let pending: Vec<&Migration<'_>> = self.pending(&all, &[]);
+        match apply_pending(self, conn, tenant, &pending).await {
+            Attempt::Done(applied) => Ok(CreatedTenant {
+                tenant: tenant.clone(),
+                applied,
+            }),
+            Attempt::LockTimeout(file) => Err(Error::LockTimeout {
+                file,
+                attempts: 1,
+                lock_timeout: self.lock_timeout,
+            }),
+            Attempt::Failed(error, _) => Err(error),
+        }
+    }
+
+    /// Migrates every tenant in the registry; see [`Tenants::migrate`]. An
+    /// id that cannot name a schema is reported as a failed tenant.
+    pub async fn migrate_all(&self, pool: &PgPool) -> Result<TenantsReport, Error> {
+        let ids = self.registry_ids(pool).await?;
+        let tenants = ids
+            .into_iter()
+            .map(|id| match self.schema(&id) {
+                Ok(schema) => Listed::Tenant(schema),
+                Err(error) => Listed::Invalid(id, error),
+            })
+            .collect();
+        self.migrate_each(pool, tenants).await
+    }
+
+    /// Brings each tenant up to date, `concurrency` at a time. Each tenant's
+    /// pending migrations run in one transaction under the tenant's lock: a
+    /// tenant is migrated completely or not at all, and a failure stops only
+    /// that tenant (it is reported, and keeps its version and its data). A
+    /// tenant with no migrations applied yet is created. Errors only when
+    /// nothing can be done at all (no database, an unreadable manifest).
+    pub async fn migrate(
+        &self,
+        pool: &PgPool,
+        tenants: &[TenantSchema],
+    ) -> Result<TenantsReport, Error> {
+        self.migrate_each(pool, tenants.iter().cloned().map(Listed::Tenant).collect())
+            .await
+    }
+
+    async fn migrate_each(
+        &self,
+        pool: &PgPool,
+        tenants: Vec<Listed>,
+    ) -> Result<TenantsReport, Error> {
+        let started = Instant::now();
+        check_prefix(&self.prefix)?;
+        let manifest = self.migrations.manifest()?;
+        let all = self.migrations.load(&manifest)?;
+        if let Some(m) = all.iter().find(|m| !m.transactional) {
+            return Err(Error::TenantNoTransaction {
+                file: m.file.to_owned(),
+            });
+        }
+        let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        tracking::ensure(&mut conn).await?;
+        drop(conn);
+
+        let total = tenants.len();
+        let all = &all;
+        let mut outcomes: Vec<Option<TenantOutcome>> = (0..total).map(|_| None).collect();
+        let mut running = stream::iter(tenants.into_iter().enumerate())
+            .map(|(at, tenant)| async move {
+                let outcome = match tenant {
+                    Listed::Tenant(tenant) => TenantOutcome {
+                        status: self.migrate_one(pool, &tenant, all).await,
+                        tenant: tenant.name().to_owned(),
+                    },
+                    Listed::Invalid(id, error) => TenantOutcome {
+                        tenant: id,
+                        status: TenantStatus::Failed { version: 0, error },
+                    },
+                };
+                (at, outcome)
+            })
+            .buffer_unordered(self.concurrency);
+        let mut done = 0;
+        while let Some((at, outcome)) = running.next().await {
+            done += 1;
+            if let Some(progress) = &self.progress {
+                progress(TenantProgress {
+                    done,
+                    total,
+                    outcome: &outcome,
+                });
+            }
+            outcomes[at] = Some(outcome);
+        }
+        let report = TenantsReport {
+            tenants: outcomes.into_iter().flatten().collect(),
+            elapsed: started.elapsed(),
+        };
+        tracing::info!(
+            tenants = total,
+            failed = report.failed().count(),
+            elapsed_ms = report.elapsed.as_millis() as u64,
+            "strata: tenants migrated"
+        );
+        Ok(report)
+    }
+
+    /// One tenant, with retries while it times out on a lock.
+    async fn migrate_one(
+        &self,
+        pool: &PgPool,
+        tenant: &TenantSchema,
+        all: &[Migration<'_>],
+    ) -> TenantStatus {
+        let mut pause = Duration::from_millis(100);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.attempt(pool, tenant, all).await {
+                Ok(status) => return status,
+                Err((version, Attempt::LockTimeout(file))) => {
+                    if attempts > self.lock_retries {
+                        let error = Error::LockTimeout {
+                            file,
+                            attempts,
+                            lock_timeout: self.lock_timeout,
+                        };
+                        return TenantStatus::Failed { version, error };
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err((version, Attempt::Failed(error, _))) => {
+                    return TenantStatus::Failed { version, error }
+                }
+                Err((_, Attempt::Done(_))) => unreachable!("a finished attempt is Ok"),
+            }
+        }
+    }
+
+    /// One transaction: lock the tenant, read its history, apply what is pending.
+    async fn attempt(
+        &self,
+        pool: &PgPool,
+        tenant: &TenantSchema,
+        all: &[Migration<'_>],
+    ) -> Result<TenantStatus, (u32, Attempt)> {
+        let fail = |error: Error| (0, Attempt::Failed(error, None));
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(db("connecting"))
+            .map_err(fail)?;
+        let mut tx = conn
+            .begin()
+            .await
+            .map_err(db("starting a transaction"))
+            .map_err(fail)?;
+        crate::apply::lock(&mut tx, tenant.name())
+            .await
+            .map_err(fail)?;
+        let recorded: Vec<(i64, String, String, bool, bool, Option<String>)> =
+            query_as(tracking::SELECT_APPLIED)
+                .bind(tenant.name())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("reading strata.migrations"))
+                .map_err(fail)?;
+        let applied: Vec<u32> = recorded
+            .iter()
+            .filter(|r| r.3)
+            .filter_map(|r| u32::try_from(r.0).ok())
+            .collect();
+        let version = applied.iter().copied().max().unwrap_or(0);
+        for (v, name, checksum, success, ..) in &recorded {
+            if !success {
+                continue;
+            }
+            let error = match all.iter().find(|m| i64::from(m.version) == *v) {
+                None => Error::UnknownMigration {
+                    version: u32::try_from(*v).unwrap_or(u32::MAX),
+                    name: name.clone(),
+                },
+                Some(m) if &m.checksum != checksum => Error::ChecksumMismatch {
+                    file: m.file.to_owned(),
+                    recorded: checksum.clone(),
+                    current: m.checksum.clone(),
+                },
+                Some(_) => continue,
+            };
+            return Err((version, Attempt::Failed(error, None)));
+        }
+        let pending = self.pending(all, &applied);
+        if pending.is_empty() {
+            tx.commit()
+                .await
+                .map_err(db("committing"))
+                .map_err(|e| (version, Attempt::Failed(e, None)))?;
+            return Ok(TenantStatus::Current { version });
+        }
+        match apply_pending(self, &mut tx, tenant, &pending).await {
+            Attempt::Done(migrations) => {
+                tx.commit()
+                    .await
+                    .map_err(db("committing a tenant's migrations"))
+                    .map_err(|e| (version, Attempt::Failed(e, None)))?;
+                Ok(TenantStatus::Applied {
+                    from: version,
+                    to: migrations.last().map_or(version, |m| m.version),
+                    migrations,
+                })
+            }
+            other => {
+                // Roll back first, then record the failure where the next run
+                // and the health report see it.
+                let _ = tx.rollback().await;
+                if let Attempt::Failed(error, Some(failed)) = &other {
+                    if let Some(migration) = pending.iter().find(|m| m.version == *failed) {
+                        let _ = crate::apply::record_failure(
+                            &mut conn,
+                            tenant.name(),
+                            migration,
+                            &error.to_string(),
+                        )
+                        .await;
+                    }
+                }
+                Err((version, other))
+            }
+        }
+    }
+
+    /// The migrations not in `applied`, up to the target, oldest first.
+    fn pending<'a, 'b>(&self, all: &'b [Migration<'a>], applied: &[u32]) -> Vec<&'b Migration<'a>> {
+        let target = self.target.unwrap_or(u32::MAX);
+        all.iter()
+            .filter(|m| m.version <= target && !applied.contains(&m.version))
+            .collect()
+    }
+
+    /// The ids in the registry, in order.
+    pub(crate) async fn registry_ids(&self, pool: &PgPool) -> Result<Vec<String>, Error> {
+        let registry = self.registry.as_ref().ok_or(Error::NoTenantRegistry)?;
+        let column = quote_ident(&registry.column);
+        let select = format!(
+            "SELECT {column}::text FROM {} ORDER BY 1",
+            qualified(&registry.schema, &registry.table)
+        );
+        let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        let mut tx = conn
+            .begin()
+            .await
+            .map_err(db("reading the tenant registry"))?;
+        let rows: Vec<(String,)> = query_as(&select)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("reading the tenant registry"))?;
+        tx.commit()
+            .await
+            .map_err(db("reading the tenant registry"))?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}
+
+impl TenantsReport {
+    /// The tenants that failed, each still at its previous version.
+    pub fn failed(&self) -> impl Iterator<Item = &TenantOutcome> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.status, TenantStatus::Failed { .. }))
+    }
+
+    /// The tenants this run migrated.
+    pub fn applied(&self) -> impl Iterator<Item = &TenantOutcome> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.status, TenantStatus::Applied { .. }))
+    }
+
+    /// The tenants that had nothing pending.
+    pub fn current(&self) -> impl Iterator<Item = &TenantOutcome> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.status, TenantStatus::Current { .. }))
+    }
+
+    /// True when no tenant failed.
+    pub fn is_success(&self) -> bool {
+        self.failed().next().is_none()
+    }
+}
+
+impl std::fmt::Display for TenantsReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} tenants: {} migrated, {} already current, {} failed, in {:.1?}",
+            self.tenants.len(),
+            self.applied().count(),
+            self.current().count(),
+            self.failed().count(),
+            self.elapsed
+        )?;
+        for failed in self.failed() {
+            write!(f, "\n  - {failed}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for TenantOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.status {
+            TenantStatus::Applied { from, to, .. } => {
+                write!(f, "{}: migrated from version {from} to {to}", self.tenant)
+            }
+            TenantStatus::Current { version } => {
+                write!(f, "{}: current at version {version}", self.tenant)
+            }
+            TenantStatus::Failed { version, error } => write!(
+                f,
+                "{}: failed, still at version {version}: {error}",
+                self.tenant
+            ),
+        }
+    }
+}
+
+fn as_text<S: serde::Serializer>(error: &Error, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(error)
+}
