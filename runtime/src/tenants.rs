@@ -252,6 +252,8 @@ impl<'m> Tenants<'m> {
         let mut conn = pool.acquire().await.map_err(db("connecting"))?;
         tracking::ensure(&mut conn).await?;
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        // The schema first, so that an existing tenant is reported as such.
+        let created = self.create_in(&mut tx, tenant).await?;
         if let Some(registry) = &self.registry {
             let insert = format!(
                 "INSERT INTO {} ({}) VALUES ($1)",
@@ -264,7 +266,6 @@ impl<'m> Tenants<'m> {
                 .await
                 .map_err(db("adding the tenant to the registry"))?;
         }
-        let created = self.create_in(&mut tx, tenant).await?;
         tx.commit().await.map_err(db("committing a new tenant"))?;
         Ok(created)
     }

@@ -13,3 +13,4 @@ mod migrate;
 mod moves;
 mod names;
 mod no_transaction;
+mod tenants;

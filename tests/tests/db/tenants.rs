@@ -1,0 +1,456 @@
+//! Schema per tenant: creation, fan-out, isolation of failures, hostile ids, drift.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use strata::sqlx::{self, PgPool};
+use strata::{Error, Migrations, TenantSchema, TenantStatus, Tenants};
+
+use crate::support::{apply, fresh_db, psql, Scratch};
+
+const CRM: &str = include_str!("fixtures/crm.rs");
+
+/// The CRM built twice: the first tenant migration, then the follow-up.
+struct Crm {
+    scratch: Scratch,
+    v1: Migrations,
+}
+
+impl Crm {
+    fn new() -> Self {
+        let scratch = Scratch::with_models(CRM);
+        scratch.build();
+        let v1 = Migrations::from_dir(scratch.migrations_dir().join("tenant")).unwrap();
+        Crm { scratch, v1 }
+    }
+
+    /// Ships the model change and returns both tenant migrations.
+    fn v2(&self) -> Migrations {
+        self.scratch.write_models(&CRM.replace("// v2: ", ""));
+        let outcome = self.scratch.build();
+        assert!(
+            outcome.written.is_none(),
+            "the shared schemas do not change"
+        );
+        assert!(outcome.tenant_written.is_some(), "{outcome:?}");
+        Migrations::from_dir(self.scratch.migrations_dir().join("tenant")).unwrap()
+    }
+}
+
+/// A fresh database with the shared schemas migrated and a contact type.
+async fn crm_db(crm: &Crm) -> (strata::testing::TestDatabase, PgPool) {
+    let (db, pool) = fresh_db().await;
+    apply(&pool, &crm.scratch.migrations()).await;
+    psql(
+        &pool,
+        r#"INSERT INTO contact.contact_types (name) VALUES ('lead');
+           CREATE TABLE public.tenants (id text PRIMARY KEY)"#,
+    )
+    .await;
+    (db, pool)
+}
+
+fn schemas(count: usize) -> Vec<TenantSchema> {
+    (0..count)
+        .map(|i| TenantSchema::new(&format!("t{i:03}")).unwrap())
+        .collect()
+}
+
+async fn add_contact(pool: &PgPool, tenant: &TenantSchema, email: &str) {
+    let sql = format!(
+        "INSERT INTO {}.contacts (type_id, name, email) VALUES (1, 'someone', $1)",
+        tenant.quoted()
+    );
+    sqlx::query(&sql).bind(email).execute(pool).await.unwrap();
+}
+
+async fn columns(pool: &PgPool, tenant: &TenantSchema) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT column_name::text FROM information_schema.columns
+         WHERE table_schema = $1 AND table_name = 'contacts' ORDER BY ordinal_position",
+    )
+    .bind(tenant.name())
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(c,)| c).collect()
+}
+
+/// Versions applied successfully, per scope, from the one tracking table.
+async fn versions(pool: &PgPool, tenant: &TenantSchema) -> Vec<i64> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        r#"SELECT version FROM strata.migrations WHERE scope = $1 AND success ORDER BY 1"#,
+    )
+    .bind(tenant.name())
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(v,)| v).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fan_out_to_200_tenants_isolates_the_one_that_fails() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let all = schemas(200);
+    let created = Tenants::new(&crm.v1)
+        .concurrency(8)
+        .migrate(&pool, &all)
+        .await
+        .unwrap();
+    assert!(created.is_success(), "{created}");
+    assert!(created
+        .tenants
+        .iter()
+        .all(|t| matches!(t.status, TenantStatus::Applied { from: 0, to: 1, .. })));
+    for tenant in &all {
+        add_contact(&pool, tenant, &format!("ada@{}.example", tenant.id())).await;
+    }
+    // One tenant's data breaks the follow-up migration's unique constraint.
+    let broken = &all[123];
+    add_contact(&pool, broken, &format!("ada@{}.example", broken.id())).await;
+
+    let v2 = crm.v2();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let progress = seen.clone();
+    let report = Tenants::new(&v2)
+        .concurrency(8)
+        .on_progress(move |p| progress.lock().unwrap().push((p.done, p.total)))
+        .migrate(&pool, &all)
+        .await
+        .unwrap();
+
+    let failed: Vec<&str> = report.failed().map(|t| t.tenant.as_str()).collect();
+    assert_eq!(failed, [broken.name()], "{report}");
+    assert_eq!(report.applied().count(), 199);
+    let TenantStatus::Failed { version, error } = &report.tenants[123].status else {
+        unreachable!("checked above")
+    };
+    assert_eq!(*version, 1);
+    let Error::TenantMigrationFailed { tenant, code, .. } = error else {
+        panic!("unexpected error: {error}")
+    };
+    assert_eq!(
+        (tenant.as_str(), code.as_deref()),
+        (broken.name(), Some("23505"))
+    );
+    let mut done: Vec<usize> = seen.lock().unwrap().iter().map(|(d, _)| *d).collect();
+    done.sort_unstable();
+    assert_eq!(done, (1..=200).collect::<Vec<_>>());
+    assert!(seen.lock().unwrap().iter().all(|(_, total)| *total == 200));
+
+    // The failed tenant is exactly as before: version, columns, rows.
+    assert_eq!(versions(&pool, broken).await, [1]);
+    assert_eq!(
+        columns(&pool, broken).await,
+        ["id", "type_id", "name", "email"]
+    );
+    let (rows,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM {}.contacts",
+        broken.quoted()
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, 2);
+    for tenant in [&all[0], &all[122], &all[124], &all[199]] {
+        assert_eq!(versions(&pool, tenant).await, [1, 2]);
+        assert_eq!(
+            columns(&pool, tenant).await,
+            ["id", "type_id", "name", "email", "phone"]
+        );
+    }
+    let tenants = Tenants::new(&v2);
+    let drift = tenants.check_drift(&pool, &all).await.unwrap();
+    assert_eq!(drift.drifted.keys().collect::<Vec<_>>(), [broken.name()]);
+
+    // Once its data is fixed, a second run migrates it alone.
+    psql(
+        &pool,
+        &format!("DELETE FROM {}.contacts WHERE id = 2", broken.quoted()),
+    )
+    .await;
+    let again = tenants.migrate(&pool, &all).await.unwrap();
+    assert_eq!(
+        again
+            .applied()
+            .map(|t| t.tenant.as_str())
+            .collect::<Vec<_>>(),
+        [broken.name()]
+    );
+    assert_eq!(again.current().count(), 199);
+    assert!(tenants.check_drift(&pool, &all).await.unwrap().is_clean());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_created_during_a_fan_out_ends_complete() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let old = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    for tenant in schemas(40) {
+        old.create(&pool, &tenant).await.unwrap();
+    }
+    let v2 = crm.v2();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let counter = finished.clone();
+    let new = Tenants::new(&v2)
+        .registry("public", "tenants", "id")
+        .concurrency(2)
+        .on_progress(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+    let latecomer = TenantSchema::new("latecomer").unwrap();
+    let create = async {
+        // Start once the fan-out is under way.
+        while finished.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        new.create(&pool, &latecomer).await
+    };
+    let (report, created) = tokio::join!(new.migrate_all(&pool), create);
+    let report = report.unwrap();
+    let created = created.unwrap();
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.applied().count(), 40, "{report}");
+    assert_eq!(
+        created
+            .applied
+            .iter()
+            .map(|m| m.version)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(versions(&pool, &latecomer).await, [1, 2]);
+    let listed = new.list(&pool).await.unwrap();
+    assert_eq!(listed.len(), 41);
+    assert!(listed.contains(&latecomer));
+    assert!(new.check_drift_all(&pool).await.unwrap().is_clean());
+    let health = new.health(&pool).await.unwrap();
+    assert_eq!((health.tenants, health.current), (41, 41), "{health:?}");
+}
+
+#[tokio::test]
+async fn creating_a_tenant_is_all_or_nothing() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let tenants = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    let acme = tenants.schema("acme").unwrap();
+
+    // The caller's transaction decides: rolled back, nothing exists.
+    let mut tx = pool.begin().await.unwrap();
+    tenants.create_in(&mut tx, &acme).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert!(columns(&pool, &acme).await.is_empty());
+    assert!(versions(&pool, &acme).await.is_empty());
+
+    // A migration failing half-way (its shared target is gone) leaves no
+    // schema, no tracking row and no registry row.
+    psql(&pool, "ALTER TABLE contact.contact_types RENAME TO kinds").await;
+    let error = tenants.create(&pool, &acme).await.unwrap_err();
+    assert!(
+        matches!(error, Error::TenantMigrationFailed { .. }),
+        "{error}"
+    );
+    let (schemas, registered): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'tenant_acme'),
+                (SELECT count(*) FROM public.tenants)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((schemas, registered), (0, 0));
+    assert!(versions(&pool, &acme).await.is_empty());
+
+    psql(&pool, "ALTER TABLE contact.kinds RENAME TO contact_types").await;
+    let created = tenants.create(&pool, &acme).await.unwrap();
+    assert_eq!(created.applied.len(), 1);
+    // A second create of the same tenant is refused, by name.
+    let again = tenants.create(&pool, &acme).await.unwrap_err().to_string();
+    assert!(
+        again.contains("tenant_acme") || again.contains("acme"),
+        "{again}"
+    );
+    let exists = tenants
+        .create_in(&mut pool.begin().await.unwrap(), &acme)
+        .await
+        .unwrap_err();
+    assert!(matches!(exists, Error::TenantExists { ref schema } if schema == "tenant_acme"));
+}
+
+#[tokio::test]
+async fn hostile_tenant_ids_are_rejected_and_reach_no_sql() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let tenants = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    for id in [
+        "acme\"; DROP SCHEMA contact CASCADE; --",
+        "ACME",
+        "acme-corp",
+        "",
+        "a b",
+        "../../etc",
+        "acme\u{0}",
+        "ąćme",
+        &"x".repeat(60),
+    ] {
+        let error = tenants.schema(id).unwrap_err();
+        assert!(
+            matches!(error, Error::InvalidTenantId { .. }),
+            "{id:?}: {error}"
+        );
+        assert!(error.to_string().contains("help:"), "{error}");
+    }
+    assert!(matches!(
+        Tenants::new(&crm.v1).prefix("Tenant").schema("acme"),
+        Err(Error::InvalidTenantPrefix { .. })
+    ));
+
+    // A hostile row in the registry fails alone; the others are created.
+    psql(
+        &pool,
+        r#"INSERT INTO public.tenants VALUES ('good'), ('x"; DROP SCHEMA contact CASCADE; --')"#,
+    )
+    .await;
+    let report = tenants.migrate_all(&pool).await.unwrap();
+    let failed: Vec<&str> = report.failed().map(|t| t.tenant.as_str()).collect();
+    assert_eq!(failed, [r#"x"; DROP SCHEMA contact CASCADE; --"#]);
+    assert_eq!(
+        report
+            .applied()
+            .map(|t| t.tenant.as_str())
+            .collect::<Vec<_>>(),
+        ["tenant_good"]
+    );
+    let (schemas,): (Vec<String>,) = sqlx::query_as(
+        "SELECT array_agg(nspname::text ORDER BY nspname) FROM pg_namespace
+         WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(schemas, ["contact", "public", "strata", "tenant_good"]);
+    // And listing the registry names the bad id instead of skipping it.
+    let error = tenants.list(&pool).await.unwrap_err().to_string();
+    assert!(error.contains("DROP SCHEMA contact"), "{error}");
+}
+
+#[tokio::test]
+async fn drift_in_one_tenant_is_reported_for_that_tenant_only() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let tenants = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    let all = schemas(20);
+    for tenant in &all {
+        tenants.create(&pool, tenant).await.unwrap();
+    }
+    assert!(tenants.check_drift(&pool, &all).await.unwrap().is_clean());
+    let victim = &all[7];
+    psql(
+        &pool,
+        &format!("ALTER TABLE {}.contacts DROP COLUMN email", victim.quoted()),
+    )
+    .await;
+
+    let drift = tenants.check_drift(&pool, &all).await.unwrap();
+    assert_eq!(drift.checked, 20);
+    assert_eq!(drift.drifted.keys().collect::<Vec<_>>(), [victim.name()]);
+    let report = drift.tenant(victim.name()).unwrap();
+    let found: Vec<String> = report.differences.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        found,
+        ["missing column tenant_t007.contacts.email (text NOT NULL)"]
+    );
+    assert!(
+        drift.to_string().contains("1 of 20 tenants drifted"),
+        "{drift}"
+    );
+
+    let health = tenants.health(&pool).await.unwrap();
+    assert_eq!(
+        (health.tenants, health.current, health.drifted),
+        (20, 19, 1)
+    );
+    assert_eq!(health.problems.len(), 1);
+    assert_eq!(health.problems[0].tenant, victim.name());
+    let summary = strata::health_with_tenants(&pool, &crm.scratch.migrations(), &tenants)
+        .await
+        .unwrap();
+    assert_eq!(summary.status, strata::HealthStatus::Drift);
+    assert_eq!(summary.tenants.unwrap().drifted, 1);
+}
+
+#[allow(dead_code)]
+mod crm {
+    include!("fixtures/crm.rs");
+}
+
+#[tokio::test]
+async fn tenant_models_generate_sql_for_the_tenant_they_are_given() {
+    use crm::Contact;
+    use strata::Model;
+
+    let acme = TenantSchema::new("acme").unwrap();
+    let globex = TenantSchema::new("globex").unwrap();
+    const { assert!(Contact::TENANT) };
+    assert_eq!(Contact::qualified(&acme), r#""tenant_acme"."contacts""#);
+    assert_eq!(
+        Contact::select(&globex),
+        r#"SELECT "id", "type_id", "name", "email" FROM "tenant_globex"."contacts""#
+    );
+
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    Tenants::new(&crm.v1)
+        .migrate(&pool, &[acme.clone(), globex.clone()])
+        .await
+        .unwrap();
+    let insert = |tenant: &TenantSchema, email: &str| {
+        let (sql, email) = (Contact::insert(tenant), email.to_owned());
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, Contact>(&sql)
+                .bind(1_i64)
+                .bind("Ada")
+                .bind(email)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let ada = insert(&acme, "ada@acme.example").await;
+    insert(&globex, "ada@globex.example").await;
+    sqlx::query(&Contact::update_by_pk(&acme))
+        .bind(1_i64)
+        .bind("Ada L.")
+        .bind("ada@acme.example")
+        .bind(ada.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let in_acme: Contact = sqlx::query_as(&Contact::select_by_pk(&acme))
+        .bind(ada.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(in_acme.name, "Ada L.");
+    // The same id in the other tenant is another row, untouched.
+    let in_globex: Contact = sqlx::query_as(&Contact::select_by_pk(&globex))
+        .bind(ada.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (in_globex.name.as_str(), in_globex.email.as_str()),
+        ("Ada", "ada@globex.example")
+    );
+    sqlx::query(&Contact::delete_by_pk(&acme))
+        .bind(ada.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let left: Vec<Contact> = sqlx::query_as(&Contact::select(&globex))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+}
