@@ -40,15 +40,13 @@ const CATALOG: &str = r#"SELECT
    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE n.nspname = ANY({schemas}) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped)::text,
 (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, con.conname, con.contype,
-            ARRAY(SELECT a.attname::text
-                  FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-                  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-                  ORDER BY k.ord),
+            ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)
+                  ORDER BY array_position(con.conkey, a.attnum)),
             fn.nspname, fc.relname,
-            ARRAY(SELECT a.attname::text
-                  FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
-                  JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
-                  ORDER BY k.ord),
+            ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = con.confrelid AND a.attnum = ANY(con.confkey)
+                  ORDER BY array_position(con.confkey, a.attnum)),
             con.confdeltype, con.confupdtype,
             CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_constraintdef(con.oid) END)
           ORDER BY n.nspname, c.relname, con.conname), '[]')

@@ -26,7 +26,11 @@
 //! # Model attributes
 //!
 //! On the struct, `#[strata::schema("schema", …)]`:
-//! * the schema comes first and is required: `#[strata::schema("tenant_kct")]`
+//! * the schema comes first and is required: `#[strata::schema("tenant_kct")]`;
+//!   or the word `tenant` for a table in every tenant's schema:
+//!   `#[strata::schema(tenant)]` (see [`Tenants`]), whose SQL comes from functions
+//!   taking a [`TenantSchema`]: `Contact::select(&tenant)`, `insert`, `select_by_pk`,
+//!   `update_by_pk`, `delete_by_pk`, `qualified`
 //! * `table`: the table's name, by default the struct's name in snake_case: `table = "customers"`
 //! * `moved_from`: the schema the table used to live in; it is moved, rows and all: `moved_from = "public"`
 //! * `renamed_from`: the table's old name; it is renamed: `renamed_from = "customer"`

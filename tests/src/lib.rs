@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use strata_manifest::{
-    checksum, diff_with, render_down, render_migration, Manifest, MigrationEntry, SchemaState,
+    checksum, constraint_name, diff_with, render_down, render_migration, Column, ForeignKey, Index,
+    Manifest, MigrationEntry, QualifiedName, SchemaState, Table, TENANT_PLACEHOLDER,
 };
 
 /// SplitMix64: small, fast, and the same everywhere for the same seed, so a
@@ -72,4 +73,71 @@ pub fn write_migrations(dir: &Path, steps: &[(&SchemaState, &SchemaState)]) -> V
     }
     std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
     ups
+}
+
+/// The tenant stream: 11 tables in the placeholder schema, each with an
+/// identity key, four columns, an index and a foreign key to the previous
+/// table; the first two also reference a shared table (`bench_shared.kinds`,
+/// `bench_shared.types`), as SalesFlow's contacts and activities do. The
+/// follow-up migration adds a column and an index to three of them.
+pub fn tenant_stream() -> (SchemaState, SchemaState) {
+    let mut v1 = SchemaState::default();
+    for t in 0..11 {
+        let name = format!("table_{t:02}");
+        let mut table = Table::new(TENANT_PLACEHOLDER, &name);
+        let mut id = Column::new("id", "bigint").not_null();
+        id.identity = true;
+        table.columns.push(id);
+        for (c, ty) in ["text", "integer", "timestamp with time zone", "bigint"]
+            .iter()
+            .enumerate()
+        {
+            table.columns.push(Column::new(format!("col_{c}"), *ty));
+        }
+        table.set_primary_key(vec!["id".into()]);
+        table.add_index(Index {
+            name: constraint_name(&name, &["col_1".into()], "idx"),
+            columns: vec!["col_1".into()],
+            unique: false,
+            predicate: None,
+        });
+        let mut key = |column: &str, references: QualifiedName| {
+            table.add_foreign_key(ForeignKey {
+                name: constraint_name(&name, &[column.into()], "fkey"),
+                columns: vec![column.into()],
+                references,
+                referenced_columns: vec!["id".into()],
+                on_delete: Default::default(),
+                on_update: Default::default(),
+            })
+        };
+        // Every foreign key into a shared table puts two triggers on that
+        // table, per tenant: see the README's limits.
+        match t {
+            0 => key("col_3", QualifiedName::new("bench_shared", "kinds")),
+            1 => key("col_3", QualifiedName::new("bench_shared", "types")),
+            _ => {}
+        }
+        if t > 0 {
+            key(
+                "parent_id",
+                QualifiedName::new(TENANT_PLACEHOLDER, format!("table_{:02}", t - 1)),
+            );
+            table.columns.push(Column::new("parent_id", "bigint"));
+        }
+        v1.add_table(table);
+    }
+    let mut v2 = v1.clone();
+    for t in [0, 5, 10] {
+        let name = format!("table_{t:02}");
+        let table = v2.table_mut(TENANT_PLACEHOLDER, &name).unwrap();
+        table.columns.push(Column::new("note", "text"));
+        table.add_index(Index {
+            name: constraint_name(&name, &["note".into()], "idx"),
+            columns: vec!["note".into()],
+            unique: false,
+            predicate: None,
+        });
+    }
+    (v1, v2)
 }

@@ -1,15 +1,16 @@
 //! strata's benchmark: each measurement against a baseline measured in the
 //! same run, on the same server, from the same client, printed as a ratio.
 //!
-//! `cargo run --release -p strata-tests --bin strata-bench` (a throwaway
-//! PostgreSQL, or `DATABASE_URL`'s server).
+//! `cargo run --release -p strata-tests --bin strata-bench [tenants]` (a
+//! throwaway PostgreSQL, or `DATABASE_URL`'s server); `tenants` runs the
+//! schema-per-tenant benchmark alone.
 
 use std::time::{Duration, Instant};
 
 use strata::sqlx::{self, Connection, PgConnection, PgPool};
-use strata::{DriftPolicy, Migrations, Migrator};
+use strata::{DriftPolicy, Migrations, Migrator, TenantSchema, Tenants};
 use strata_manifest::{
-    constraint_name, Column, ForeignKey, Index, QualifiedName, SchemaState, Table,
+    constraint_name, tenant_sql, Column, ForeignKey, Index, QualifiedName, SchemaState, Table,
 };
 
 /// The median of `runs` timings of `f`.
@@ -88,6 +89,153 @@ fn thousand_tables() -> SchemaState {
     state
 }
 
+/// How many tenants the tenant benchmark migrates.
+const TENANTS: usize = 1000;
+
+/// Runs `psql -X -q -v ON_ERROR_STOP=1 <args> -f file url`; returns how long it took.
+fn psql_file(args: &[&str], file: &std::path::Path, url: &str) -> Duration {
+    let start = Instant::now();
+    let status = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
+        .args(args)
+        .arg("-f")
+        .arg(file)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "psql failed on {}", file.display());
+    start.elapsed()
+}
+
+/// 1,000 tenants: strata's fan-out against psql applying the same SQL.
+async fn tenants_bench() {
+    let (v1, v2) = strata_tests::tenant_stream();
+    let dir = tempfile::tempdir().unwrap();
+    let ups =
+        strata_tests::write_migrations(dir.path(), &[(&SchemaState::default(), &v1), (&v1, &v2)]);
+    let v1_dir = tempfile::tempdir().unwrap();
+    strata_tests::write_migrations(v1_dir.path(), &[(&SchemaState::default(), &v1)]);
+    let stream_v1 = Migrations::from_dir(v1_dir.path()).unwrap();
+    let stream_v2 = Migrations::from_dir(dir.path()).unwrap();
+    let tenants: Vec<TenantSchema> = (0..TENANTS)
+        .map(|i| TenantSchema::new(&format!("b{i:04}")).unwrap())
+        .collect();
+    const SHARED: &str = "CREATE SCHEMA bench_shared;
+        CREATE TABLE bench_shared.kinds (id bigint PRIMARY KEY);
+        CREATE TABLE bench_shared.types (id bigint PRIMARY KEY)";
+
+    let strata_db = strata::testing::database().await.unwrap();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(strata_db.url())
+        .await
+        .unwrap();
+    sqlx::raw_sql(SHARED).execute(&pool).await.unwrap();
+    let start = Instant::now();
+    let created = Tenants::new(&stream_v1)
+        .concurrency(4)
+        .migrate(&pool, &tenants)
+        .await
+        .unwrap();
+    let create = start.elapsed();
+    assert!(
+        created.is_success() && created.applied().count() == TENANTS,
+        "{created}"
+    );
+    let start = Instant::now();
+    let followed = Tenants::new(&stream_v2)
+        .concurrency(4)
+        .migrate(&pool, &tenants)
+        .await
+        .unwrap();
+    let follow_up = start.elapsed();
+    assert!(
+        followed.is_success() && followed.applied().count() == TENANTS,
+        "{followed}"
+    );
+
+    // psql: the same SQL, each tenant in its own transaction, in one session
+    // (psql -1 on one file of 11,000 tables would need more locks than one
+    // transaction may hold); and a loop of psql -1 -f, one file per tenant.
+    let psql_db = strata::testing::database().await.unwrap();
+    sqlx::raw_sql(SHARED)
+        .execute(&psql_db.pool().await.unwrap())
+        .await
+        .unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let mut timings = Vec::new();
+    for (step, up) in ups.iter().enumerate() {
+        let mut all = String::new();
+        for tenant in &tenants {
+            all.push_str("BEGIN;\n");
+            all.push_str(&tenant_sql(up, tenant.quoted()));
+            all.push_str("\nCOMMIT;\n");
+        }
+        let file = files.path().join(format!("all_{step}.sql"));
+        std::fs::write(&file, all).unwrap();
+        timings.push(psql_file(&[], &file, psql_db.url()));
+    }
+    let loop_db = strata::testing::database().await.unwrap();
+    sqlx::raw_sql(SHARED)
+        .execute(&loop_db.pool().await.unwrap())
+        .await
+        .unwrap();
+    let start = Instant::now();
+    for tenant in &tenants {
+        let file = files.path().join(format!("{}.sql", tenant.name()));
+        std::fs::write(&file, tenant_sql(&ups[0], tenant.quoted())).unwrap();
+        psql_file(&["-1"], &file, loop_db.url());
+    }
+    let psql_loop = start.elapsed();
+
+    let per_second = |d: Duration| TENANTS as f64 / d.as_secs_f64();
+    show(
+        "create 1,000 tenants x 11 tables (concurrency 4)",
+        create,
+        "psql -f, one session, BEGIN/COMMIT each",
+        timings[0],
+    );
+    show(
+        "create 1,000 tenants x 11 tables (concurrency 4)",
+        create,
+        "psql -1 -f per tenant, in a loop",
+        psql_loop,
+    );
+    show(
+        "follow-up migration, 1,000 tenants",
+        follow_up,
+        "psql -f, one session, BEGIN/COMMIT each",
+        timings[1],
+    );
+    println!(
+        "tenants per second: create {:.0} (psql one session {:.0}, psql loop {:.0}); follow-up {:.0} (psql {:.0})",
+        per_second(create),
+        per_second(timings[0]),
+        per_second(psql_loop),
+        per_second(follow_up),
+        per_second(timings[1])
+    );
+
+    let names: Vec<String> = tenants.iter().map(|t| t.name().to_owned()).collect();
+    let checker = Tenants::new(&stream_v2);
+    let drift = median(5, || async {
+        assert!(checker
+            .check_drift(&pool, &tenants)
+            .await
+            .unwrap()
+            .is_clean());
+    })
+    .await;
+    let catalog = median(5, || one_catalog_query(&pool, &names)).await;
+    show(
+        "drift check, 1,000 tenants (11,000 tables)",
+        drift,
+        "one catalog query, same schemas",
+        catalog,
+    );
+}
+
 /// The baseline for a drift check: one catalog query over the same tables.
 async fn one_catalog_query(pool: &PgPool, schemas: &[String]) {
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
@@ -105,6 +253,11 @@ async fn one_catalog_query(pool: &PgPool, schemas: &[String]) {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     println!("strata bench: medians; each line is strata against a baseline from the same run\n");
+    // `strata-bench tenants` runs the tenant benchmark alone.
+    if std::env::args().nth(1).as_deref() == Some("tenants") {
+        tenants_bench().await;
+        return;
+    }
     let kct_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/kct-menswear/migrations");
     let kct = Migrations::from_dir(&kct_dir).expect("the KCT migrations");
@@ -173,16 +326,7 @@ async fn main() {
 
     let psql_db = strata::testing::database().await.unwrap();
     let file = dir.path().join("0001_step_1.sql");
-    let start = Instant::now();
-    let status = std::process::Command::new("psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f"])
-        .arg(&file)
-        .arg(psql_db.url())
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("psql runs");
-    let psql = start.elapsed();
-    assert!(status.success(), "psql failed on the generated SQL");
+    let psql = psql_file(&["-1"], &file, psql_db.url());
     show(
         &format!(
             "apply 1,000-table initial migration ({} KiB)",
@@ -208,4 +352,6 @@ async fn main() {
         "one catalog query, same tables",
         catalog_big,
     );
+
+    tenants_bench().await;
 }
