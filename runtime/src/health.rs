@@ -1,12 +1,13 @@
 //! What a health endpoint reports: schemas, migrations and drift, in one call.
 
 use serde::Serialize;
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 
 use crate::drift::{compare, DriftReport};
 use crate::error::db;
 use crate::migrator::DEFAULT_SCOPE;
 use crate::session::query_as;
+use crate::tracking::fetch_if_tracked;
 use crate::{introspect, Error, Migrations, TenantHealth, Tenants};
 
 /// Returns the version of every migration of a scope applied successfully.
@@ -78,21 +79,12 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
     let manifest = migrations.manifest()?;
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
     let context = "reading strata.migrations for the health report";
-    let mut tx = conn.begin().await.map_err(db(context))?;
-    let (tracked,): (bool,) = query_as(crate::tracking::EXISTS)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db(context))?;
-    let applied: Vec<(i64,)> = if tracked {
-        query_as(APPLIED_VERSIONS)
-            .bind(DEFAULT_SCOPE)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db(context))?
-    } else {
-        Vec::new()
-    };
-    tx.commit().await.map_err(db(context))?;
+    let applied: Vec<(i64,)> = fetch_if_tracked(
+        &mut conn,
+        context,
+        query_as(APPLIED_VERSIONS).bind(DEFAULT_SCOPE),
+    )
+    .await?;
     let catalog = introspect::read_catalog(&mut conn, &manifest.state).await?;
     let drift = compare(&manifest.state, &catalog);
 

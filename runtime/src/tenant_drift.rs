@@ -5,14 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::Serialize;
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 use strata_manifest::{SchemaState, Table};
 
 use crate::drift::{compare, DriftReport};
 use crate::error::db;
 use crate::introspect::{read_catalog, Catalog};
 use crate::session::query_as;
-use crate::{tracking, Error, TenantSchema, Tenants};
+use crate::tracking::fetch_if_tracked;
+use crate::{Error, TenantSchema, Tenants};
 
 /// Returns, for each given scope with rows, its newest version applied
 /// successfully (0 if none) and the errors of its failed migrations.
@@ -138,21 +139,8 @@ impl Tenants<'_> {
         let names: Vec<&str> = tenants.iter().map(TenantSchema::name).collect();
         let context = "reading the tenants' versions";
         let mut conn = pool.acquire().await.map_err(db("connecting"))?;
-        let mut tx = conn.begin().await.map_err(db(context))?;
-        let (tracked,): (bool,) = query_as(tracking::EXISTS)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db(context))?;
-        let rows: Vec<(String, i64, Option<String>)> = if tracked {
-            query_as(TENANT_VERSIONS)
-                .bind(&names)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db(context))?
-        } else {
-            Vec::new()
-        };
-        tx.commit().await.map_err(db(context))?;
+        let rows: Vec<(String, i64, Option<String>)> =
+            fetch_if_tracked(&mut conn, context, query_as(TENANT_VERSIONS).bind(&names)).await?;
         drop(conn);
         let versions: HashMap<String, (u32, Option<String>)> = rows
             .into_iter()

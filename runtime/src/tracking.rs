@@ -1,6 +1,8 @@
 //! The tracking table `strata.migrations` and the lock that serialises start-ups.
 
-use sqlx::{Connection, PgConnection};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::QueryAs;
+use sqlx::{Connection, PgConnection, Postgres};
 
 use crate::error::db;
 use crate::session::{query, query_as};
@@ -87,4 +89,27 @@ pub(crate) async fn ensure(conn: &mut PgConnection) -> Result<(), Error> {
         }
     }
     tx.commit().await.map_err(db(context))
+}
+
+/// Runs `query` in a transaction of its own, or returns no rows when the
+/// tracking table does not exist yet (a database strata never migrated).
+pub(crate) async fn fetch_if_tracked<'q, T>(
+    conn: &mut PgConnection,
+    context: &'static str,
+    query: QueryAs<'q, Postgres, T, PgArguments>,
+) -> Result<Vec<T>, Error>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut tx = conn.begin().await.map_err(db(context))?;
+    let (tracked,): (bool,) = query_as(EXISTS)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db(context))?;
+    let rows = match tracked {
+        true => query.fetch_all(&mut *tx).await.map_err(db(context))?,
+        false => Vec::new(),
+    };
+    tx.commit().await.map_err(db(context))?;
+    Ok(rows)
 }
