@@ -8,11 +8,11 @@ use sqlx::{Connection, PgConnection, PgPool};
 use strata_manifest::{Manifest, SchemaState};
 use tracing::Instrument;
 
-use crate::apply::lock;
 use crate::drift::{compare, DriftPolicy, DriftReport};
 use crate::error::db;
 use crate::migrations::Migration;
-use crate::session::{connect, query, query_as};
+use crate::session::{connect, query_as};
+use crate::tracking::{applied_versions, check_history, Recorded};
 use crate::{introspect, tracking, Error, Migrations};
 
 /// The scope of an application's own migrations in `strata.migrations`.
@@ -69,9 +69,6 @@ pub struct AppliedMigration {
     /// How long it took.
     pub duration: Duration,
 }
-
-/// A row of `strata.migrations`: version, name, checksum, success, transactional, error.
-type Recorded = (i64, String, String, bool, bool, Option<String>);
 
 impl<'m> Migrator<'m> {
     /// A migrator for these migrations, in the default scope, failing on drift.
@@ -238,49 +235,15 @@ impl<'m> Migrator<'m> {
         conn: &mut PgConnection,
         migrations: &[Migration<'_>],
     ) -> Result<Vec<Recorded>, Error> {
+        tracking::ensure(conn).await?;
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-        lock(&mut tx, "").await?;
-        for statement in [tracking::CREATE_SCHEMA, tracking::CREATE_TABLE] {
-            query(statement)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("creating strata.migrations"))?;
-        }
         let recorded: Vec<Recorded> = query_as(tracking::SELECT_APPLIED)
             .bind(&self.scope)
             .fetch_all(&mut *tx)
             .await
             .map_err(db("reading strata.migrations"))?;
-        tx.commit()
-            .await
-            .map_err(db("creating strata.migrations"))?;
-        for (version, name, recorded_checksum, success, ..) in &recorded {
-            if !success {
-                continue;
-            }
-            let Some(migration) = migrations.iter().find(|m| i64::from(m.version) == *version)
-            else {
-                if self.allow_unknown {
-                    tracing::warn!(
-                        version,
-                        name,
-                        "strata: the database has a migration this binary does not know"
-                    );
-                    continue;
-                }
-                return Err(Error::UnknownMigration {
-                    version: u32::try_from(*version).unwrap_or(u32::MAX),
-                    name: name.clone(),
-                });
-            };
-            if &migration.checksum != recorded_checksum {
-                return Err(Error::ChecksumMismatch {
-                    file: migration.file.to_owned(),
-                    recorded: recorded_checksum.clone(),
-                    current: migration.checksum.clone(),
-                });
-            }
-        }
+        tx.commit().await.map_err(db("reading strata.migrations"))?;
+        check_history(&recorded, migrations, self.allow_unknown)?;
         Ok(recorded)
     }
 
@@ -301,15 +264,8 @@ impl<'m> Migrator<'m> {
     }
 }
 
-fn applied_versions(recorded: &[Recorded]) -> impl Iterator<Item = u32> + '_ {
-    recorded
-        .iter()
-        .filter(|(_, _, _, success, ..)| *success)
-        .filter_map(|(version, ..)| u32::try_from(*version).ok())
-}
-
 /// The state drift is checked against: after the target, or after the last migration.
-fn expected_state(manifest: &Manifest, target: Option<u32>) -> SchemaState {
+pub(crate) fn expected_state(manifest: &Manifest, target: Option<u32>) -> SchemaState {
     let last = manifest.migrations.last().map_or(0, |m| m.version);
     match target {
         Some(version) if version < last => manifest.state_at(version),

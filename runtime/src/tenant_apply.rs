@@ -10,11 +10,9 @@ use crate::migrations::Migration;
 use crate::migrator::{shorten, split_error};
 use crate::{AppliedMigration, Error, TenantSchema, Tenants};
 
-/// How applying a tenant's pending migrations ended. The caller commits or
-/// rolls back the transaction.
-pub(crate) enum Attempt {
-    /// Every migration ran and is recorded.
-    Done(Vec<AppliedMigration>),
+/// Why applying a tenant's pending migrations stopped. The caller rolls
+/// back the transaction (and commits it when they all ran).
+pub(crate) enum Stop {
     /// A statement timed out waiting for a lock: worth another try.
     LockTimeout(String),
     /// Anything else, with the version of the migration that failed.
@@ -29,11 +27,11 @@ pub(crate) async fn apply_pending(
     conn: &mut PgConnection,
     tenant: &TenantSchema,
     pending: &[&Migration<'_>],
-) -> Attempt {
+) -> Result<Vec<AppliedMigration>, Stop> {
     if let Err(error) =
         set_local_timeouts(conn, tenants.lock_timeout, tenants.statement_timeout).await
     {
-        return Attempt::Failed(error, None);
+        return Err(Stop::Failed(error, None));
     }
     let mut applied = Vec::with_capacity(pending.len());
     for migration in pending {
@@ -41,7 +39,7 @@ pub(crate) async fn apply_pending(
             let error = Error::TenantNoTransaction {
                 file: migration.file.to_owned(),
             };
-            return Attempt::Failed(error, Some(migration.version));
+            return Err(Stop::Failed(error, Some(migration.version)));
         }
         let started = Instant::now();
         let sql = tenant_sql(migration.sql, tenant.quoted());
@@ -51,7 +49,10 @@ pub(crate) async fn apply_pending(
             };
             let (message, code) = split_error(&error);
             if code.as_deref() == Some(LOCK_NOT_AVAILABLE) {
-                return Attempt::LockTimeout(format!("{} (tenant {tenant})", migration.file));
+                return Err(Stop::LockTimeout(format!(
+                    "{} (tenant {tenant})",
+                    migration.file
+                )));
             }
             let error = Error::TenantMigrationFailed {
                 tenant: tenant.name().to_owned(),
@@ -64,11 +65,11 @@ pub(crate) async fn apply_pending(
                 message,
                 code,
             };
-            return Attempt::Failed(error, Some(migration.version));
+            return Err(Stop::Failed(error, Some(migration.version)));
         }
         let duration = started.elapsed();
         if let Err(error) = record_in(conn, tenant.name(), migration, duration, None, true).await {
-            return Attempt::Failed(error, None);
+            return Err(Stop::Failed(error, None));
         }
         applied.push(AppliedMigration {
             version: migration.version,
@@ -76,5 +77,5 @@ pub(crate) async fn apply_pending(
             duration,
         });
     }
-    Attempt::Done(applied)
+    Ok(applied)
 }

@@ -11,6 +11,7 @@ use strata_manifest::{SchemaState, Table};
 use crate::drift::{compare, DriftReport};
 use crate::error::db;
 use crate::introspect::{read_catalog, Catalog};
+use crate::migrator::expected_state;
 use crate::session::query_as;
 use crate::tracking::fetch_if_tracked;
 use crate::{Error, TenantSchema, Tenants};
@@ -111,7 +112,7 @@ impl Tenants<'_> {
         pool: &PgPool,
         tenants: &[TenantSchema],
     ) -> Result<TenantDrift, Error> {
-        let expected = self.expected_state()?;
+        let expected = expected_state(&self.migrations.manifest()?, self.target);
         let mut conn = pool.acquire().await.map_err(db("connecting"))?;
         let catalog = read_catalog(&mut conn, &all_tenants(&expected, tenants)).await?;
         Ok(drift_by_tenant(&expected, tenants, catalog))
@@ -182,15 +183,6 @@ impl Tenants<'_> {
             }
         }
         Ok(health)
-    }
-
-    fn expected_state(&self) -> Result<SchemaState, Error> {
-        let manifest = self.migrations.manifest()?;
-        let last = manifest.migrations.last().map_or(0, |m| m.version);
-        Ok(match self.target {
-            Some(version) if version < last => manifest.state_at(version),
-            _ => manifest.state,
-        })
     }
 }
 

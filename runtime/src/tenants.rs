@@ -12,7 +12,8 @@ use crate::error::db;
 use crate::migrations::Migration;
 use crate::session::{query, query_as};
 use crate::tenant::check_prefix;
-use crate::tenant_apply::{apply_pending, Attempt};
+use crate::tenant_apply::{apply_pending, Stop};
+use crate::tracking::{applied_versions, check_history, Recorded};
 use crate::{tracking, AppliedMigration, Error, Migrations, TenantSchema};
 
 /// Returns a row when a schema of this name exists.
@@ -304,16 +305,16 @@ impl<'m> Tenants<'m> {
         let all = self.migrations.load(&manifest)?;
         let pending: Vec<&Migration<'_>> = self.pending(&all, &[]);
         match apply_pending(self, conn, tenant, &pending).await {
-            Attempt::Done(applied) => Ok(CreatedTenant {
+            Ok(applied) => Ok(CreatedTenant {
                 tenant: tenant.clone(),
                 applied,
             }),
-            Attempt::LockTimeout(file) => Err(Error::LockTimeout {
+            Err(Stop::LockTimeout(file)) => Err(Error::LockTimeout {
                 file,
                 attempts: 1,
                 lock_timeout: self.lock_timeout,
             }),
-            Attempt::Failed(error, _) => Err(error),
+            Err(Stop::Failed(error, _)) => Err(error),
         }
     }
 
@@ -420,7 +421,7 @@ impl<'m> Tenants<'m> {
             attempts += 1;
             match self.attempt(pool, tenant, all).await {
                 Ok(status) => return status,
-                Err((version, Attempt::LockTimeout(file))) => {
+                Err((version, Stop::LockTimeout(file))) => {
                     if attempts > self.lock_retries {
                         let error = Error::LockTimeout {
                             file,
@@ -432,10 +433,9 @@ impl<'m> Tenants<'m> {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
-                Err((version, Attempt::Failed(error, _))) => {
+                Err((version, Stop::Failed(error, _))) => {
                     return TenantStatus::Failed { version, error }
                 }
-                Err((_, Attempt::Done(_))) => unreachable!("a finished attempt is Ok"),
             }
         }
     }
@@ -446,8 +446,8 @@ impl<'m> Tenants<'m> {
         pool: &PgPool,
         tenant: &TenantSchema,
         all: &[Migration<'_>],
-    ) -> Result<TenantStatus, (u32, Attempt)> {
-        let fail = |error: Error| (0, Attempt::Failed(error, None));
+    ) -> Result<TenantStatus, (u32, Stop)> {
+        let fail = |error: Error| (0, Stop::Failed(error, None));
         let mut conn = pool
             .acquire()
             .await
@@ -461,62 +461,40 @@ impl<'m> Tenants<'m> {
         crate::apply::lock(&mut tx, tenant.name())
             .await
             .map_err(fail)?;
-        let recorded: Vec<(i64, String, String, bool, bool, Option<String>)> =
-            query_as(tracking::SELECT_APPLIED)
-                .bind(tenant.name())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db("reading strata.migrations"))
-                .map_err(fail)?;
-        let applied: Vec<u32> = recorded
-            .iter()
-            .filter(|r| r.3)
-            .filter_map(|r| u32::try_from(r.0).ok())
-            .collect();
+        let recorded: Vec<Recorded> = query_as(tracking::SELECT_APPLIED)
+            .bind(tenant.name())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("reading strata.migrations"))
+            .map_err(fail)?;
+        let applied: Vec<u32> = applied_versions(&recorded).collect();
         let version = applied.iter().copied().max().unwrap_or(0);
-        for (v, name, checksum, success, ..) in &recorded {
-            if !success {
-                continue;
-            }
-            let error = match all.iter().find(|m| i64::from(m.version) == *v) {
-                None => Error::UnknownMigration {
-                    version: u32::try_from(*v).unwrap_or(u32::MAX),
-                    name: name.clone(),
-                },
-                Some(m) if &m.checksum != checksum => Error::ChecksumMismatch {
-                    file: m.file.to_owned(),
-                    recorded: checksum.clone(),
-                    current: m.checksum.clone(),
-                },
-                Some(_) => continue,
-            };
-            return Err((version, Attempt::Failed(error, None)));
-        }
+        check_history(&recorded, all, false).map_err(|e| (version, Stop::Failed(e, None)))?;
         let pending = self.pending(all, &applied);
         if pending.is_empty() {
             tx.commit()
                 .await
                 .map_err(db("committing"))
-                .map_err(|e| (version, Attempt::Failed(e, None)))?;
+                .map_err(|e| (version, Stop::Failed(e, None)))?;
             return Ok(TenantStatus::Current { version });
         }
         match apply_pending(self, &mut tx, tenant, &pending).await {
-            Attempt::Done(migrations) => {
+            Ok(migrations) => {
                 tx.commit()
                     .await
                     .map_err(db("committing a tenant's migrations"))
-                    .map_err(|e| (version, Attempt::Failed(e, None)))?;
+                    .map_err(|e| (version, Stop::Failed(e, None)))?;
                 Ok(TenantStatus::Applied {
                     from: version,
                     to: migrations.last().map_or(version, |m| m.version),
                     migrations,
                 })
             }
-            other => {
+            Err(stop) => {
                 // Roll back first, then record the failure where the next run
                 // and the health report see it.
                 let _ = tx.rollback().await;
-                if let Attempt::Failed(error, Some(failed)) = &other {
+                if let Stop::Failed(error, Some(failed)) = &stop {
                     if let Some(migration) = pending.iter().find(|m| m.version == *failed) {
                         let _ = crate::apply::record_failure(
                             &mut conn,
@@ -527,7 +505,7 @@ impl<'m> Tenants<'m> {
                         .await;
                     }
                 }
-                Err((version, other))
+                Err((version, stop))
             }
         }
     }

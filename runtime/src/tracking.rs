@@ -5,8 +5,56 @@ use sqlx::query::QueryAs;
 use sqlx::{Connection, PgConnection, Postgres};
 
 use crate::error::db;
+use crate::migrations::Migration;
 use crate::session::{query, query_as};
 use crate::Error;
+
+/// A row of `strata.migrations`: version, name, checksum, success, transactional, error.
+pub(crate) type Recorded = (i64, String, String, bool, bool, Option<String>);
+
+/// The versions a scope has applied successfully.
+pub(crate) fn applied_versions(recorded: &[Recorded]) -> impl Iterator<Item = u32> + '_ {
+    recorded
+        .iter()
+        .filter(|(_, _, _, success, ..)| *success)
+        .filter_map(|(version, ..)| u32::try_from(*version).ok())
+}
+
+/// Refuses a history in which an applied migration was edited since, or is
+/// one `migrations` does not have (with `allow_unknown`, only a warning).
+pub(crate) fn check_history(
+    recorded: &[Recorded],
+    migrations: &[Migration<'_>],
+    allow_unknown: bool,
+) -> Result<(), Error> {
+    for (version, name, recorded_checksum, success, ..) in recorded {
+        if !success {
+            continue;
+        }
+        let Some(migration) = migrations.iter().find(|m| i64::from(m.version) == *version) else {
+            if allow_unknown {
+                tracing::warn!(
+                    version,
+                    name,
+                    "strata: the database has a migration this binary does not know"
+                );
+                continue;
+            }
+            return Err(Error::UnknownMigration {
+                version: u32::try_from(*version).unwrap_or(u32::MAX),
+                name: name.clone(),
+            });
+        };
+        if &migration.checksum != recorded_checksum {
+            return Err(Error::ChecksumMismatch {
+                file: migration.file.to_owned(),
+                recorded: recorded_checksum.clone(),
+                current: migration.checksum.clone(),
+            });
+        }
+    }
+    Ok(())
+}
 
 /// The first half of every advisory lock key strata takes ("STRA").
 pub(crate) const LOCK_CLASS: i32 = 0x5354_5241;
