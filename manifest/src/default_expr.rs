@@ -1,39 +1,35 @@
-//! Column defaults, spelt one way so a model's default and the catalog's agree.
+//! Column defaults and expressions, spelt one way so a model's text and the
+//! catalog's agree. Everything here reads SQL through the one lexer.
+
+use crate::lexer::{significant, tokenize, Token, TokenKind};
 
 /// Brings a default expression to one spelling, so that what the user wrote
 /// (`'n/a'`, `0`, `NOW()`) compares equal to what `pg_get_expr` gives back
 /// for it (`'n/a'::character varying`, `0`, `now()`).
 ///
 /// A quoted literal loses the casts PostgreSQL adds after it, and a quoted
-/// number loses its quotes (`'-1'::integer` is `-1`); outside literals,
-/// letters are lowercased and runs of white space folded.
+/// number loses its quotes (`'-1'::integer` is `-1`); outside literals and
+/// quoted names, letters are lowercased and runs of white space folded.
 pub fn canonical_default(expr: &str) -> String {
-    let expr = expr.trim();
-    if let Some((literal, rest)) = split_literal(expr) {
-        if rest.is_empty() || rest.starts_with("::") {
-            let inner = &literal[1..literal.len() - 1];
-            if inner.parse::<f64>().is_ok() {
-                return inner.to_owned();
-            }
-            return literal.to_owned();
+    let tokens = significant(expr);
+    if let [first, rest @ ..] = &tokens[..] {
+        if is_plain_string(first) && (rest.is_empty() || rest[0].is_punct("::")) {
+            return match quoted_number(first) {
+                Some(number) => number.to_owned(),
+                None => first.text.to_owned(),
+            };
         }
     }
     let mut out = String::with_capacity(expr.len());
-    let mut in_quote = false;
-    let mut last_space = false;
-    for c in expr.chars() {
-        if c == '\'' {
-            in_quote = !in_quote;
-        }
-        if !in_quote && c.is_whitespace() {
-            if !last_space {
-                out.push(' ');
+    for token in tokenize(expr.trim()) {
+        match token.kind {
+            TokenKind::Space => out.push(' '),
+            TokenKind::Comment => {}
+            TokenKind::Word | TokenKind::Operator | TokenKind::Number | TokenKind::Punct => {
+                out.push_str(&token.text.to_ascii_lowercase())
             }
-            last_space = true;
-            continue;
+            _ => out.push_str(token.text),
         }
-        last_space = false;
-        out.push(if in_quote { c } else { c.to_ascii_lowercase() });
     }
     out
 }
@@ -43,36 +39,86 @@ pub fn canonical_default(expr: &str) -> String {
 /// PostgreSQL prints back (`(length(sku) > 0)`, `(deleted_at IS NULL)`).
 ///
 /// Outside string literals: letters are lowercased, and white space,
-/// parentheses, double quotes and `::type` casts are dropped. That is a
-/// comparison key, not SQL; two different expressions that only differ in
-/// those could compare equal, which drift checking accepts.
+/// parentheses, name quotes and `::type` casts are dropped; `IN`, `NOT IN`,
+/// `BETWEEN` and `NOT BETWEEN` over plain operands are rewritten as
+/// PostgreSQL stores them. That is a comparison key, not SQL, used where no
+/// server is at hand (the build); the drift check asks the server itself.
 pub fn canonical_expr(expr: &str) -> String {
-    let expr = desugar(expr);
+    let tokens = desugar(&significant(expr));
     let mut out = String::with_capacity(expr.len());
-    let mut rest = expr.as_str();
-    while let Some(c) = rest.chars().next() {
-        if c == '\'' {
-            // A literal, copied as it is up to its closing quote; a quoted
-            // number with a cast is the number (PostgreSQL prints `-1` as `'-1'::integer`).
-            let end = rest[1..].find('\'').map_or(rest.len(), |i| i + 2);
-            let literal = &rest[..end];
-            let inner = literal.trim_matches('\'');
-            if rest[end..].starts_with("::") && inner.parse::<f64>().is_ok() {
-                out.push_str(inner);
-            } else {
-                out.push_str(literal);
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = &tokens[i];
+        i += 1;
+        match token.kind {
+            _ if token.is_punct("::") => i = skip_type(&tokens, i),
+            _ if token.is_punct("(") || token.is_punct(")") => {}
+            TokenKind::String => {
+                let cast = tokens.get(i).is_some_and(|t| t.is_punct("::"));
+                let token = token.as_token();
+                match quoted_number(&token).filter(|_| cast) {
+                    Some(number) => out.push_str(number),
+                    None => out.push_str(token.text),
+                }
             }
-            rest = &rest[end..];
-        } else if let Some(after) = rest.strip_prefix("::") {
-            rest = skip_type(after);
-        } else {
-            if !(c.is_whitespace() || c == '(' || c == ')' || c == '"') {
-                out.push(c.to_ascii_lowercase());
+            TokenKind::QuotedIdent | TokenKind::Word => {
+                out.push_str(&token.name().unwrap_or_default().to_lowercase())
             }
-            rest = &rest[c.len_utf8()..];
+            _ => out.push_str(&token.text.to_ascii_lowercase()),
         }
     }
     out
+}
+
+/// A token of a rewritten expression: borrowed from the input, or made.
+#[derive(Debug, Clone)]
+struct Tok<'a> {
+    kind: TokenKind,
+    text: std::borrow::Cow<'a, str>,
+}
+
+impl<'a> Tok<'a> {
+    fn made(kind: TokenKind, text: &'static str) -> Self {
+        Tok {
+            kind,
+            text: text.into(),
+        }
+    }
+
+    fn is_punct(&self, p: &str) -> bool {
+        self.kind == TokenKind::Punct && self.text == p
+    }
+
+    fn as_token(&self) -> Token<'_> {
+        Token {
+            kind: self.kind,
+            text: &self.text,
+            start: 0,
+        }
+    }
+
+    fn name(&self) -> Option<String> {
+        self.as_token().name()
+    }
+}
+
+impl<'a> From<&Token<'a>> for Tok<'a> {
+    fn from(token: &Token<'a>) -> Self {
+        Tok {
+            kind: token.kind,
+            text: token.text.into(),
+        }
+    }
+}
+
+fn is_plain_string(token: &Token<'_>) -> bool {
+    token.kind == TokenKind::String && token.text.starts_with('\'')
+}
+
+/// `'-1'` → `-1`: the text of a quoted literal that is a number.
+fn quoted_number<'t>(token: &'t Token<'_>) -> Option<&'t str> {
+    let inner = token.text.strip_prefix('\'')?.strip_suffix('\'')?;
+    (!inner.is_empty() && inner.parse::<f64>().is_ok()).then_some(inner)
 }
 
 /// Rewrites what PostgreSQL rewrites before it stores an expression:
@@ -80,150 +126,162 @@ pub fn canonical_expr(expr: &str) -> String {
 /// `x <> ALL (ARRAY[…])`, `x BETWEEN a AND b` as `x >= a AND x <= b` and
 /// `x NOT BETWEEN a AND b` as `x < a OR x > b`. Only plain operands (names,
 /// literals, numbers) are rewritten; anything else is left as written.
-fn desugar(expr: &str) -> String {
-    let tokens = lex(expr);
-    let word = |i: usize, w: &str| tokens.get(i).is_some_and(|t| t.eq_ignore_ascii_case(w));
-    let operand = |i: usize| {
-        tokens.get(i).is_some_and(|t| {
-            let c = t.chars().next().unwrap_or(' ');
-            c.is_alphanumeric() || c == '_' || c == '"' || c == '\'' || c == '-'
-        }) && !["and", "or", "not", "in", "between"]
+fn desugar<'a>(tokens: &[Token<'a>]) -> Vec<Tok<'a>> {
+    use TokenKind::*;
+    let word = |i: usize, w: &str| tokens.get(i).is_some_and(|t| t.is_word(w));
+    // The length of a plain operand at `i`: a name, literal or number, or a negative number.
+    let operand = |i: usize| -> Option<usize> {
+        let t = tokens.get(i)?;
+        let keyword = ["and", "or", "not", "in", "between"]
             .iter()
-            .any(|w| word(i, w))
+            .any(|w| t.is_word(w));
+        match t.kind {
+            Word | QuotedIdent | String | Number if !keyword => Some(1),
+            Operator if t.text == "-" && tokens.get(i + 1)?.kind == Number => Some(2),
+            _ => None,
+        }
     };
-    let mut out: Vec<String> = Vec::new();
+    let copy = |from: usize, len: usize| tokens[from..from + len].iter().map(Tok::from);
+    let mut out: Vec<Tok<'a>> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        let negated = word(i + 1, "not");
-        let at = i + 1 + usize::from(negated);
-        if operand(i) && word(at, "in") && tokens.get(at + 1).is_some_and(|t| t == "(") {
-            let close = (at + 2..tokens.len()).find(|&j| tokens[j] == ")" || tokens[j] == "(");
-            if let Some(close) = close.filter(|&j| tokens[j] == ")") {
-                let (op, quantifier) = if negated { ("<>", "ALL") } else { ("=", "ANY") };
+        let Some(x_len) = operand(i) else {
+            out.push(Tok::from(&tokens[i]));
+            i += 1;
+            continue;
+        };
+        let negated = word(i + x_len, "not");
+        let at = i + x_len + usize::from(negated);
+        if word(at, "in") && tokens.get(at + 1).is_some_and(|t| t.is_punct("(")) {
+            let close = (at + 2..tokens.len())
+                .find(|&j| tokens[j].is_punct(")") || tokens[j].is_punct("("));
+            if let Some(close) = close.filter(|&j| tokens[j].is_punct(")")) {
+                let (op, quantifier) = if negated { ("<>", "all") } else { ("=", "any") };
                 let items = &tokens[at + 2..close];
-                out.push(tokens[i].clone());
-                out.push(op.to_owned());
+                out.extend(copy(i, x_len));
+                out.push(Tok::made(Operator, op));
                 // A one-item list is stored as a plain comparison.
-                if items.iter().any(|t| t == ",") {
-                    out.extend([quantifier, "(", "ARRAY", "["].map(str::to_owned));
-                    out.extend(items.iter().cloned());
-                    out.extend(["]", ")"].map(str::to_owned));
+                if items.iter().any(|t| t.is_punct(",")) {
+                    out.push(Tok::made(Word, quantifier));
+                    out.push(Tok::made(Word, "array"));
+                    out.push(Tok::made(Punct, "["));
+                    out.extend(items.iter().map(Tok::from));
+                    out.push(Tok::made(Punct, "]"));
                 } else {
-                    out.extend(items.iter().cloned());
+                    out.extend(items.iter().map(Tok::from));
                 }
                 i = close + 1;
                 continue;
             }
         }
-        if operand(i)
-            && word(at, "between")
-            && operand(at + 1)
-            && word(at + 2, "and")
-            && operand(at + 3)
-        {
-            let (x, low, high) = (&tokens[i], &tokens[at + 1], &tokens[at + 3]);
-            let text = if negated {
-                format!("{x} < {low} OR {x} > {high}")
-            } else {
-                format!("{x} >= {low} AND {x} <= {high}")
-            };
-            out.push(text);
-            i = at + 4;
-            continue;
+        if word(at, "between") {
+            if let Some(low) = operand(at + 1) {
+                if word(at + 1 + low, "and") {
+                    if let Some(high) = operand(at + 2 + low) {
+                        let (first, join, second) = if negated {
+                            ("<", "or", ">")
+                        } else {
+                            (">=", "and", "<=")
+                        };
+                        out.extend(copy(i, x_len));
+                        out.push(Tok::made(Operator, first));
+                        out.extend(copy(at + 1, low));
+                        out.push(Tok::made(Word, join));
+                        out.extend(copy(i, x_len));
+                        out.push(Tok::made(Operator, second));
+                        out.extend(copy(at + 2 + low, high));
+                        i = at + 2 + low + high;
+                        continue;
+                    }
+                }
+            }
         }
-        out.push(tokens[i].clone());
-        i += 1;
+        out.extend(copy(i, x_len));
+        i += x_len;
     }
-    // Spaces between tokens, but casts stay glued: `x::text`, as skip_type reads them.
-    let mut text = String::with_capacity(expr.len() + out.len());
-    for (n, token) in out.iter().enumerate() {
-        if n > 0 && token != "::" && out[n - 1] != "::" {
-            text.push(' ');
-        }
-        text.push_str(token);
-    }
-    text
+    out
 }
 
-/// Tokens of an expression: literals, quoted names, words and numbers
-/// (with a leading minus), operators and single punctuation.
-fn lex(expr: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut rest = expr;
-    while let Some(c) = rest.chars().next() {
-        let len = if c.is_whitespace() {
-            rest = &rest[c.len_utf8()..];
-            continue;
-        } else if c == '\'' || c == '"' {
-            rest[1..].find(c).map_or(rest.len(), |i| i + 2)
-        } else if c.is_alphanumeric() || c == '_' || c == '.' {
-            rest.find(|x: char| !(x.is_alphanumeric() || x == '_' || x == '.' || x == '$'))
-                .unwrap_or(rest.len())
-        } else if "<>=!".contains(c) {
-            rest.find(|x: char| !"<>=!".contains(x))
-                .unwrap_or(rest.len())
-        } else if (c == ':' && rest.starts_with("::")) || rest.starts_with("[]") {
-            2
-        } else {
-            c.len_utf8()
-        };
-        tokens.push(rest[..len].to_owned());
-        rest = &rest[len..];
+/// Skips a type name after `::`, from `tokens[i]`: `text`, `"char"`,
+/// `pg_catalog.int4`, `character varying(64)`, `timestamp(3) with time zone`,
+/// `integer[]`. Returns the index after it.
+fn skip_type(tokens: &[Tok<'_>], mut i: usize) -> usize {
+    let is_name = |i: usize| {
+        tokens
+            .get(i)
+            .is_some_and(|t| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent))
+    };
+    let is_word = |i: usize, w: &str| {
+        tokens
+            .get(i)
+            .is_some_and(|t| t.kind == TokenKind::Word && t.text.eq_ignore_ascii_case(w))
+    };
+    let is_punct = |i: usize, p: &str| tokens.get(i).is_some_and(|t| t.is_punct(p));
+    if !is_name(i) {
+        return i;
     }
-    tokens
-}
-
-/// Skips a type name after `::`: `text`, `"char"`, `character varying(64)`, `integer[]`.
-fn skip_type(text: &str) -> &str {
-    let mut rest = text.trim_start_matches('"');
-    let word_end = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or(rest.len());
-    rest = rest[word_end..].trim_start_matches('"');
-    for tail in [
-        " varying",
-        " precision",
-        " with time zone",
-        " without time zone",
-    ] {
-        if rest.len() >= tail.len() && rest[..tail.len()].eq_ignore_ascii_case(tail) {
-            rest = &rest[tail.len()..];
-        }
+    i += 1;
+    while is_punct(i, ".") && is_name(i + 1) {
+        i += 2;
     }
-    if let Some(args) = rest.trim_start().strip_prefix('(') {
-        if let Some(close) = args.find(')') {
-            if args[..close]
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == ',' || c == ' ')
+    let skip_args = |mut i: usize| {
+        if is_punct(i, "(") {
+            let mut j = i + 1;
+            while tokens
+                .get(j)
+                .is_some_and(|t| t.kind == TokenKind::Number || t.is_punct(","))
             {
-                rest = &args[close + 1..];
+                j += 1;
+            }
+            if is_punct(j, ")") {
+                i = j + 1;
             }
         }
-    }
-    while let Some(after) = rest.trim_start().strip_prefix("[]") {
-        rest = after;
-    }
-    rest
-}
-
-/// Splits `'it''s'::text` into `'it''s'` and `::text`.
-fn split_literal(expr: &str) -> Option<(&str, &str)> {
-    let bytes = expr.as_bytes();
-    if bytes.first() != Some(&b'\'') {
-        return None;
-    }
-    let mut i = 1;
-    while i < bytes.len() {
-        if bytes[i] == b'\'' {
-            if bytes.get(i + 1) == Some(&b'\'') {
-                i += 2;
-                continue;
-            }
-            return Some((&expr[..=i], &expr[i + 1..]));
-        }
+        i
+    };
+    if is_word(i, "varying") || is_word(i, "precision") {
         i += 1;
     }
-    None
+    i = skip_args(i);
+    if (is_word(i, "with") || is_word(i, "without"))
+        && is_word(i + 1, "time")
+        && is_word(i + 2, "zone")
+    {
+        i += 3;
+    }
+    while is_punct(i, "[") {
+        let close = if is_punct(i + 1, "]") {
+            i + 1
+        } else if tokens
+            .get(i + 1)
+            .is_some_and(|t| t.kind == TokenKind::Number)
+            && is_punct(i + 2, "]")
+        {
+            i + 2
+        } else {
+            break;
+        };
+        i = close + 1;
+    }
+    i
+}
+
+/// `expr` with the column names it mentions renamed by `rename`, as
+/// PostgreSQL itself rewrites a stored check or index predicate when a
+/// column is renamed. String literals, comments and the rest are left alone.
+pub(crate) fn rename_identifiers(expr: &str, rename: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(expr.len());
+    for token in tokenize(expr) {
+        let renamed = match token.kind {
+            TokenKind::Word | TokenKind::QuotedIdent => token.name().and_then(|n| rename(&n)),
+            _ => None,
+        };
+        match renamed {
+            Some(new) => out.push_str(&crate::quote_ident(&new)),
+            None => out.push_str(token.text),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -279,44 +337,6 @@ mod tests {
             e("(status = ANY (ARRAY['paid'::text]))")
         );
     }
-}
-
-/// `expr` with the column names it mentions renamed by `rename`, as
-/// PostgreSQL itself rewrites a stored check or index predicate when a
-/// column is renamed. String literals are left alone.
-pub(crate) fn rename_identifiers(expr: &str, rename: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(expr.len());
-    let mut rest = expr;
-    while let Some(c) = rest.chars().next() {
-        if c == '\'' {
-            let end = rest[1..].find('\'').map_or(rest.len(), |i| i + 2);
-            out.push_str(&rest[..end]);
-            rest = &rest[end..];
-        } else if c == '"' {
-            let end = rest[1..].find('"').map_or(rest.len(), |i| i + 2);
-            let name = rest[1..end.saturating_sub(1).max(1)].replace("\"\"", "\"");
-            match rename(&name) {
-                Some(new) => out.push_str(&crate::quote_ident(&new)),
-                None => out.push_str(&rest[..end]),
-            }
-            rest = &rest[end..];
-        } else if c.is_ascii_alphabetic() || c == '_' {
-            let end = rest
-                .find(|x: char| !(x.is_ascii_alphanumeric() || x == '_' || x == '$'))
-                .unwrap_or(rest.len());
-            let word = &rest[..end];
-            // An unquoted name is folded to lower case by PostgreSQL.
-            match rename(&word.to_ascii_lowercase()) {
-                Some(new) => out.push_str(&crate::quote_ident(&new)),
-                None => out.push_str(word),
-            }
-            rest = &rest[end..];
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ mod default_expr;
 mod diff;
 mod error;
 mod ident;
+pub mod lexer;
 mod manifest;
 mod naming;
 mod render;

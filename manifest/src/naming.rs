@@ -28,7 +28,7 @@ pub fn constraint_name(table: &str, columns: &[String], suffix: &str) -> String 
     while !name.is_char_boundary(head_len) {
         head_len -= 1;
     }
-    format!("{}{tail}", &name[..head_len])
+    format!("{}{tail}", name.get(..head_len).unwrap_or_default())
 }
 
 /// The file-name part of a migration, made from what it does:

@@ -2,6 +2,7 @@
 //! a placeholder schema that the runtime replaces by the tenant's.
 
 use crate::ident::quote_ident;
+use crate::lexer::{tokenize, TokenKind};
 use crate::SchemaState;
 
 /// The schema name tenant models and the tenant stream's migrations carry in
@@ -10,8 +11,14 @@ use crate::SchemaState;
 /// lowercase letters, digits and underscores).
 pub const TENANT_PLACEHOLDER: &str = "{tenant}";
 
-/// Replaces every quoted placeholder in `template` by `quoted_schema` (a
-/// schema name already quoted with [`quote_ident`]).
+/// `template` with the tenant's schema (`quoted_schema`, already quoted
+/// with [`quote_ident`]) wherever the quoted placeholder stands as a schema
+/// name: before the `.` of a qualified name, or after `SCHEMA` (`CREATE
+/// SCHEMA IF NOT EXISTS "{tenant}"`, `SET SCHEMA "{tenant}"`). The text is
+/// read by the one lexer, so string literals, comments, dollar-quoted
+/// bodies and a column that happens to be called `{tenant}` are left as
+/// they are. This is the one function that turns tenant SQL into a
+/// tenant's SQL; [`SchemaState::for_tenant`] is its twin for states.
 ///
 /// ```
 /// use strata_manifest::{tenant_sql, quote_ident};
@@ -19,7 +26,36 @@ pub const TENANT_PLACEHOLDER: &str = "{tenant}";
 /// assert_eq!(sql, r#"SELECT * FROM "tenant_acme"."contacts""#);
 /// ```
 pub fn tenant_sql(template: &str, quoted_schema: &str) -> String {
-    template.replace(&quote_ident(TENANT_PLACEHOLDER), quoted_schema)
+    let placeholder = quote_ident(TENANT_PLACEHOLDER);
+    let tokens = tokenize(template);
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !tokens[i].is_trivia())
+        .collect();
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut next = 0;
+    for (n, &i) in significant.iter().enumerate() {
+        let token = &tokens[i];
+        if token.kind != TokenKind::QuotedIdent || token.text != placeholder {
+            continue;
+        }
+        let at = |k: usize| significant.get(k).map(|&j| &tokens[j]);
+        let before_dot = at(n + 1).is_some_and(|t| t.is_punct("."));
+        let back = |k: usize| n.checked_sub(k).and_then(at);
+        let after_schema = back(1).is_some_and(|t| t.is_word("schema"))
+            || (back(1).is_some_and(|t| t.is_word("exists"))
+                && (back(2).is_some_and(|t| t.is_word("if"))
+                    && back(3).is_some_and(|t| t.is_word("schema"))
+                    || back(2).is_some_and(|t| t.is_word("not"))
+                        && back(3).is_some_and(|t| t.is_word("if"))
+                        && back(4).is_some_and(|t| t.is_word("schema"))));
+        if before_dot || after_schema {
+            out.push_str(template.get(next..token.start).unwrap_or_default());
+            out.push_str(quoted_schema);
+            next = token.end();
+        }
+    }
+    out.push_str(template.get(next..).unwrap_or_default());
+    out
 }
 
 impl SchemaState {
@@ -90,6 +126,24 @@ mod tests {
             .map(|k| format!("{}.{}", k.references.schema, k.references.name))
             .collect();
         assert_eq!(targets, ["tenant_acme.contacts", "contact.contact_types"]);
+    }
+
+    #[test]
+    fn only_a_schema_name_is_replaced() {
+        let sql = tenant_sql(
+            "-- \"{tenant}\".x in a comment\nCREATE SCHEMA IF NOT EXISTS \"{tenant}\";\n\
+             ALTER TABLE \"{tenant}\".\"{tenant}\" ADD COLUMN \"{tenant}\" text \
+             DEFAULT '\"{tenant}\".x' CHECK (\"{tenant}\" <> $$\"{tenant}\".y$$);\n\
+             ALTER TABLE \"s\".\"t\" SET SCHEMA \"{tenant}\"",
+            r#""tenant_a""#,
+        );
+        assert_eq!(
+            sql,
+            "-- \"{tenant}\".x in a comment\nCREATE SCHEMA IF NOT EXISTS \"tenant_a\";\n\
+             ALTER TABLE \"tenant_a\".\"{tenant}\" ADD COLUMN \"{tenant}\" text \
+             DEFAULT '\"{tenant}\".x' CHECK (\"{tenant}\" <> $$\"{tenant}\".y$$);\n\
+             ALTER TABLE \"s\".\"t\" SET SCHEMA \"tenant_a\""
+        );
     }
 
     #[test]

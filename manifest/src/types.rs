@@ -11,13 +11,15 @@ pub fn canonical_type(sql_type: &str) -> String {
         .join(" ")
         .to_ascii_lowercase();
     let (base, dims) = split_array(&lowered);
-    let (name, args) = match base.find('(') {
-        Some(open) if base.ends_with(')') => {
-            let args: String = base[open + 1..base.len() - 1]
+    let (name, args) = match base.split_once('(') {
+        Some((name, rest)) if rest.ends_with(')') => {
+            let args: String = rest
+                .strip_suffix(')')
+                .unwrap_or(rest)
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .collect();
-            (base[..open].trim(), Some(args))
+            (name.trim(), Some(args))
         }
         _ => (base, None),
     };

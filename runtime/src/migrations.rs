@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use strata_manifest::lexer::{tokenize, TokenKind};
 use strata_manifest::{checksum, Manifest};
 
 use crate::Error;
@@ -75,10 +76,10 @@ pub(crate) struct Migration<'a> {
 pub const NO_TRANSACTION: &str = "-- strata:no-transaction";
 
 fn is_transactional(sql: &str) -> bool {
-    !sql.lines()
-        .map(str::trim)
-        .take_while(|l| l.is_empty() || l.starts_with("--"))
-        .any(|l| l == NO_TRANSACTION)
+    !tokenize(sql)
+        .iter()
+        .take_while(|t| t.is_trivia())
+        .any(|t| t.kind == TokenKind::Comment && t.text.trim() == NO_TRANSACTION)
 }
 
 impl Migrations {

@@ -76,12 +76,12 @@ impl TenantSchema {
 
     /// The tenant's id: `acme`.
     pub fn id(&self) -> &str {
-        &self.name[self.prefix_len..]
+        self.name.get(self.prefix_len..).unwrap_or_default()
     }
 
     /// The prefix: `tenant_`.
     pub fn prefix(&self) -> &str {
-        &self.name[..self.prefix_len]
+        self.name.get(..self.prefix_len).unwrap_or_default()
     }
 
     /// The name quoted for SQL: `"tenant_acme"`.

@@ -134,10 +134,12 @@ fn with_database(url: &str, name: &str) -> String {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
     };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
+    let base = match base.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((authority, _)) => format!("{scheme}://{authority}"),
+            None => base.to_owned(),
+        },
+        None => base.split_once('/').map_or(base, |(b, _)| b).to_owned(),
     };
     match query {
         Some(query) => format!("{base}/{name}?{query}"),
