@@ -2,14 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_manifest::{
-    checksum, diff_with, migration_name, render_down, render_migration, Change, Manifest,
-    MigrationEntry, QualifiedName, SchemaState,
-};
+use strata_manifest::{diff_with, Change, Confirm, QualifiedName, SchemaState, CONFIRM_ENV};
 
-use crate::embed::{write_embedded, EMBED_FILE, EMBED_TENANT_FILE};
+use crate::embed::{write_failure, EMBED_FILE, EMBED_TENANT_FILE};
 use crate::error::{io, Error};
 use crate::scan::{model_error, scan_models, ScannedModel};
+use crate::stream::Stream;
 
 /// Plans and writes migrations. Call it from `build.rs`:
 ///
@@ -24,7 +22,7 @@ pub struct Builder {
     tenant_migrations_dir: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     frozen: Option<bool>,
-    allow_destructive: Option<bool>,
+    confirm: Confirm,
     schemas: Vec<String>,
     search_path: Option<Vec<String>>,
 }
@@ -113,12 +111,30 @@ impl Builder {
         self
     }
 
-    /// Writes changes that destroy data (dropping a table or column, a
-    /// narrowing type change) instead of refusing them. By default only when
-    /// `STRATA_ALLOW_DESTRUCTIVE=1`.
-    pub fn allow_destructive(mut self, allow: bool) -> Self {
-        self.allow_destructive = Some(allow);
+    /// Confirms one change that strata refuses to write unconfirmed (it
+    /// could lose data, or cannot apply to a table with rows), named as the
+    /// build's error names it: `shop.items.sku` for a column, `shop.items`
+    /// for a table. The environment's `STRATA_CONFIRM` (`all`, or names
+    /// separated by commas) adds to what is confirmed here.
+    pub fn confirm(mut self, object: impl Into<String>) -> Self {
+        self.confirm = self.confirm.object(object);
         self
+    }
+
+    /// Confirms every change that needs it, as `STRATA_CONFIRM=all` does.
+    pub fn confirm_all(mut self) -> Self {
+        self.confirm = Confirm::all();
+        self
+    }
+
+    /// `true` is [`Builder::confirm_all`]; kept for builds written before
+    /// confirmation could name single objects.
+    pub fn allow_destructive(self, allow: bool) -> Self {
+        if allow {
+            self.confirm_all()
+        } else {
+            self
+        }
     }
 
     /// Compares the models with the manifest and writes the next migration
@@ -153,17 +169,24 @@ impl Builder {
             if tenant_dir.exists() {
                 println!("cargo:rerun-if-changed={}", tenant_dir.display());
             }
-            println!("cargo:rerun-if-env-changed=STRATA_FROZEN");
-            println!("cargo:rerun-if-env-changed=CI");
-            println!("cargo:rerun-if-env-changed=STRATA_ALLOW_DESTRUCTIVE");
+            for var in [
+                "STRATA_FROZEN",
+                "CI",
+                CONFIRM_ENV,
+                "STRATA_ALLOW_DESTRUCTIVE",
+            ] {
+                println!("cargo:rerun-if-env-changed={var}");
+            }
         }
-        let mut shared = Stream::read(migrations_dir, EMBED_FILE, "")?;
-        let mut tenant = Stream::read(tenant_dir, EMBED_TENANT_FILE, TENANT_PREAMBLE)?;
+        let mut shared = Stream::read(migrations_dir, Some(&tenant_dir), EMBED_FILE, "")?;
+        let mut tenant = Stream::read(tenant_dir, None, EMBED_TENANT_FILE, TENANT_PREAMBLE)?;
 
-        // Mistakes the compiler reports on the user's own tokens are left to it:
-        // a failing build script would hide those better errors. Mistakes only
-        // the whole crate can see (a reference to a model with a composite key)
-        // fail here.
+        // Mistakes the compiler reports on the user's own tokens are left to
+        // it: a failing build script would hide those better errors. But the
+        // build must not look done: `embed_migrations!()` then expands to a
+        // compile error saying that no migration was written. Mistakes only
+        // the whole crate can see (a reference to a model with a composite
+        // key, a reference that names no model) fail here.
         let mut errors = scanned.errors;
         let mut desired = (SchemaState::default(), SchemaState::default());
         if errors.is_empty() {
@@ -175,14 +198,20 @@ impl Builder {
         }
         let (mut desired, tenant_desired) = desired;
         if !errors.is_empty() {
-            if in_build_script {
-                for error in &errors {
-                    println!("cargo:warning=strata: {error}");
+            // With somewhere to leave the finding (a build script's OUT_DIR),
+            // leave it there and let the compiler show its span errors.
+            if let Some(out) = &out_dir {
+                if in_build_script {
+                    for error in &errors {
+                        println!("cargo:warning=strata: {error}");
+                    }
                 }
-                if let Some(out) = &out_dir {
-                    shared.embed(out)?;
-                    tenant.embed(out)?;
-                }
+                let why = format!(
+                    "strata: the models have mistakes (listed above), so no migration was written and the frozen check did not run: {}",
+                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                );
+                write_failure(out, EMBED_FILE, &why)?;
+                write_failure(out, EMBED_TENANT_FILE, &why)?;
                 return Ok(Outcome::default());
             }
             return Err(Error::Models(errors));
@@ -197,29 +226,37 @@ impl Builder {
         desired.schemas.extend(self.schemas.iter().cloned());
         desired.search_path = self.search_path.clone();
 
-        let allow = self.destructive_allowed();
-        let changes = diff_with(&shared.manifest.state, &desired, allow)?;
-        let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, allow)?;
+        let confirm = self.confirmed();
+        let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;
+        let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, &confirm)?;
         let mut outcome = Outcome {
             models: scanned.models.len(),
             changes: changes.iter().map(Change::describe).collect(),
             tenant_changes: tenant_changes.iter().map(Change::describe).collect(),
             ..Outcome::default()
         };
-        if !(changes.is_empty() && tenant_changes.is_empty()) && self.is_frozen() {
+        let bookkeeping: Vec<String> = shared
+            .pending_bookkeeping("")
+            .into_iter()
+            .chain(tenant.pending_bookkeeping("in every tenant: "))
+            .collect();
+        if !(changes.is_empty() && tenant_changes.is_empty() && bookkeeping.is_empty())
+            && self.is_frozen()
+        {
             let tenant_lines = outcome
                 .tenant_changes
                 .iter()
                 .map(|c| format!("in every tenant: {c}"));
             return Err(Error::Frozen {
-                changes: outcome
-                    .changes
-                    .iter()
-                    .cloned()
+                changes: bookkeeping
+                    .into_iter()
+                    .chain(outcome.changes.iter().cloned())
                     .chain(tenant_lines)
                     .collect(),
             });
         }
+        shared.record_bookkeeping()?;
+        tenant.record_bookkeeping()?;
         if !changes.is_empty() {
             outcome.written = Some(shared.write(&changes, desired)?);
         }
@@ -240,13 +277,20 @@ impl Builder {
             .unwrap_or_else(|| PathBuf::from("."))
     }
 
-    fn destructive_allowed(&self) -> bool {
-        self.allow_destructive.unwrap_or_else(|| {
-            matches!(
-                std::env::var("STRATA_ALLOW_DESTRUCTIVE").as_deref(),
-                Ok("1" | "true" | "yes")
-            )
-        })
+    /// What this builder confirms, with what the environment adds:
+    /// `STRATA_CONFIRM`, and `STRATA_ALLOW_DESTRUCTIVE=1`, its older spelling of `all`.
+    fn confirmed(&self) -> Confirm {
+        let from_env = Confirm::parse(&std::env::var(CONFIRM_ENV).unwrap_or_default());
+        let legacy = matches!(
+            std::env::var("STRATA_ALLOW_DESTRUCTIVE").as_deref(),
+            Ok("1" | "true" | "yes")
+        );
+        let confirm = self.confirm.clone().and(&from_env);
+        if legacy {
+            Confirm::all()
+        } else {
+            confirm
+        }
     }
 
     fn is_frozen(&self) -> bool {
@@ -266,6 +310,80 @@ impl Builder {
 /// References to other models are resolved here, since only the whole crate
 /// knows every model. Returns the states and the errors the compiler will not
 /// report (`errors` gets those it will).
+/// The model `path` names, from the model `from` whose field says
+/// `references = path`, resolved the way the compiler resolves it: through
+/// `crate::`, `self::`, `super::`, the `use` declarations in scope (`use …
+/// as` aliases too), or the module it is in. A path that leads to no model
+/// (a re-export strata cannot follow) falls back to the one model of that
+/// name, if there is exactly one.
+fn resolve_model<'m>(
+    models: &'m [ScannedModel],
+    from: &ScannedModel,
+    path: &syn::Path,
+) -> Result<&'m ScannedModel, String> {
+    let segments: Vec<String> = path
+        .segments
+        .iter()
+        .map(|s| crate::parse::unraw_ident(&s.ident))
+        .collect();
+    let absolute = |segments: &[String]| -> Vec<String> {
+        let mut module = from.module.clone();
+        let mut rest = segments;
+        match rest.first().map(String::as_str) {
+            Some("crate") | Some("") => {
+                module.clear();
+                rest = &rest[1..];
+            }
+            Some("self") => rest = &rest[1..],
+            Some("super") => {
+                while rest.first().is_some_and(|s| s == "super") {
+                    module.pop();
+                    rest = &rest[1..];
+                }
+            }
+            _ => {}
+        }
+        module.extend(rest.iter().cloned());
+        module
+    };
+    let full = match segments.first().and_then(|first| from.uses.lookup(first)) {
+        Some(imported) => {
+            let mut path: Vec<String> = imported.to_vec();
+            path.extend(segments.iter().skip(1).cloned());
+            absolute(&path)
+        }
+        None => absolute(&segments),
+    };
+    let path_of = |m: &ScannedModel| {
+        let mut p = m.module.clone();
+        p.push(m.model.ident.to_string());
+        p
+    };
+    if let Some(exact) = models.iter().find(|m| path_of(m) == full) {
+        return Ok(exact);
+    }
+    let name = full.last().cloned().unwrap_or_default();
+    let named: Vec<&ScannedModel> = models.iter().filter(|m| m.model.ident == name).collect();
+    match named[..] {
+        [one] => Ok(one),
+        [] => Err(format!(
+            "`{}` names no #[strata::schema] model of this crate (looked for `crate::{}`); name a model, or write the table as references = \"schema.table(column)\"",
+            segments.join("::"),
+            full.join("::")
+        )),
+        _ => Err(format!(
+            "{} models are called `{name}` ({}); write the path of the one you mean, such as `crate::{}`",
+            named.len(),
+            named
+                .iter()
+                .map(|m| format!("crate::{}", path_of(m).join("::")))
+                .collect::<Vec<_>>()
+                .join(", "),
+            path_of(named[0]).join("::")
+        )),
+    }
+}
+
 fn desired_state(
     models: &[ScannedModel],
     errors: &mut Vec<crate::ModelError>,
@@ -292,13 +410,12 @@ fn desired_state(
                 .last()
                 .map(|s| s.ident.to_string())
                 .unwrap_or_default();
-            let found: Vec<&ScannedModel> =
-                models.iter().filter(|m| m.model.ident == wanted).collect();
-            match found[..] {
-                [target] if target.model.tenant && !model.tenant => Err(format!(
+            let target = resolve_model(models, scanned, path)?;
+            match target {
+                target if target.model.tenant && !model.tenant => Err(format!(
                     "`{wanted}` is a tenant model: a shared table cannot reference a tenant table"
                 )),
-                [target] => Ok((
+                target => Ok((
                     QualifiedName::new(&target.model.schema, &target.model.table),
                     target
                         .model
@@ -306,11 +423,6 @@ fn desired_state(
                         .filter(|f| f.primary_key)
                         .map(|f| f.column.clone())
                         .collect(),
-                )),
-                [] => Err(format!("`{wanted}` is not a #[strata::schema] model of this crate")),
-                _ => Err(format!(
-                    "{} models are called `{wanted}`; rename one so that `references` is unambiguous",
-                    found.len()
                 )),
             }
         };
@@ -320,9 +432,9 @@ fn desired_state(
             Err(error) => {
                 for e in error {
                     let located = model_error(&scanned.file, &e);
-                    // An unknown model is a compile error too (the macro checks
-                    // that the type is a model); the rest only we can see.
-                    let compiler_sees = ["is not a #[strata::schema] model", "is a tenant model"];
+                    // The compiler reports a shared model referencing a tenant
+                    // model on the user's path; the rest only we can see.
+                    let compiler_sees = ["is a tenant model"];
                     if compiler_sees.iter().any(|m| located.message.contains(m)) {
                         errors.push(located);
                     } else {
@@ -333,92 +445,6 @@ fn desired_state(
         }
     }
     Ok(((shared, tenant), unseen))
-}
-
-fn read_manifest(path: &Path) -> Result<Manifest, Error> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Manifest::from_json(&text).map_err(|source| Error::Manifest {
-            path: path.to_owned(),
-            source,
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
-        Err(e) => Err(io(path)(e)),
-    }
-}
-
-/// One migration stream: the shared one, or the tenant stream.
-struct Stream {
-    dir: PathBuf,
-    manifest: Manifest,
-    /// The file `embed_migrations!()` (or its tenant twin) includes.
-    embed_file: &'static str,
-    /// A comment opening each migration file.
-    preamble: &'static str,
-}
-
-impl Stream {
-    /// Reads the stream's manifest (none yet: empty) and checks its files are there.
-    fn read(dir: PathBuf, embed_file: &'static str, preamble: &'static str) -> Result<Self, Error> {
-        let manifest = read_manifest(&dir.join("manifest.json"))?;
-        for entry in &manifest.migrations {
-            for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
-                let path = dir.join(file);
-                if !path.is_file() {
-                    return Err(Error::MissingMigration { path });
-                }
-            }
-        }
-        Ok(Stream {
-            dir,
-            manifest,
-            embed_file,
-            preamble,
-        })
-    }
-
-    fn write(&mut self, changes: &[Change], desired: SchemaState) -> Result<PathBuf, Error> {
-        write_migration(
-            &self.dir,
-            &mut self.manifest,
-            changes,
-            desired,
-            self.preamble,
-        )
-    }
-
-    fn embed(&self, out: &Path) -> Result<(), Error> {
-        write_embedded(out, self.embed_file, &self.dir, &self.manifest)
-    }
-}
-
-fn write_migration(
-    dir: &Path,
-    manifest: &mut Manifest,
-    changes: &[Change],
-    desired: SchemaState,
-    preamble: &str,
-) -> Result<PathBuf, Error> {
-    let version = manifest.next_version();
-    let name = migration_name(changes, manifest.migrations.is_empty());
-    let file = format!("{version:04}_{name}.sql");
-    let down_file = format!("{version:04}_{name}.down.sql");
-    let sql = format!("{preamble}{}", render_migration(version, &name, changes));
-    let down = format!("{preamble}{}", render_down(version, &name, changes));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let path = dir.join(&file);
-    write_atomically(&path, &sql)?;
-    write_atomically(&dir.join(&down_file), &down)?;
-    manifest.migrations.push(MigrationEntry {
-        version,
-        name,
-        file,
-        checksum: checksum(&sql),
-        down_file: Some(down_file),
-        changes: changes.to_vec(),
-    });
-    manifest.state = desired;
-    write_atomically(&dir.join("manifest.json"), &manifest.to_json())?;
-    Ok(path)
 }
 
 /// Writes through a temporary file and a rename, so that an interrupted build

@@ -54,3 +54,14 @@ pub(crate) fn write_embedded(
     }
     write_atomically(&path, &code)
 }
+
+/// Writes `out/<file>` as a compile error carrying `why`, so that
+/// `embed_migrations!()` fails the crate's build when the build script could
+/// not write its migrations (the compiler shows the models' own errors too).
+pub(crate) fn write_failure(out: &Path, file_name: &str, why: &str) -> Result<(), Error> {
+    let code = format!(
+        "{{ ::core::compile_error!({why:?}); ::strata::Migrations::__embedded(\"\", &[]) }}\n"
+    );
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    write_atomically(&out.join(file_name), &code)
+}

@@ -86,6 +86,20 @@ pub enum Error {
         /// What the next migration would do.
         changes: Vec<String>,
     },
+    /// A file in the migrations folder that strata cannot take in.
+    #[error("{}: {why}", .path.display())]
+    StrayFile {
+        /// The file.
+        path: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
+    /// A name for a new migration that cannot be part of a file name.
+    #[error("migration name `{name}`: use lowercase ASCII letters, digits and underscores, such as `backfill_labels`")]
+    BadMigrationName {
+        /// The name as given.
+        name: String,
+    },
     /// The manifest lists a migration file that is not there.
     #[error("{}: listed in the manifest but missing; restore it from version control", .path.display())]
     MissingMigration {

@@ -19,12 +19,14 @@ mod model;
 mod parse;
 mod rust_type;
 mod scan;
+mod stream;
 
 pub use builder::{Builder, Outcome};
 pub use error::{Error, ModelError};
 pub use model::{Field, IndexSpec, Model, Reference};
 pub use parse::parse_model;
 pub use scan::{scan_models, ScannedModel, ScannedModels};
+pub use stream::new_migration;
 
 /// The schema model this crate plans with, re-exported for the macro.
 pub use strata_manifest as manifest;

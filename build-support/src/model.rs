@@ -59,6 +59,8 @@ pub struct Field {
     pub check: Option<String>,
     /// The name the column used to have.
     pub renamed_from: Option<String>,
+    /// `using = "…"`: how a type change computes the new value.
+    pub using: Option<String>,
     /// What the column references, if it is a foreign key.
     pub references: Option<Reference>,
     /// `on_delete`.
@@ -125,6 +127,7 @@ impl Model {
                 default: field.default.clone(),
                 identity: field.identity,
                 renamed_from: field.renamed_from.clone(),
+                using: field.using.clone(),
             });
             let one = vec![field.column.clone()];
             if field.unique {

@@ -147,6 +147,8 @@ fn generate(model: &Model) -> TokenStream {
         ));
     }
 
+    let row_methods = row_methods(model, &key);
+
     let reads = model.fields.iter().map(|f| {
         let name = &f.ident;
         if f.skip {
@@ -204,6 +206,7 @@ fn generate(model: &Model) -> TokenStream {
             #[automatically_derived]
             impl #ident {
                 #(#statements)*
+                #row_methods
             }
 
             #[automatically_derived]
@@ -218,6 +221,82 @@ fn generate(model: &Model) -> TokenStream {
             }
         };
     }
+}
+
+/// `insert_row` and `update_row`: the model's own fields bound to their own
+/// columns, by the same list that wrote the SQL, so adding or reordering a
+/// field can never move a value into another column.
+fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
+    let sqlx = quote!(::strata::__private::sqlx);
+    let binds = |fields: Vec<&syn::Ident>| quote!(#(.bind(&self.#fields))*);
+    let inserted = binds(
+        model
+            .columns()
+            .filter(|f| !f.identity)
+            .map(|f| &f.ident)
+            .collect(),
+    );
+    let (tenant_param, insert_sql, update_sql) = if model.tenant {
+        (
+            quote!(tenant: &::strata::TenantSchema,),
+            quote!(&Self::insert(tenant)),
+            quote!(&Self::update_by_pk(tenant)),
+        )
+    } else {
+        (quote!(), quote!(Self::INSERT), quote!(Self::UPDATE_BY_PK))
+    };
+    let tenant_doc = if model.tenant {
+        " In the given tenant's schema."
+    } else {
+        ""
+    };
+    let insert_doc = format!(
+        "Inserts this row, each field bound to its own column (identity columns are left to their sequence), and returns the row as stored.{tenant_doc}"
+    );
+    let mut methods = quote! {
+        #[doc = #insert_doc]
+        pub async fn insert_row<'e, E>(&self, #tenant_param executor: E)
+            -> ::core::result::Result<Self, #sqlx::Error>
+        where
+            E: #sqlx::Executor<'e, Database = #sqlx::Postgres>,
+        {
+            #sqlx::query_as::<#sqlx::Postgres, Self>(#insert_sql)
+                #inserted
+                .fetch_one(executor)
+                .await
+        }
+    };
+    let updated: Vec<&syn::Ident> = model
+        .columns()
+        .filter(|f| !f.primary_key && !f.identity)
+        .map(|f| &f.ident)
+        .collect();
+    if !key.is_empty() && !updated.is_empty() {
+        let key_fields: Vec<&syn::Ident> = model
+            .columns()
+            .filter(|f| f.primary_key)
+            .map(|f| &f.ident)
+            .collect();
+        let binds = binds(updated.into_iter().chain(key_fields).collect());
+        let update_doc = format!(
+            "Updates the row with this row's primary key to this row's values, each field bound to its own column; returns how many rows changed (0: no such row).{tenant_doc}"
+        );
+        methods.extend(quote! {
+            #[doc = #update_doc]
+            pub async fn update_row<'e, E>(&self, #tenant_param executor: E)
+                -> ::core::result::Result<u64, #sqlx::Error>
+            where
+                E: #sqlx::Executor<'e, Database = #sqlx::Postgres>,
+            {
+                #sqlx::query::<#sqlx::Postgres>(#update_sql)
+                    #binds
+                    .execute(executor)
+                    .await
+                    .map(|done| done.rows_affected())
+            }
+        });
+    }
+    methods
 }
 
 fn list(items: impl Iterator<Item = String>) -> String {

@@ -112,6 +112,9 @@ pub enum Change {
         from: String,
         /// The type after.
         to: String,
+        /// `USING …`: how the new value is computed, when the models say.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        using: Option<String>,
     },
     /// `SET NOT NULL` or `DROP NOT NULL`.
     SetNullable {
@@ -327,8 +330,50 @@ impl Change {
 
     /// True for a change that destroys data, written only when the user confirms it.
     pub fn is_destructive(&self) -> bool {
-        matches!(self, Change::DropTable { .. } | Change::DropColumn { .. })
-            || matches!(self, Change::AlterType { from, to, .. } if !crate::is_widening(from, to))
+        self.data_loss().is_some()
+    }
+
+    /// When running this change can lose data: the object it loses it from
+    /// (named as a confirmation names it) and how.
+    pub fn data_loss(&self) -> Option<crate::Unconfirmed> {
+        let column = |table: &QualifiedName, column: &str| {
+            crate::object_name(&[&table.schema, &table.name, column])
+        };
+        let (object, what) = match self {
+            Change::DropTable { table } => (
+                crate::object_name(&[&table.schema, &table.name]),
+                "drop table: its rows are lost".to_owned(),
+            ),
+            Change::DropColumn { table, column: c } => (
+                column(table, &c.name),
+                "drop column: its values are lost".to_owned(),
+            ),
+            Change::AlterType {
+                table,
+                column: c,
+                from,
+                to,
+                ..
+            } if !crate::is_widening(from, to) => (
+                column(table, c),
+                format!("change type from {from} to {to}: values may not fit, or may be rounded"),
+            ),
+            _ => return None,
+        };
+        Some(crate::Unconfirmed {
+            object,
+            what,
+            help: String::new(),
+        })
+    }
+
+    /// The steps of this change's inverse that can lose data: what a
+    /// rollback through it must have confirmed.
+    pub fn lossy_inverse(&self) -> Vec<crate::Unconfirmed> {
+        self.inverse()
+            .iter()
+            .filter_map(Change::data_loss)
+            .collect()
     }
 
     /// The changes that undo this one, in the order to run them.
@@ -388,11 +433,13 @@ impl Change {
                 column,
                 from,
                 to,
+                ..
             } => one(Change::AlterType {
                 table,
                 column,
                 from: to,
                 to: from,
+                using: None,
             }),
             Change::SetNullable {
                 table,

@@ -3,29 +3,41 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::{
-    canonical_default, is_widening, Change, Constraint, DiffError, ForeignKey, QualifiedName,
-    SchemaState, Table,
+    canonical_default, has_assignment_cast, is_widening, object_name, Change, Confirm, Constraint,
+    DiffError, ForeignKey, QualifiedName, SchemaState, Table, Unconfirmed,
 };
 
 /// The changes that turn `old` into `new`, in apply order, refusing every
-/// change that could lose data (see [`diff_with`]).
+/// change that needs confirmation (see [`diff_with`]).
 pub fn diff(old: &SchemaState, new: &SchemaState) -> Result<Vec<Change>, DiffError> {
-    diff_with(old, new, false)
+    diff_with(old, new, &Confirm::none())
 }
 
 /// The changes that turn `old` into `new`, in apply order.
 ///
 /// A table of `new` whose `moved_from` / `renamed_from` hints name a table
 /// of `old` is moved and renamed, never dropped and made anew; so is a
-/// column with `renamed_from`. A hint whose old name is gone is harmless.
-/// Dropping a table or column, or a type change that can lose values, is
-/// refused (every one listed in the error) unless `allow_destructive`.
+/// column with `renamed_from`, even when a new column takes its old name
+/// (it is renamed, then the new one added). A hint that was applied before
+/// (the object already has its new name) is harmless; one that names
+/// nothing, or a table another model takes, is an error.
+///
+/// Refused unless `confirm` names the object (every one listed in the
+/// error): dropping a table or column, a type change that can lose or round
+/// values, and what cannot apply to a table with rows: a new `NOT NULL`
+/// column without a default, and `SET NOT NULL`. A type change with no
+/// assignment cast needs `using`, confirmed or not.
 pub fn diff_with(
     old: &SchemaState,
     new: &SchemaState,
-    allow_destructive: bool,
+    confirm: &Confirm,
 ) -> Result<Vec<Change>, DiffError> {
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        confirm,
+        changes: Vec::new(),
+        refused: Vec::new(),
+        problems: Vec::new(),
+    };
 
     for schema in new.schemas.difference(&old.schemas) {
         plan.push(Change::CreateSchema {
@@ -63,10 +75,18 @@ pub fn diff_with(
             table.moved_from.as_deref().unwrap_or(&table.schema),
             table.renamed_from.as_deref().unwrap_or(&table.name),
         );
-        let before = old
-            .table(&from.schema, &from.name)
-            .filter(|_| !taken.contains(&from) && new.table(&from.schema, &from.name).is_none());
+        let hinted = from != table.qualified_name();
+        let taken_by = new.table(&from.schema, &from.name);
+        let source = old.table(&from.schema, &from.name).filter(|_| hinted);
+        let before = source.filter(|_| !taken.contains(&from) || taken_by.is_some());
         match before {
+            Some(_) if taken_by.is_some() => {
+                plan.problems.push(format!(
+                    "table {}: its hint names {}, but a model declares that table too; move or rename in one build and add the new table in the next, or remove the hint",
+                    object_name(&[&table.schema, &table.name]),
+                    object_name(&[&from.schema, &from.name]),
+                ));
+            }
             Some(before) => {
                 if from.schema != table.schema {
                     plan.push(Change::MoveTable {
@@ -84,6 +104,23 @@ pub fn diff_with(
                 }
                 taken.insert(from);
                 pairs.push((before, table));
+            }
+            None if hinted && !old.is_empty() => {
+                let hint = match (&table.moved_from, &table.renamed_from) {
+                    (Some(_), Some(_)) => "moved_from and renamed_from name",
+                    (Some(_), None) => "moved_from names",
+                    _ => "renamed_from names",
+                };
+                let why = if taken.contains(&from) {
+                    "another model's hint took that table already"
+                } else {
+                    "the last migrated state has no such table"
+                };
+                plan.problems.push(format!(
+                    "table {}: {hint} {}, but {why}; fix the hint, or remove it to create the table anew",
+                    object_name(&[&table.schema, &table.name]),
+                    object_name(&[&from.schema, &from.name]),
+                ));
             }
             None => created.push(table),
         }
@@ -111,45 +148,56 @@ pub fn diff_with(
     }
     for before in &old.tables {
         if !taken.contains(&before.qualified_name()) {
-            plan.destructive(
-                allow_destructive,
+            plan.lossy(
                 Change::DropTable {
                     table: before.clone(),
                 },
-                format!("drop table {}", quoted(&before.schema, &before.name)),
+                "restore the model if the table should stay; a table under a new name or schema needs `renamed_from` or `moved_from` on its model",
             );
         }
     }
 
     // How old names map to new ones, to compare keys that mention them.
-    let renames = Renames::of(&pairs);
+    let renames = Renames::of(&pairs, &mut plan.problems);
     for (before, table) in &pairs {
-        diff_table(before, table, &renames, allow_destructive, &mut plan);
+        diff_table(before, table, &renames, &mut plan);
     }
 
-    if !plan.refused.is_empty() {
-        return Err(DiffError::Destructive(plan.refused));
+    if !(plan.refused.is_empty() && plan.problems.is_empty()) {
+        return Err(DiffError {
+            unconfirmed: plan.refused,
+            problems: plan.problems,
+        });
     }
     plan.changes.sort_by_key(Change::order);
     Ok(plan.changes)
 }
 
-#[derive(Default)]
-struct Plan {
+struct Plan<'c> {
+    confirm: &'c Confirm,
     changes: Vec<Change>,
-    refused: Vec<String>,
+    refused: Vec<Unconfirmed>,
+    problems: Vec<String>,
 }
 
-impl Plan {
+impl Plan<'_> {
     fn push(&mut self, change: Change) {
         self.changes.push(change);
     }
 
-    fn destructive(&mut self, allowed: bool, change: Change, description: String) {
-        if allowed {
+    /// A change that can lose data: written when confirmed, else refused.
+    fn lossy(&mut self, change: Change, help: &str) {
+        let mut loss = change.data_loss().expect("a change that loses data");
+        loss.help = help.to_owned();
+        self.confirmed(change, loss);
+    }
+
+    /// A change that needs `step` confirmed.
+    fn confirmed(&mut self, change: Change, step: Unconfirmed) {
+        if self.confirm.covers(&step.object) {
             self.changes.push(change);
         } else {
-            self.refused.push(description);
+            self.refused.push(step);
         }
     }
 }
@@ -162,7 +210,11 @@ struct Renames {
 }
 
 impl Renames {
-    fn of(pairs: &[(&Table, &Table)]) -> Self {
+    /// Pairs every column of every kept table with the column it was: first
+    /// the renames whose old name is there and new name is not, then the
+    /// columns that kept their names, unless a rename took that name away
+    /// (then the column is new). A rename that names no old column is an error.
+    fn of(pairs: &[(&Table, &Table)], problems: &mut Vec<String>) -> Self {
         let mut renames = Renames {
             tables: BTreeMap::new(),
             columns: BTreeMap::new(),
@@ -173,12 +225,31 @@ impl Renames {
                 .insert(before.qualified_name(), table.qualified_name());
             let mut columns = BTreeMap::new();
             for column in &table.columns {
-                let old_name = match (&column.renamed_from, before.column(&column.name)) {
-                    (_, Some(_)) => column.name.clone(),
-                    (Some(from), None) if before.column(from).is_some() => from.clone(),
-                    _ => continue,
+                let Some(from) = &column.renamed_from else {
+                    continue;
                 };
-                columns.insert(old_name, column.name.clone());
+                if before.column(&column.name).is_some() {
+                    continue; // applied before: the hint is history
+                }
+                let name = object_name(&[&table.schema, &table.name, &column.name]);
+                if before.column(from).is_none() {
+                    let had: Vec<&str> = before.columns.iter().map(|c| c.name.as_str()).collect();
+                    problems.push(format!(
+                        "column {name}: renamed_from = \"{from}\", but the table has no such column (it has: {}); fix the hint, or remove it to add the column anew",
+                        had.join(", ")
+                    ));
+                } else if let Some(other) = columns.insert(from.clone(), column.name.clone()) {
+                    problems.push(format!(
+                        "column {name}: renamed_from = \"{from}\", but column `{other}` is renamed from it too; keep the hint on one of them"
+                    ));
+                }
+            }
+            for column in &table.columns {
+                let renamed_away = columns.contains_key(&column.name);
+                let renamed_here = columns.values().any(|new| *new == column.name);
+                if before.column(&column.name).is_some() && !renamed_away && !renamed_here {
+                    columns.insert(column.name.clone(), column.name.clone());
+                }
             }
             renames.columns.insert(table.qualified_name(), columns);
         }
@@ -213,14 +284,9 @@ impl Renames {
     }
 }
 
-fn diff_table(
-    before: &Table,
-    table: &Table,
-    renames: &Renames,
-    allow_destructive: bool,
-    plan: &mut Plan,
-) {
+fn diff_table(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'_>) {
     let name = table.qualified_name();
+    let column_name = |column: &str| object_name(&[&table.schema, &table.name, column]);
 
     let mut kept = BTreeSet::new();
     for column in &table.columns {
@@ -230,13 +296,24 @@ fn diff_table(
             .and_then(|m| m.iter().find(|(_, new)| **new == column.name))
             .map(|(old, _)| old.clone());
         let Some(old_column) = old_name.as_deref().and_then(|n| before.column(n)) else {
-            plan.push(Change::AddColumn {
+            let change = Change::AddColumn {
                 table: name.clone(),
                 column: crate::Column {
                     renamed_from: None,
+                    using: None,
                     ..column.clone()
                 },
-            });
+            };
+            if column.nullable || column.default.is_some() || column.identity {
+                plan.push(change);
+            } else {
+                let step = Unconfirmed {
+                    object: column_name(&column.name),
+                    what: "add a NOT NULL column without a default: this fails on a table with rows".to_owned(),
+                    help: "give it `default = \"…\"`, or make it `Option<T>`; or add it as `Option<T>`, fill it in a hand-written migration (`UPDATE …`), then make it required".to_owned(),
+                };
+                plan.confirmed(change, step);
+            }
             continue;
         };
         kept.insert(old_column.name.clone());
@@ -248,34 +325,45 @@ fn diff_table(
             });
         }
         if old_column.sql_type != column.sql_type {
+            let (from, to) = (&old_column.sql_type, &column.sql_type);
             let change = Change::AlterType {
                 table: name.clone(),
                 column: column.name.clone(),
-                from: old_column.sql_type.clone(),
-                to: column.sql_type.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                using: column.using.clone(),
             };
-            if is_widening(&old_column.sql_type, &column.sql_type) {
+            if column.using.is_none() && !has_assignment_cast(from, to) {
+                plan.problems.push(format!(
+                    "column {}: PostgreSQL has no implicit cast from {from} to {to}; say how to compute the new value: #[column(using = \"{}::{to}\")], or another expression over the old value",
+                    column_name(&column.name),
+                    crate::quote_ident(&column.name),
+                ));
+            } else if is_widening(from, to) {
                 plan.push(change);
             } else {
-                plan.destructive(
-                    allow_destructive,
+                plan.lossy(
                     change,
-                    format!(
-                        "change type of {}.{} from {} to {} (values may not fit)",
-                        quoted(&table.schema, &table.name),
-                        crate::quote_ident(&column.name),
-                        old_column.sql_type,
-                        column.sql_type
-                    ),
+                    "keep the old type, or add a new column of the new type, copy the values you want in a hand-written migration, then drop the old one",
                 );
             }
         }
         if old_column.nullable != column.nullable {
-            plan.push(Change::SetNullable {
+            let change = Change::SetNullable {
                 table: name.clone(),
                 column: column.name.clone(),
                 nullable: column.nullable,
-            });
+            };
+            if column.nullable {
+                plan.push(change);
+            } else {
+                let step = Unconfirmed {
+                    object: column_name(&column.name),
+                    what: "make the column NOT NULL: this fails if any row holds NULL".to_owned(),
+                    help: "fill the NULLs first in a hand-written migration (`UPDATE … SET … WHERE … IS NULL`), then confirm; or keep it `Option<T>`".to_owned(),
+                };
+                plan.confirmed(change, step);
+            }
         }
         let same_default = old_column.default.as_deref().map(canonical_default)
             == column.default.as_deref().map(canonical_default);
@@ -301,17 +389,12 @@ fn diff_table(
     }
     for old_column in &before.columns {
         if !kept.contains(&old_column.name) {
-            plan.destructive(
-                allow_destructive,
+            plan.lossy(
                 Change::DropColumn {
                     table: name.clone(),
                     column: old_column.clone(),
                 },
-                format!(
-                    "drop column {}.{}",
-                    quoted(&table.schema, &table.name),
-                    crate::quote_ident(&old_column.name)
-                ),
+                "restore the field if the column should stay; a column under a new name needs `renamed_from` on its field",
             );
         }
     }
@@ -533,10 +616,6 @@ fn create_view(view: &QualifiedName, table: &Table) -> Change {
     }
 }
 
-fn quoted(schema: &str, name: &str) -> String {
-    crate::qualified(schema, name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,18 +659,101 @@ mod tests {
     fn drops_and_narrowing_are_refused_all_at_once_unless_confirmed() {
         let before = customers(Some(Column::new("note", "character varying(255)")));
         let narrowed = customers(Some(Column::new("note", "character varying(10)")));
-        let DiffError::Destructive(list) = diff(&before, &narrowed).unwrap_err();
-        assert_eq!(list.len(), 1, "{list:?}");
-        assert!(list[0].contains("character varying(10)"));
+        let error = diff(&before, &narrowed).unwrap_err();
+        assert_eq!(error.unconfirmed.len(), 1, "{error}");
+        assert_eq!(error.unconfirmed[0].object, "tenant_kct.customers.note");
+        assert!(error.unconfirmed[0].what.contains("character varying(10)"));
 
-        let DiffError::Destructive(list) = diff(&before, &SchemaState::default()).unwrap_err();
-        assert_eq!(list, vec![r#"drop table "tenant_kct"."customers""#]);
+        let error = diff(&before, &SchemaState::default()).unwrap_err();
+        let objects: Vec<&str> = error
+            .unconfirmed
+            .iter()
+            .map(|u| u.object.as_str())
+            .collect();
+        assert_eq!(objects, vec!["tenant_kct.customers"]);
+        assert!(error
+            .to_string()
+            .contains("STRATA_CONFIRM=tenant_kct.customers"));
 
-        let confirmed = diff_with(&before, &SchemaState::default(), true).unwrap();
+        let confirmed = diff_with(&before, &SchemaState::default(), &Confirm::all()).unwrap();
         assert!(matches!(
             &confirmed[..],
             [Change::ReleaseSchema { .. }, Change::DropTable { .. }]
         ));
+        // Naming the one object confirms it, and nothing else.
+        let one = Confirm::none().object("tenant_kct.customers.note");
+        assert!(diff_with(&before, &narrowed, &one).is_ok());
+        assert!(diff_with(&before, &SchemaState::default(), &one).is_err());
+    }
+
+    #[test]
+    fn what_cannot_apply_to_rows_is_refused_with_what_to_write_instead() {
+        let before = customers(Some(Column::new("note", "text")));
+        let required = customers(Some(Column::new("note", "text").not_null()));
+        let error = diff(&before, &required).unwrap_err();
+        assert_eq!(error.unconfirmed[0].object, "tenant_kct.customers.note");
+        assert!(error.unconfirmed[0].help.contains("UPDATE"), "{error}");
+
+        let added = customers(Some(Column::new("sku", "text").not_null()));
+        let error = diff(&customers(None), &added).unwrap_err();
+        assert!(error.unconfirmed[0].help.contains("default"), "{error}");
+        let mut with_default = Column::new("sku", "text").not_null();
+        with_default.default = Some("'n/a'".into());
+        assert!(diff(&customers(None), &customers(Some(with_default))).is_ok());
+
+        let number = customers(Some(Column::new("note", "integer")));
+        let error = diff(&before, &number).unwrap_err();
+        assert!(error.problems[0].contains("using"), "{error}");
+        let mut cast = Column::new("note", "integer");
+        cast.using = Some("\"note\"::integer".into());
+        let error = diff(&before, &customers(Some(cast.clone()))).unwrap_err();
+        assert!(error.problems.is_empty(), "with `using` it can be written");
+        let changes = diff_with(&before, &customers(Some(cast)), &Confirm::all()).unwrap();
+        assert!(matches!(
+            &changes[0],
+            Change::AlterType { using: Some(_), .. }
+        ));
+    }
+
+    #[test]
+    fn a_rename_whose_old_name_a_new_column_takes_does_both() {
+        let before = customers(Some(Column::new("label", "text").not_null()));
+        let mut after = customers(Some(Column {
+            renamed_from: Some("label".into()),
+            ..Column::new("title", "text").not_null()
+        }));
+        after.tables[0].columns.push(Column::new("label", "text"));
+        let described: Vec<String> = diff(&before, &after)
+            .unwrap()
+            .iter()
+            .map(Change::describe)
+            .collect();
+        assert_eq!(
+            described,
+            vec!["rename customers.label to title", "add customers.label"]
+        );
+
+        let typo = customers(Some(Column {
+            renamed_from: Some("lable".into()),
+            ..Column::new("title", "text")
+        }));
+        let error = diff(&before, &typo).unwrap_err();
+        assert!(error.problems[0].contains("no such column"), "{error}");
+    }
+
+    #[test]
+    fn a_table_hint_that_another_model_takes_is_an_error() {
+        let old = customers(None);
+        let mut moved = old.tables[0].clone();
+        moved.schema = "crm".into();
+        moved.moved_from = Some("tenant_kct".into());
+        let mut new = old.clone();
+        new.add_table(moved);
+        let error = diff(&old, &new).unwrap_err();
+        assert!(
+            error.problems[0].contains("a model declares that table too"),
+            "{error}"
+        );
     }
 
     #[test]

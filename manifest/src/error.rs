@@ -41,14 +41,45 @@ pub enum ManifestError {
     },
 }
 
-/// The desired state cannot be reached without a change strata refuses to write.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The desired state cannot be reached without a change strata refuses to
+/// write: one that needs confirmation, or one that cannot be written at all
+/// as the models stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum DiffError {
-    /// Changes that could lose data: each entry names the object and what would happen.
-    #[error(
-        "refusing to write a migration that could lose data:\n{}\nhelp: strata never drops or narrows anything unless told to: restore the model, or confirm with STRATA_ALLOW_DESTRUCTIVE=1 (or Builder::allow_destructive(true)) and the changes are written in their own stage, `confirmed drops`",
-        .0.iter().map(|c| format!("  - {c}")).collect::<Vec<_>>().join("\n")
-    )]
-    Destructive(Vec<String>),
+pub struct DiffError {
+    /// Changes that could lose data, or cannot apply to a table with rows,
+    /// and were not confirmed.
+    pub unconfirmed: Vec<crate::Unconfirmed>,
+    /// Hints that cannot be honoured and changes that cannot be written,
+    /// confirmed or not, each saying what to change in the models.
+    pub problems: Vec<String>,
+}
+
+impl std::error::Error for DiffError {}
+
+impl std::fmt::Display for DiffError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.problems.is_empty() {
+            f.write_str("the models ask for changes strata cannot write:")?;
+            for problem in &self.problems {
+                write!(f, "\n  - {problem}")?;
+            }
+            if !self.unconfirmed.is_empty() {
+                f.write_str("\n")?;
+            }
+        }
+        if !self.unconfirmed.is_empty() {
+            f.write_str("refusing to write changes that could lose data or cannot apply to a table with rows:")?;
+            for step in &self.unconfirmed {
+                write!(f, "\n  - {step}")?;
+            }
+            let names: Vec<&str> = self.unconfirmed.iter().map(|u| u.object.as_str()).collect();
+            write!(
+                f,
+                "\nhelp: change the models as the help lines say, or, if you know it is safe (the table is empty, or a hand-written migration before this one has prepared the data), confirm each object: STRATA_CONFIRM={} (or Builder::confirm); STRATA_CONFIRM=all confirms everything pending",
+                names.join(",")
+            )?;
+        }
+        Ok(())
+    }
 }

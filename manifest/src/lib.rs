@@ -18,6 +18,7 @@
 
 mod change;
 mod checksum;
+mod confirm;
 mod default_expr;
 mod diff;
 mod error;
@@ -33,6 +34,7 @@ mod types;
 
 pub use change::{Change, Constraint};
 pub use checksum::checksum;
+pub use confirm::{object_name, Confirm, Unconfirmed, CONFIRM_ENV};
 pub use default_expr::{canonical_default, canonical_expr};
 pub use diff::{diff, diff_with};
 pub use error::{DiffError, IdentError, ManifestError};
@@ -43,4 +45,4 @@ pub use render::{render_down, render_migration};
 pub use state::{Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table};
 pub use statements::{split_statements, Statement};
 pub use tenant::{tenant_sql, TENANT_PLACEHOLDER};
-pub use types::{canonical_type, is_widening};
+pub use types::{canonical_type, has_assignment_cast, is_widening};

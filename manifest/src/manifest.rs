@@ -36,6 +36,15 @@ pub struct MigrationEntry {
     /// and what lets the state after any version be replayed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
+    /// The steps of the down file that can lose data (dropping what the
+    /// migration added, narrowing what it widened), each named as a
+    /// confirmation names it: a rollback through this migration refuses to
+    /// run before anything is undone unless each is confirmed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lossy_down: Vec<crate::Unconfirmed>,
+    /// Written by hand, not generated: it changes no modelled state.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hand_written: bool,
 }
 
 impl Default for Manifest {

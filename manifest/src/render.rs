@@ -3,7 +3,9 @@
 use std::fmt::Write;
 
 use crate::change::STAGES;
-use crate::{qualified, quote_ident, Change, Column, Constraint, Index, QualifiedName};
+use crate::{
+    has_assignment_cast, qualified, quote_ident, Change, Column, Constraint, Index, QualifiedName,
+};
 
 /// The SQL file for migration `version` called `name`: a header, then each
 /// non-empty stage under its own comment. `changes` come in apply order, as
@@ -153,13 +155,30 @@ fn render_change(change: &Change) -> String {
             quote_ident(&column.name)
         ),
         Change::AlterType {
-            table, column, to, ..
-        } => format!(
-            "ALTER TABLE {} ALTER COLUMN {} TYPE {to} USING {}::{to};",
-            q(table),
-            quote_ident(column),
-            quote_ident(column)
-        ),
+            table,
+            column,
+            from,
+            to,
+            using,
+        } => {
+            // Without USING, PostgreSQL converts by an assignment cast, which
+            // refuses a value too long for the new type; an explicit cast
+            // (`x::varchar(10)`) would cut it short instead. So an explicit
+            // cast is written only where no assignment cast exists and the
+            // new type has no length or precision to cut to.
+            let using = match using {
+                Some(expr) => format!(" USING {expr}"),
+                None if !has_assignment_cast(from, to) && !to.contains('(') => {
+                    format!(" USING {}::{to}", quote_ident(column))
+                }
+                None => String::new(),
+            };
+            format!(
+                "ALTER TABLE {} ALTER COLUMN {} TYPE {to}{using};",
+                q(table),
+                quote_ident(column)
+            )
+        }
         Change::SetNullable {
             table,
             column,

@@ -210,6 +210,10 @@ pub struct Column {
     /// Build-time hint: the name the column used to have. Never stored.
     #[serde(skip)]
     pub renamed_from: Option<String>,
+    /// Build-time hint: how to compute the new value when the type changes
+    /// (`USING …`). Never stored in the state; recorded with the change.
+    #[serde(skip)]
+    pub using: Option<String>,
 }
 
 impl Column {
@@ -222,6 +226,7 @@ impl Column {
             default: None,
             identity: false,
             renamed_from: None,
+            using: None,
         }
     }
 

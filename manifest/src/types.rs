@@ -66,7 +66,9 @@ fn split_array(t: &str) -> (&str, String) {
 }
 
 /// True when every value of type `from` converts to `to` without loss, so
-/// that `ALTER COLUMN … TYPE` cannot destroy data. Both are canonical spellings.
+/// that `ALTER COLUMN … TYPE` cannot destroy or round data. Both are
+/// canonical spellings. A change PostgreSQL would round without complaint
+/// (a smaller numeric scale, a lower timestamp precision) is not widening.
 pub fn is_widening(from: &str, to: &str) -> bool {
     if from == to {
         return true;
@@ -80,6 +82,25 @@ pub fn is_widening(from: &str, to: &str) -> bool {
     };
     if let (Some(a), Some(b)) = (rank(from), rank(to)) {
         return a < b;
+    }
+    // Integers fit a float whose mantissa holds all their digits, and a
+    // numeric with room for all their digits.
+    let digits = |t: &str| match t {
+        "smallint" => Some(5),
+        "integer" => Some(10),
+        "bigint" => Some(19),
+        _ => None,
+    };
+    if let Some(d) = digits(from) {
+        if to == "double precision" {
+            return from != "bigint";
+        }
+        if to == "real" {
+            return from == "smallint";
+        }
+        if let Some(Some((p, s))) = numeric_args(to) {
+            return p - s >= d;
+        }
     }
     if from == "real" && to == "double precision" {
         return true;
@@ -105,7 +126,119 @@ pub fn is_widening(from: &str, to: &str) -> bool {
             (Some((p1, s1)), Some((p2, s2))) => s2 >= s1 && p2 - s2 >= p1 - s1,
         };
     }
+    if let (Some((kind_a, p1)), Some((kind_b, p2))) = (precision(from), precision(to)) {
+        return kind_a == kind_b && p2 >= p1;
+    }
     false
+}
+
+/// True when PostgreSQL converts `from` to `to` by an assignment cast, which
+/// is what `ALTER COLUMN … TYPE` without `USING` does: between numbers,
+/// between strings, from anything to a string, between dates and times as
+/// the catalog allows, between `json` and `jsonb`, and between lengths or
+/// precisions of one type (an assignment cast refuses a value too long for
+/// `varchar(n)`, where an explicit cast would cut it). Types strata does not
+/// know are assumed castable: PostgreSQL says so when they are not.
+pub fn has_assignment_cast(from: &str, to: &str) -> bool {
+    let (from_base, from_dims) = split_array(from);
+    let (to_base, to_dims) = split_array(to);
+    // The type's name without its arguments: `character varying(10)` is
+    // `character varying`, `timestamp(3) with time zone` is `timestamp with time zone`.
+    let name = |t: &str| -> String {
+        let mut words = String::new();
+        let mut depth = 0usize;
+        for c in t.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => words.push(c),
+                _ => {}
+            }
+        }
+        words.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    let (a, b) = (name(from_base), name(to_base));
+    if from_dims != to_dims {
+        return to_dims.is_empty() && family(&b) == Some(Family::String);
+    }
+    if a == b {
+        return true;
+    }
+    match (family(&a), family(&b)) {
+        (_, Some(Family::String)) => true,
+        (None, _) | (_, None) => true,
+        (Some(Family::Number), Some(Family::Number)) => true,
+        (Some(Family::Json), Some(Family::Json)) => true,
+        (Some(Family::Time), Some(Family::Time)) => matches!(
+            (a.as_str(), b.as_str()),
+            (
+                "date",
+                "timestamp without time zone" | "timestamp with time zone"
+            ) | (
+                "timestamp without time zone",
+                "timestamp with time zone" | "date" | "time without time zone"
+            ) | (
+                "timestamp with time zone",
+                "timestamp without time zone"
+                    | "date"
+                    | "time without time zone"
+                    | "time with time zone"
+            ) | ("time without time zone", "time with time zone" | "interval")
+                | ("time with time zone", "time without time zone")
+                | ("interval", "time without time zone")
+        ),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Number,
+    String,
+    Time,
+    Json,
+    Other,
+}
+
+/// The family of a known type (canonical spelling, without arguments).
+fn family(name: &str) -> Option<Family> {
+    Some(match name {
+        "smallint" | "integer" | "bigint" | "real" | "double precision" | "numeric" => {
+            Family::Number
+        }
+        "text" | "character varying" | "character" => Family::String,
+        "date"
+        | "timestamp without time zone"
+        | "timestamp with time zone"
+        | "time without time zone"
+        | "time with time zone"
+        | "interval" => Family::Time,
+        "json" | "jsonb" => Family::Json,
+        "boolean" | "uuid" | "bytea" | "inet" | "cidr" | "macaddr" => Family::Other,
+        _ => return None,
+    })
+}
+
+/// `timestamp(3) with time zone` → `("timestamp with time zone", 3)`; no
+/// precision means 6, PostgreSQL's.
+fn precision(t: &str) -> Option<(String, u32)> {
+    for kind in ["timestamp", "time"] {
+        let Some(rest) = t.strip_prefix(kind) else {
+            continue;
+        };
+        let (p, zone) = match rest.strip_prefix('(') {
+            Some(args) => {
+                let (p, zone) = args.split_once(')')?;
+                (p.trim().parse().ok()?, zone)
+            }
+            None => (6, rest),
+        };
+        let zone = zone.trim();
+        if zone == "with time zone" || zone == "without time zone" {
+            return Some((format!("{kind} {zone}"), p));
+        }
+    }
+    None
 }
 
 /// `character varying(n)` → `Some(Some(n))`, `character varying` → `Some(None)`.
@@ -170,5 +303,39 @@ mod tests {
         assert!(!is_widening("numeric(10,2)", "numeric(10,1)"));
         assert!(is_widening("real", "double precision"));
         assert!(!is_widening("text", "integer"));
+        assert!(!is_widening("numeric(10,4)", "numeric(10,2)"));
+        assert!(!is_widening(
+            "timestamp(6) without time zone",
+            "timestamp(0) without time zone"
+        ));
+        assert!(!is_widening(
+            "timestamp without time zone",
+            "timestamp(3) without time zone"
+        ));
+        assert!(is_widening(
+            "timestamp(3) with time zone",
+            "timestamp with time zone"
+        ));
+        assert!(is_widening("integer", "numeric(12,2)"));
+        assert!(!is_widening("integer", "numeric(10,2)"));
+    }
+
+    #[test]
+    fn knows_which_changes_need_using() {
+        assert!(!has_assignment_cast("text", "integer"));
+        assert!(has_assignment_cast("integer", "text"));
+        assert!(has_assignment_cast("bigint", "integer"));
+        assert!(has_assignment_cast("text", "character varying(10)"));
+        assert!(!has_assignment_cast("boolean", "integer"));
+        assert!(!has_assignment_cast("text", "uuid"));
+        assert!(has_assignment_cast("json", "jsonb"));
+        assert!(has_assignment_cast(
+            "timestamp(3) without time zone",
+            "timestamp with time zone"
+        ));
+        assert!(has_assignment_cast("citext", "text"));
+        assert!(has_assignment_cast("text", "citext"));
+        assert!(has_assignment_cast("integer[]", "bigint[]"));
+        assert!(!has_assignment_cast("text[]", "integer[]"));
     }
 }

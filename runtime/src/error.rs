@@ -104,10 +104,20 @@ pub enum Error {
         target: u32,
     },
     /// A migration to roll back has no down file.
-    #[error("migration {file} has no down file, so it cannot be rolled back\nhelp: regenerate it with a current strata-build, or write its down file by hand and list it in the manifest")]
+    #[error("migration {file} has no down file, so nothing was rolled back: strata cannot undo it\nhelp: write its down file beside it (the same name ending in .down.sql) and rebuild, or roll back only to its version or later")]
     NoDownMigration {
         /// The migration's file name.
         file: String,
+    },
+    /// A rollback would run down steps that can lose data, and they were not confirmed.
+    #[error(
+        "refusing to roll back: these down steps can lose data, and nothing was undone:\n{}\nhelp: if the data may go, confirm each object: Migrator::confirm(\"…\") with the names above, or STRATA_CONFIRM={} in the environment (STRATA_CONFIRM=all confirms everything); or roll back to a later version",
+        .steps.iter().map(|s| format!("  - {s}")).collect::<Vec<_>>().join("\n"),
+        .steps.iter().map(|s| s.object.as_str()).collect::<Vec<_>>().join(",")
+    )]
+    UnconfirmedRollback {
+        /// Each step, with the object it touches.
+        steps: Vec<strata_manifest::Unconfirmed>,
     },
     /// The manifest lists a migration whose file is not embedded.
     #[error("migration {file} is listed in the manifest but not embedded; rebuild the crate so that embed_migrations!() picks it up")]

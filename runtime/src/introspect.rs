@@ -1,6 +1,6 @@
 //! Reads the live catalog of the managed schemas, in one statement whatever their size.
 
-use sqlx::{PgConnection, Row};
+use sqlx::{Connection, PgConnection, Row};
 use strata_manifest::{
     Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table,
 };
@@ -9,8 +9,9 @@ use crate::error::{db, Error};
 
 /// Everything the drift check needs from the catalog, as one statement: one
 /// round trip and one snapshot however many tables there are, and safe
-/// behind a transaction pooler. `{schemas}`, `{view_schemas}` and
-/// `{view_names}` become text array literals. Each column is a JSON array:
+/// behind a transaction pooler. `$1` is the schemas, `$2` and `$3` the
+/// schemas and names of the compat views, bound as `text[]` (an unnamed
+/// statement, never names spliced into SQL). Each column is a JSON array:
 /// 1. the given schemas that exist;
 /// 2. schema and name of every ordinary or partitioned table in them;
 /// 3. schema, table, column, type (as format_type spells it), nullable,
@@ -25,11 +26,11 @@ use crate::error::{db, Error};
 /// 7. the database's settings for every role (`ALTER DATABASE … SET`).
 const CATALOG: &str = r#"SELECT
 (SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]')
-   FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY({schemas}))::text,
+   FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[]))::text,
 (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname) ORDER BY n.nspname, c.relname), '[]')
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname = ANY({schemas}) AND c.relkind IN ('r', 'p'))::text,
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p'))::text,
 (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname,
             pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
             pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '')
@@ -38,7 +39,7 @@ const CATALOG: &str = r#"SELECT
    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-   WHERE n.nspname = ANY({schemas}) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped)::text,
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped)::text,
 (SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, con.conname, con.contype,
             ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)
@@ -55,7 +56,7 @@ const CATALOG: &str = r#"SELECT
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
    LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
-   WHERE n.nspname = ANY({schemas}) AND con.contype IN ('p', 'u', 'f', 'c'))::text,
+   WHERE n.nspname = ANY($1::text[]) AND con.contype IN ('p', 'u', 'f', 'c'))::text,
 (SELECT coalesce(json_agg(json_build_array(n.nspname, t.relname, i.relname,
             ARRAY(SELECT COALESCE(a.attname::text, '(expression)')
                   FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -68,11 +69,11 @@ const CATALOG: &str = r#"SELECT
    JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
    JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
-   WHERE n.nspname = ANY({schemas}) AND t.relkind IN ('r', 'p')
+   WHERE n.nspname = ANY($1::text[]) AND t.relkind IN ('r', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
                      WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x')))::text,
 (SELECT coalesce(json_agg(DISTINCT jsonb_build_array(v.schema, v.name, tn.nspname, t.relname)), '[]')
-   FROM unnest({view_schemas}, {view_names}) AS v(schema, name)
+   FROM unnest($2::text[], $3::text[]) AS v(schema, name)
    JOIN pg_catalog.pg_namespace vn ON vn.nspname = v.schema
    JOIN pg_catalog.pg_class vc ON vc.relnamespace = vn.oid AND vc.relname = v.name AND vc.relkind = 'v'
    LEFT JOIN pg_catalog.pg_rewrite r ON r.ev_class = vc.oid
@@ -119,15 +120,18 @@ pub(crate) async fn read_catalog(
         .views()
         .map(|(v, _)| (v.schema.clone(), v.name.clone()))
         .unzip();
-    let sql = CATALOG
-        .replace("{schemas}", &text_array(&names))
-        .replace("{view_schemas}", &text_array(&view_schemas))
-        .replace("{view_names}", &text_array(&view_names));
     let context = "reading the catalog for the drift check";
-    // A query without arguments travels as one simple-protocol message.
-    let row = sqlx::Executor::fetch_one(&mut *conn, sql.as_str())
+    // In an explicit transaction, so that a transaction pooler keeps the
+    // unnamed statement's parse and its execution on one server connection.
+    let mut tx = conn.begin().await.map_err(db(context))?;
+    let row = crate::session::query(CATALOG)
+        .bind(&names)
+        .bind(&view_schemas)
+        .bind(&view_names)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db(context))?;
+    tx.commit().await.map_err(db(context))?;
     let part = |i: usize| -> Result<String, Error> {
         let text: Option<String> = row.try_get(i).map_err(db(context))?;
         Ok(text.unwrap_or_else(|| "[]".to_owned()))
@@ -174,6 +178,7 @@ pub(crate) async fn read_catalog(
                 default,
                 identity,
                 renamed_from: None,
+                using: None,
             });
         }
     }
@@ -235,16 +240,6 @@ pub(crate) async fn read_catalog(
         })
         .collect();
     Ok(Catalog { state, views })
-}
-
-/// `ARRAY[E'a', E'b']::text[]`: names as an SQL literal, safe whatever
-/// `standard_conforming_strings` says, since E'' strings escape the same way always.
-fn text_array(names: &[String]) -> String {
-    let items: Vec<String> = names
-        .iter()
-        .map(|n| format!("E'{}'", n.replace('\\', "\\\\").replace('\'', "''")))
-        .collect();
-    format!("ARRAY[{}]::text[]", items.join(", "))
 }
 
 /// `public, "Tenant", analytics` → the schema names, unquoted.

@@ -69,6 +69,9 @@ pub(crate) struct Migration<'a> {
     pub(crate) down: Option<(&'a str, &'a str)>,
     /// False when the file says `-- strata:no-transaction` in its leading comments.
     pub(crate) transactional: bool,
+    /// The down steps that can lose data, as the build marked them, and as
+    /// the recorded changes say (for manifests written before that mark).
+    pub(crate) lossy_down: Vec<strata_manifest::Unconfirmed>,
 }
 
 /// The marker of a migration that must run outside a transaction
@@ -169,6 +172,15 @@ impl Migrations {
                     checksum: checksum(sql),
                     down,
                     transactional: is_transactional(sql),
+                    lossy_down: {
+                        let mut steps = entry.lossy_down.clone();
+                        for step in entry.changes.iter().flat_map(|c| c.lossy_inverse()) {
+                            if !steps.contains(&step) {
+                                steps.push(step);
+                            }
+                        }
+                        steps
+                    },
                 })
             })
             .collect()

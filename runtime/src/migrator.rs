@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sqlx::{Connection, PgConnection, PgPool};
-use strata_manifest::{Manifest, SchemaState};
+use strata_manifest::{Confirm, Manifest, SchemaState, CONFIRM_ENV};
 use tracing::Instrument;
 
 use crate::drift::{compare, DriftPolicy, DriftReport};
@@ -37,6 +37,7 @@ pub struct Migrator<'m> {
     pub(crate) statement_timeout: Duration,
     pub(crate) allow_unknown: bool,
     pub(crate) retry_failed: bool,
+    pub(crate) confirm: Confirm,
 }
 
 /// What a run did.
@@ -83,7 +84,23 @@ impl<'m> Migrator<'m> {
             statement_timeout: Duration::ZERO,
             allow_unknown: false,
             retry_failed: false,
+            confirm: Confirm::none(),
         }
+    }
+
+    /// Confirms one lossy down step for [`Migrator::rollback_to`], named as
+    /// its refusal names it (`shop.items.note`, or a hand-written down
+    /// file's name). The environment's `STRATA_CONFIRM` (`all`, or names
+    /// separated by commas) adds to it, as it does at build time.
+    pub fn confirm(mut self, object: impl Into<String>) -> Self {
+        self.confirm = self.confirm.object(object);
+        self
+    }
+
+    /// Confirms every lossy down step, as `STRATA_CONFIRM=all` does.
+    pub fn confirm_all(mut self) -> Self {
+        self.confirm = Confirm::all();
+        self
     }
 
     /// The scope recorded in `strata.migrations` (default `"default"`).
@@ -215,6 +232,24 @@ impl<'m> Migrator<'m> {
             .filter(|m| m.version > version && applied_versions(&recorded).any(|v| v == m.version))
             .collect();
         undo.sort_by_key(|m| std::cmp::Reverse(m.version));
+        // Everything that would refuse is refused before anything is undone.
+        if let Some(missing) = undo.iter().find(|m| m.down.is_none()) {
+            return Err(Error::NoDownMigration {
+                file: missing.file.to_owned(),
+            });
+        }
+        let confirm = self.confirm.clone().and(&Confirm::parse(
+            &std::env::var(CONFIRM_ENV).unwrap_or_default(),
+        ));
+        let unconfirmed: Vec<_> = undo
+            .iter()
+            .flat_map(|m| m.lossy_down.iter())
+            .filter(|step| !confirm.covers(&step.object))
+            .cloned()
+            .collect();
+        if !unconfirmed.is_empty() {
+            return Err(Error::UnconfirmedRollback { steps: unconfirmed });
+        }
         let mut reverted = Vec::new();
         for migration in undo {
             if let Some(done) = self.revert_one(&mut conn, migration).await? {

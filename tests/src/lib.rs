@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use strata_manifest::{
-    checksum, constraint_name, diff_with, render_down, render_migration, Column, ForeignKey, Index,
-    Manifest, MigrationEntry, QualifiedName, SchemaState, Table, TENANT_PLACEHOLDER,
+    checksum, constraint_name, diff_with, render_down, render_migration, Column, Confirm,
+    ForeignKey, Index, Manifest, MigrationEntry, QualifiedName, SchemaState, Table,
+    TENANT_PLACEHOLDER,
 };
 
 /// SplitMix64: small, fast, and the same everywhere for the same seed, so a
@@ -53,7 +54,8 @@ pub fn write_migrations(dir: &Path, steps: &[(&SchemaState, &SchemaState)]) -> V
     let mut ups = Vec::new();
     for (i, (from, to)) in steps.iter().enumerate() {
         let version = i as u32 + 1;
-        let changes = diff_with(from, to, false).expect("no destructive change in a step");
+        let changes =
+            diff_with(from, to, &Confirm::none()).expect("no destructive change in a step");
         let name = format!("step_{version}");
         let up = render_migration(version, &name, &changes);
         let file = format!("{version:04}_{name}.sql");
@@ -66,7 +68,9 @@ pub fn write_migrations(dir: &Path, steps: &[(&SchemaState, &SchemaState)]) -> V
             checksum: checksum(&up),
             file,
             down_file: Some(down_file),
+            lossy_down: changes.iter().flat_map(|c| c.lossy_inverse()).collect(),
             changes,
+            hand_written: false,
         });
         manifest.state = (*to).clone();
         ups.push(up);

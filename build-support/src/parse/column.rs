@@ -11,7 +11,7 @@ use crate::model::{Field, Reference};
 use crate::rust_type::sql_type_of;
 use strata_manifest::{Action, QualifiedName};
 
-const COLUMN_KEYS: &str = "primary_key, identity, unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
+const COLUMN_KEYS: &str = "primary_key, identity, unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", using = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
 const ACTIONS: &str = "\"cascade\", \"restrict\", \"set null\", \"set default\", \"no action\"";
 const INTEGER_TYPES: [&str; 3] = ["smallint", "integer", "bigint"];
 
@@ -27,6 +27,7 @@ struct ColumnArgs {
     name: Option<LitStr>,
     check: Option<LitStr>,
     renamed_from: Option<LitStr>,
+    using: Option<LitStr>,
     references: Option<(syn::Path, Option<Reference>)>,
     on_delete: Option<LitStr>,
     on_update: Option<LitStr>,
@@ -43,6 +44,7 @@ impl ColumnArgs {
             || self.name.is_some()
             || self.check.is_some()
             || self.renamed_from.is_some()
+            || self.using.is_some()
             || self.references.is_some()
             || self.on_delete.is_some()
             || self.on_update.is_some()
@@ -68,6 +70,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
                 "renamed_from" => {
                     string_once(cx, &meta, &mut a.renamed_from, "renamed_from = \"title\"")?
                 }
+                "using" => string_once(cx, &meta, &mut a.using, "using = \"note::integer\"")?,
                 "on_delete" => string_once(cx, &meta, &mut a.on_delete, "on_delete = \"cascade\"")?,
                 "on_update" => string_once(cx, &meta, &mut a.on_update, "on_update = \"cascade\"")?,
                 "references" => {
@@ -109,6 +112,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
             default: None,
             check: None,
             renamed_from: None,
+            using: None,
             references: None,
             on_delete: Action::NoAction,
             on_update: Action::NoAction,
@@ -142,6 +146,10 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         .check
         .as_ref()
         .map(|lit| checked_expr(cx, lit, "check", "\"price_cents >= 0\""));
+    let using = args
+        .using
+        .as_ref()
+        .map(|lit| checked_expr(cx, lit, "using", "\"note::integer\""));
     let renamed_from = args.renamed_from.as_ref().map(|lit| {
         let from = checked_name(cx, lit, lit.value());
         if from == column {
@@ -205,6 +213,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         default,
         check,
         renamed_from,
+        using,
         references: args.references.and_then(|(_, target)| target),
         on_delete,
         on_update,

@@ -18,6 +18,11 @@ use values::{checked_name, checked_schema, flag, string_once, unknown_key, unraw
 
 const SCHEMA_KEYS: &str = "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view";
 
+/// `r#type` → `type`.
+pub(crate) fn unraw_ident(ident: &syn::Ident) -> String {
+    unraw(ident)
+}
+
 /// Parses a model: `args` are the tokens inside `#[schema(…)]`, `item` the
 /// struct it is on. Every mistake is reported, each on its own tokens.
 pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Model> {

@@ -3,4 +3,4 @@
 
 ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "note" DROP DEFAULT;
 ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "note" DROP NOT NULL;
-ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "email" TYPE character varying(255) USING "email"::character varying(255);
+ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "email" TYPE character varying(255);

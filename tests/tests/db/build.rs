@@ -76,7 +76,7 @@ fn dropping_a_column_is_refused_by_name_and_nothing_is_written() {
     let error = scratch.builder().run().expect_err("a drop is refused");
     let message = error.to_string();
     assert!(
-        message.contains(r#"drop column "tenant_kct"."customers"."note""#),
+        message.contains("tenant_kct.customers.note: drop column"),
         "{message}"
     );
     assert_eq!(scratch.files(), before);
@@ -97,7 +97,7 @@ fn narrowing_a_type_is_refused_and_widening_is_written() {
     let outcome = scratch.build();
     let sql = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
     assert!(
-        sql.contains(r#"ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "email" TYPE character varying(320) USING "email"::character varying(320);"#),
+        sql.contains(r#"ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "email" TYPE character varying(320);"#),
         "{sql}"
     );
 }
@@ -149,4 +149,99 @@ fn a_file_that_is_not_rust_is_reported_not_skipped() {
     };
     assert!(errors[0].file.ends_with("src/models.rs"), "{error}");
     assert!(files_in(&scratch.migrations_dir()).is_empty());
+}
+
+/// Issue 10, item 9: The build read any attribute called `schema` as strata's, and could
+/// not follow a `use … as` alias or a model in another module, and then
+/// silently wrote nothing.
+#[test]
+fn only_strata_schema_is_read_and_references_resolve_as_the_compiler_does() {
+    let scratch = Scratch::with_models(
+        r#"
+use strata::schema;
+
+#[schema("crm", table = "customers")]
+pub struct Customer {
+    #[column(primary_key, identity)]
+    pub id: i64,
+}
+
+// Another crate's attribute that is also called `schema` (utoipa has one).
+#[derive(utoipa::ToSchema)]
+#[utoipa::schema(example = "x")]
+pub struct Payload {
+    pub id: i64,
+}
+"#,
+    );
+    let src = scratch.migrations_dir().parent().unwrap().join("src");
+    std::fs::write(
+        src.join("orders.rs"),
+        r#"
+use crate::models::Customer as Client;
+
+#[schema(example = json!({"id": 1}))]
+pub struct NotAModel {
+    pub id: i64,
+}
+
+#[strata::schema("crm", table = "orders")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Client)]
+    pub client_id: i64,
+    #[column(references = crate::models::Customer)]
+    pub payer_id: i64,
+    #[column(references = super::models::Customer)]
+    pub referrer_id: Option<i64>,
+}
+"#,
+    )
+    .unwrap();
+    let outcome = scratch.build();
+    assert_eq!(outcome.models, 2, "only strata's models are read");
+    let sql = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    for column in ["client_id", "payer_id", "referrer_id"] {
+        assert!(
+            sql.contains(&format!(
+                r#"FOREIGN KEY ("{column}") REFERENCES "crm"."customers" ("id")"#
+            )),
+            "{column}: {sql}"
+        );
+    }
+
+    std::fs::write(
+        src.join("orders.rs"),
+        "#[strata::schema(\"crm\")]\npub struct Refund {\n    #[column(primary_key)]\n    pub id: i64,\n    #[column(references = Nowhere)]\n    pub order_id: i64,\n}\n",
+    )
+    .unwrap();
+    let error = scratch.builder().run().unwrap_err().to_string();
+    assert!(
+        error.contains("orders.rs:5:"),
+        "names the file and line: {error}"
+    );
+    assert!(
+        error.contains("`Nowhere` names no #[strata::schema] model"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_model_mistake_in_a_build_script_leaves_a_compile_error_not_a_silent_success() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    scratch.write_models(&SHOP.replace("#[column(unique, type", "#[column(uniqe, type"));
+    let out = tempfile::tempdir().unwrap();
+    let outcome = scratch
+        .builder()
+        .frozen(true)
+        .out_dir(out.path())
+        .run()
+        .expect("the compiler reports the mistake on its span, not the build script");
+    assert_eq!(outcome.written, None);
+    let embedded = std::fs::read_to_string(out.path().join("strata_migrations.rs")).unwrap();
+    assert!(embedded.contains("compile_error!"), "{embedded}");
+    assert!(embedded.contains("no migration was written"), "{embedded}");
+    assert!(embedded.contains("uniqe"), "{embedded}");
 }

@@ -92,3 +92,66 @@ async fn insert_select_update_delete_round_trip() {
         .unwrap();
     assert!(all.is_empty());
 }
+
+/// Issue 10, item 10: `INSERT` and `UPDATE_BY_PK` bind by position; `insert_row` and
+/// `update_row` bind each field to its own column, so same-typed fields
+/// (three strings here) can never trade places.
+#[tokio::test]
+async fn insert_row_and_update_row_bind_each_field_to_its_own_column() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    apply(&pool, &scratch.migrations()).await;
+
+    let mut customer = Customer {
+        id: 0,
+        email: "ada@example.com".into(),
+        name: "Ada".into(),
+        note: Some("a note".into()),
+        cached: Some(7),
+    };
+    let stored = customer.insert_row(&pool).await.unwrap();
+    assert!(
+        stored.id > 0,
+        "the identity column gives the id, not the field"
+    );
+    let raw: (String, String, Option<String>) = sqlx::query_as(
+        r#"SELECT email, display_name, note FROM tenant_kct.customers WHERE id = $1"#,
+    )
+    .bind(stored.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        raw,
+        (
+            "ada@example.com".into(),
+            "Ada".into(),
+            Some("a note".into())
+        )
+    );
+
+    customer.id = stored.id;
+    customer.name = "Ada L.".into();
+    customer.note = None;
+    assert_eq!(customer.update_row(&pool).await.unwrap(), 1);
+    let read: Customer = sqlx::query_as(Customer::SELECT_BY_PK)
+        .bind(stored.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (read.email.as_str(), read.name.as_str(), read.note),
+        ("ada@example.com", "Ada L.", None)
+    );
+    customer.id = stored.id + 1000;
+    assert_eq!(customer.update_row(&pool).await.unwrap(), 0, "no such row");
+
+    let level = StockLevel {
+        sku: "SKU-1".into(),
+        warehouse: 3,
+        quantity: 12,
+    };
+    let stored = level.insert_row(&pool).await.unwrap();
+    assert_eq!(stored, level, "a composite key is inserted from its fields");
+}

@@ -31,9 +31,14 @@ async fn every_change_kind_renders_as_recorded_and_round_trips() {
         let scratch = Scratch::with_models(&read("before.rs"));
         scratch.build();
         scratch.write_models(&read("after.rs"));
-        let outcome = scratch
-            .builder()
-            .allow_destructive(case.join("allow_destructive").exists())
+        // A case's `confirm` file holds what it confirms, spelt as STRATA_CONFIRM is.
+        let mut builder = scratch.builder();
+        for object in read("confirm").split([',', '\n']).map(str::trim) {
+            if !object.is_empty() {
+                builder = builder.confirm(object);
+            }
+        }
+        let outcome = builder
             .run()
             .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let up_path = outcome.written.expect("the change writes a migration");
@@ -59,7 +64,9 @@ async fn every_change_kind_renders_as_recorded_and_round_trips() {
             .await
             .unwrap_or_else(|e| panic!("{name}: applying: {e}"));
         assert_eq!(up_report.applied.len(), 2, "{name}");
+        // Each case's down file is what is under test here, lossy steps too.
         let back = Migrator::new(&migrations)
+            .confirm_all()
             .rollback_to(&pool, 1)
             .await
             .unwrap_or_else(|e| panic!("{name}: rolling back: {e}"));

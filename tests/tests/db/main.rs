@@ -8,6 +8,7 @@ mod drift;
 mod faults;
 mod generated_sql;
 mod golden;
+mod hardening;
 mod histories;
 mod migrate;
 mod moves;

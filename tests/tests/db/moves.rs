@@ -238,10 +238,13 @@ async fn destructive_changes_are_written_only_when_confirmed() {
         .expect_err("refused without confirmation");
     let message = refused.to_string();
     assert!(
-        message.contains(r#"drop column "tenant_kct"."customers"."note""#),
+        message.contains("tenant_kct.customers.note: drop column"),
         "{message}"
     );
-    assert!(message.contains("STRATA_ALLOW_DESTRUCTIVE=1"), "{message}");
+    assert!(
+        message.contains("STRATA_CONFIRM=tenant_kct.customers.note"),
+        "{message}"
+    );
 
     let written = scratch
         .builder()

@@ -454,3 +454,76 @@ async fn tenant_models_generate_sql_for_the_tenant_they_are_given() {
         .unwrap();
     assert_eq!(left.len(), 1);
 }
+
+/// Issue 10, item 6: The tenant schema went in by a text search over whole SQL, so it also
+/// hit names, defaults, checks and comments that happened to spell it.
+#[allow(dead_code)]
+mod hostile {
+    #[strata::schema(tenant, table = "{tenant}")]
+    pub struct Hostile {
+        #[column(primary_key, identity, name = "{tenant}")]
+        pub id: i64,
+        #[column(name = "%s $1 \\ \"q\"", default = "'\"{tenant}\".x %s $1 \\'")]
+        pub odd: String,
+        #[column(check = "\"{tenant}\" < 0 OR guarded IS NULL OR length('\"{tenant}\".y') = 0")]
+        pub guarded: Option<i64>,
+    }
+}
+
+const HOSTILE: &str = r#"
+#[strata::schema(tenant, table = "{tenant}")]
+pub struct Hostile {
+    #[column(primary_key, identity, name = "{tenant}")]
+    pub id: i64,
+    #[column(name = "%s $1 \\ \"q\"", default = "'\"{tenant}\".x %s $1 \\'")]
+    pub odd: String,
+    #[column(check = "\"{tenant}\" < 0 OR guarded IS NULL OR length('\"{tenant}\".y') = 0")]
+    pub guarded: Option<i64>,
+}
+"#;
+
+#[tokio::test]
+async fn the_tenant_schema_goes_only_where_a_schema_name_stands() {
+    let acme = TenantSchema::new("acme").unwrap();
+    assert_eq!(
+        hostile::Hostile::select(&acme),
+        r#"SELECT "{tenant}", "%s $1 \ ""q""", "guarded" FROM "tenant_acme"."{tenant}""#
+    );
+
+    let scratch = Scratch::with_models(HOSTILE);
+    scratch.build();
+    let migrations = Migrations::from_dir(scratch.migrations_dir().join("tenant")).unwrap();
+    let (_db, pool) = fresh_db().await;
+    let tenants = Tenants::new(&migrations);
+    let globex = TenantSchema::new("globex").unwrap();
+    let report = tenants
+        .migrate(&pool, &[acme.clone(), globex.clone()])
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report}");
+    let drift = tenants
+        .check_drift(&pool, &[acme.clone(), globex.clone()])
+        .await
+        .unwrap();
+    assert!(drift.drifted.is_empty(), "{drift}");
+
+    let sql = format!(
+        r#"INSERT INTO {} DEFAULT VALUES RETURNING "%s $1 \ ""q""""#,
+        hostile::Hostile::qualified(&acme)
+    );
+    let (odd,): (String,) = sqlx::query_as(&sql).fetch_one(&pool).await.unwrap();
+    assert_eq!(
+        odd, r#""{tenant}".x %s $1 \"#,
+        "the default is the literal as written"
+    );
+    let refused = sqlx::query(&format!(
+        r#"INSERT INTO {} ("guarded") VALUES (1)"#,
+        hostile::Hostile::qualified(&globex)
+    ))
+    .execute(&pool)
+    .await;
+    assert!(
+        refused.is_err(),
+        "the check compares the column, not a schema"
+    );
+}
