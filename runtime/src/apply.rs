@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use strata_manifest::split_statements;
 use tracing::Instrument;
@@ -187,19 +188,25 @@ impl Migrator<'_> {
         .await?;
         tx.commit().await.map_err(db("claiming a migration"))?;
 
-        // Outside a transaction SET LOCAL does nothing: set, and reset after.
-        let timeouts = format!(
-            "SET lock_timeout = {}; SET statement_timeout = {}",
-            self.lock_timeout.as_millis(),
-            self.statement_timeout.as_millis()
-        );
-        sqlx::Executor::execute(&mut *conn, timeouts.as_str())
-            .await
-            .map_err(db("setting the migration's timeouts"))?;
+        // Outside a transaction SET LOCAL does nothing, and a session-level
+        // SET through a transaction pooler lands on a server connection other
+        // clients get next. So the timeouts are set only on a direct
+        // connection of this migration's own (Migrator::direct), closed after.
+        let mut direct = match &self.direct {
+            Some(options) => Some(self.direct_connection(options).await?),
+            None => {
+                tracing::warn!(
+                    file = migration.file,
+                    "strata: a no-transaction migration runs without strata's lock_timeout and statement_timeout; give Migrator::direct an unpooled connection to set them, or set them for the role"
+                );
+                None
+            }
+        };
         let started = Instant::now();
         let mut failure = None;
         for statement in split_statements(migration.sql) {
-            if let Err(error) = self.run_outside(conn, statement.sql).await {
+            let on = direct.as_mut().unwrap_or(&mut *conn);
+            if let Err(error) = self.run_outside(on, statement.sql).await {
                 let (message, code) = split_error(&error);
                 failure = Some(Error::NonTransactionalFailed {
                     file: migration.file.to_owned(),
@@ -210,9 +217,9 @@ impl Migrator<'_> {
                 break;
             }
         }
-        sqlx::Executor::execute(&mut *conn, "RESET lock_timeout; RESET statement_timeout")
-            .await
-            .map_err(db("resetting the migration's timeouts"))?;
+        if let Some(direct) = direct {
+            let _ = direct.close().await;
+        }
         let duration = started.elapsed();
         let error = failure.as_ref().map(ToString::to_string);
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
@@ -241,12 +248,15 @@ impl Migrator<'_> {
     /// silently keep: it is dropped first, so it is really rebuilt.
     async fn run_outside(&self, conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
         if let Some((schema, index)) = concurrent_index(sql) {
+            // In a transaction, so a pooler keeps its parse and execution together.
+            let mut tx = conn.begin().await?;
             let valid: Option<(bool,)> = sqlx::query_as(tracking::INDEX_VALID)
                 .persistent(false)
                 .bind(schema.as_deref())
                 .bind(&index)
-                .fetch_optional(&mut *conn)
+                .fetch_optional(&mut *tx)
                 .await?;
+            tx.commit().await?;
             if let Some((false,)) = valid {
                 tracing::warn!(
                     index,
@@ -309,6 +319,27 @@ impl Migrator<'_> {
             name: migration.name.to_owned(),
             duration: started.elapsed(),
         }))
+    }
+
+    /// The direct connection a no-transaction migration runs on, with the
+    /// migration's timeouts for the whole session (it is closed after).
+    async fn direct_connection(&self, options: &PgConnectOptions) -> Result<PgConnection, Error> {
+        let context = "connecting directly for a no-transaction migration";
+        let mut conn = PgConnection::connect_with(options)
+            .await
+            .map_err(db(context))?;
+        let mut sql = format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}",
+            self.lock_timeout.as_millis(),
+            self.statement_timeout.as_millis()
+        );
+        if conn.server_version_num().is_some_and(|v| v >= 140_000) {
+            sql.push_str("; SET client_connection_check_interval = 1000");
+        }
+        sqlx::Executor::execute(&mut conn, sql.as_str())
+            .await
+            .map_err(db(context))?;
+        Ok(conn)
     }
 
     async fn set_timeouts(&self, conn: &mut PgConnection) -> Result<(), Error> {

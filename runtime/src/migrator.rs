@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use strata_manifest::{Confirm, Manifest, SchemaState, CONFIRM_ENV};
 use tracing::Instrument;
@@ -38,6 +39,7 @@ pub struct Migrator<'m> {
     pub(crate) allow_unknown: bool,
     pub(crate) retry_failed: bool,
     pub(crate) confirm: Confirm,
+    pub(crate) direct: Option<PgConnectOptions>,
 }
 
 /// What a run did.
@@ -85,7 +87,22 @@ impl<'m> Migrator<'m> {
             allow_unknown: false,
             retry_failed: false,
             confirm: Confirm::none(),
+            direct: None,
         }
+    }
+
+    /// A direct connection to the server, not through a pooler, for
+    /// `-- strata:no-transaction` migrations (as Prisma's `directUrl`).
+    /// `CREATE INDEX CONCURRENTLY` cannot run in a transaction, so its
+    /// timeouts can only be set for a whole session; through a transaction
+    /// pooler such a `SET` would stay on a server connection that other
+    /// clients get next. Without a direct connection, no-transaction
+    /// migrations run on the start-up's connection without strata's
+    /// `lock_timeout` and `statement_timeout` (set them for the migrating
+    /// role instead: `ALTER ROLE … SET lock_timeout = '2s'`).
+    pub fn direct(mut self, options: PgConnectOptions) -> Self {
+        self.direct = Some(options);
+        self
     }
 
     /// Confirms one lossy down step for [`Migrator::rollback_to`], named as

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use strata::sqlx::{self, PgPool};
 use strata::{Error, Migrator};
 
-use crate::support::{apply, fresh_db, our_locks, Scratch, SHOP};
+use crate::support::{apply, fresh_db, our_locks, psql, Scratch, SHOP};
 
 /// A scratch crate with two migrations; `tweak` edits the second before it is applied.
 fn two_migrations(tweak: impl Fn(String) -> String) -> Scratch {
@@ -349,5 +349,120 @@ async fn a_session_level_lock_does_not_hold_behind_pgbouncer() {
     assert!(
         a && b,
         "both clients hold the same session lock: it protects nothing"
+    );
+}
+
+/// Issue 10, item 8: a no-transaction migration set its timeouts for the
+/// session; through a transaction pooler that SET stayed on a server
+/// connection other clients got. Now nothing is SET through the pooler, and
+/// the timeouts go on a direct connection when one is given.
+#[tokio::test]
+async fn a_no_transaction_migration_through_pgbouncer_leaves_no_setting_behind() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let scratch = crate::no_transaction::concurrent_unique_index();
+    let (db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    Migrator::new(&migrations)
+        .target(1)
+        .run(&pool)
+        .await
+        .unwrap();
+    psql(
+        &pool,
+        "INSERT INTO tenant_kct.customers (email, note) SELECT 'c' || i || '@example.com', 'n' || i FROM generate_series(1, 200000) i",
+    )
+    .await;
+    let (_bouncer, url) = through_pgbouncer(&db);
+    let bounced = strata::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&url)
+        .await
+        .unwrap();
+
+    // Other clients keep asking their server connection for its settings
+    // while the migration runs.
+    let done = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let watchers: Vec<_> = (0..3)
+        .map(|_| {
+            let (pool, done, seen) = (bounced.clone(), done.clone(), seen.clone());
+            tokio::spawn(async move {
+                while !done.load(Ordering::Relaxed) {
+                    let row: Result<(String, String), _> = strata::sqlx::query_as(
+                        "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')",
+                    )
+                    .persistent(false)
+                    .fetch_one(&pool)
+                    .await;
+                    if let Ok(settings) = row {
+                        if settings != ("0".to_owned(), "0".to_owned()) {
+                            seen.lock().unwrap().push(settings);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let report = Migrator::new(&migrations)
+        .statement_timeout(Duration::from_secs(1234))
+        .run(&bounced)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.applied.len(), 1);
+    done.store(true, Ordering::Relaxed);
+    for watcher in watchers {
+        watcher.await.unwrap();
+    }
+    // Both server connections, held at once so each is asked.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut tx = bounced.begin().await.unwrap();
+        let settings: (String, String) = strata::sqlx::query_as(
+            "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')",
+        )
+        .persistent(false)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        seen.lock()
+            .unwrap()
+            .extend(Some(settings).filter(|s| *s != ("0".to_owned(), "0".to_owned())));
+        held.push(tx);
+    }
+    drop(held);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Vec::<(String, String)>::new(),
+        "another client saw the migration's timeouts"
+    );
+}
+
+#[tokio::test]
+async fn a_direct_connection_gives_a_no_transaction_migration_its_timeouts() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let slow = scratch.migrations_dir().join("0002_slow.sql");
+    std::fs::write(
+        &slow,
+        format!("{}\nSELECT pg_sleep(3);\n", strata::NO_TRANSACTION),
+    )
+    .unwrap();
+    scratch.build();
+    let (db, _pool) = fresh_db().await;
+    let (_bouncer, url) = through_pgbouncer(&db);
+    let bounced = strata::sqlx::PgPool::connect(&url).await.unwrap();
+    let direct: strata::sqlx::postgres::PgConnectOptions = db.url().parse().unwrap();
+    let failed = Migrator::new(&scratch.migrations())
+        .statement_timeout(Duration::from_millis(200))
+        .direct(direct)
+        .run(&bounced)
+        .await;
+    let Err(strata::Error::NonTransactionalFailed { code, file, .. }) = &failed else {
+        panic!("the statement_timeout applies on the direct connection: {failed:?}");
+    };
+    assert_eq!(
+        (code.as_deref(), file.as_str()),
+        (Some("57014"), "0002_slow.sql")
     );
 }

@@ -8,7 +8,7 @@ use strata::{Error, Migrator};
 use crate::support::{fresh_db, psql, Scratch, SHOP};
 
 /// A second migration that builds a unique index concurrently.
-fn concurrent_unique_index() -> Scratch {
+pub(crate) fn concurrent_unique_index() -> Scratch {
     let scratch = Scratch::with_models(SHOP);
     scratch.build();
     scratch.write_models(&SHOP.replace(
