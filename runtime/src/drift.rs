@@ -9,6 +9,7 @@ use strata_manifest::{
     Table,
 };
 
+use crate::canonical::{Canonical, Kind};
 use crate::error::db;
 use crate::introspect::{self, Catalog};
 use crate::{Error, Migrations};
@@ -213,7 +214,7 @@ pub(crate) fn compare(expected: &SchemaState, catalog: &Catalog) -> DriftReport 
                     quoted(&[&table.schema, &table.name]),
                 );
             }
-            Some(found) => compare_table(table, found, &mut out),
+            Some(found) => compare_table(table, found, &catalog.canonical, &mut out),
         }
     }
     for table in &actual.tables {
@@ -235,7 +236,7 @@ pub(crate) fn compare(expected: &SchemaState, catalog: &Catalog) -> DriftReport 
     DriftReport { differences: out.0 }
 }
 
-fn compare_table(expected: &Table, actual: &Table, out: &mut Collector) {
+fn compare_table(expected: &Table, actual: &Table, canonical: &Canonical, out: &mut Collector) {
     use DifferenceKind::*;
     let name = |column: &str| quoted(&[&expected.schema, &expected.name, column]);
     for column in &expected.columns {
@@ -262,9 +263,19 @@ fn compare_table(expected: &Table, actual: &Table, out: &mut Collector) {
                 |nullable: bool| Some(if nullable { "NULL" } else { "NOT NULL" }.to_owned());
             changed("nullability", spell(column.nullable), spell(found.nullable));
         }
-        let want = column.default.as_deref().map(canonical_default);
-        let have = found.default.as_deref().map(canonical_default);
-        if want != have {
+        let same_default = match (&column.default, &found.default) {
+            (Some(want), Some(have)) => {
+                match canonical.get(expected, Kind::Default, Some(&column.name), want) {
+                    Some(spelled) => spelled == have,
+                    None => canonical_default(want) == canonical_default(have),
+                }
+            }
+            (Some(want), None) => {
+                canonical.get(expected, Kind::Default, Some(&column.name), want) == Some("")
+            }
+            (want, have) => want.is_none() && have.is_none(),
+        };
+        if !same_default {
             changed("default", column.default.clone(), found.default.clone());
         }
         if column.identity != found.identity {
@@ -316,7 +327,7 @@ fn compare_table(expected: &Table, actual: &Table, out: &mut Collector) {
             .actual = Some(describe_key(key));
         }
     }
-    compare_rest(expected, actual, out);
+    compare_rest(expected, actual, canonical, out);
 }
 
 fn describe_column(column: &Column) -> String {
@@ -357,8 +368,15 @@ fn quoted(parts: &[&str]) -> String {
 }
 
 /// Foreign keys, indexes and checks of one table.
-fn compare_rest(expected: &Table, actual: &Table, out: &mut Collector) {
+fn compare_rest(expected: &Table, actual: &Table, canonical: &Canonical, out: &mut Collector) {
     let schema = expected.schema.as_str();
+    // The server's spelling of the model's expression against the live one;
+    // without it (a standby cannot make scratch tables), a comparison key.
+    let same_expr =
+        |kind: Kind, want: &str, have: &str| match canonical.get(expected, kind, None, want) {
+            Some(spelled) => spelled == have,
+            None => canonical_expr(want) == canonical_expr(have),
+        };
     compare_named(
         out,
         ObjectKind::ForeignKey,
@@ -380,8 +398,10 @@ fn compare_rest(expected: &Table, actual: &Table, out: &mut Collector) {
         |a, b| {
             a.columns == b.columns
                 && a.unique == b.unique
-                && a.predicate.as_deref().map(canonical_expr)
-                    == b.predicate.as_deref().map(canonical_expr)
+                && match (&a.predicate, &b.predicate) {
+                    (Some(want), Some(have)) => same_expr(Kind::Predicate, want, have),
+                    (want, have) => want.is_none() && have.is_none(),
+                }
         },
     );
     compare_named(
@@ -392,7 +412,7 @@ fn compare_rest(expected: &Table, actual: &Table, out: &mut Collector) {
         &actual.checks,
         |c| &c.name,
         |c| c.expr.clone(),
-        |a, b| canonical_expr(&a.expr) == canonical_expr(&b.expr),
+        |a, b| same_expr(Kind::Check, &a.expr, &b.expr),
     );
 }
 

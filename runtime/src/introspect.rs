@@ -5,6 +5,7 @@ use strata_manifest::{
     Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table,
 };
 
+use crate::canonical::{canonicalise, Canonical};
 use crate::error::{db, Error};
 
 /// Everything the drift check needs from the catalog, as one statement: one
@@ -107,6 +108,8 @@ pub(crate) struct Catalog {
     pub(crate) state: SchemaState,
     /// Each expected view that exists, with the tables it reads.
     pub(crate) views: Vec<(QualifiedName, Option<QualifiedName>)>,
+    /// The server's spelling of the expected expressions.
+    pub(crate) canonical: std::sync::Arc<Canonical>,
 }
 
 /// Reads the catalog for the schemas and views of `expected`, in one
@@ -239,7 +242,12 @@ pub(crate) async fn read_catalog(
             (QualifiedName::new(schema, name), target)
         })
         .collect();
-    Ok(Catalog { state, views })
+    let canonical = std::sync::Arc::new(canonicalise(conn, expected).await);
+    Ok(Catalog {
+        state,
+        views,
+        canonical,
+    })
 }
 
 /// `public, "Tenant", analytics` → the schema names, unquoted.
@@ -269,7 +277,7 @@ fn action(code: &str) -> Action {
 }
 
 /// `CHECK ((total_cents >= 0)) NOT VALID` → `(total_cents >= 0)`.
-fn check_expression(definition: &str) -> String {
+pub(crate) fn check_expression(definition: &str) -> String {
     let text = definition.trim();
     let text = text.strip_suffix("NOT VALID").unwrap_or(text).trim();
     text.strip_prefix("CHECK").unwrap_or(text).trim().to_owned()

@@ -65,6 +65,7 @@
 extern crate self as strata;
 
 mod apply;
+mod canonical;
 mod drift;
 mod error;
 mod health;

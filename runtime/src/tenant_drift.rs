@@ -232,6 +232,7 @@ fn drift_by_tenant(
         let one = Catalog {
             state,
             views: views.remove(name).unwrap_or_default(),
+            canonical: catalog.canonical.clone(),
         };
         let report = compare(&expected, &one);
         if !report.is_clean() {

@@ -82,6 +82,20 @@ pub(crate) const CREATE_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "strata"."mi
     PRIMARY KEY ("scope", "version")
 )"#;
 
+/// Creates the cache of the server's spelling of the models' expressions
+/// (see `canonical.rs`): one row per server version, context and expression.
+pub(crate) const CREATE_EXPRESSIONS: &str = r#"CREATE TABLE IF NOT EXISTS "strata"."expressions" (
+    "server_version" integer NOT NULL,
+    "context" text NOT NULL,
+    "expression" text NOT NULL,
+    "canonical" text NOT NULL,
+    PRIMARY KEY ("server_version", "context", "expression")
+)"#;
+
+/// Returns whether both of strata's tables exist.
+const BOTH_EXIST: &str = r#"SELECT to_regclass('"strata"."migrations"') IS NOT NULL
+    AND to_regclass('"strata"."expressions"') IS NOT NULL"#;
+
 /// Returns version, name, checksum and success of every recorded migration of a scope.
 pub(crate) const SELECT_APPLIED: &str = r#"SELECT "version", "name", "checksum", "success", "transactional", "error"
 FROM "strata"."migrations" WHERE "scope" = $1 ORDER BY "version""#;
@@ -123,13 +137,13 @@ pub(crate) const EXISTS: &str = r#"SELECT to_regclass('"strata"."migrations"') I
 pub(crate) async fn ensure(conn: &mut PgConnection) -> Result<(), Error> {
     let context = "creating strata.migrations";
     let mut tx = conn.begin().await.map_err(db(context))?;
-    let (exists,): (bool,) = query_as(EXISTS)
+    let (exists,): (bool,) = query_as(BOTH_EXIST)
         .fetch_one(&mut *tx)
         .await
         .map_err(db(context))?;
     if !exists {
         crate::apply::lock(&mut tx, "").await?;
-        for statement in [CREATE_SCHEMA, CREATE_TABLE] {
+        for statement in [CREATE_SCHEMA, CREATE_TABLE, CREATE_EXPRESSIONS] {
             query(statement)
                 .execute(&mut *tx)
                 .await

@@ -1,0 +1,369 @@
+//! The server's own spelling of the models' expressions (checks, partial
+//! index predicates, column defaults), so that drift compares what
+//! PostgreSQL stores with what PostgreSQL would store for the model, and no
+//! rewrite it makes (IN to ANY, BETWEEN, casts, parentheses, operator
+//! forms, …) can show up as drift.
+//!
+//! Each expression is given to the server on a scratch temporary table
+//! with the model's columns, inside a transaction that is rolled back, and
+//! read back with `pg_get_constraintdef` / `pg_get_expr`, exactly as the
+//! live catalog is read. It is the model's text that is canonicalised, never
+//! what the live database holds (that would bless a hand edit). Results are
+//! cached in `strata.expressions`, keyed by the expression, the columns it
+//! can see and `server_version_num`, so a start-up with nothing new costs one
+//! more small query.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use sqlx::{Connection, PgConnection};
+use strata_manifest::{quote_ident, SchemaState, Table};
+
+use crate::session::{query, query_as};
+
+/// What kind of expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Kind {
+    Check,
+    Predicate,
+    Default,
+}
+
+impl Kind {
+    fn tag(self) -> &'static str {
+        match self {
+            Kind::Check => "check",
+            Kind::Predicate => "predicate",
+            Kind::Default => "default",
+        }
+    }
+}
+
+/// One expression to canonicalise: its kind, what it can see (the table's
+/// columns and their types, or for a default the column's type), its text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Request {
+    pub(crate) context: String,
+    pub(crate) expression: String,
+}
+
+/// The server's spelling of each expression it could read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Canonical {
+    spelled: BTreeMap<Request, String>,
+}
+
+impl Canonical {
+    /// The server's spelling of a check, predicate or default of `table`;
+    /// empty for a default the server keeps no expression for.
+    pub(crate) fn get(
+        &self,
+        table: &Table,
+        kind: Kind,
+        column: Option<&str>,
+        expr: &str,
+    ) -> Option<&str> {
+        let request = request(table, kind, column, expr)?;
+        self.spelled.get(&request).map(String::as_str)
+    }
+}
+
+/// What a check, predicate or default of `table` can see, as the cache key.
+fn context(table: &Table, kind: Kind, column: Option<&str>) -> Option<String> {
+    let mut text = String::from(kind.tag());
+    text.push('\u{1f}');
+    match kind {
+        Kind::Default => {
+            let column = table.column(column?)?;
+            text.push_str(&column.sql_type);
+        }
+        _ => {
+            for (i, column) in table.columns.iter().enumerate() {
+                if i > 0 {
+                    text.push('\u{1e}');
+                }
+                let _ = write!(text, "{}\u{1d}{}", column.name, column.sql_type);
+            }
+        }
+    }
+    Some(text)
+}
+
+fn request(table: &Table, kind: Kind, column: Option<&str>, expr: &str) -> Option<Request> {
+    Some(Request {
+        context: context(table, kind, column)?,
+        expression: expr.to_owned(),
+    })
+}
+
+/// Where an expression comes from: its kind, its table, and for a default its column.
+type Source = (Kind, Table, Option<String>);
+
+/// Every expression of `expected`, each once.
+fn requests(expected: &SchemaState) -> BTreeMap<Request, Source> {
+    let mut all = BTreeMap::new();
+    for table in &expected.tables {
+        let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
+            if let Some(r) = request(table, kind, column, expr) {
+                all.entry(r)
+                    .or_insert_with(|| (kind, table.clone(), column.map(str::to_owned)));
+            }
+        };
+        for check in &table.checks {
+            add(Kind::Check, None, &check.expr);
+        }
+        for index in &table.indexes {
+            if let Some(predicate) = &index.predicate {
+                add(Kind::Predicate, None, predicate);
+            }
+        }
+        for column in &table.columns {
+            if let Some(default) = &column.default {
+                add(Kind::Default, Some(&column.name), default);
+            }
+        }
+    }
+    all
+}
+
+/// Returns the cached spellings for this server version: context,
+/// expression, canonical text. `$1` and `$2` are the contexts and expressions.
+const CACHED: &str = r#"SELECT e."context", e."expression", e."canonical"
+FROM "strata"."expressions" e
+JOIN unnest($1::text[], $2::text[]) AS r(context, expression)
+  ON e."context" = r.context AND e."expression" = r.expression
+WHERE e."server_version" = current_setting('server_version_num')::int"#;
+
+/// Remembers spellings for this server version; `$1`, `$2`, `$3`: contexts,
+/// expressions, canonical texts.
+const REMEMBER: &str = r#"INSERT INTO "strata"."expressions" ("server_version", "context", "expression", "canonical")
+SELECT current_setting('server_version_num')::int, r.* FROM unnest($1::text[], $2::text[], $3::text[]) AS r
+ON CONFLICT DO NOTHING"#;
+
+/// Returns whether the cache table exists.
+const CACHE_EXISTS: &str = r#"SELECT to_regclass('"strata"."expressions"') IS NOT NULL"#;
+
+/// Returns the name and definition of each scratch check.
+const SCRATCH_CHECKS: &str = r#"SELECT c.conname::text, pg_catalog.pg_get_constraintdef(c.oid)
+FROM pg_catalog.pg_constraint c
+WHERE c.connamespace = pg_catalog.pg_my_temp_schema() AND c.conname LIKE 'strata\_x\_%'"#;
+
+/// Returns the name and predicate of each scratch index.
+const SCRATCH_PREDICATES: &str = r#"SELECT i.relname::text, pg_catalog.pg_get_expr(x.indpred, x.indrelid)
+FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+WHERE i.relnamespace = pg_catalog.pg_my_temp_schema() AND i.relname LIKE 'strata\_x\_%'"#;
+
+/// Returns the scratch table and default of each scratch default.
+const SCRATCH_DEFAULTS: &str = r#"SELECT c.relname::text, pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_class c ON c.oid = d.adrelid
+WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname LIKE 'strata\_x\_%'"#;
+
+/// The server's spelling of every expression of `expected`: from the cache,
+/// else from scratch tables (then cached). An expression the server cannot
+/// take on a scratch table (a read-only standby, a function that is
+/// missing) is left out, and drift falls back to comparing text.
+pub(crate) async fn canonicalise(conn: &mut PgConnection, expected: &SchemaState) -> Canonical {
+    let wanted = requests(expected);
+    let mut canonical = Canonical::default();
+    if wanted.is_empty() {
+        return canonical;
+    }
+    let cache = cached(conn, &wanted).await.unwrap_or_else(|error| {
+        tracing::debug!(%error, "strata: no expression cache");
+        None
+    });
+    if let Some(found) = &cache {
+        canonical.spelled.extend(found.clone());
+    }
+    let missing: Vec<(&Request, &Source)> = wanted
+        .iter()
+        .filter(|(r, _)| !canonical.spelled.contains_key(*r))
+        .collect();
+    if missing.is_empty() {
+        return canonical;
+    }
+    let fresh = match on_scratch(conn, &missing).await {
+        Ok(fresh) => fresh,
+        Err(error) => {
+            tracing::debug!(%error, "strata: expressions could not be canonicalised together; trying one by one");
+            let mut fresh = BTreeMap::new();
+            for one in &missing {
+                if let Ok(spelled) = on_scratch(conn, std::slice::from_ref(one)).await {
+                    fresh.extend(spelled);
+                }
+            }
+            fresh
+        }
+    };
+    if cache.is_some() && !fresh.is_empty() {
+        if let Err(error) = remember(conn, &fresh).await {
+            tracing::debug!(%error, "strata: could not cache canonical expressions");
+        }
+    }
+    canonical.spelled.extend(fresh);
+    canonical
+}
+
+async fn cached(
+    conn: &mut PgConnection,
+    wanted: &BTreeMap<Request, Source>,
+) -> Result<Option<BTreeMap<Request, String>>, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    let (exists,): (bool,) = query_as(CACHE_EXISTS).fetch_one(&mut *tx).await?;
+    if !exists {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    let (contexts, expressions): (Vec<&str>, Vec<&str>) = wanted
+        .keys()
+        .map(|r| (r.context.as_str(), r.expression.as_str()))
+        .unzip();
+    let rows: Vec<(String, String, String)> = query_as(CACHED)
+        .bind(&contexts)
+        .bind(&expressions)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(
+        rows.into_iter()
+            .map(|(context, expression, canonical)| {
+                (
+                    Request {
+                        context,
+                        expression,
+                    },
+                    canonical,
+                )
+            })
+            .collect(),
+    ))
+}
+
+async fn remember(
+    conn: &mut PgConnection,
+    fresh: &BTreeMap<Request, String>,
+) -> Result<(), sqlx::Error> {
+    let mut contexts = Vec::new();
+    let mut expressions = Vec::new();
+    let mut texts = Vec::new();
+    for (request, text) in fresh {
+        contexts.push(request.context.as_str());
+        expressions.push(request.expression.as_str());
+        texts.push(text.as_str());
+    }
+    let mut tx = conn.begin().await?;
+    query(REMEMBER)
+        .bind(&contexts)
+        .bind(&expressions)
+        .bind(&texts)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// Creates a scratch table per context and gives it the expressions, in a
+/// transaction that is rolled back, and reads back what the server made of
+/// them. The expressions are the models' own text, which the migrations ran
+/// already; names are quoted.
+async fn on_scratch(
+    conn: &mut PgConnection,
+    missing: &[(&Request, &Source)],
+) -> Result<BTreeMap<Request, String>, sqlx::Error> {
+    let mut tables: BTreeMap<&str, String> = BTreeMap::new();
+    let mut sql = String::new();
+    let mut names: BTreeMap<String, &Request> = BTreeMap::new();
+    for (n, (request, (kind, table, column))) in missing.iter().enumerate() {
+        let object = format!("strata_x_{n}");
+        names.insert(object.clone(), *request);
+        match kind {
+            Kind::Default => {
+                let Some(column) = column.as_deref().and_then(|c| table.column(c)) else {
+                    continue;
+                };
+                let _ = writeln!(
+                    sql,
+                    "CREATE TEMP TABLE {} (\"c\" {} DEFAULT {});",
+                    quote_ident(&object),
+                    column.sql_type,
+                    request.expression
+                );
+            }
+            Kind::Check | Kind::Predicate => {
+                let count = tables.len();
+                let scratch = tables.entry(&request.context).or_insert_with(|| {
+                    let name = format!("strata_t_{count}");
+                    let columns: Vec<String> = table
+                        .columns
+                        .iter()
+                        .map(|c| format!("{} {}", quote_ident(&c.name), c.sql_type))
+                        .collect();
+                    let _ = writeln!(
+                        sql,
+                        "CREATE TEMP TABLE {} ({});",
+                        quote_ident(&name),
+                        columns.join(", ")
+                    );
+                    name
+                });
+                let scratch = quote_ident(scratch);
+                if *kind == Kind::Check {
+                    let _ = writeln!(
+                        sql,
+                        "ALTER TABLE {scratch} ADD CONSTRAINT {} CHECK ({}) NOT VALID;",
+                        quote_ident(&object),
+                        request.expression
+                    );
+                } else {
+                    let first = table.columns.first().map(|c| quote_ident(&c.name));
+                    let Some(first) = first else { continue };
+                    let _ = writeln!(
+                        sql,
+                        "CREATE INDEX {} ON {scratch} ({first}) WHERE {};",
+                        quote_ident(&object),
+                        request.expression
+                    );
+                }
+            }
+        }
+    }
+    let mut tx = conn.begin().await?;
+    // Temporary objects only, and all rolled back: nothing else is touched.
+    sqlx::Executor::execute(&mut *tx, sql.as_str()).await?;
+    let mut rows: Vec<(String, String)> = query_as(SCRATCH_CHECKS).fetch_all(&mut *tx).await?;
+    rows.extend(
+        query_as::<(String, Option<String>)>(SCRATCH_PREDICATES)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .filter_map(|(name, text)| Some((name, text?))),
+    );
+    rows.extend(
+        query_as::<(String, Option<String>)>(SCRATCH_DEFAULTS)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .filter_map(|(name, text)| Some((name, text?))),
+    );
+    tx.rollback().await?;
+    let mut spelled = BTreeMap::new();
+    let used: BTreeSet<&str> = tables.values().map(String::as_str).collect();
+    for (name, text) in rows {
+        if used.contains(name.as_str()) {
+            continue;
+        }
+        if let Some(request) = names.get(&name) {
+            let text = match request.context.starts_with("check") {
+                true => crate::introspect::check_expression(&text),
+                false => text,
+            };
+            spelled.insert((*request).clone(), text);
+        }
+    }
+    // A default PostgreSQL keeps no expression for (`DEFAULT NULL`) is no default.
+    for (object, request) in &names {
+        if request.context.starts_with("default") && sql.contains(&quote_ident(object)) {
+            spelled.entry((*request).clone()).or_default();
+        }
+    }
+    Ok(spelled)
+}
