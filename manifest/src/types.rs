@@ -191,6 +191,43 @@ pub fn has_assignment_cast(from: &str, to: &str) -> bool {
     }
 }
 
+/// A value of the type that fits any length or precision it has, for
+/// filling a restored NOT NULL column: `0`, `''`, `false`, the epoch, …
+/// (`None` for a type strata does not know).
+pub(crate) fn zero_value(sql_type: &str) -> Option<&'static str> {
+    let (base, dims) = split_array(sql_type);
+    if !dims.is_empty() {
+        return Some("'{}'");
+    }
+    let full = {
+        let mut words = String::new();
+        let mut depth = 0usize;
+        for c in base.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ if depth == 0 => words.push(c),
+                _ => {}
+            }
+        }
+        words.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    Some(match full.as_str() {
+        "date" | "timestamp without time zone" | "timestamp with time zone" => "'epoch'",
+        "time without time zone" | "time with time zone" => "'00:00'",
+        "interval" => "'0'",
+        "boolean" => "false",
+        "uuid" => "'00000000-0000-0000-0000-000000000000'",
+        "json" | "jsonb" => "'{}'",
+        "bytea" => "''",
+        _ => match family(&full) {
+            Some(Family::Number) => "0",
+            Some(Family::String) => "''",
+            _ => return None,
+        },
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Family {
     Number,

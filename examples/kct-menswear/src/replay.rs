@@ -258,7 +258,21 @@ async fn verify_joins(pool: &PgPool, url: &str) -> anyhow::Result<()> {
 pub async fn rollback(pool: &PgPool, url: &str) -> anyhow::Result<()> {
     let before = replay(pool, url).await?;
     println!("\nrolling back to version {SINGLE_SCHEMA}");
+    // Version 2 also created audit.change_log: undoing it drops that table
+    // and its rows, so strata refuses until the plan confirms it by name.
+    let refused = Migrator::new(&MIGRATIONS)
+        .rollback_to(pool, SINGLE_SCHEMA)
+        .await;
+    match refused {
+        Err(strata::Error::UnconfirmedRollback { steps }) => {
+            for step in &steps {
+                println!("needs confirming: {step}");
+            }
+        }
+        other => anyhow::bail!("an unconfirmed lossy rollback must be refused, got {other:?}"),
+    }
     let report = Migrator::new(&MIGRATIONS)
+        .confirm("audit.change_log")
         .rollback_to(pool, SINGLE_SCHEMA)
         .await?;
     for reverted in &report.reverted {

@@ -12,6 +12,7 @@ mod golden;
 mod hardening;
 mod histories;
 mod migrate;
+mod model_histories;
 mod moves;
 mod names;
 mod no_transaction;
