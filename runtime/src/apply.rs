@@ -11,12 +11,11 @@ use tracing::Instrument;
 use crate::error::db;
 use crate::index_target::concurrent_index;
 use crate::migrations::Migration;
-use crate::migrator::{shorten, split_error, AppliedMigration, Migrator};
+use crate::migrator::{AppliedMigration, Migrator};
+use crate::runner::{run_statements, Failed};
 use crate::session::{query, query_as};
+use crate::tracking::{is_applied, lock, record_in};
 use crate::{tracking, Error};
-
-/// SQLSTATE `lock_not_available`: `lock_timeout` ran out.
-pub(crate) const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// Why one attempt at a migration did not commit.
 enum Failure {
@@ -49,28 +48,15 @@ impl Migrator<'_> {
             if !migration.transactional {
                 return self.apply_outside_transaction(conn, migration).await;
             }
-            let mut pause = Duration::from_millis(100);
-            for attempt in 0..=self.lock_retries {
+            let mut backoff = self.timeouts.backoff();
+            loop {
                 match self.apply_one(conn, migration).await {
                     Ok(done) => return Ok(done),
                     Err(Failure::Fatal(error)) => return Err(error),
-                    Err(Failure::LockTimeout) if attempt < self.lock_retries => {
-                        tracing::warn!(
-                            attempt = attempt + 1,
-                            pause_ms = pause.as_millis() as u64,
-                            "strata: lock timeout, trying again"
-                        );
-                        tokio::time::sleep(pause).await;
-                        pause = (pause * 2).min(Duration::from_secs(5));
-                    }
-                    Err(Failure::LockTimeout) => {}
+                    Err(Failure::LockTimeout) if backoff.wait().await => {}
+                    Err(Failure::LockTimeout) => return Err(self.timeouts.gave_up(migration.file)),
                 }
             }
-            Err(Error::LockTimeout {
-                file: migration.file.to_owned(),
-                attempts: self.lock_retries + 1,
-                lock_timeout: self.lock_timeout,
-            })
         }
         .instrument(span)
         .await
@@ -92,36 +78,18 @@ impl Migrator<'_> {
         self.set_timeouts(&mut tx).await?;
 
         let started = Instant::now();
-        for statement in split_statements(migration.sql) {
-            let span = tracing::debug_span!(
-                "strata.statement",
-                number = statement.number,
-                line = statement.line
-            );
-            let at = Instant::now();
-            // A query without arguments goes over the simple-query protocol, as
-            // psql would send it.
-            let outcome = sqlx::Executor::execute(&mut *tx, statement.sql)
-                .instrument(span)
-                .await;
-            tracing::debug!(
-                number = statement.number,
-                elapsed_ms = at.elapsed().as_millis() as u64,
-                "strata: statement"
-            );
-            let Err(error) = outcome else { continue };
+        if let Err(failed) = run_statements(&mut tx, migration.sql).await {
             tx.rollback()
                 .await
                 .map_err(db("rolling back a failed migration"))?;
-            let (message, code) = split_error(&error);
-            if code.as_deref() == Some(LOCK_NOT_AVAILABLE) {
+            if failed.is_lock_timeout() {
                 return Err(Failure::LockTimeout);
             }
             let failure = Error::MigrationFailed {
                 file: migration.file.to_owned(),
-                statement: Some((statement.number, statement.line, shorten(statement.sql))),
-                message,
-                code,
+                statement: Some(failed.at()),
+                message: failed.message,
+                code: failed.code,
             };
             self.record(
                 conn,
@@ -207,12 +175,12 @@ impl Migrator<'_> {
         for statement in split_statements(migration.sql) {
             let on = direct.as_mut().unwrap_or(&mut *conn);
             if let Err(error) = self.run_outside(on, statement.sql).await {
-                let (message, code) = split_error(&error);
+                let failed = Failed::new(&statement, &error);
                 failure = Some(Error::NonTransactionalFailed {
                     file: migration.file.to_owned(),
-                    statement: Some((statement.number, statement.line, shorten(statement.sql))),
-                    message,
-                    code,
+                    statement: Some(failed.at()),
+                    message: failed.message,
+                    code: failed.code,
                 });
                 break;
             }
@@ -293,19 +261,16 @@ impl Migrator<'_> {
         }
         self.set_timeouts(&mut tx).await?;
         let started = Instant::now();
-        for statement in split_statements(down_sql) {
-            if let Err(error) = sqlx::Executor::execute(&mut *tx, statement.sql).await {
-                tx.rollback()
-                    .await
-                    .map_err(db("rolling back a failed down migration"))?;
-                let (message, code) = split_error(&error);
-                return Err(Error::MigrationFailed {
-                    file: down_file.to_owned(),
-                    statement: Some((statement.number, statement.line, shorten(statement.sql))),
-                    message,
-                    code,
-                });
-            }
+        if let Err(failed) = run_statements(&mut tx, down_sql).await {
+            tx.rollback()
+                .await
+                .map_err(db("rolling back a failed down migration"))?;
+            return Err(Error::MigrationFailed {
+                file: down_file.to_owned(),
+                statement: Some(failed.at()),
+                message: failed.message,
+                code: failed.code,
+            });
         }
         query(tracking::FORGET)
             .bind(&self.scope)
@@ -330,8 +295,8 @@ impl Migrator<'_> {
             .map_err(db(context))?;
         let mut sql = format!(
             "SET lock_timeout = {}; SET statement_timeout = {}",
-            self.lock_timeout.as_millis(),
-            self.statement_timeout.as_millis()
+            self.timeouts.lock_timeout.as_millis(),
+            self.timeouts.statement_timeout.as_millis()
         );
         if conn.server_version_num().is_some_and(|v| v >= 140_000) {
             sql.push_str("; SET client_connection_check_interval = 1000");
@@ -343,7 +308,7 @@ impl Migrator<'_> {
     }
 
     async fn set_timeouts(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        set_local_timeouts(conn, self.lock_timeout, self.statement_timeout).await
+        self.timeouts.set_local(conn).await
     }
 
     async fn record(
@@ -359,96 +324,4 @@ impl Migrator<'_> {
             .await
             .map_err(db("recording a migration in strata.migrations"))
     }
-}
-
-/// `lock_timeout` and `statement_timeout` for this transaction only, so
-/// nothing leaks to the next user of a pooled server connection.
-pub(crate) async fn set_local_timeouts(
-    conn: &mut PgConnection,
-    lock_timeout: Duration,
-    statement_timeout: Duration,
-) -> Result<(), Error> {
-    let mut sql = format!(
-        "SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
-        lock_timeout.as_millis(),
-        statement_timeout.as_millis()
-    );
-    // PostgreSQL 14 and later notice a vanished client (a start-up killed
-    // mid-migration) while a statement runs, roll back and free the lock,
-    // instead of finishing the statement first.
-    if conn.server_version_num().is_some_and(|v| v >= 140_000) {
-        sql.push_str("; SET LOCAL client_connection_check_interval = 1000");
-    }
-    sqlx::Executor::execute(&mut *conn, sql.as_str())
-        .await
-        .map_err(db("setting the migration's timeouts"))?;
-    Ok(())
-}
-
-/// Records a failed migration of a scope in its own transaction, after the
-/// migration's own was rolled back.
-pub(crate) async fn record_failure(
-    conn: &mut PgConnection,
-    scope: &str,
-    migration: &Migration<'_>,
-    error: &str,
-) -> Result<(), Error> {
-    let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-    record_in(&mut tx, scope, migration, Duration::ZERO, Some(error), true).await?;
-    tx.commit()
-        .await
-        .map_err(db("recording a migration in strata.migrations"))
-}
-
-/// Waits for the transaction-level lock of a scope ("" for the tracking
-/// table itself), with no `lock_timeout`: waiting for another replica's
-/// migration is right. Released by COMMIT or ROLLBACK on every path.
-pub(crate) async fn lock(conn: &mut PgConnection, scope: &str) -> Result<(), Error> {
-    sqlx::Executor::execute(&mut *conn, "SET LOCAL lock_timeout = 0")
-        .await
-        .map_err(db("waiting for the migration lock"))?;
-    query(tracking::LOCK_SCOPE)
-        .bind(tracking::LOCK_CLASS)
-        .bind(scope)
-        .execute(conn)
-        .await
-        .map_err(db("waiting for the migration lock"))?;
-    Ok(())
-}
-
-pub(crate) async fn is_applied(
-    conn: &mut PgConnection,
-    scope: &str,
-    version: u32,
-) -> Result<bool, Error> {
-    let row = query(tracking::IS_APPLIED)
-        .bind(scope)
-        .bind(i64::from(version))
-        .fetch_optional(conn)
-        .await
-        .map_err(db("reading strata.migrations"))?;
-    Ok(row.is_some())
-}
-
-pub(crate) async fn record_in(
-    conn: &mut PgConnection,
-    scope: &str,
-    migration: &Migration<'_>,
-    duration: Duration,
-    error: Option<&str>,
-    transactional: bool,
-) -> Result<(), Error> {
-    query(tracking::RECORD)
-        .bind(scope)
-        .bind(i64::from(migration.version))
-        .bind(migration.name)
-        .bind(&migration.checksum)
-        .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
-        .bind(error.is_none())
-        .bind(error)
-        .bind(transactional)
-        .execute(conn)
-        .await
-        .map_err(db("recording a migration in strata.migrations"))?;
-    Ok(())
 }

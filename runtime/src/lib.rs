@@ -74,6 +74,7 @@ mod introspect;
 mod migrations;
 mod migrator;
 mod model;
+mod runner;
 mod session;
 mod tenant;
 mod tenant_apply;

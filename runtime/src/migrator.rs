@@ -12,6 +12,7 @@ use tracing::Instrument;
 use crate::drift::{compare, DriftPolicy, DriftReport};
 use crate::error::db;
 use crate::migrations::Migration;
+use crate::runner::Timeouts;
 use crate::session::{connect, query_as};
 use crate::tracking::{applied_versions, check_history, Recorded};
 use crate::{introspect, tracking, Error, Migrations};
@@ -33,9 +34,7 @@ pub struct Migrator<'m> {
     pub(crate) scope: String,
     pub(crate) drift_policy: DriftPolicy,
     pub(crate) target: Option<u32>,
-    pub(crate) lock_timeout: Duration,
-    pub(crate) lock_retries: u32,
-    pub(crate) statement_timeout: Duration,
+    pub(crate) timeouts: Timeouts,
     pub(crate) allow_unknown: bool,
     pub(crate) retry_failed: bool,
     pub(crate) confirm: Confirm,
@@ -81,9 +80,7 @@ impl<'m> Migrator<'m> {
             scope: DEFAULT_SCOPE.to_owned(),
             drift_policy: DriftPolicy::Fail,
             target: None,
-            lock_timeout: Duration::from_secs(2),
-            lock_retries: 5,
-            statement_timeout: Duration::ZERO,
+            timeouts: Timeouts::default(),
             allow_unknown: false,
             retry_failed: false,
             confirm: Confirm::none(),
@@ -144,14 +141,14 @@ impl<'m> Migrator<'m> {
     /// tries again (default 2 s). Kept short because while an `ALTER TABLE`
     /// waits for its lock, every query on that table queues behind it.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
+        self.timeouts.lock_timeout = timeout;
         self
     }
 
     /// How many times a migration that timed out on a lock is tried again,
     /// with a growing pause, before the start-up gives up (default 5).
     pub fn lock_retries(mut self, retries: u32) -> Self {
-        self.lock_retries = retries;
+        self.timeouts.lock_retries = retries;
         self
     }
 
@@ -159,7 +156,7 @@ impl<'m> Migrator<'m> {
     /// The start-up sets it on its own connection, so it never inherits the
     /// application's, which is made for queries, not for building indexes.
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
-        self.statement_timeout = timeout;
+        self.timeouts.statement_timeout = timeout;
         self
     }
 
@@ -322,23 +319,6 @@ pub(crate) fn expected_state(manifest: &Manifest, target: Option<u32>) -> Schema
     match target {
         Some(version) if version < last => manifest.state_at(version),
         _ => manifest.state.clone(),
-    }
-}
-
-/// A statement for an error message: its first line, at most 120 characters.
-pub(crate) fn shorten(sql: &str) -> String {
-    let first = sql.lines().next().unwrap_or_default().trim();
-    let mut short: String = first.chars().take(120).collect();
-    if short.len() < sql.trim().len() {
-        short.push_str(" …");
-    }
-    short
-}
-
-pub(crate) fn split_error(error: &sqlx::Error) -> (String, Option<String>) {
-    match error {
-        sqlx::Error::Database(e) => (e.message().to_owned(), e.code().map(|c| c.into_owned())),
-        other => (other.to_string(), None),
     }
 }
 

@@ -3,11 +3,11 @@
 use std::time::Instant;
 
 use sqlx::PgConnection;
-use strata_manifest::{split_statements, tenant_sql};
+use strata_manifest::tenant_sql;
 
-use crate::apply::{record_in, set_local_timeouts, LOCK_NOT_AVAILABLE};
 use crate::migrations::Migration;
-use crate::migrator::{shorten, split_error};
+use crate::runner::run_statements;
+use crate::tracking::record_in;
 use crate::{AppliedMigration, Error, TenantSchema, Tenants};
 
 /// Why applying a tenant's pending migrations stopped. The caller rolls
@@ -28,9 +28,7 @@ pub(crate) async fn apply_pending(
     tenant: &TenantSchema,
     pending: &[&Migration<'_>],
 ) -> Result<Vec<AppliedMigration>, Stop> {
-    if let Err(error) =
-        set_local_timeouts(conn, tenants.lock_timeout, tenants.statement_timeout).await
-    {
+    if let Err(error) = tenants.timeouts.set_local(conn).await {
         return Err(Stop::Failed(error, None));
     }
     let mut applied = Vec::with_capacity(pending.len());
@@ -43,12 +41,8 @@ pub(crate) async fn apply_pending(
         }
         let started = Instant::now();
         let sql = tenant_sql(migration.sql, tenant.quoted());
-        for statement in split_statements(&sql) {
-            let Err(error) = sqlx::Executor::execute(&mut *conn, statement.sql).await else {
-                continue;
-            };
-            let (message, code) = split_error(&error);
-            if code.as_deref() == Some(LOCK_NOT_AVAILABLE) {
+        if let Err(failed) = run_statements(conn, &sql).await {
+            if failed.is_lock_timeout() {
                 return Err(Stop::LockTimeout(format!(
                     "{} (tenant {tenant})",
                     migration.file
@@ -57,13 +51,9 @@ pub(crate) async fn apply_pending(
             let error = Error::TenantMigrationFailed {
                 tenant: tenant.name().to_owned(),
                 file: migration.file.to_owned(),
-                statement: Some(Box::new((
-                    statement.number,
-                    statement.line,
-                    shorten(statement.sql),
-                ))),
-                message,
-                code,
+                statement: Some(Box::new(failed.at())),
+                message: failed.message,
+                code: failed.code,
             };
             return Err(Stop::Failed(error, Some(migration.version)));
         }

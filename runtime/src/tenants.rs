@@ -10,6 +10,7 @@ use strata_manifest::{qualified, quote_ident};
 
 use crate::error::db;
 use crate::migrations::Migration;
+use crate::runner::Timeouts;
 use crate::session::{query, query_as};
 use crate::tenant::check_prefix;
 use crate::tenant_apply::{apply_pending, Stop};
@@ -42,9 +43,7 @@ pub struct Tenants<'m> {
     registry: Option<Registry>,
     concurrency: usize,
     pub(crate) target: Option<u32>,
-    pub(crate) lock_timeout: Duration,
-    pub(crate) lock_retries: u32,
-    pub(crate) statement_timeout: Duration,
+    pub(crate) timeouts: Timeouts,
     progress: Option<Arc<ProgressFn>>,
 }
 
@@ -153,9 +152,7 @@ impl<'m> Tenants<'m> {
             registry: None,
             concurrency: 4,
             target: None,
-            lock_timeout: Duration::from_secs(2),
-            lock_retries: 5,
-            statement_timeout: Duration::ZERO,
+            timeouts: Timeouts::default(),
             progress: None,
         }
     }
@@ -201,19 +198,19 @@ impl<'m> Tenants<'m> {
     /// How long a tenant's migration waits for a table lock before it is
     /// rolled back and tried again (default 2 s).
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
+        self.timeouts.lock_timeout = timeout;
         self
     }
 
     /// How many times a tenant that timed out on a lock is tried again (default 5).
     pub fn lock_retries(mut self, retries: u32) -> Self {
-        self.lock_retries = retries;
+        self.timeouts.lock_retries = retries;
         self
     }
 
     /// The `statement_timeout` of each tenant migration statement (default none).
     pub fn statement_timeout(mut self, timeout: Duration) -> Self {
-        self.statement_timeout = timeout;
+        self.timeouts.statement_timeout = timeout;
         self
     }
 
@@ -289,7 +286,7 @@ impl<'m> Tenants<'m> {
             });
         }
         tracking::ensure(conn).await?;
-        crate::apply::lock(conn, tenant.name()).await?;
+        crate::tracking::lock(conn, tenant.name()).await?;
         let exists = query(SCHEMA_EXISTS)
             .bind(tenant.name())
             .fetch_optional(&mut *conn)
@@ -312,7 +309,7 @@ impl<'m> Tenants<'m> {
             Err(Stop::LockTimeout(file)) => Err(Error::LockTimeout {
                 file,
                 attempts: 1,
-                lock_timeout: self.lock_timeout,
+                lock_timeout: self.timeouts.lock_timeout,
             }),
             Err(Stop::Failed(error, _)) => Err(error),
         }
@@ -415,23 +412,15 @@ impl<'m> Tenants<'m> {
         tenant: &TenantSchema,
         all: &[Migration<'_>],
     ) -> TenantStatus {
-        let mut pause = Duration::from_millis(100);
-        let mut attempts = 0;
+        let mut backoff = self.timeouts.backoff();
         loop {
-            attempts += 1;
             match self.attempt(pool, tenant, all).await {
                 Ok(status) => return status,
                 Err((version, Stop::LockTimeout(file))) => {
-                    if attempts > self.lock_retries {
-                        let error = Error::LockTimeout {
-                            file,
-                            attempts,
-                            lock_timeout: self.lock_timeout,
-                        };
+                    if !backoff.wait().await {
+                        let error = self.timeouts.gave_up(&file);
                         return TenantStatus::Failed { version, error };
                     }
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
                 }
                 Err((version, Stop::Failed(error, _))) => {
                     return TenantStatus::Failed { version, error }
@@ -458,7 +447,7 @@ impl<'m> Tenants<'m> {
             .await
             .map_err(db("starting a transaction"))
             .map_err(fail)?;
-        crate::apply::lock(&mut tx, tenant.name())
+        crate::tracking::lock(&mut tx, tenant.name())
             .await
             .map_err(fail)?;
         let recorded: Vec<Recorded> = query_as(tracking::SELECT_APPLIED)
@@ -496,7 +485,7 @@ impl<'m> Tenants<'m> {
                 let _ = tx.rollback().await;
                 if let Stop::Failed(error, Some(failed)) = &stop {
                     if let Some(migration) = pending.iter().find(|m| m.version == *failed) {
-                        let _ = crate::apply::record_failure(
+                        let _ = crate::tracking::record_failure(
                             &mut conn,
                             tenant.name(),
                             migration,

@@ -1,10 +1,13 @@
-//! The tracking table `strata.migrations` and the lock that serialises start-ups.
+//! The tracking table `strata.migrations`: reading and recording a scope's
+//! migrations, and the lock that serialises start-ups and tenants.
 
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::QueryAs;
 use sqlx::{Connection, PgConnection, Postgres};
 
 use crate::error::db;
+use std::time::Duration;
+
 use crate::migrations::Migration;
 use crate::session::{query, query_as};
 use crate::Error;
@@ -142,7 +145,7 @@ pub(crate) async fn ensure(conn: &mut PgConnection) -> Result<(), Error> {
         .await
         .map_err(db(context))?;
     if !exists {
-        crate::apply::lock(&mut tx, "").await?;
+        lock(&mut tx, "").await?;
         for statement in [CREATE_SCHEMA, CREATE_TABLE, CREATE_EXPRESSIONS] {
             query(statement)
                 .execute(&mut *tx)
@@ -174,4 +177,72 @@ where
     };
     tx.commit().await.map_err(db(context))?;
     Ok(rows)
+}
+
+/// Records a failed migration of a scope in its own transaction, after the
+/// migration's own was rolled back.
+pub(crate) async fn record_failure(
+    conn: &mut PgConnection,
+    scope: &str,
+    migration: &Migration<'_>,
+    error: &str,
+) -> Result<(), Error> {
+    let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+    record_in(&mut tx, scope, migration, Duration::ZERO, Some(error), true).await?;
+    tx.commit()
+        .await
+        .map_err(db("recording a migration in strata.migrations"))
+}
+
+/// Waits for the transaction-level lock of a scope ("" for the tracking
+/// table itself), with no `lock_timeout`: waiting for another replica's
+/// migration is right. Released by COMMIT or ROLLBACK on every path.
+pub(crate) async fn lock(conn: &mut PgConnection, scope: &str) -> Result<(), Error> {
+    sqlx::Executor::execute(&mut *conn, "SET LOCAL lock_timeout = 0")
+        .await
+        .map_err(db("waiting for the migration lock"))?;
+    query(LOCK_SCOPE)
+        .bind(LOCK_CLASS)
+        .bind(scope)
+        .execute(conn)
+        .await
+        .map_err(db("waiting for the migration lock"))?;
+    Ok(())
+}
+
+pub(crate) async fn is_applied(
+    conn: &mut PgConnection,
+    scope: &str,
+    version: u32,
+) -> Result<bool, Error> {
+    let row = query(IS_APPLIED)
+        .bind(scope)
+        .bind(i64::from(version))
+        .fetch_optional(conn)
+        .await
+        .map_err(db("reading strata.migrations"))?;
+    Ok(row.is_some())
+}
+
+pub(crate) async fn record_in(
+    conn: &mut PgConnection,
+    scope: &str,
+    migration: &Migration<'_>,
+    duration: Duration,
+    error: Option<&str>,
+    transactional: bool,
+) -> Result<(), Error> {
+    query(RECORD)
+        .bind(scope)
+        .bind(i64::from(migration.version))
+        .bind(migration.name)
+        .bind(&migration.checksum)
+        .bind(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
+        .bind(error.is_none())
+        .bind(error)
+        .bind(transactional)
+        .execute(conn)
+        .await
+        .map_err(db("recording a migration in strata.migrations"))?;
+    Ok(())
 }
