@@ -53,7 +53,7 @@ impl Stream {
                 edited.push(entry.file.clone());
             }
         }
-        let hand_written = take_in(&dir, skip, &manifest)?;
+        let hand_written = take_in(&dir, skip, false, &manifest)?;
         Ok(Stream {
             dir,
             manifest,
@@ -187,9 +187,12 @@ fn parse_file_name(file: &str) -> Option<FileName> {
 
 /// The hand-written migrations in `dir` that the manifest does not list yet,
 /// numbered on from its last; anything else in the folder is an error.
+/// `skip` is another stream's folder inside this one; with `folders_allowed`
+/// every folder is passed over.
 fn take_in(
     dir: &Path,
     skip: Option<&Path>,
+    folders_allowed: bool,
     manifest: &Manifest,
 ) -> Result<Vec<MigrationEntry>, Error> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -219,6 +222,9 @@ fn take_in(
             path: path.clone(),
             why: why.to_owned(),
         };
+        if path.is_dir() && folders_allowed {
+            continue; // starting a migration: folders are the build's business
+        }
         if path.is_dir() {
             return Err(stray(
                 "a folder strata does not use; move it out of the migrations folder",
@@ -353,7 +359,7 @@ pub fn new_migration(dir: impl AsRef<Path>, name: &str) -> Result<PathBuf, Error
         });
     }
     let manifest = read_manifest(&dir.join("manifest.json"))?;
-    let pending = take_in(dir, None, &manifest)?;
+    let pending = take_in(dir, None, true, &manifest)?;
     let version = pending
         .last()
         .map_or(manifest.next_version(), |m| m.version + 1);

@@ -87,7 +87,7 @@ impl Migrator<'_> {
             }
             let failure = Error::MigrationFailed {
                 file: migration.file.to_owned(),
-                statement: Some(failed.at()),
+                statement: failed.at(),
                 message: failed.message,
                 code: failed.code,
             };
@@ -178,7 +178,7 @@ impl Migrator<'_> {
                 let failed = Failed::new(&statement, &error);
                 failure = Some(Error::NonTransactionalFailed {
                     file: migration.file.to_owned(),
-                    statement: Some(failed.at()),
+                    statement: failed.at(),
                     message: failed.message,
                     code: failed.code,
                 });
@@ -267,7 +267,7 @@ impl Migrator<'_> {
                 .map_err(db("rolling back a failed down migration"))?;
             return Err(Error::MigrationFailed {
                 file: down_file.to_owned(),
-                statement: Some(failed.at()),
+                statement: failed.at(),
                 message: failed.message,
                 code: failed.code,
             });

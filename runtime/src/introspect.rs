@@ -118,6 +118,16 @@ pub(crate) async fn read_catalog(
     conn: &mut PgConnection,
     expected: &SchemaState,
 ) -> Result<Catalog, Error> {
+    read_catalog_with(conn, expected, true).await
+}
+
+/// [`read_catalog`], with the server's spelling of the expected expressions
+/// or (`canonical` false, for the benchmark's baseline) without.
+pub(crate) async fn read_catalog_with(
+    conn: &mut PgConnection,
+    expected: &SchemaState,
+    canonical: bool,
+) -> Result<Catalog, Error> {
     let names: Vec<String> = expected.schemas.iter().cloned().collect();
     let (view_schemas, view_names): (Vec<String>, Vec<String>) = expected
         .views()
@@ -242,7 +252,10 @@ pub(crate) async fn read_catalog(
             (QualifiedName::new(schema, name), target)
         })
         .collect();
-    let canonical = std::sync::Arc::new(canonicalise(conn, expected).await);
+    let canonical = std::sync::Arc::new(match canonical {
+        true => canonicalise(conn, expected).await,
+        false => Canonical::default(),
+    });
     Ok(Catalog {
         state,
         views,

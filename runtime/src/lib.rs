@@ -112,6 +112,21 @@ pub mod __private {
     pub use crate::model::SharedModel;
     pub use sqlx;
 
+    /// The drift check comparing expressions by their text alone, as strata
+    /// did before the server spelled them: the benchmark's baseline.
+    pub async fn check_drift_textual(
+        pool: &sqlx::PgPool,
+        migrations: &crate::Migrations,
+    ) -> Result<crate::DriftReport, crate::Error> {
+        let expected = migrations.manifest()?.state;
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(crate::error::db("connecting"))?;
+        let catalog = crate::introspect::read_catalog_with(&mut conn, &expected, false).await?;
+        Ok(crate::drift::compare(&expected, &catalog))
+    }
+
     /// A tenant model's SQL with the tenant's schema in place of the placeholder.
     pub fn tenant_sql(template: &str, tenant: &crate::TenantSchema) -> String {
         strata_manifest::tenant_sql(template, tenant.quoted())

@@ -123,15 +123,53 @@ impl Failed {
         self.code.as_deref() == Some(LOCK_NOT_AVAILABLE)
     }
 
-    /// Number, line and text, as the errors carry them.
-    pub(crate) fn at(&self) -> (usize, usize, String) {
-        (self.number, self.line, self.text.clone())
+    /// Number, line and text, as the errors carry them (none when the
+    /// statement could not be told).
+    pub(crate) fn at(&self) -> Option<(usize, usize, String)> {
+        (self.number > 0).then(|| (self.number, self.line, self.text.clone()))
     }
+}
+
+/// Runs `sql` on `conn`, which is inside a transaction, stopping at the
+/// first statement that fails.
+///
+/// The whole file goes in one round trip, as `psql -1 -f` would send it,
+/// behind a savepoint. Only if it fails is the savepoint rolled back and the
+/// file run again statement by statement, so that the error names the
+/// statement (its number, line and text). With debug-level tracing on,
+/// statements always run one by one, each in its `strata.statement` span.
+pub(crate) async fn run_statements(conn: &mut PgConnection, sql: &str) -> Result<(), Failed> {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        return run_one_by_one(conn, sql).await;
+    }
+    let batch = format!("SAVEPOINT strata_batch;\n{sql}\n;RELEASE SAVEPOINT strata_batch");
+    let Err(error) = sqlx::Executor::execute(&mut *conn, batch.as_str()).await else {
+        return Ok(());
+    };
+    let (message, code) = split_error(&error);
+    let failed = Failed {
+        number: 0,
+        line: 0,
+        text: String::new(),
+        message,
+        code,
+    };
+    if failed.is_lock_timeout() {
+        // Worth another try as it is; which statement waited does not matter.
+        return Err(failed);
+    }
+    let undone = sqlx::Executor::execute(&mut *conn, "ROLLBACK TO SAVEPOINT strata_batch").await;
+    let located = match undone {
+        Ok(_) => run_one_by_one(conn, sql).await,
+        Err(_) => Ok(()),
+    };
+    // Run alone, every statement passed: report the batch's error as it came.
+    located.and(Err(failed))
 }
 
 /// Runs `sql` on `conn` statement by statement, each as a simple query as
 /// psql would send it, stopping at the first that fails.
-pub(crate) async fn run_statements(conn: &mut PgConnection, sql: &str) -> Result<(), Failed> {
+async fn run_one_by_one(conn: &mut PgConnection, sql: &str) -> Result<(), Failed> {
     for statement in split_statements(sql) {
         let span = tracing::debug_span!(
             "strata.statement",

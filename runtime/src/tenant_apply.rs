@@ -51,7 +51,7 @@ pub(crate) async fn apply_pending(
             let error = Error::TenantMigrationFailed {
                 tenant: tenant.name().to_owned(),
                 file: migration.file.to_owned(),
-                statement: Some(Box::new(failed.at())),
+                statement: failed.at().map(Box::new),
                 message: failed.message,
                 code: failed.code,
             };

@@ -1,5 +1,7 @@
 //! Helpers shared by strata's integration tests and its benchmark binary.
 
+pub mod corpus;
+
 use std::path::Path;
 
 use strata_manifest::{

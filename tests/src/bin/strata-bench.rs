@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p strata-tests --bin strata-bench [tenants]` (a
 //! throwaway PostgreSQL, or `DATABASE_URL`'s server); `tenants` runs the
-//! schema-per-tenant benchmark alone.
+//! schema-per-tenant benchmark alone, `core` everything but it.
 
 use std::time::{Duration, Instant};
 
@@ -38,13 +38,14 @@ fn show(name: &str, measured: Duration, baseline_name: &str, baseline: Duration)
     );
 }
 
-/// 10 schemas of 100 tables: each with an identity key, seven columns, a
-/// unique constraint, an index, and a foreign key to the previous table.
-fn thousand_tables() -> SchemaState {
+/// `count` tables over 10 schemas: each with an identity key, seven
+/// columns, a unique constraint, an index, and a foreign key to the
+/// previous table of its schema.
+fn many_tables(count: usize) -> SchemaState {
     let mut state = SchemaState::default();
     for s in 0..10 {
         let schema = format!("bench_{s}");
-        for t in 0..100 {
+        for t in 0..count / 10 + usize::from(s < count % 10) {
             let name = format!("table_{t:03}");
             let mut table = Table::new(&schema, &name);
             let mut id = Column::new("id", "bigint").not_null();
@@ -307,35 +308,79 @@ async fn main() {
         catalog_kct,
     );
 
-    // A generated 1,000-table, 10-schema database.
-    let state = thousand_tables();
+    // The expression corpus: today's drift check, which asks the server to
+    // spell the models' expressions (cached), against comparing their text.
+    let corpus = strata_tests::corpus::corpus_state("corpus", "items");
+    let corpus_dir = tempfile::tempdir().unwrap();
+    strata_tests::write_migrations(corpus_dir.path(), &[(&SchemaState::default(), &corpus)]);
+    let corpus_migrations = Migrations::from_dir(corpus_dir.path()).unwrap();
+    let corpus_db = strata::testing::database().await.unwrap();
+    let corpus_pool = corpus_db.pool().await.unwrap();
+    Migrator::new(&corpus_migrations)
+        .run(&corpus_pool)
+        .await
+        .unwrap();
+    let canonical = median(51, || async {
+        assert!(strata::check_drift(&corpus_pool, &corpus_migrations)
+            .await
+            .unwrap()
+            .is_clean());
+    })
+    .await;
+    let textual = median(51, || async {
+        strata::__private::check_drift_textual(&corpus_pool, &corpus_migrations)
+            .await
+            .unwrap();
+    })
+    .await;
+    let table = &corpus.tables[0];
+    let expressions = table.checks.len()
+        + table.indexes.len()
+        + table.columns.iter().filter(|c| c.default.is_some()).count();
+    show(
+        &format!("drift check, expression corpus ({expressions} expressions)"),
+        canonical,
+        "the same check comparing text (before)",
+        textual,
+    );
+
+    // A generated 1,126-table, 10-schema database, applied three times each way.
+    let state = many_tables(1126);
     let dir = tempfile::tempdir().unwrap();
     let sql =
         strata_tests::write_migrations(dir.path(), &[(&SchemaState::default(), &state)]).remove(0);
     let big = Migrations::from_dir(dir.path()).unwrap();
-
-    let strata_db = strata::testing::database().await.unwrap();
-    let strata_pool = strata_db.pool().await.unwrap();
-    let start = Instant::now();
-    Migrator::new(&big)
-        .drift_policy(DriftPolicy::Ignore)
-        .run(&strata_pool)
-        .await
-        .unwrap();
-    let apply = start.elapsed();
-
-    let psql_db = strata::testing::database().await.unwrap();
     let file = dir.path().join("0001_step_1.sql");
-    let psql = psql_file(&["-1"], &file, psql_db.url());
+    let mut strata_times = Vec::new();
+    let mut psql_times = Vec::new();
+    let mut strata_dbs = Vec::new();
+    for _ in 0..3 {
+        let strata_db = strata::testing::database().await.unwrap();
+        let strata_pool = strata_db.pool().await.unwrap();
+        let start = Instant::now();
+        Migrator::new(&big)
+            .drift_policy(DriftPolicy::Ignore)
+            .run(&strata_pool)
+            .await
+            .unwrap();
+        strata_times.push(start.elapsed());
+        strata_dbs.push((strata_db, strata_pool));
+        let psql_db = strata::testing::database().await.unwrap();
+        psql_times.push(psql_file(&["-1"], &file, psql_db.url()));
+        psql_db.destroy().await.unwrap();
+    }
+    strata_times.sort();
+    psql_times.sort();
     show(
         &format!(
-            "apply 1,000-table initial migration ({} KiB)",
+            "apply 1,126-table initial migration ({} KiB)",
             sql.len() / 1024
         ),
-        apply,
+        strata_times[1],
         "psql -1 -f of the same file",
-        psql,
+        psql_times[1],
     );
+    let strata_pool = strata_dbs[0].1.clone();
 
     let schemas: Vec<String> = state.schemas.iter().cloned().collect();
     let drift_big = median(11, || async {
@@ -347,11 +392,14 @@ async fn main() {
     .await;
     let catalog_big = median(11, || one_catalog_query(&strata_pool, &schemas)).await;
     show(
-        "drift check (1,000 tables, 10 schemas)",
+        "drift check (1,126 tables, 10 schemas)",
         drift_big,
         "one catalog query, same tables",
         catalog_big,
     );
 
-    tenants_bench().await;
+    // `strata-bench core` leaves the tenant benchmark out.
+    if std::env::args().nth(1).as_deref() != Some("core") {
+        tenants_bench().await;
+    }
 }

@@ -144,7 +144,7 @@ async fn a_start_up_killed_mid_migration_leaves_no_partial_ddl_and_no_lock() {
     let mut child = start(&scratch, db.url(), &[]);
     let sleeping = eventually(Duration::from_secs(20), || async {
         let (n,): (i64,) = sqlx::query_as(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%SELECT pg_sleep(3)%'",
         )
         .fetch_one(&pool)
         .await
