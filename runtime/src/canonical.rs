@@ -47,6 +47,18 @@ pub(crate) struct Request {
     pub(crate) expression: String,
 }
 
+impl Request {
+    /// The cache key: the SHA-256 of the context and the expression.
+    pub(crate) fn key(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(self.context.as_bytes());
+        hash.update([0]);
+        hash.update(self.expression.as_bytes());
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// The server's spelling of each expression it could read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Canonical {
@@ -97,10 +109,10 @@ fn request(table: &Table, kind: Kind, column: Option<&str>, expr: &str) -> Optio
 }
 
 /// Where an expression comes from: its kind, its table, and for a default its column.
-type Source = (Kind, Table, Option<String>);
+pub(crate) type Source = (Kind, Table, Option<String>);
 
 /// Every expression of `expected`, each once.
-fn requests(expected: &SchemaState) -> BTreeMap<Request, Source> {
+pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source> {
     let mut all = BTreeMap::new();
     for table in &expected.tables {
         let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
@@ -126,22 +138,16 @@ fn requests(expected: &SchemaState) -> BTreeMap<Request, Source> {
     all
 }
 
-/// Returns the cached spellings for this server version: context,
-/// expression, canonical text. `$1` and `$2` are the contexts and expressions.
-const CACHED: &str = r#"SELECT e."context", e."expression", e."canonical"
-FROM "strata"."expressions" e
-JOIN unnest($1::text[], $2::text[]) AS r(context, expression)
-  ON e."context" = r.context AND e."expression" = r.expression
-WHERE e."server_version" = current_setting('server_version_num')::int"#;
+/// Returns the cached spellings for this server version: key and
+/// canonical text, for the keys in `$1`.
+pub(crate) const CACHED: &str = r#"SELECT "key", "canonical" FROM "strata"."expressions"
+WHERE "server_version" = current_setting('server_version_num')::int AND "key" = ANY($1::text[])"#;
 
-/// Remembers spellings for this server version; `$1`, `$2`, `$3`: contexts,
+/// Remembers spellings for this server version; `$1`, `$2`, `$3`: keys,
 /// expressions, canonical texts.
-const REMEMBER: &str = r#"INSERT INTO "strata"."expressions" ("server_version", "context", "expression", "canonical")
+const REMEMBER: &str = r#"INSERT INTO "strata"."expressions" ("server_version", "key", "expression", "canonical")
 SELECT current_setting('server_version_num')::int, r.* FROM unnest($1::text[], $2::text[], $3::text[]) AS r
 ON CONFLICT DO NOTHING"#;
-
-/// Returns whether the cache table exists.
-const CACHE_EXISTS: &str = r#"SELECT to_regclass('"strata"."expressions"') IS NOT NULL"#;
 
 /// Returns the name and definition of each scratch check.
 const SCRATCH_CHECKS: &str = r#"SELECT c.conname::text, pg_catalog.pg_get_constraintdef(c.oid)
@@ -158,27 +164,26 @@ const SCRATCH_DEFAULTS: &str = r#"SELECT c.relname::text, pg_catalog.pg_get_expr
 FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_class c ON c.oid = d.adrelid
 WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname LIKE 'strata\_x\_%'"#;
 
-/// The server's spelling of every expression of `expected`: from the cache,
-/// else from scratch tables (then cached). An expression the server cannot
-/// take on a scratch table (a read-only standby, a function that is
-/// missing) is left out, and drift falls back to comparing text.
-pub(crate) async fn canonicalise(conn: &mut PgConnection, expected: &SchemaState) -> Canonical {
-    let wanted = requests(expected);
+/// The server's spelling of every expression in `wanted`: from `cached`
+/// (what the cache held, by key; `None` when there is no cache), else from
+/// scratch tables, then cached. An expression the server cannot take on a
+/// scratch table (a read-only standby, a function that is missing) is left
+/// out, and drift falls back to comparing text.
+pub(crate) async fn canonicalise(
+    conn: &mut PgConnection,
+    wanted: BTreeMap<Request, Source>,
+    cached: Option<BTreeMap<String, String>>,
+) -> Canonical {
     let mut canonical = Canonical::default();
-    if wanted.is_empty() {
-        return canonical;
+    let mut missing: Vec<(&Request, &Source)> = Vec::new();
+    for (request, source) in &wanted {
+        match cached.as_ref().and_then(|c| c.get(&request.key())) {
+            Some(text) => {
+                canonical.spelled.insert(request.clone(), text.clone());
+            }
+            None => missing.push((request, source)),
+        }
     }
-    let cache = cached(conn, &wanted).await.unwrap_or_else(|error| {
-        tracing::debug!(%error, "strata: no expression cache");
-        None
-    });
-    if let Some(found) = &cache {
-        canonical.spelled.extend(found.clone());
-    }
-    let missing: Vec<(&Request, &Source)> = wanted
-        .iter()
-        .filter(|(r, _)| !canonical.spelled.contains_key(*r))
-        .collect();
     if missing.is_empty() {
         return canonical;
     }
@@ -195,7 +200,7 @@ pub(crate) async fn canonicalise(conn: &mut PgConnection, expected: &SchemaState
             fresh
         }
     };
-    if cache.is_some() && !fresh.is_empty() {
+    if cached.is_some() && !fresh.is_empty() {
         if let Err(error) = remember(conn, &fresh).await {
             tracing::debug!(%error, "strata: could not cache canonical expressions");
         }
@@ -204,56 +209,18 @@ pub(crate) async fn canonicalise(conn: &mut PgConnection, expected: &SchemaState
     canonical
 }
 
-async fn cached(
-    conn: &mut PgConnection,
-    wanted: &BTreeMap<Request, Source>,
-) -> Result<Option<BTreeMap<Request, String>>, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    let (exists,): (bool,) = query_as(CACHE_EXISTS).fetch_one(&mut *tx).await?;
-    if !exists {
-        tx.commit().await?;
-        return Ok(None);
-    }
-    let (contexts, expressions): (Vec<&str>, Vec<&str>) = wanted
-        .keys()
-        .map(|r| (r.context.as_str(), r.expression.as_str()))
-        .unzip();
-    let rows: Vec<(String, String, String)> = query_as(CACHED)
-        .bind(&contexts)
-        .bind(&expressions)
-        .fetch_all(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(Some(
-        rows.into_iter()
-            .map(|(context, expression, canonical)| {
-                (
-                    Request {
-                        context,
-                        expression,
-                    },
-                    canonical,
-                )
-            })
-            .collect(),
-    ))
-}
-
-async fn remember(
-    conn: &mut PgConnection,
-    fresh: &BTreeMap<Request, String>,
-) -> Result<(), sqlx::Error> {
-    let mut contexts = Vec::new();
+async fn remember(conn: &mut PgConnection, fresh: &BTreeMap<Request, String>) -> Result<(), sqlx::Error> {
+    let mut keys = Vec::new();
     let mut expressions = Vec::new();
     let mut texts = Vec::new();
     for (request, text) in fresh {
-        contexts.push(request.context.as_str());
+        keys.push(request.key());
         expressions.push(request.expression.as_str());
         texts.push(text.as_str());
     }
     let mut tx = conn.begin().await?;
     query(REMEMBER)
-        .bind(&contexts)
+        .bind(&keys)
         .bind(&expressions)
         .bind(&texts)
         .execute(&mut *tx)

@@ -5,7 +5,7 @@ use strata_manifest::{
     Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table,
 };
 
-use crate::canonical::{canonicalise, Canonical};
+use crate::canonical::{canonicalise, requests, Canonical, CACHED};
 use crate::error::{db, Error};
 
 /// Everything the drift check needs from the catalog, as one statement: one
@@ -24,7 +24,8 @@ use crate::error::{db, Error};
 ///    "(expression)"), uniqueness and partial predicate of every index that
 ///    does not back a primary key, unique or exclusion constraint;
 /// 6. schema and name of each given view that exists, with each table it reads;
-/// 7. the database's settings for every role (`ALTER DATABASE … SET`).
+/// 7. the database's settings for every role (`ALTER DATABASE … SET`);
+/// 8. whether the expression cache `strata.expressions` exists.
 const CATALOG: &str = r#"SELECT
 (SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]')
    FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[]))::text,
@@ -85,7 +86,8 @@ const CATALOG: &str = r#"SELECT
 (SELECT coalesce(to_json(s.setconfig), '[]')
    FROM pg_catalog.pg_db_role_setting s
    JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
-   WHERE d.datname = current_database() AND s.setrole = 0)::text"#;
+   WHERE d.datname = current_database() AND s.setrole = 0)::text,
+to_regclass('"strata"."expressions"') IS NOT NULL"#;
 
 type ColumnRow = (String, String, String, String, bool, Option<String>, bool);
 type ConstraintRow = (
@@ -144,6 +146,27 @@ pub(crate) async fn read_catalog_with(
         .fetch_one(&mut *tx)
         .await
         .map_err(db(context))?;
+    // The server's spelling of the expected expressions, from its cache, in
+    // the same transaction (no round trip when there is nothing to spell).
+    let wanted = if canonical {
+        requests(expected)
+    } else {
+        Default::default()
+    };
+    let cache_exists: bool = row.try_get(7).map_err(db(context))?;
+    let cached = match (cache_exists, wanted.is_empty()) {
+        (false, _) => None,
+        (true, true) => Some(Default::default()),
+        (true, false) => {
+            let keys: Vec<String> = wanted.keys().map(|r| r.key()).collect();
+            let rows: Vec<(String, String)> = crate::session::query_as(CACHED)
+                .bind(&keys)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db(context))?;
+            Some(rows.into_iter().collect())
+        }
+    };
     tx.commit().await.map_err(db(context))?;
     let part = |i: usize| -> Result<String, Error> {
         let text: Option<String> = row.try_get(i).map_err(db(context))?;
@@ -252,9 +275,9 @@ pub(crate) async fn read_catalog_with(
             (QualifiedName::new(schema, name), target)
         })
         .collect();
-    let canonical = std::sync::Arc::new(match canonical {
-        true => canonicalise(conn, expected).await,
-        false => Canonical::default(),
+    let canonical = std::sync::Arc::new(match wanted.is_empty() {
+        true => Canonical::default(),
+        false => canonicalise(conn, wanted, cached).await,
     });
     Ok(Catalog {
         state,

@@ -86,13 +86,14 @@ pub(crate) const CREATE_TABLE: &str = r#"CREATE TABLE IF NOT EXISTS "strata"."mi
 )"#;
 
 /// Creates the cache of the server's spelling of the models' expressions
-/// (see `canonical.rs`): one row per server version, context and expression.
+/// (see `canonical.rs`): one row per server version and key, the SHA-256 of
+/// the expression and the columns it sees; the expression is kept for people.
 pub(crate) const CREATE_EXPRESSIONS: &str = r#"CREATE TABLE IF NOT EXISTS "strata"."expressions" (
     "server_version" integer NOT NULL,
-    "context" text NOT NULL,
+    "key" text NOT NULL,
     "expression" text NOT NULL,
     "canonical" text NOT NULL,
-    PRIMARY KEY ("server_version", "context", "expression")
+    PRIMARY KEY ("server_version", "key")
 )"#;
 
 /// Returns whether both of strata's tables exist.
