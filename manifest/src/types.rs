@@ -142,22 +142,7 @@ pub fn is_widening(from: &str, to: &str) -> bool {
 pub fn has_assignment_cast(from: &str, to: &str) -> bool {
     let (from_base, from_dims) = split_array(from);
     let (to_base, to_dims) = split_array(to);
-    // The type's name without its arguments: `character varying(10)` is
-    // `character varying`, `timestamp(3) with time zone` is `timestamp with time zone`.
-    let name = |t: &str| -> String {
-        let mut words = String::new();
-        let mut depth = 0usize;
-        for c in t.chars() {
-            match c {
-                '(' => depth += 1,
-                ')' => depth = depth.saturating_sub(1),
-                _ if depth == 0 => words.push(c),
-                _ => {}
-            }
-        }
-        words.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
-    let (a, b) = (name(from_base), name(to_base));
+    let (a, b) = (base_name(from_base), base_name(to_base));
     if from_dims != to_dims {
         return to_dims.is_empty() && family(&b) == Some(Family::String);
     }
@@ -199,19 +184,7 @@ pub(crate) fn zero_value(sql_type: &str) -> Option<&'static str> {
     if !dims.is_empty() {
         return Some("'{}'");
     }
-    let full = {
-        let mut words = String::new();
-        let mut depth = 0usize;
-        for c in base.chars() {
-            match c {
-                '(' => depth += 1,
-                ')' => depth = depth.saturating_sub(1),
-                _ if depth == 0 => words.push(c),
-                _ => {}
-            }
-        }
-        words.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
+    let full = base_name(base);
     Some(match full.as_str() {
         "date" | "timestamp without time zone" | "timestamp with time zone" => "'epoch'",
         "time without time zone" | "time with time zone" => "'00:00'",
@@ -226,6 +199,22 @@ pub(crate) fn zero_value(sql_type: &str) -> Option<&'static str> {
             _ => return None,
         },
     })
+}
+
+/// A type's name without its arguments: `character varying(10)` is
+/// `character varying`, `timestamp(3) with time zone` is `timestamp with time zone`.
+fn base_name(t: &str) -> String {
+    let mut words = String::new();
+    let mut depth = 0usize;
+    for c in t.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => words.push(c),
+            _ => {}
+        }
+    }
+    words.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -209,7 +209,10 @@ pub(crate) async fn canonicalise(
     canonical
 }
 
-async fn remember(conn: &mut PgConnection, fresh: &BTreeMap<Request, String>) -> Result<(), sqlx::Error> {
+async fn remember(
+    conn: &mut PgConnection,
+    fresh: &BTreeMap<Request, String>,
+) -> Result<(), sqlx::Error> {
     let mut keys = Vec::new();
     let mut expressions = Vec::new();
     let mut texts = Vec::new();

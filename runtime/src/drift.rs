@@ -348,23 +348,10 @@ fn describe_key(key: &Key) -> String {
     format!("{} ({})", key.name, key.columns.join(", "))
 }
 
-/// `tenant_kct.customers.note`, each part in double quotes only where it needs them.
+/// `tenant_kct.customers.note`, each part in double quotes only where it
+/// needs them: the names confirmations use too.
 fn quoted(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .map(|p| {
-            let plain = !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                && !p.starts_with(|c: char| c.is_ascii_digit());
-            if plain {
-                (*p).to_owned()
-            } else {
-                strata_manifest::quote_ident(p)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(".")
+    strata_manifest::object_name(parts)
 }
 
 /// Foreign keys, indexes and checks of one table.

@@ -459,28 +459,10 @@ async fn tenant_models_generate_sql_for_the_tenant_they_are_given() {
 /// hit names, defaults, checks and comments that happened to spell it.
 #[allow(dead_code)]
 mod hostile {
-    #[strata::schema(tenant, table = "{tenant}")]
-    pub struct Hostile {
-        #[column(primary_key, identity, name = "{tenant}")]
-        pub id: i64,
-        #[column(name = "%s $1 \\ \"q\"", default = "'\"{tenant}\".x %s $1 \\'")]
-        pub odd: String,
-        #[column(check = "\"{tenant}\" < 0 OR guarded IS NULL OR length('\"{tenant}\".y') = 0")]
-        pub guarded: Option<i64>,
-    }
+    include!("fixtures/hostile.rs");
 }
 
-const HOSTILE: &str = r#"
-#[strata::schema(tenant, table = "{tenant}")]
-pub struct Hostile {
-    #[column(primary_key, identity, name = "{tenant}")]
-    pub id: i64,
-    #[column(name = "%s $1 \\ \"q\"", default = "'\"{tenant}\".x %s $1 \\'")]
-    pub odd: String,
-    #[column(check = "\"{tenant}\" < 0 OR guarded IS NULL OR length('\"{tenant}\".y') = 0")]
-    pub guarded: Option<i64>,
-}
-"#;
+const HOSTILE: &str = include_str!("fixtures/hostile.rs");
 
 #[tokio::test]
 async fn the_tenant_schema_goes_only_where_a_schema_name_stands() {
