@@ -109,16 +109,16 @@ fn request(table: &Table, kind: Kind, column: Option<&str>, expr: &str) -> Optio
 }
 
 /// Where an expression comes from: its kind, its table, and for a default its column.
-pub(crate) type Source = (Kind, Table, Option<String>);
+pub(crate) type Source<'a> = (Kind, &'a Table, Option<String>);
 
 /// Every expression of `expected`, each once.
-pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source> {
+pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> {
     let mut all = BTreeMap::new();
     for table in &expected.tables {
         let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
             if let Some(r) = request(table, kind, column, expr) {
                 all.entry(r)
-                    .or_insert_with(|| (kind, table.clone(), column.map(str::to_owned)));
+                    .or_insert_with(|| (kind, table, column.map(str::to_owned)));
             }
         };
         for check in &table.checks {
@@ -171,11 +171,11 @@ WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname LIKE 'strata
 /// out, and drift falls back to comparing text.
 pub(crate) async fn canonicalise(
     conn: &mut PgConnection,
-    wanted: BTreeMap<Request, Source>,
+    wanted: BTreeMap<Request, Source<'_>>,
     cached: Option<BTreeMap<String, String>>,
 ) -> Canonical {
     let mut canonical = Canonical::default();
-    let mut missing: Vec<(&Request, &Source)> = Vec::new();
+    let mut missing: Vec<(&Request, &Source<'_>)> = Vec::new();
     for (request, source) in &wanted {
         match cached.as_ref().and_then(|c| c.get(&request.key())) {
             Some(text) => {
@@ -237,7 +237,7 @@ async fn remember(
 /// already; names are quoted.
 async fn on_scratch(
     conn: &mut PgConnection,
-    missing: &[(&Request, &Source)],
+    missing: &[(&Request, &Source<'_>)],
 ) -> Result<BTreeMap<Request, String>, sqlx::Error> {
     let mut tables: BTreeMap<&str, String> = BTreeMap::new();
     let mut sql = String::new();

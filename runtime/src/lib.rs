@@ -50,11 +50,21 @@
 //! * `check`: a check on this column: `#[column(check = "price_cents >= 0")]`
 //! * `name`: the column's name, by default the field's: `#[column(name = "sku_code")]`
 //! * `renamed_from`: the column's old name; it is renamed: `#[column(renamed_from = "title")]`
+//! * `using`: how a type change computes the new value, where PostgreSQL has
+//!   no implicit cast: `#[column(using = "length(label)")]`
 //! * `references`: a foreign key to another model, or to an unmanaged table:
 //!   `#[column(references = Customer)]`, `#[column(references = "legacy.vendors(id)")]`
 //! * `on_delete`, `on_update`: `cascade`, `restrict`, `set null`, `set default`, `no action`:
 //!   `#[column(references = Order, on_delete = "cascade")]`
 //! * `skip`: not a column; filled with `Default::default()` when read: `#[column(skip)]`
+//!
+//! Every model gets `insert_row` and `update_row`, which bind each field to
+//! its own column (`customer.insert_row(&pool)`, or
+//! `contact.insert_row(&tenant, &pool)` for a tenant model).
+//!
+//! Changes that can lose data or cannot apply to a table with rows are
+//! written, and lossy rollbacks run, only when confirmed by name:
+//! `STRATA_CONFIRM=shop.items.sku`, [`Migrator::confirm`].
 //!
 //! `Option<T>` makes a column nullable. `i16`, `i32`, `i64`, `f32`, `f64`,
 //! `bool`, `String`, `Vec<u8>` and `Vec<T>` (arrays) map as in sqlx; so do
