@@ -13,7 +13,7 @@
 //! can see and `server_version_num`, so a start-up with nothing new costs one
 //! more small query.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 
 use sqlx::{Connection, PgConnection};
@@ -62,49 +62,64 @@ impl Request {
 /// The server's spelling of each expression it could read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Canonical {
-    spelled: BTreeMap<Request, String>,
+    spelled: HashMap<Request, String>,
 }
 
 impl Canonical {
-    /// The server's spelling of a check, predicate or default of `table`;
+    /// The spellings of one table's expressions.
+    pub(crate) fn table<'c>(&'c self, table: &'c Table) -> TableSpelling<'c> {
+        TableSpelling {
+            canonical: self,
+            table,
+            shape: shape(table),
+        }
+    }
+}
+
+/// [`Canonical`] for one table, whose shape is hashed once.
+#[derive(Debug)]
+pub(crate) struct TableSpelling<'c> {
+    canonical: &'c Canonical,
+    table: &'c Table,
+    shape: String,
+}
+
+impl TableSpelling<'_> {
+    /// The server's spelling of a check, predicate or default (of `column`);
     /// empty for a default the server keeps no expression for.
-    pub(crate) fn get(
-        &self,
-        table: &Table,
-        kind: Kind,
-        column: Option<&str>,
-        expr: &str,
-    ) -> Option<&str> {
-        let request = request(table, kind, column, expr)?;
-        self.spelled.get(&request).map(String::as_str)
+    pub(crate) fn get(&self, kind: Kind, column: Option<&str>, expr: &str) -> Option<&str> {
+        let request = Request {
+            context: context(&self.shape, self.table, kind, column)?,
+            expression: expr.to_owned(),
+        };
+        self.canonical.spelled.get(&request).map(String::as_str)
     }
 }
 
-/// What a check, predicate or default of `table` can see, as the cache key.
-fn context(table: &Table, kind: Kind, column: Option<&str>) -> Option<String> {
-    let mut text = String::from(kind.tag());
-    text.push('\u{1f}');
-    match kind {
-        Kind::Default => {
-            let column = table.column(column?)?;
-            text.push_str(&column.sql_type);
-        }
-        _ => {
-            for (i, column) in table.columns.iter().enumerate() {
-                if i > 0 {
-                    text.push('\u{1e}');
-                }
-                let _ = write!(text, "{}\u{1d}{}", column.name, column.sql_type);
-            }
-        }
+/// The columns a table's checks and predicates can see, with their types,
+/// hashed: what the server's spelling of them depends on.
+fn shape(table: &Table) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for column in &table.columns {
+        hash.update(column.name.as_bytes());
+        hash.update([0]);
+        hash.update(column.sql_type.as_bytes());
+        hash.update([1]);
     }
-    Some(text)
+    hash.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
-fn request(table: &Table, kind: Kind, column: Option<&str>, expr: &str) -> Option<Request> {
-    Some(Request {
-        context: context(table, kind, column)?,
-        expression: expr.to_owned(),
+/// What a check, predicate or default can see, as part of the cache key:
+/// its kind and the table's shape, or for a default its column's type.
+fn context(shape: &str, table: &Table, kind: Kind, column: Option<&str>) -> Option<String> {
+    Some(match kind {
+        Kind::Default => format!("{}\u{1f}{}", kind.tag(), table.column(column?)?.sql_type),
+        _ => format!("{}\u{1f}{shape}", kind.tag()),
     })
 }
 
@@ -115,9 +130,14 @@ pub(crate) type Source<'a> = (Kind, &'a Table, Option<String>);
 pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> {
     let mut all = BTreeMap::new();
     for table in &expected.tables {
+        let shape = shape(table);
         let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
-            if let Some(r) = request(table, kind, column, expr) {
-                all.entry(r)
+            if let Some(context) = context(&shape, table, kind, column) {
+                let request = Request {
+                    context,
+                    expression: expr.to_owned(),
+                };
+                all.entry(request)
                     .or_insert_with(|| (kind, table, column.map(str::to_owned)));
             }
         };

@@ -9,7 +9,7 @@ use strata_manifest::{
     Table,
 };
 
-use crate::canonical::{Canonical, Kind};
+use crate::canonical::{Canonical, Kind, TableSpelling};
 use crate::error::db;
 use crate::introspect::{self, Catalog};
 use crate::{Error, Migrations};
@@ -237,6 +237,7 @@ pub(crate) fn compare(expected: &SchemaState, catalog: &Catalog) -> DriftReport 
 }
 
 fn compare_table(expected: &Table, actual: &Table, canonical: &Canonical, out: &mut Collector) {
+    let canonical = canonical.table(expected);
     use DifferenceKind::*;
     let name = |column: &str| quoted(&[&expected.schema, &expected.name, column]);
     for column in &expected.columns {
@@ -265,13 +266,13 @@ fn compare_table(expected: &Table, actual: &Table, canonical: &Canonical, out: &
         }
         let same_default = match (&column.default, &found.default) {
             (Some(want), Some(have)) => {
-                match canonical.get(expected, Kind::Default, Some(&column.name), want) {
+                match canonical.get(Kind::Default, Some(&column.name), want) {
                     Some(spelled) => spelled == have,
                     None => canonical_default(want) == canonical_default(have),
                 }
             }
             (Some(want), None) => {
-                canonical.get(expected, Kind::Default, Some(&column.name), want) == Some("")
+                canonical.get(Kind::Default, Some(&column.name), want) == Some("")
             }
             (want, have) => want.is_none() && have.is_none(),
         };
@@ -327,7 +328,7 @@ fn compare_table(expected: &Table, actual: &Table, canonical: &Canonical, out: &
             .actual = Some(describe_key(key));
         }
     }
-    compare_rest(expected, actual, canonical, out);
+    compare_rest(expected, actual, &canonical, out);
 }
 
 fn describe_column(column: &Column) -> String {
@@ -355,15 +356,19 @@ fn quoted(parts: &[&str]) -> String {
 }
 
 /// Foreign keys, indexes and checks of one table.
-fn compare_rest(expected: &Table, actual: &Table, canonical: &Canonical, out: &mut Collector) {
+fn compare_rest(
+    expected: &Table,
+    actual: &Table,
+    canonical: &TableSpelling<'_>,
+    out: &mut Collector,
+) {
     let schema = expected.schema.as_str();
     // The server's spelling of the model's expression against the live one;
     // without it (a standby cannot make scratch tables), a comparison key.
-    let same_expr =
-        |kind: Kind, want: &str, have: &str| match canonical.get(expected, kind, None, want) {
-            Some(spelled) => spelled == have,
-            None => canonical_expr(want) == canonical_expr(have),
-        };
+    let same_expr = |kind: Kind, want: &str, have: &str| match canonical.get(kind, None, want) {
+        Some(spelled) => spelled == have,
+        None => canonical_expr(want) == canonical_expr(have),
+    };
     compare_named(
         out,
         ObjectKind::ForeignKey,
