@@ -357,3 +357,45 @@ pub struct C {
         .unwrap();
     assert_eq!(warned.drift.differences.len(), 1);
 }
+
+/// A hand-written down file that can lose data is marked in the manifest,
+/// and a rollback through it needs the file confirmed by name.
+#[tokio::test]
+async fn a_lossy_hand_written_down_file_needs_confirming_by_its_name() {
+    let scratch = Scratch::with_models(BACKFILL_V1);
+    scratch.build();
+    let dir = scratch.migrations_dir();
+    std::fs::write(
+        dir.join("0002_seed_items.sql"),
+        "INSERT INTO shop.item (label) VALUES ('seeded');\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("0002_seed_items.down.sql"),
+        "DELETE FROM shop.item WHERE label = 'seeded';\n",
+    )
+    .unwrap();
+    scratch.build();
+    let manifest = scratch.migrations().manifest().unwrap();
+    let entry = &manifest.migrations[1];
+    assert!(entry.hand_written);
+    assert_eq!(entry.lossy_down[0].object, "0002_seed_items.down.sql");
+
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    apply(&pool, &migrations).await;
+    let refused = Migrator::new(&migrations).rollback_to(&pool, 1).await;
+    let Err(Error::UnconfirmedRollback { steps }) = &refused else {
+        panic!("refused: {refused:?}");
+    };
+    assert!(steps[0].what.contains("DELETE FROM shop.item"), "{steps:?}");
+    Migrator::new(&migrations)
+        .confirm("0002_seed_items.down.sql")
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        scalar(&pool, "SELECT count(*)::text FROM shop.item").await,
+        "0"
+    );
+}
