@@ -399,3 +399,23 @@ async fn a_lossy_hand_written_down_file_needs_confirming_by_its_name() {
         "0"
     );
 }
+
+/// A database an older strata migrated has `strata.migrations` but no
+/// expression cache: the next start-up adds the cache and starts clean.
+#[tokio::test]
+async fn a_database_from_before_the_expression_cache_starts_and_gains_it() {
+    let scratch = Scratch::with_models(LABELS);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    apply(&pool, &migrations).await;
+    psql(&pool, "DROP TABLE strata.expressions").await;
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.applied.is_empty());
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let (cached,): (i64,) = sqlx::query_as("SELECT count(*) FROM strata.expressions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(cached, 1, "the check's spelling is cached again");
+}
