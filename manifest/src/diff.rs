@@ -192,6 +192,17 @@ impl Plan<'_> {
         self.confirmed(change, loss);
     }
 
+    /// A change that cannot apply to a table with rows: written when
+    /// `object` is confirmed, else refused with `what` and `help`.
+    fn fails_on_rows(&mut self, change: Change, object: String, what: &str, help: &str) {
+        let step = Unconfirmed {
+            object,
+            what: what.to_owned(),
+            help: help.to_owned(),
+        };
+        self.confirmed(change, step);
+    }
+
     /// A change that needs `step` confirmed.
     fn confirmed(&mut self, change: Change, step: Unconfirmed) {
         if self.confirm.covers(&step.object) {
@@ -307,12 +318,12 @@ fn diff_table(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<
             if column.nullable || column.default.is_some() || column.identity {
                 plan.push(change);
             } else {
-                let step = Unconfirmed {
-                    object: column_name(&column.name),
-                    what: "add a NOT NULL column without a default: this fails on a table with rows".to_owned(),
-                    help: "give it `default = \"…\"`, or make it `Option<T>`; or add it as `Option<T>`, fill it in a hand-written migration (`UPDATE …`), then make it required".to_owned(),
-                };
-                plan.confirmed(change, step);
+                plan.fails_on_rows(
+                    change,
+                    column_name(&column.name),
+                    "add a NOT NULL column without a default: this fails on a table with rows",
+                    "give it `default = \"…\"`, or make it `Option<T>`; or add it as `Option<T>`, fill it in a hand-written migration (`UPDATE …`), then make it required",
+                );
             }
             continue;
         };
@@ -357,12 +368,12 @@ fn diff_table(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<
             if column.nullable {
                 plan.push(change);
             } else {
-                let step = Unconfirmed {
-                    object: column_name(&column.name),
-                    what: "make the column NOT NULL: this fails if any row holds NULL".to_owned(),
-                    help: "fill the NULLs first in a hand-written migration (`UPDATE … SET … WHERE … IS NULL`), then confirm; or keep it `Option<T>`".to_owned(),
-                };
-                plan.confirmed(change, step);
+                plan.fails_on_rows(
+                    change,
+                    column_name(&column.name),
+                    "make the column NOT NULL: this fails if any row holds NULL",
+                    "fill the NULLs first in a hand-written migration (`UPDATE … SET … WHERE … IS NULL`), then confirm; or keep it `Option<T>`",
+                );
             }
         }
         let same_default = old_column.default.as_deref().map(canonical_default)

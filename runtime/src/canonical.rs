@@ -13,7 +13,7 @@
 //! can see and `server_version_num`, so a start-up with nothing new costs one
 //! more small query.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use sqlx::{Connection, PgConnection};
@@ -261,10 +261,10 @@ async fn on_scratch(
 ) -> Result<BTreeMap<Request, String>, sqlx::Error> {
     let mut tables: BTreeMap<&str, String> = BTreeMap::new();
     let mut sql = String::new();
-    let mut names: BTreeMap<String, &Request> = BTreeMap::new();
+    // Each scratch object given to the server, with what it spells.
+    let mut names: BTreeMap<String, (&Request, Kind)> = BTreeMap::new();
     for (n, (request, (kind, table, column))) in missing.iter().enumerate() {
         let object = format!("strata_x_{n}");
-        names.insert(object.clone(), *request);
         match kind {
             Kind::Default => {
                 let Some(column) = column.as_deref().and_then(|c| table.column(c)) else {
@@ -315,6 +315,7 @@ async fn on_scratch(
                 }
             }
         }
+        names.insert(object, (*request, *kind));
     }
     let mut tx = conn.begin().await?;
     // Temporary objects only, and all rolled back: nothing else is touched.
@@ -336,22 +337,18 @@ async fn on_scratch(
     );
     tx.rollback().await?;
     let mut spelled = BTreeMap::new();
-    let used: BTreeSet<&str> = tables.values().map(String::as_str).collect();
     for (name, text) in rows {
-        if used.contains(name.as_str()) {
-            continue;
-        }
-        if let Some(request) = names.get(&name) {
-            let text = match request.context.starts_with("check") {
-                true => crate::introspect::check_expression(&text),
-                false => text,
+        if let Some((request, kind)) = names.get(&name) {
+            let text = match kind {
+                Kind::Check => crate::introspect::check_expression(&text),
+                _ => text,
             };
             spelled.insert((*request).clone(), text);
         }
     }
     // A default PostgreSQL keeps no expression for (`DEFAULT NULL`) is no default.
-    for (object, request) in &names {
-        if request.context.starts_with("default") && sql.contains(&quote_ident(object)) {
+    for (request, kind) in names.values() {
+        if *kind == Kind::Default {
             spelled.entry((*request).clone()).or_default();
         }
     }
