@@ -115,6 +115,12 @@ pub enum Change {
         /// `USING …`: how the new value is computed, when the models say.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         using: Option<String>,
+        /// The column's default around the change, when it has one before or
+        /// after. PostgreSQL keeps an old default in the old type's spelling
+        /// (`'x'::character varying` on a `text` column), so the default is
+        /// dropped before the type changes and set again after it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        defaults: Option<Defaults>,
     },
     /// `SET NOT NULL` or `DROP NOT NULL`.
     SetNullable {
@@ -196,6 +202,15 @@ pub enum Change {
         /// The constraint as it was.
         constraint: Constraint,
     },
+}
+
+/// A column's default before and after a change of its type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Defaults {
+    /// The default before the change.
+    pub before: Option<String>,
+    /// The default after it.
+    pub after: Option<String>,
 }
 
 /// A named table constraint.
@@ -433,6 +448,7 @@ impl Change {
                 column,
                 from,
                 to,
+                defaults,
                 ..
             } => one(Change::AlterType {
                 table,
@@ -440,6 +456,10 @@ impl Change {
                 from: to,
                 to: from,
                 using: None,
+                defaults: defaults.map(|d| Defaults {
+                    before: d.after,
+                    after: d.before,
+                }),
             }),
             Change::SetNullable {
                 table,
@@ -637,9 +657,17 @@ impl Change {
             }
             Change::AddColumn { column, .. } => t.columns.push(column.clone()),
             Change::DropColumn { column, .. } => t.columns.retain(|c| c.name != column.name),
-            Change::AlterType { column, to, .. } => {
+            Change::AlterType {
+                column,
+                to,
+                defaults,
+                ..
+            } => {
                 if let Some(c) = t.columns.iter_mut().find(|c| c.name == *column) {
                     c.sql_type = to.clone();
+                    if let Some(defaults) = defaults {
+                        c.default = defaults.after.clone();
+                    }
                 }
             }
             Change::SetNullable {

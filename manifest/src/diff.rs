@@ -335,14 +335,22 @@ fn diff_table(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<
                 to: column.name.clone(),
             });
         }
-        if old_column.sql_type != column.sql_type {
+        let retyped = old_column.sql_type != column.sql_type;
+        if retyped {
             let (from, to) = (&old_column.sql_type, &column.sql_type);
+            let defaults = (old_column.default.is_some() || column.default.is_some()).then(|| {
+                crate::Defaults {
+                    before: old_column.default.clone(),
+                    after: column.default.clone(),
+                }
+            });
             let change = Change::AlterType {
                 table: name.clone(),
                 column: column.name.clone(),
                 from: from.clone(),
                 to: to.clone(),
                 using: column.using.clone(),
+                defaults,
             };
             if column.using.is_none() && !has_assignment_cast(from, to) {
                 plan.problems.push(format!(
@@ -378,7 +386,8 @@ fn diff_table(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<
         }
         let same_default = old_column.default.as_deref().map(canonical_default)
             == column.default.as_deref().map(canonical_default);
-        if !same_default {
+        // A type change sets the default itself (see `Change::AlterType`).
+        if !same_default && !retyped {
             plan.push(Change::SetDefault {
                 table: name.clone(),
                 column: column.name.clone(),

@@ -32,7 +32,7 @@ mod statements;
 mod tenant;
 mod types;
 
-pub use change::{Change, Constraint};
+pub use change::{Change, Constraint, Defaults};
 pub use checksum::checksum;
 pub use confirm::{object_name, Confirm, Unconfirmed, CONFIRM_ENV};
 pub use default_expr::{canonical_default, canonical_expr};

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use crate::change::STAGES;
 use crate::{
-    has_assignment_cast, qualified, quote_ident, Change, Column, Constraint, Index, QualifiedName,
+    has_assignment_cast, qualified, quote_ident, Change, Column, Constraint, Defaults, Index,
+    QualifiedName,
 };
 
 /// The SQL file for migration `version` called `name`: a header, then each
@@ -196,6 +197,7 @@ fn render_change(change: &Change) -> String {
             from,
             to,
             using,
+            defaults,
         } => {
             // Without USING, PostgreSQL converts by an assignment cast, which
             // refuses a value too long for the new type; an explicit cast
@@ -209,11 +211,24 @@ fn render_change(change: &Change) -> String {
                 }
                 None => String::new(),
             };
-            format!(
-                "ALTER TABLE {} ALTER COLUMN {} TYPE {to}{using};",
-                q(table),
-                quote_ident(column)
-            )
+            // PostgreSQL runs DROP DEFAULT before the type change and SET
+            // DEFAULT after it, whatever their order in the statement.
+            let column = quote_ident(column);
+            let mut actions = Vec::new();
+            if let Some(Defaults {
+                before: Some(_), ..
+            }) = defaults
+            {
+                actions.push(format!("ALTER COLUMN {column} DROP DEFAULT"));
+            }
+            actions.push(format!("ALTER COLUMN {column} TYPE {to}{using}"));
+            if let Some(Defaults {
+                after: Some(expr), ..
+            }) = defaults
+            {
+                actions.push(format!("ALTER COLUMN {column} SET DEFAULT {expr}"));
+            }
+            format!("ALTER TABLE {} {};", q(table), actions.join(", "))
         }
         Change::SetNullable {
             table,

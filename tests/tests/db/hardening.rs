@@ -419,3 +419,57 @@ async fn a_database_from_before_the_expression_cache_starts_and_gains_it() {
         .unwrap();
     assert_eq!(cached, 1, "the check's spelling is cached again");
 }
+
+/// Found by the property test: PostgreSQL keeps a column's default in the
+/// old type's spelling when the type changes (`'dflt'::character varying` on
+/// a `text` column), and the next start-up called that drift. The default is
+/// set again with the type, both ways.
+#[tokio::test]
+async fn a_retyped_column_keeps_its_default_spelled_for_its_new_type() {
+    let v1 = r#"
+#[strata::schema("shop", table = "item")]
+pub struct Item {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(type = "varchar(10)", default = "'dflt'")]
+    pub note: String,
+    #[column(type = "integer", default = "7")]
+    pub size: i32,
+}
+"#;
+    let scratch = Scratch::with_models(v1);
+    scratch.build();
+    let v2 = v1
+        .replace("type = \"varchar(10)\", ", "type = \"text\", ")
+        .replace("type = \"integer\", default = \"7\"", "type = \"bigint\"")
+        .replace("pub size: i32", "pub size: i64");
+    scratch.write_models(&v2);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let up = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(up.drift.is_clean(), "{}", up.drift);
+    assert_eq!(
+        scalar(&pool, "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE a.attname = 'note'").await,
+        "'dflt'::text"
+    );
+    psql(&pool, "INSERT INTO shop.item (size) VALUES (1)").await;
+
+    let down = Migrator::new(&migrations)
+        .confirm("shop.item.note")
+        .confirm("shop.item.size")
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert!(down.drift.is_clean(), "{}", down.drift);
+    assert_eq!(
+        scalar(&pool, "SELECT note || ':' || size FROM shop.item").await,
+        "dflt:1",
+        "the row is kept, and the restored default fills new rows"
+    );
+    psql(&pool, "INSERT INTO shop.item (note) VALUES ('x')").await;
+    assert_eq!(
+        scalar(&pool, "SELECT size::text FROM shop.item WHERE note = 'x'").await,
+        "7"
+    );
+}
