@@ -16,13 +16,13 @@
 //! ```
 #![deny(missing_docs)]
 
-mod change;
 mod checksum;
 mod confirm;
 mod default_expr;
 mod diff;
 mod error;
 mod ident;
+mod kinds;
 pub mod lexer;
 mod manifest;
 mod naming;
@@ -32,17 +32,26 @@ mod statements;
 mod tenant;
 mod types;
 
-pub use change::{Change, Constraint, Defaults};
 pub use checksum::checksum;
 pub use confirm::{object_name, Confirm, Unconfirmed, CONFIRM_ENV};
 pub use default_expr::{canonical_default, canonical_expr};
 pub use diff::{diff, diff_with};
 pub use error::{DiffError, IdentError, ManifestError};
 pub use ident::{qualified, quote_ident, validate_ident, MAX_IDENT_BYTES};
+pub use kinds::check::Check;
+pub use kinds::column::{Column, ColumnChange, Defaults};
+pub use kinds::compat_view::CompatViewChange;
+pub use kinds::constraint::{Constraint, ConstraintChange};
+pub use kinds::index::{Index, IndexChange};
+pub use kinds::key::{Action, ForeignKey, Key};
+pub use kinds::schema::SchemaChange;
+pub use kinds::search_path::SearchPathChange;
+pub use kinds::table::{Table, TableChange};
+pub use kinds::Change;
 pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};
 pub use render::{render_down, render_migration};
-pub use state::{Action, Check, Column, ForeignKey, Index, Key, QualifiedName, SchemaState, Table};
+pub use state::{QualifiedName, SchemaState};
 pub use statements::{split_statements, Statement};
 pub use tenant::{tenant_sql, TENANT_PLACEHOLDER};
 pub use types::{canonical_type, has_assignment_cast, is_widening};

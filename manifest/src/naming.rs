@@ -42,7 +42,7 @@ pub fn migration_name(changes: &[Change], first: bool) -> String {
     }
     let named: Vec<(&Change, (u8, &str, &str))> = changes
         .iter()
-        .filter_map(|c| naming_kind(c).map(|k| (c, k)))
+        .filter_map(|c| c.naming().map(|k| (c, k)))
         .collect();
     let raw = match named.iter().map(|(_, (rank, ..))| *rank).min() {
         None => changes.first().map_or("empty".to_owned(), Change::describe),
@@ -85,40 +85,10 @@ pub fn migration_name(changes: &[Change], first: bool) -> String {
     slug.trim_end_matches('_').to_owned()
 }
 
-/// How a change counts for the name: rank (lower names first), verb, plural noun.
-fn naming_kind(change: &Change) -> Option<(u8, &'static str, &'static str)> {
-    Some(match change {
-        Change::CreateTable { .. } => (0, "create", "tables"),
-        Change::DropTable { .. } => (0, "drop", "tables"),
-        Change::MoveTable { .. } => (0, "move", "tables"),
-        Change::RenameTable { .. } => (0, "rename", "tables"),
-        Change::AddColumn { .. } => (1, "add", "columns"),
-        Change::DropColumn { .. } => (1, "drop", "columns"),
-        Change::RenameColumn { .. } => (1, "rename", "columns"),
-        Change::AlterType { .. }
-        | Change::SetNullable { .. }
-        | Change::SetDefault { .. }
-        | Change::AddIdentity { .. }
-        | Change::DropIdentity { .. } => (1, "change", "columns"),
-        Change::CreateView { .. } => (2, "create", "views"),
-        Change::DropView { .. } => (2, "drop", "views"),
-        Change::CreateIndex { .. } => (3, "add", "indexes"),
-        Change::DropIndex { .. } => (3, "drop", "indexes"),
-        Change::AddConstraint { .. } => (4, "add", "constraints"),
-        Change::DropConstraint { .. } => (4, "drop", "constraints"),
-        Change::SetSearchPath { .. } => (5, "set", "search paths"),
-        Change::CreateSchema { .. }
-        | Change::DropSchema { .. }
-        | Change::ReleaseSchema { .. }
-        | Change::RenameConstraint { .. }
-        | Change::RenameIndex { .. } => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Column, QualifiedName};
+    use crate::{Column, ColumnChange, ConstraintChange, QualifiedName, TableChange};
 
     #[test]
     fn short_names_match_postgres() {
@@ -140,14 +110,18 @@ mod tests {
     #[test]
     fn migration_names_say_what_changed() {
         let table = QualifiedName::new("tenant_kct", "customers");
-        let add = |name: &str| Change::AddColumn {
-            table: table.clone(),
-            column: Column::new(name, "text"),
+        let add = |name: &str| {
+            Change::from(ColumnChange::AddColumn {
+                table: table.clone(),
+                column: Column::new(name, "text"),
+            })
         };
-        let moved = |name: &str| Change::MoveTable {
-            table: name.into(),
-            from: "public".into(),
-            to: "tenant_kct".into(),
+        let moved = |name: &str| {
+            Change::from(TableChange::MoveTable {
+                table: name.into(),
+                from: "public".into(),
+                to: "tenant_kct".into(),
+            })
         };
         assert_eq!(migration_name(&[add("note")], true), "initial");
         assert_eq!(migration_name(&[add("note")], false), "add_customers_note");
@@ -156,16 +130,16 @@ mod tests {
             "move_2_tables_and_1_more"
         );
         let renamed = [
-            Change::RenameTable {
+            Change::from(TableChange::RenameTable {
                 schema: "s".into(),
                 from: "customers".into(),
                 to: "clients".into(),
-            },
-            Change::RenameConstraint {
+            }),
+            Change::from(ConstraintChange::RenameConstraint {
                 table: QualifiedName::new("s", "clients"),
                 from: "customers_pkey".into(),
                 to: "clients_pkey".into(),
-            },
+            }),
         ];
         assert_eq!(
             migration_name(&renamed, false),

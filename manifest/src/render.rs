@@ -2,11 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::change::STAGES;
-use crate::{
-    has_assignment_cast, qualified, quote_ident, Change, Column, Constraint, Defaults, Index,
-    QualifiedName,
-};
+use crate::kinds::STAGES;
+use crate::Change;
 
 /// The SQL file for migration `version` called `name`: a header, then each
 /// non-empty stage under its own comment. `changes` come in apply order, as
@@ -22,7 +19,7 @@ pub fn render_migration(version: u32, name: &str, changes: &[Change]) -> String 
             let _ = writeln!(out, "\n-- {}. {}", this + 1, STAGES[this]);
             stage = Some(this);
         }
-        out.push_str(&render_change(change));
+        out.push_str(&change.render());
         out.push('\n');
     }
     out
@@ -39,331 +36,32 @@ pub fn render_down(version: u32, name: &str, changes: &[Change]) -> String {
     // table in it) must exist again before anything is put back into it,
     // although its release came first in the migration.
     for change in changes.iter().rev() {
-        if let Change::ReleaseSchema { .. } = change {
+        if let Change::Schema(crate::SchemaChange::ReleaseSchema { .. }) = change {
             for inverse in change.inverse() {
-                out.push_str(&render_change(&inverse));
+                out.push_str(&inverse.render());
                 out.push('\n');
             }
         }
     }
     for change in changes.iter().rev() {
-        if let Change::ReleaseSchema { .. } = change {
+        if let Change::Schema(crate::SchemaChange::ReleaseSchema { .. }) = change {
             continue;
         }
         if change.is_destructive() {
             out.push_str("-- The data the migration dropped cannot be brought back; this restores the structure.\n");
         }
         for inverse in change.inverse() {
-            out.push_str(&render_restore(&inverse));
+            out.push_str(&inverse.render_restore());
             out.push('\n');
         }
     }
     out
 }
 
-/// A step of a down file. A dropped NOT NULL column without a default comes
-/// back on a table that has rows by now: it is filled with its type's zero
-/// value, which the default gives it for that one statement.
-fn render_restore(change: &Change) -> String {
-    if let Change::AddColumn { table, column } = change {
-        let bare = !column.nullable && column.default.is_none() && !column.identity;
-        if let Some(zero) = crate::types::zero_value(&column.sql_type).filter(|_| bare) {
-            let mut filled = column.clone();
-            filled.default = Some(zero.to_owned());
-            return format!(
-                "-- Its values are gone; rows get {zero} until they are filled again.\n\
-                 ALTER TABLE {} ADD COLUMN {};\nALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
-                q(table),
-                column_definition(&filled),
-                q(table),
-                quote_ident(&column.name)
-            );
-        }
-    }
-    render_change(change)
-}
-
-fn render_change(change: &Change) -> String {
-    match change {
-        Change::CreateSchema { schema } => {
-            format!("CREATE SCHEMA IF NOT EXISTS {};", quote_ident(schema))
-        }
-        Change::DropSchema { schema } if schema == "public" => {
-            "-- The public schema is kept.".to_owned()
-        }
-        Change::DropSchema { schema } => format!("DROP SCHEMA IF EXISTS {};", quote_ident(schema)),
-        Change::ReleaseSchema { schema } => format!(
-            "-- {} holds no managed table any more: it is kept, with anything left in it.",
-            quote_ident(schema)
-        ),
-        Change::SetSearchPath { to, .. } => {
-            // ALTER DATABASE needs the database's name, which a migration does
-            // not know: look it up where it runs. New sessions see the change.
-            let action = match to {
-                Some(path) => {
-                    let list = path
-                        .iter()
-                        .map(|s| quote_ident(s))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    format!("SET search_path TO {}", list.replace('\'', "''"))
-                }
-                None => "RESET search_path".to_owned(),
-            };
-            format!(
-                "DO $strata$ BEGIN EXECUTE format('ALTER DATABASE %I {action}', current_database()); END $strata$;"
-            )
-        }
-        Change::CreateTable { table } => {
-            let mut lines: Vec<String> = table
-                .columns
-                .iter()
-                .map(|c| format!("    {}", column_definition(c)))
-                .collect();
-            if let Some(key) = &table.primary_key {
-                lines.push(format!(
-                    "    {}",
-                    constraint_definition(&Constraint::PrimaryKey(key.clone()))
-                ));
-            }
-            for key in &table.uniques {
-                lines.push(format!(
-                    "    {}",
-                    constraint_definition(&Constraint::Unique(key.clone()))
-                ));
-            }
-            for check in &table.checks {
-                lines.push(format!(
-                    "    {}",
-                    constraint_definition(&Constraint::Check(check.clone()))
-                ));
-            }
-            format!(
-                "CREATE TABLE {} (\n{}\n);",
-                qualified(&table.schema, &table.name),
-                lines.join(",\n")
-            )
-        }
-        Change::DropTable { table } => {
-            format!("DROP TABLE {};", qualified(&table.schema, &table.name))
-        }
-        Change::MoveTable { table, from, to } => format!(
-            "ALTER TABLE {} SET SCHEMA {};",
-            qualified(from, table),
-            quote_ident(to)
-        ),
-        Change::RenameTable { schema, from, to } => format!(
-            "ALTER TABLE {} RENAME TO {};",
-            qualified(schema, from),
-            quote_ident(to)
-        ),
-        Change::RenameColumn { table, from, to } => format!(
-            "ALTER TABLE {} RENAME COLUMN {} TO {};",
-            q(table),
-            quote_ident(from),
-            quote_ident(to)
-        ),
-        Change::RenameConstraint { table, from, to } => format!(
-            "ALTER TABLE {} RENAME CONSTRAINT {} TO {};",
-            q(table),
-            quote_ident(from),
-            quote_ident(to)
-        ),
-        Change::RenameIndex { table, from, to } => format!(
-            "ALTER INDEX {} RENAME TO {};",
-            qualified(&table.schema, from),
-            quote_ident(to)
-        ),
-        Change::AddColumn { table, column } => {
-            let warning = if !column.nullable && column.default.is_none() && !column.identity {
-                "-- NOT NULL without a default: this fails if the table has rows; give the column a default or make it Option<T>.\n"
-            } else {
-                ""
-            };
-            format!(
-                "{warning}ALTER TABLE {} ADD COLUMN {};",
-                q(table),
-                column_definition(column)
-            )
-        }
-        Change::DropColumn { table, column } => format!(
-            "ALTER TABLE {} DROP COLUMN {};",
-            q(table),
-            quote_ident(&column.name)
-        ),
-        Change::AlterType {
-            table,
-            column,
-            from,
-            to,
-            using,
-            defaults,
-        } => {
-            // Without USING, PostgreSQL converts by an assignment cast, which
-            // refuses a value too long for the new type; an explicit cast
-            // (`x::varchar(10)`) would cut it short instead. So an explicit
-            // cast is written only where no assignment cast exists and the
-            // new type has no length or precision to cut to.
-            let using = match using {
-                Some(expr) => format!(" USING {expr}"),
-                None if !has_assignment_cast(from, to) && !to.contains('(') => {
-                    format!(" USING {}::{to}", quote_ident(column))
-                }
-                None => String::new(),
-            };
-            // PostgreSQL runs DROP DEFAULT before the type change and SET
-            // DEFAULT after it, whatever their order in the statement.
-            let column = quote_ident(column);
-            let mut actions = Vec::new();
-            if let Some(Defaults {
-                before: Some(_), ..
-            }) = defaults
-            {
-                actions.push(format!("ALTER COLUMN {column} DROP DEFAULT"));
-            }
-            actions.push(format!("ALTER COLUMN {column} TYPE {to}{using}"));
-            if let Some(Defaults {
-                after: Some(expr), ..
-            }) = defaults
-            {
-                actions.push(format!("ALTER COLUMN {column} SET DEFAULT {expr}"));
-            }
-            format!("ALTER TABLE {} {};", q(table), actions.join(", "))
-        }
-        Change::SetNullable {
-            table,
-            column,
-            nullable,
-        } => format!(
-            "ALTER TABLE {} ALTER COLUMN {} {} NOT NULL;",
-            q(table),
-            quote_ident(column),
-            if *nullable { "DROP" } else { "SET" }
-        ),
-        Change::SetDefault {
-            table, column, to, ..
-        } => {
-            let action = match to {
-                Some(expr) => format!("SET DEFAULT {expr}"),
-                None => "DROP DEFAULT".to_owned(),
-            };
-            format!(
-                "ALTER TABLE {} ALTER COLUMN {} {action};",
-                q(table),
-                quote_ident(column)
-            )
-        }
-        Change::AddIdentity { table, column } => format!(
-            "ALTER TABLE {} ALTER COLUMN {} ADD GENERATED BY DEFAULT AS IDENTITY;",
-            q(table),
-            quote_ident(column)
-        ),
-        Change::DropIdentity { table, column } => format!(
-            "ALTER TABLE {} ALTER COLUMN {} DROP IDENTITY;",
-            q(table),
-            quote_ident(column)
-        ),
-        Change::CreateView {
-            view,
-            table,
-            columns,
-        } => format!(
-            // A view over one table with plain columns is updatable, so legacy
-            // INSERT, UPDATE and DELETE through the old name keep working.
-            "CREATE VIEW {} AS SELECT {} FROM {};",
-            q(view),
-            list(columns),
-            q(table)
-        ),
-        Change::DropView { view, .. } => format!("DROP VIEW {};", q(view)),
-        Change::CreateIndex { table, index } => create_index(table, index),
-        Change::DropIndex { table, index } => {
-            format!("DROP INDEX {};", qualified(&table.schema, &index.name))
-        }
-        Change::AddConstraint { table, constraint } => format!(
-            "ALTER TABLE {} ADD {};",
-            q(table),
-            constraint_definition(constraint)
-        ),
-        Change::DropConstraint { table, constraint } => format!(
-            "ALTER TABLE {} DROP CONSTRAINT {};",
-            q(table),
-            quote_ident(constraint.name())
-        ),
-    }
-}
-
-fn q(name: &QualifiedName) -> String {
-    qualified(&name.schema, &name.name)
-}
-
-fn list(columns: &[String]) -> String {
-    columns
-        .iter()
-        .map(|c| quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn column_definition(column: &Column) -> String {
-    let mut def = format!("{} {}", quote_ident(&column.name), column.sql_type);
-    if column.identity {
-        def.push_str(" GENERATED BY DEFAULT AS IDENTITY");
-    }
-    if let Some(default) = &column.default {
-        let _ = write!(def, " DEFAULT {default}");
-    }
-    if !column.nullable {
-        def.push_str(" NOT NULL");
-    }
-    def
-}
-
-fn constraint_definition(constraint: &Constraint) -> String {
-    let name = quote_ident(constraint.name());
-    match constraint {
-        Constraint::PrimaryKey(key) => {
-            format!("CONSTRAINT {name} PRIMARY KEY ({})", list(&key.columns))
-        }
-        Constraint::Unique(key) => format!("CONSTRAINT {name} UNIQUE ({})", list(&key.columns)),
-        Constraint::Check(check) => format!("CONSTRAINT {name} CHECK ({})", check.expr),
-        Constraint::ForeignKey(key) => {
-            let mut def = format!(
-                "CONSTRAINT {name} FOREIGN KEY ({}) REFERENCES {} ({})",
-                list(&key.columns),
-                q(&key.references),
-                list(&key.referenced_columns)
-            );
-            if !key.on_delete.is_default() {
-                let _ = write!(def, " ON DELETE {}", key.on_delete.sql());
-            }
-            if !key.on_update.is_default() {
-                let _ = write!(def, " ON UPDATE {}", key.on_update.sql());
-            }
-            def
-        }
-    }
-}
-
-fn create_index(table: &QualifiedName, index: &Index) -> String {
-    let mut sql = format!(
-        "CREATE {}INDEX {} ON {} ({})",
-        if index.unique { "UNIQUE " } else { "" },
-        quote_ident(&index.name),
-        q(table),
-        list(&index.columns)
-    );
-    if let Some(predicate) = &index.predicate {
-        let _ = write!(sql, " WHERE {predicate}");
-    }
-    sql.push(';');
-    sql
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{diff, SchemaState, Table};
+    use crate::{diff, Column, SchemaState, Table};
 
     #[test]
     fn renders_stages_in_order_with_quoted_names() {

@@ -1,0 +1,155 @@
+//! Compat views: after a table moves or is renamed, a view under its old
+//! name keeps old code working. A view over one table with plain columns is
+//! updatable, so legacy INSERT, UPDATE and DELETE through the old name work.
+
+use serde::{Deserialize, Serialize};
+
+use super::table::table_mut;
+use super::{list, q, Change, Step, TablePart};
+use crate::diff::{Plan, Renames};
+use crate::{QualifiedName, SchemaState, Table};
+
+/// A change to a table's compat view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum CompatViewChange {
+    /// `CREATE VIEW old AS SELECT … FROM table`: a compat view under a moved or renamed table's old name.
+    CreateView {
+        /// The view.
+        view: QualifiedName,
+        /// The table it shows.
+        table: QualifiedName,
+        /// The columns it shows.
+        columns: Vec<String>,
+    },
+    /// `DROP VIEW`.
+    DropView {
+        /// The view.
+        view: QualifiedName,
+        /// The table it showed.
+        table: QualifiedName,
+        /// The columns it showed.
+        columns: Vec<String>,
+    },
+}
+
+pub(crate) const OPS: &[&str] = &["create_view", "drop_view"];
+
+/// A new table's compat view follows it.
+pub(crate) const PART: TablePart = TablePart {
+    created: |table, plan| {
+        if let Some(view) = &table.compat_view {
+            plan.push(create_view(view, table));
+        }
+    },
+    diff: diff_view,
+};
+
+fn diff_view(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'_>) {
+    let name = table.qualified_name();
+    match (before.compat_view.as_ref(), table.compat_view.as_ref()) {
+        (Some(a), Some(b)) if a == b => {}
+        (a, b) => {
+            if let Some(a) = a {
+                plan.push(CompatViewChange::DropView {
+                    view: a.clone(),
+                    table: name.clone(),
+                    columns: before
+                        .columns
+                        .iter()
+                        .map(|c| renames.column(&name, &c.name))
+                        .collect(),
+                });
+            }
+            if let Some(b) = b {
+                plan.push(create_view(b, table));
+            }
+        }
+    }
+}
+
+fn create_view(view: &QualifiedName, table: &Table) -> CompatViewChange {
+    CompatViewChange::CreateView {
+        view: view.clone(),
+        table: table.qualified_name(),
+        columns: table.columns.iter().map(|c| c.name.clone()).collect(),
+    }
+}
+
+impl Step for CompatViewChange {
+    fn order(&self) -> (usize, u8) {
+        match self {
+            CompatViewChange::DropView { .. } => (4, 0),
+            CompatViewChange::CreateView { .. } => (4, 1),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            CompatViewChange::CreateView { view, .. } => format!("create view {}", view.name),
+            CompatViewChange::DropView { view, .. } => format!("drop view {}", view.name),
+        }
+    }
+
+    fn naming(&self) -> Option<(u8, &'static str, &'static str)> {
+        Some(match self {
+            CompatViewChange::CreateView { .. } => (2, "create", "views"),
+            CompatViewChange::DropView { .. } => (2, "drop", "views"),
+        })
+    }
+
+    fn inverse(&self) -> Vec<Change> {
+        let change = match self.clone() {
+            CompatViewChange::CreateView {
+                view,
+                table,
+                columns,
+            } => CompatViewChange::DropView {
+                view,
+                table,
+                columns,
+            },
+            CompatViewChange::DropView {
+                view,
+                table,
+                columns,
+            } => CompatViewChange::CreateView {
+                view,
+                table,
+                columns,
+            },
+        };
+        vec![change.into()]
+    }
+
+    fn apply_to(&self, state: &mut SchemaState) {
+        match self {
+            CompatViewChange::CreateView { view, table, .. } => {
+                if let Some(t) = table_mut(state, table) {
+                    t.compat_view = Some(view.clone());
+                }
+            }
+            CompatViewChange::DropView { table, .. } => {
+                if let Some(t) = table_mut(state, table) {
+                    t.compat_view = None;
+                }
+            }
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            CompatViewChange::CreateView {
+                view,
+                table,
+                columns,
+            } => format!(
+                "CREATE VIEW {} AS SELECT {} FROM {};",
+                q(view),
+                list(columns),
+                q(table)
+            ),
+            CompatViewChange::DropView { view, .. } => format!("DROP VIEW {};", q(view)),
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Indexes other than those behind keys: matched by columns, uniqueness and
+//! canonical predicate, renamed when only the name changed.
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+use super::table::table_mut;
+use super::{list, q, Change, Step, TablePart};
+use crate::diff::{match_by, Plan, Renames};
+use crate::{qualified, quote_ident, QualifiedName, SchemaState, Table};
+
+/// An index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    /// Its name.
+    pub name: String,
+    /// Its columns, in order.
+    pub columns: Vec<String>,
+    /// `UNIQUE`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unique: bool,
+    /// The `WHERE` of a partial index.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub predicate: Option<String>,
+}
+
+/// A change to a table's indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum IndexChange {
+    /// `ALTER INDEX … RENAME TO`.
+    RenameIndex {
+        /// The table.
+        table: QualifiedName,
+        /// The name before.
+        from: String,
+        /// The name after.
+        to: String,
+    },
+    /// `CREATE INDEX`.
+    CreateIndex {
+        /// The table.
+        table: QualifiedName,
+        /// The index.
+        index: Index,
+    },
+    /// `DROP INDEX`.
+    DropIndex {
+        /// The table.
+        table: QualifiedName,
+        /// The index as it was.
+        index: Index,
+    },
+}
+
+pub(crate) const OPS: &[&str] = &["rename_index", "create_index", "drop_index"];
+
+/// A new table's indexes follow its `CREATE TABLE`.
+pub(crate) const PART: TablePart = TablePart {
+    created: |table, plan| {
+        for index in &table.indexes {
+            plan.push(IndexChange::CreateIndex {
+                table: table.qualified_name(),
+                index: index.clone(),
+            });
+        }
+    },
+    diff: diff_indexes,
+};
+
+fn diff_indexes(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'_>) {
+    let name = table.qualified_name();
+    let old_indexes: Vec<Index> = before
+        .indexes
+        .iter()
+        .map(|i| Index {
+            columns: renames.columns(&name, &i.columns),
+            predicate: i
+                .predicate
+                .as_deref()
+                .map(|p| renames.expr_in_new_names(&name, p)),
+            ..i.clone()
+        })
+        .collect();
+    let (same, gone, added) = match_by(&old_indexes, &table.indexes, |a, b| {
+        a.columns == b.columns
+            && a.unique == b.unique
+            && a.predicate.as_deref().map(crate::canonical_expr)
+                == b.predicate.as_deref().map(crate::canonical_expr)
+    });
+    for (a, b) in same {
+        if a.name != b.name {
+            plan.push(IndexChange::RenameIndex {
+                table: name.clone(),
+                from: a.name.clone(),
+                to: b.name.clone(),
+            });
+        }
+    }
+    for a in gone {
+        plan.push(IndexChange::DropIndex {
+            table: name.clone(),
+            index: a.clone(),
+        });
+    }
+    for b in added {
+        plan.push(IndexChange::CreateIndex {
+            table: name.clone(),
+            index: b.clone(),
+        });
+    }
+}
+
+impl Step for IndexChange {
+    fn order(&self) -> (usize, u8) {
+        match self {
+            IndexChange::RenameIndex { .. } => (2, 3),
+            IndexChange::DropIndex { .. } => (5, 0),
+            IndexChange::CreateIndex { .. } => (5, 1),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            IndexChange::RenameIndex { from, to, .. } => format!("rename {from} to {to}"),
+            IndexChange::CreateIndex { index, .. } => format!("add index {}", index.name),
+            IndexChange::DropIndex { index, .. } => format!("drop index {}", index.name),
+        }
+    }
+
+    fn naming(&self) -> Option<(u8, &'static str, &'static str)> {
+        match self {
+            IndexChange::RenameIndex { .. } => None,
+            IndexChange::CreateIndex { .. } => Some((3, "add", "indexes")),
+            IndexChange::DropIndex { .. } => Some((3, "drop", "indexes")),
+        }
+    }
+
+    fn inverse(&self) -> Vec<Change> {
+        let change = match self.clone() {
+            IndexChange::RenameIndex { table, from, to } => IndexChange::RenameIndex {
+                table,
+                from: to,
+                to: from,
+            },
+            IndexChange::CreateIndex { table, index } => IndexChange::DropIndex { table, index },
+            IndexChange::DropIndex { table, index } => IndexChange::CreateIndex { table, index },
+        };
+        vec![change.into()]
+    }
+
+    fn apply_to(&self, state: &mut SchemaState) {
+        let table = match self {
+            IndexChange::RenameIndex { table, .. }
+            | IndexChange::CreateIndex { table, .. }
+            | IndexChange::DropIndex { table, .. } => table,
+        };
+        let Some(t) = table_mut(state, table) else {
+            return;
+        };
+        match self {
+            IndexChange::RenameIndex { from, to, .. } => {
+                if let Some(at) = t.indexes.iter().position(|i| i.name == *from) {
+                    let mut index = t.indexes.remove(at);
+                    index.name = to.clone();
+                    t.add_index(index);
+                }
+            }
+            IndexChange::CreateIndex { index, .. } => t.add_index(index.clone()),
+            IndexChange::DropIndex { index, .. } => t.indexes.retain(|i| i.name != index.name),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            IndexChange::RenameIndex { table, from, to } => format!(
+                "ALTER INDEX {} RENAME TO {};",
+                qualified(&table.schema, from),
+                quote_ident(to)
+            ),
+            IndexChange::CreateIndex { table, index } => {
+                let mut sql = format!(
+                    "CREATE {}INDEX {} ON {} ({})",
+                    if index.unique { "UNIQUE " } else { "" },
+                    quote_ident(&index.name),
+                    q(table),
+                    list(&index.columns)
+                );
+                if let Some(predicate) = &index.predicate {
+                    let _ = write!(sql, " WHERE {predicate}");
+                }
+                sql.push(';');
+                sql
+            }
+            IndexChange::DropIndex { table, index } => {
+                format!("DROP INDEX {};", qualified(&table.schema, &index.name))
+            }
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Every kind of object a schema state holds, one module each: its state,
+//! its diff, its changes with their SQL (up and down) and its place in the
+//! stage order.
+//!
+//! The kinds are listed here and nowhere else: [`Change`] has one variant per
+//! kind of change, [`diff_all`] runs the diff of every kind in [`KINDS`], and a
+//! table's parts (columns, keys, checks, indexes, its compat view) are diffed
+//! in the order of [`TABLE_PARTS`]. Adding a kind adds a module and a line in
+//! each list below.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::diff::{Plan, Renames};
+use crate::{SchemaState, Table, Unconfirmed};
+
+pub(crate) mod check;
+pub(crate) mod column;
+pub(crate) mod compat_view;
+pub(crate) mod constraint;
+pub(crate) mod index;
+pub(crate) mod key;
+pub(crate) mod schema;
+pub(crate) mod search_path;
+pub(crate) mod table;
+
+/// The stages of a migration, in order; [`Step::order`] indexes into them.
+pub(crate) const STAGES: [&str; 8] = [
+    "schemas",
+    "tables",
+    "moves and renames",
+    "columns",
+    "views",
+    "indexes",
+    "constraints",
+    "confirmed drops",
+];
+
+/// What every change does, whatever its kind.
+pub(crate) trait Step {
+    /// The stage (index into [`STAGES`]) and the order inside it.
+    fn order(&self) -> (usize, u8);
+    /// A short description, for migration names and pending lists.
+    fn describe(&self) -> String;
+    /// How the change counts in a migration's name: rank (lower names
+    /// first), verb, plural noun; `None` when it does not.
+    fn naming(&self) -> Option<(u8, &'static str, &'static str)>;
+    /// The object it loses data from, and how, when running it can.
+    fn data_loss(&self) -> Option<Unconfirmed> {
+        None
+    }
+    /// The changes that undo it, in the order to run them.
+    fn inverse(&self) -> Vec<Change>;
+    /// Applies it to a state, as the database applies its SQL.
+    fn apply_to(&self, state: &mut SchemaState);
+    /// Its SQL.
+    fn render(&self) -> String;
+    /// Its SQL in a down file, where it restores what a migration took away.
+    fn render_restore(&self) -> String {
+        self.render()
+    }
+}
+
+/// A diff over two whole states.
+type KindDiff = fn(&SchemaState, &SchemaState, &mut Plan<'_>);
+
+/// The kinds diffed over whole states, in this order. Tables come last: their
+/// diff pairs the tables and diffs each table's parts.
+const KINDS: &[KindDiff] = &[schema::diff, search_path::diff, table::diff];
+
+/// One part of a table.
+pub(crate) struct TablePart {
+    /// What a new table needs after its `CREATE TABLE`.
+    pub created: fn(&Table, &mut Plan<'_>),
+    /// The changes from a table as it was to the table as it is now.
+    pub diff: fn(&Table, &Table, &Renames, &mut Plan<'_>),
+}
+
+/// A table's parts, diffed in this order.
+pub(crate) const TABLE_PARTS: &[TablePart] = &[
+    column::PART,
+    key::PART,
+    check::PART,
+    index::PART,
+    compat_view::PART,
+];
+
+/// Runs the diff of every kind.
+pub(crate) fn diff_all(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
+    for diff in KINDS {
+        diff(old, new, plan);
+    }
+}
+
+/// Declares [`Change`] from the kinds' change types, with the dispatch of
+/// [`Step`] and the reading of a change by its `op`.
+macro_rules! changes {
+    ($($(#[$doc:meta])* $kind:ident($module:ident::$ty:ident),)*) => {
+        /// One change. Migrations apply them in stage order; the manifest
+        /// records them (each as `{"op": …}` with its fields), so the state
+        /// after any migration can be replayed and every change reversed.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        pub enum Change {
+            $($(#[$doc])* $kind($module::$ty),)*
+        }
+
+        $(impl From<$module::$ty> for Change {
+            fn from(change: $module::$ty) -> Change {
+                Change::$kind(change)
+            }
+        })*
+
+        impl Change {
+            fn step(&self) -> &dyn Step {
+                match self {
+                    $(Change::$kind(change) => change,)*
+                }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for Change {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Change, D::Error> {
+                use serde::de::Error;
+                let value = serde_json::Value::deserialize(deserializer)?;
+                let op = value.get("op").and_then(|op| op.as_str()).unwrap_or_default();
+                $(if $module::OPS.contains(&op) {
+                    return serde_json::from_value(value).map(Change::$kind).map_err(D::Error::custom);
+                })*
+                let known: Vec<&str> = [$($module::OPS,)*].concat();
+                Err(D::Error::custom(format!(
+                    "unknown change op `{op}` (known: {}); the manifest was written by a newer strata, or edited by hand",
+                    known.join(", ")
+                )))
+            }
+        }
+    };
+}
+
+changes! {
+    /// Schemas: create, drop, release.
+    Schema(schema::SchemaChange),
+    /// The database's `search_path`.
+    SearchPath(search_path::SearchPathChange),
+    /// Tables: create, drop, move, rename.
+    Table(table::TableChange),
+    /// Columns of a table.
+    Column(column::ColumnChange),
+    /// Keys and checks: the named constraints of a table.
+    Constraint(constraint::ConstraintChange),
+    /// Indexes.
+    Index(index::IndexChange),
+    /// Compat views under a moved or renamed table's old name.
+    CompatView(compat_view::CompatViewChange),
+}
+
+impl Change {
+    /// The stage (index into the stage list) and the order inside it.
+    pub(crate) fn order(&self) -> (usize, u8) {
+        self.step().order()
+    }
+
+    /// A short description, used for migration names and for listing pending changes.
+    pub fn describe(&self) -> String {
+        self.step().describe()
+    }
+
+    pub(crate) fn naming(&self) -> Option<(u8, &'static str, &'static str)> {
+        self.step().naming()
+    }
+
+    /// True for a change that destroys data, written only when the user confirms it.
+    pub fn is_destructive(&self) -> bool {
+        self.data_loss().is_some()
+    }
+
+    /// When running this change can lose data: the object it loses it from
+    /// (named as a confirmation names it) and how.
+    pub fn data_loss(&self) -> Option<Unconfirmed> {
+        self.step().data_loss()
+    }
+
+    /// The steps of this change's inverse that can lose data: what a
+    /// rollback through it must have confirmed.
+    pub fn lossy_inverse(&self) -> Vec<Unconfirmed> {
+        self.inverse()
+            .iter()
+            .filter_map(Change::data_loss)
+            .collect()
+    }
+
+    /// The changes that undo this one, in the order to run them.
+    pub fn inverse(&self) -> Vec<Change> {
+        self.step().inverse()
+    }
+
+    /// Applies this change to a state, as the database applies its SQL.
+    pub fn apply_to(&self, state: &mut SchemaState) {
+        self.step().apply_to(state);
+    }
+
+    pub(crate) fn render(&self) -> String {
+        self.step().render()
+    }
+
+    pub(crate) fn render_restore(&self) -> String {
+        self.step().render_restore()
+    }
+}
+
+/// `"schema"."name"`.
+pub(crate) fn q(name: &crate::QualifiedName) -> String {
+    crate::qualified(&name.schema, &name.name)
+}
+
+/// `"a", "b"`.
+pub(crate) fn list(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| crate::quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `table.column`, as a confirmation names it.
+pub(crate) fn column_object(table: &crate::QualifiedName, column: &str) -> String {
+    crate::object_name(&[&table.schema, &table.name, column])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_op_belongs_to_exactly_one_kind() {
+        let all: Vec<&str> = [
+            schema::OPS,
+            search_path::OPS,
+            table::OPS,
+            column::OPS,
+            constraint::OPS,
+            index::OPS,
+            compat_view::OPS,
+        ]
+        .concat();
+        let mut unique = all.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len(), "{all:?}");
+        for op in all {
+            // Known to the kind that lists it: what is wrong, if anything, is
+            // a missing field, never the op.
+            match serde_json::from_str::<Change>(&format!(r#"{{"op":"{op}"}}"#)) {
+                Ok(change) => {
+                    let json = serde_json::to_string(&change).unwrap();
+                    assert!(json.contains(&format!(r#""op":"{op}""#)), "{json}");
+                }
+                Err(error) => {
+                    let error = error.to_string();
+                    assert!(error.contains("missing field"), "{op}: {error}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_op_is_an_error_that_says_so() {
+        let error = serde_json::from_str::<Change>(r#"{"op":"create_wormhole"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("unknown change op `create_wormhole`"),
+            "{error}"
+        );
+        assert!(error.contains("create_table"), "{error}");
+    }
+}
