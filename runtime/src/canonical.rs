@@ -340,7 +340,7 @@ async fn on_scratch(
     for (name, text) in rows {
         if let Some((request, kind)) = names.get(&name) {
             let text = match kind {
-                Kind::Check => crate::introspect::check_expression(&text),
+                Kind::Check => crate::catalog::check_expression(&text),
                 _ => text,
             };
             spelled.insert((*request).clone(), text);

@@ -76,6 +76,7 @@ extern crate self as strata;
 
 mod apply;
 mod canonical;
+mod catalog;
 mod drift;
 mod error;
 mod health;

@@ -1,0 +1,113 @@
+//! Columns: type, nullability, default (in the server's own spelling) and identity.
+
+use strata_manifest::{canonical_default, Column, SchemaState};
+
+use super::{find, rows, tables, Part};
+use crate::canonical::Kind;
+use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
+use crate::introspect::Catalog;
+
+type Row = (String, String, String, String, bool, Option<String>, bool);
+
+/// Schema, table, column, type (as format_type spells it), nullable, default
+/// expression and identity, for every live column, in column order.
+pub(crate) const PART: Part = Part {
+    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname,
+            pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+            pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '')
+          ORDER BY n.nspname, c.relname, a.attnum), '[]')
+   FROM pg_catalog.pg_attribute a
+   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
+    read: |json, catalog| {
+        for (schema, table, name, sql_type, nullable, default, identity) in rows::<Row>(json)? {
+            if let Some(at) = find(&catalog.state, &schema, &table) {
+                catalog.state.tables[at].columns.push(Column {
+                    name,
+                    sql_type,
+                    nullable,
+                    default,
+                    identity,
+                    renamed_from: None,
+                    using: None,
+                });
+            }
+        }
+        Ok(())
+    },
+    compare,
+};
+
+fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    use DifferenceKind::*;
+    for (expected, actual) in tables::pairs(expected, catalog) {
+        let canonical = catalog.canonical.table(expected);
+        let name = |column: &str| quoted(&[&expected.schema, &expected.name, column]);
+        for column in &expected.columns {
+            let Some(found) = actual.column(&column.name) else {
+                out.push(Missing, ObjectKind::Column, name(&column.name))
+                    .expected = Some(describe(column));
+                continue;
+            };
+            let mut changed = |property: &str, want: Option<String>, have: Option<String>| {
+                let d = out.push(Changed, ObjectKind::Column, name(&column.name));
+                d.property = Some(property.to_owned());
+                d.expected = want;
+                d.actual = have;
+            };
+            if column.sql_type != found.sql_type {
+                changed(
+                    "type",
+                    Some(column.sql_type.clone()),
+                    Some(found.sql_type.clone()),
+                );
+            }
+            if column.nullable != found.nullable {
+                let spell =
+                    |nullable: bool| Some(if nullable { "NULL" } else { "NOT NULL" }.to_owned());
+                changed("nullability", spell(column.nullable), spell(found.nullable));
+            }
+            let same_default = match (&column.default, &found.default) {
+                (Some(want), Some(have)) => {
+                    match canonical.get(Kind::Default, Some(&column.name), want) {
+                        Some(spelled) => spelled == have,
+                        None => canonical_default(want) == canonical_default(have),
+                    }
+                }
+                (Some(want), None) => {
+                    canonical.get(Kind::Default, Some(&column.name), want) == Some("")
+                }
+                (want, have) => want.is_none() && have.is_none(),
+            };
+            if !same_default {
+                changed("default", column.default.clone(), found.default.clone());
+            }
+            if column.identity != found.identity {
+                let spell = |identity: bool| Some(identity.to_string());
+                changed("identity", spell(column.identity), spell(found.identity));
+            }
+        }
+        for column in &actual.columns {
+            if expected.column(&column.name).is_none() {
+                out.push(Unexpected, ObjectKind::Column, name(&column.name))
+                    .actual = Some(describe(column));
+            }
+        }
+    }
+}
+
+fn describe(column: &Column) -> String {
+    let mut text = column.sql_type.clone();
+    text.push_str(if column.nullable {
+        " NULL"
+    } else {
+        " NOT NULL"
+    });
+    if let Some(default) = &column.default {
+        text.push_str(" DEFAULT ");
+        text.push_str(default);
+    }
+    text
+}

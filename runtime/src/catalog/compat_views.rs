@@ -1,0 +1,63 @@
+//! Compat views: each must exist and read its table.
+
+use strata_manifest::{QualifiedName, SchemaState};
+
+use super::{rows, Part};
+use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
+use crate::introspect::Catalog;
+
+/// Schema and name of each expected compat view that exists, with each table it reads.
+pub(crate) const PART: Part = Part {
+    sql: "SELECT coalesce(json_agg(DISTINCT jsonb_build_array(v.schema, v.name, tn.nspname, t.relname)), '[]')
+   FROM unnest($2::text[], $3::text[]) AS v(schema, name)
+   JOIN pg_catalog.pg_namespace vn ON vn.nspname = v.schema
+   JOIN pg_catalog.pg_class vc ON vc.relnamespace = vn.oid AND vc.relname = v.name AND vc.relkind = 'v'
+   LEFT JOIN pg_catalog.pg_rewrite r ON r.ev_class = vc.oid
+   LEFT JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+        AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> vc.oid
+   LEFT JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+   LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace",
+    read: |json, catalog| {
+        type Row = (String, String, Option<String>, Option<String>);
+        catalog.views = rows::<Row>(json)?
+            .into_iter()
+            .map(|(schema, name, target_schema, target)| {
+                let target = target_schema
+                    .zip(target)
+                    .map(|(s, t)| QualifiedName::new(s, t));
+                (QualifiedName::new(schema, name), target)
+            })
+            .collect();
+        Ok(())
+    },
+    compare,
+};
+
+fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    use DifferenceKind::*;
+    for (view, table) in expected.views() {
+        let name = quoted(&[&view.schema, &view.name]);
+        let targets: Vec<&Option<QualifiedName>> = catalog
+            .views
+            .iter()
+            .filter(|(v, _)| v == view)
+            .map(|(_, target)| target)
+            .collect();
+        let want = table.qualified_name();
+        let want_text = quoted(&[&want.schema, &want.name]);
+        if targets.is_empty() {
+            out.push(Missing, ObjectKind::View, name).expected = Some(format!("over {want_text}"));
+        } else if !targets.iter().any(|t| t.as_ref() == Some(&want)) {
+            let d = out.push(Changed, ObjectKind::View, name);
+            d.property = Some("table".to_owned());
+            d.expected = Some(want_text);
+            d.actual = Some(
+                targets
+                    .iter()
+                    .filter_map(|t| t.as_ref().map(|t| quoted(&[&t.schema, &t.name])))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Indexes other than those behind keys: columns, uniqueness and predicate.
+
+use strata_manifest::{Index, SchemaState};
+
+use super::{find, rows, tables, Part};
+use crate::canonical::Kind;
+use crate::drift::{compare_named, same_expr, Collector, ObjectKind};
+use crate::introspect::Catalog;
+
+type Row = (String, String, String, Vec<String>, bool, Option<String>);
+
+/// Schema, table, name, key columns (an expression shows as
+/// "(expression)"), uniqueness and partial predicate of every index that
+/// does not back a primary key, unique or exclusion constraint.
+pub(crate) const PART: Part = Part {
+    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, t.relname, i.relname,
+            ARRAY(SELECT COALESCE(a.attname::text, '(expression)')
+                  FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                  WHERE k.ord <= x.indnkeyatts
+                  ORDER BY k.ord),
+            x.indisunique, pg_catalog.pg_get_expr(x.indpred, x.indrelid))
+          ORDER BY n.nspname, t.relname, i.relname), '[]')
+   FROM pg_catalog.pg_index x
+   JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+   JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
+   JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+   WHERE n.nspname = ANY($1::text[]) AND t.relkind IN ('r', 'p')
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
+                     WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))",
+    read: |json, catalog| {
+        for (schema, table, name, columns, unique, predicate) in rows::<Row>(json)? {
+            if let Some(at) = find(&catalog.state, &schema, &table) {
+                catalog.state.tables[at].indexes.push(Index {
+                    name,
+                    columns,
+                    unique,
+                    predicate,
+                });
+            }
+        }
+        Ok(())
+    },
+    compare,
+};
+
+fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    for (expected, actual) in tables::pairs(expected, catalog) {
+        let spelling = catalog.canonical.table(expected);
+        compare_named(
+            out,
+            ObjectKind::Index,
+            &expected.schema,
+            &expected.indexes,
+            &actual.indexes,
+            |i| &i.name,
+            describe,
+            |a, b| {
+                a.columns == b.columns
+                    && a.unique == b.unique
+                    && match (&a.predicate, &b.predicate) {
+                        (Some(want), Some(have)) => {
+                            same_expr(&spelling, Kind::Predicate, want, have)
+                        }
+                        (want, have) => want.is_none() && have.is_none(),
+                    }
+            },
+        );
+    }
+}
+
+fn describe(index: &Index) -> String {
+    let mut text = format!("({})", index.columns.join(", "));
+    if index.unique {
+        text.push_str(" unique");
+    }
+    if let Some(predicate) = &index.predicate {
+        text.push_str(" where ");
+        text.push_str(predicate);
+    }
+    text
+}

@@ -1,0 +1,69 @@
+//! Tables: every ordinary or partitioned table in a managed schema is
+//! either a model's or unexpected.
+
+use strata_manifest::{SchemaState, Table};
+
+use std::collections::HashSet;
+
+use super::{find, rows, Part};
+use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
+use crate::introspect::Catalog;
+
+/// Schema and name of every ordinary or partitioned table in the managed schemas.
+pub(crate) const PART: Part = Part {
+    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname) ORDER BY n.nspname, c.relname), '[]')
+   FROM pg_catalog.pg_class c
+   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')",
+    read: |json, catalog| {
+        let mut tables: Vec<(String, String)> = rows(json)?;
+        // The binary search of the later parts needs Rust's byte order. The
+        // catalog's `name` columns sort as "C" too, but that is PostgreSQL's
+        // choice, not ours.
+        tables.sort();
+        catalog.state.tables = tables
+            .into_iter()
+            .map(|(schema, name)| Table::new(schema, name))
+            .collect();
+        Ok(())
+    },
+    compare,
+};
+
+fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    let actual = &catalog.state;
+    for table in &expected.tables {
+        if find(actual, &table.schema, &table.name).is_none() {
+            out.push(
+                DifferenceKind::Missing,
+                ObjectKind::Table,
+                quoted(&[&table.schema, &table.name]),
+            );
+        }
+    }
+    let wanted: HashSet<(&str, &str)> = expected
+        .tables
+        .iter()
+        .map(|t| (t.schema.as_str(), t.name.as_str()))
+        .collect();
+    for table in &actual.tables {
+        if !wanted.contains(&(table.schema.as_str(), table.name.as_str())) {
+            out.push(
+                DifferenceKind::Unexpected,
+                ObjectKind::Table,
+                quoted(&[&table.schema, &table.name]),
+            );
+        }
+    }
+}
+
+/// Each expected table that exists, with the catalog's.
+pub(crate) fn pairs<'a>(
+    expected: &'a SchemaState,
+    catalog: &'a Catalog,
+) -> impl Iterator<Item = (&'a Table, &'a Table)> {
+    expected.tables.iter().filter_map(|table| {
+        find(&catalog.state, &table.schema, &table.name)
+            .map(|at| (table, &catalog.state.tables[at]))
+    })
+}
