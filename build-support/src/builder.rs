@@ -25,6 +25,7 @@ pub struct Builder {
     confirm: Confirm,
     schemas: Vec<String>,
     search_path: Option<Vec<String>>,
+    extensions: Vec<String>,
 }
 
 /// What a run did.
@@ -108,6 +109,15 @@ impl Builder {
         S: Into<String>,
     {
         self.search_path = Some(schemas.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// An extension the models use, such as `pg_trgm` for a trigram index:
+    /// created (`CREATE EXTENSION IF NOT EXISTS`) before any table, and its
+    /// absence is drift. What the extension itself creates in a managed
+    /// schema is never reported as unexpected.
+    pub fn extension(mut self, name: impl Into<String>) -> Self {
+        self.extensions.push(name.into());
         self
     }
 
@@ -217,7 +227,12 @@ impl Builder {
             return Err(Error::Models(errors));
         }
 
-        for schema in self.schemas.iter().chain(self.search_path.iter().flatten()) {
+        for schema in self
+            .schemas
+            .iter()
+            .chain(self.search_path.iter().flatten())
+            .chain(&self.extensions)
+        {
             strata_manifest::validate_ident(schema).map_err(|source| Error::InvalidName {
                 name: schema.clone(),
                 source,
@@ -225,6 +240,7 @@ impl Builder {
         }
         desired.schemas.extend(self.schemas.iter().cloned());
         desired.search_path = self.search_path.clone();
+        desired.extensions.extend(self.extensions.iter().cloned());
 
         let confirm = self.confirmed();
         let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;

@@ -42,6 +42,7 @@ pub use kinds::check::Check;
 pub use kinds::column::{Column, ColumnChange, Defaults};
 pub use kinds::compat_view::CompatViewChange;
 pub use kinds::constraint::{Constraint, ConstraintChange};
+pub use kinds::extension::ExtensionChange;
 pub use kinds::index::{Index, IndexChange};
 pub use kinds::key::{Action, ForeignKey, Key};
 pub use kinds::schema::SchemaChange;

@@ -16,6 +16,9 @@ pub struct SchemaState {
     /// The database's default `search_path`, when the application sets one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_path: Option<Vec<String>>,
+    /// The extensions the models use (`Builder::extension`), sorted.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub extensions: BTreeSet<String>,
 }
 
 impl SchemaState {
@@ -53,7 +56,10 @@ impl SchemaState {
 
     /// True when nothing is managed yet.
     pub fn is_empty(&self) -> bool {
-        self.schemas.is_empty() && self.tables.is_empty() && self.search_path.is_none()
+        self.schemas.is_empty()
+            && self.tables.is_empty()
+            && self.search_path.is_none()
+            && self.extensions.is_empty()
     }
 
     /// Every compat view, with the table it shows.

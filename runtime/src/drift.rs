@@ -27,8 +27,8 @@ pub enum DriftPolicy {
 /// Every difference between the database and the models.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DriftReport {
-    /// The differences, kind by kind (schemas, tables, columns, keys,
-    /// indexes, checks, views, settings), each in schema and name order.
+    /// The differences, kind by kind (schemas, extensions, tables, columns,
+    /// keys, indexes, checks, views, settings), each in schema and name order.
     pub differences: Vec<Difference>,
 }
 
@@ -88,6 +88,8 @@ pub enum ObjectKind {
     View,
     /// A database setting such as `search_path`.
     Setting,
+    /// An extension.
+    Extension,
 }
 
 impl DriftReport {
@@ -129,6 +131,7 @@ impl fmt::Display for Difference {
             ObjectKind::Check => "check",
             ObjectKind::View => "view",
             ObjectKind::Setting => "setting",
+            ObjectKind::Extension => "extension",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {

@@ -17,6 +17,7 @@ pub(crate) mod check;
 pub(crate) mod column;
 pub(crate) mod compat_view;
 pub(crate) mod constraint;
+pub(crate) mod extension;
 pub(crate) mod index;
 pub(crate) mod key;
 pub(crate) mod schema;
@@ -65,7 +66,12 @@ type KindDiff = fn(&SchemaState, &SchemaState, &mut Plan<'_>);
 
 /// The kinds diffed over whole states, in this order. Tables come last: their
 /// diff pairs the tables and diffs each table's parts.
-const KINDS: &[KindDiff] = &[schema::diff, search_path::diff, table::diff];
+const KINDS: &[KindDiff] = &[
+    schema::diff,
+    search_path::diff,
+    extension::diff,
+    table::diff,
+];
 
 /// One part of a table.
 pub(crate) struct TablePart {
@@ -142,6 +148,8 @@ changes! {
     Schema(schema::SchemaChange),
     /// The database's `search_path`.
     SearchPath(search_path::SearchPathChange),
+    /// Extensions.
+    Extension(extension::ExtensionChange),
     /// Tables: create, drop, move, rename.
     Table(table::TableChange),
     /// Columns of a table.
@@ -236,6 +244,7 @@ mod tests {
         let all: Vec<&str> = [
             schema::OPS,
             search_path::OPS,
+            extension::OPS,
             table::OPS,
             column::OPS,
             constraint::OPS,

@@ -19,6 +19,7 @@ use crate::introspect::Catalog;
 mod checks;
 mod columns;
 mod compat_views;
+mod extensions;
 mod indexes;
 mod keys;
 mod schemas;
@@ -41,6 +42,7 @@ pub(crate) struct Part {
 /// Every kind, in the order it is read and compared.
 pub(crate) const KINDS: &[Part] = &[
     schemas::PART,
+    extensions::PART,
     tables::PART,
     columns::PART,
     keys::PART,

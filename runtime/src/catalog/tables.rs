@@ -9,12 +9,17 @@ use super::{find, rows, Part};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Schema and name of every ordinary or partitioned table in the managed schemas.
+/// Schema and name of every ordinary or partitioned table in the managed
+/// schemas, but those an extension owns (`pg_depend` type `e`): they are the
+/// extension's, never drift.
 pub(crate) const PART: Part = Part {
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname) ORDER BY n.nspname, c.relname), '[]')
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')",
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                     WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
+                       AND e.deptype = 'e')",
     read: |json, catalog| {
         let mut tables: Vec<(String, String)> = rows(json)?;
         // The binary search of the later parts needs Rust's byte order. The

@@ -2,6 +2,8 @@
 //! models before and after and the up and down SQL the change must produce.
 //! Each case is also applied, rolled back and applied again on a fresh
 //! database, drift-checked at every step. `STRATA_BLESS=1` rewrites the SQL.
+//! Optional files: `confirm` (what the second build confirms) and
+//! `extensions` (what it adds with `Builder::extension`).
 
 use std::path::{Path, PathBuf};
 
@@ -31,8 +33,14 @@ async fn every_change_kind_renders_as_recorded_and_round_trips() {
         let scratch = Scratch::with_models(&read("before.rs"));
         scratch.build();
         scratch.write_models(&read("after.rs"));
-        // A case's `confirm` file holds what it confirms, spelt as STRATA_CONFIRM is.
+        // A case's `confirm` file holds what it confirms, spelt as
+        // STRATA_CONFIRM is; its `extensions` file, what the later build adds.
         let mut builder = scratch.builder();
+        for extension in read("extensions").lines().map(str::trim) {
+            if !extension.is_empty() {
+                builder = builder.extension(extension);
+            }
+        }
         for object in read("confirm").split([',', '\n']).map(str::trim) {
             if !object.is_empty() {
                 builder = builder.confirm(object);

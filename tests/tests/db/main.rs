@@ -11,6 +11,7 @@ mod generated_sql;
 mod golden;
 mod hardening;
 mod histories;
+mod kinds;
 mod migrate;
 mod model_histories;
 mod moves;

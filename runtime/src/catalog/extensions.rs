@@ -1,0 +1,27 @@
+//! Extensions: each one the build names must be installed.
+
+use strata_manifest::SchemaState;
+
+use super::{rows, Part};
+use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
+use crate::introspect::Catalog;
+
+/// Every installed extension (a short list; no schema filter applies).
+pub(crate) const PART: Part = Part {
+    sql: "SELECT coalesce(json_agg(x.extname ORDER BY x.extname), '[]') FROM pg_catalog.pg_extension x",
+    read: |json, catalog| {
+        catalog.state.extensions = rows::<String>(json)?.into_iter().collect();
+        Ok(())
+    },
+    compare,
+};
+
+fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    for extension in expected.extensions.difference(&catalog.state.extensions) {
+        out.push(
+            DifferenceKind::Missing,
+            ObjectKind::Extension,
+            quoted(&[extension]),
+        );
+    }
+}
