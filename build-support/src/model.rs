@@ -117,6 +117,7 @@ impl Model {
                 self.moved_from.as_deref().unwrap_or(&self.schema),
                 self.renamed_from.as_deref().unwrap_or(&self.table),
             ));
+            table.compat_view_security_invoker = true;
         }
         let mut errors: Option<syn::Error> = None;
         for field in self.columns() {

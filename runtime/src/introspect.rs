@@ -2,7 +2,7 @@
 //! their size, made of the parts each kind of object reads (`catalog`).
 
 use sqlx::{Connection, PgConnection, Row};
-use strata_manifest::{QualifiedName, SchemaState};
+use strata_manifest::SchemaState;
 
 use crate::canonical::{canonicalise, requests, Canonical, CACHED};
 use crate::catalog::{statement, KINDS};
@@ -11,8 +11,8 @@ use crate::error::{db, Error};
 /// What the catalog holds: the managed schemas' state and the compat views found.
 pub(crate) struct Catalog {
     pub(crate) state: SchemaState,
-    /// Each expected view that exists, with the tables it reads.
-    pub(crate) views: Vec<(QualifiedName, Option<QualifiedName>)>,
+    /// Each expected compat view that exists.
+    pub(crate) views: Vec<crate::catalog::FoundView>,
     /// The server's spelling of the expected expressions.
     pub(crate) canonical: std::sync::Arc<Canonical>,
 }

@@ -213,7 +213,10 @@ fn drift_by_tenant(
     }
     let mut views: HashMap<String, Vec<_>> = HashMap::new();
     for view in catalog.views {
-        views.entry(view.0.schema.clone()).or_default().push(view);
+        views
+            .entry(view.name.schema.clone())
+            .or_default()
+            .push(view);
     }
     let mut drift = TenantDrift {
         checked: tenants.len(),

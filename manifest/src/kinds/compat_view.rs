@@ -1,6 +1,9 @@
 //! Compat views: after a table moves or is renamed, a view under its old
 //! name keeps old code working. A view over one table with plain columns is
 //! updatable, so legacy INSERT, UPDATE and DELETE through the old name work.
+//! It is `security_invoker` (PostgreSQL 15+): it reads the table with its
+//! caller's privileges and row-level security, not its owner's, so it
+//! shows each caller no more than the table would.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +24,9 @@ pub enum CompatViewChange {
         table: QualifiedName,
         /// The columns it shows.
         columns: Vec<String>,
+        /// `WITH (security_invoker = true)`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        security_invoker: bool,
     },
     /// `DROP VIEW`.
     DropView {
@@ -30,10 +36,22 @@ pub enum CompatViewChange {
         table: QualifiedName,
         /// The columns it showed.
         columns: Vec<String>,
+        /// Whether it was `security_invoker`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        security_invoker: bool,
+    },
+    /// `ALTER VIEW … SET (security_invoker = true)`, or `RESET` it.
+    SetSecurityInvoker {
+        /// The view.
+        view: QualifiedName,
+        /// The table it shows.
+        table: QualifiedName,
+        /// Whether it is `security_invoker` afterwards.
+        to: bool,
     },
 }
 
-pub(crate) const OPS: &[&str] = &["create_view", "drop_view"];
+pub(crate) const OPS: &[&str] = &["create_view", "drop_view", "set_security_invoker"];
 
 /// A new table's compat view follows it.
 pub(crate) const PART: TablePart = TablePart {
@@ -48,7 +66,16 @@ pub(crate) const PART: TablePart = TablePart {
 fn diff_view(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'_>) {
     let name = table.qualified_name();
     match (before.compat_view.as_ref(), table.compat_view.as_ref()) {
-        (Some(a), Some(b)) if a == b => {}
+        (Some(a), Some(b)) if a == b => {
+            // A view made before strata wrote `security_invoker` gains it.
+            if before.compat_view_security_invoker != table.compat_view_security_invoker {
+                plan.push(CompatViewChange::SetSecurityInvoker {
+                    view: b.clone(),
+                    table: name.clone(),
+                    to: table.compat_view_security_invoker,
+                });
+            }
+        }
         (a, b) => {
             if let Some(a) = a {
                 plan.push(CompatViewChange::DropView {
@@ -59,6 +86,7 @@ fn diff_view(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'
                         .iter()
                         .map(|c| renames.column(&name, &c.name))
                         .collect(),
+                    security_invoker: before.compat_view_security_invoker,
                 });
             }
             if let Some(b) = b {
@@ -73,6 +101,7 @@ fn create_view(view: &QualifiedName, table: &Table) -> CompatViewChange {
         view: view.clone(),
         table: table.qualified_name(),
         columns: table.columns.iter().map(|c| c.name.clone()).collect(),
+        security_invoker: table.compat_view_security_invoker,
     }
 }
 
@@ -81,6 +110,7 @@ impl Step for CompatViewChange {
         match self {
             CompatViewChange::DropView { .. } => (4, 0),
             CompatViewChange::CreateView { .. } => (4, 1),
+            CompatViewChange::SetSecurityInvoker { .. } => (4, 2),
         }
     }
 
@@ -88,6 +118,10 @@ impl Step for CompatViewChange {
         match self {
             CompatViewChange::CreateView { view, .. } => format!("create view {}", view.name),
             CompatViewChange::DropView { view, .. } => format!("drop view {}", view.name),
+            CompatViewChange::SetSecurityInvoker { view, to, .. } => {
+                let what = if *to { "set" } else { "reset" };
+                format!("{what} security_invoker on view {}", view.name)
+            }
         }
     }
 
@@ -95,6 +129,7 @@ impl Step for CompatViewChange {
         Some(match self {
             CompatViewChange::CreateView { .. } => (2, "create", "views"),
             CompatViewChange::DropView { .. } => (2, "drop", "views"),
+            CompatViewChange::SetSecurityInvoker { .. } => (2, "change", "views"),
         })
     }
 
@@ -104,34 +139,57 @@ impl Step for CompatViewChange {
                 view,
                 table,
                 columns,
+                security_invoker,
             } => CompatViewChange::DropView {
                 view,
                 table,
                 columns,
+                security_invoker,
             },
             CompatViewChange::DropView {
                 view,
                 table,
                 columns,
+                security_invoker,
             } => CompatViewChange::CreateView {
                 view,
                 table,
                 columns,
+                security_invoker,
             },
+            CompatViewChange::SetSecurityInvoker { view, table, to } => {
+                CompatViewChange::SetSecurityInvoker {
+                    view,
+                    table,
+                    to: !to,
+                }
+            }
         };
         vec![change.into()]
     }
 
     fn apply_to(&self, state: &mut SchemaState) {
         match self {
-            CompatViewChange::CreateView { view, table, .. } => {
+            CompatViewChange::CreateView {
+                view,
+                table,
+                security_invoker,
+                ..
+            } => {
                 if let Some(t) = table_mut(state, table) {
                     t.compat_view = Some(view.clone());
+                    t.compat_view_security_invoker = *security_invoker;
                 }
             }
             CompatViewChange::DropView { table, .. } => {
                 if let Some(t) = table_mut(state, table) {
                     t.compat_view = None;
+                    t.compat_view_security_invoker = false;
+                }
+            }
+            CompatViewChange::SetSecurityInvoker { table, to, .. } => {
+                if let Some(t) = table_mut(state, table) {
+                    t.compat_view_security_invoker = *to;
                 }
             }
         }
@@ -143,13 +201,25 @@ impl Step for CompatViewChange {
                 view,
                 table,
                 columns,
+                security_invoker,
             } => format!(
-                "CREATE VIEW {} AS SELECT {} FROM {};",
+                "CREATE VIEW {}{} AS SELECT {} FROM {};",
                 q(view),
+                if *security_invoker {
+                    " WITH (security_invoker = true)"
+                } else {
+                    ""
+                },
                 list(columns),
                 q(table)
             ),
             CompatViewChange::DropView { view, .. } => format!("DROP VIEW {};", q(view)),
+            CompatViewChange::SetSecurityInvoker { view, to: true, .. } => {
+                format!("ALTER VIEW {} SET (security_invoker = true);", q(view))
+            }
+            CompatViewChange::SetSecurityInvoker {
+                view, to: false, ..
+            } => format!("ALTER VIEW {} RESET (security_invoker);", q(view)),
         }
     }
 }

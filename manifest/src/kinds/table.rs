@@ -40,6 +40,12 @@ pub struct Table {
     /// A view under the table's old name, left after a move or rename.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compat_view: Option<QualifiedName>,
+    /// Whether the compat view reads the table with the privileges (and
+    /// row-level security) of its caller, not of its owner: `WITH
+    /// (security_invoker = true)`. Written for every compat view since
+    /// strata 0.2; `false` in manifests written before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compat_view_security_invoker: bool,
     /// Build-time hint: the schema the table used to live in. Never stored.
     #[serde(skip)]
     pub moved_from: Option<String>,
@@ -61,6 +67,7 @@ impl Table {
             indexes: Vec::new(),
             checks: Vec::new(),
             compat_view: None,
+            compat_view_security_invoker: false,
             moved_from: None,
             renamed_from: None,
         }
@@ -109,6 +116,7 @@ impl Table {
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             compat_view: None,
+            compat_view_security_invoker: false,
             moved_from: None,
             renamed_from: None,
             ..self.clone()

@@ -6,9 +6,22 @@ use super::{rows, Part};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Schema and name of each expected compat view that exists, with each table it reads.
+/// A compat view the catalog holds.
+pub(crate) struct FoundView {
+    pub(crate) name: QualifiedName,
+    /// A table it reads (one row per table).
+    pub(crate) reads: Option<QualifiedName>,
+    /// Whether it is `security_invoker`.
+    pub(crate) security_invoker: bool,
+}
+
+/// Schema and name of each expected compat view that exists, with each table
+/// it reads and whether it is `security_invoker`.
 pub(crate) const PART: Part = Part {
-    sql: "SELECT coalesce(json_agg(DISTINCT jsonb_build_array(v.schema, v.name, tn.nspname, t.relname)), '[]')
+    sql: "SELECT coalesce(json_agg(DISTINCT jsonb_build_array(v.schema, v.name, tn.nspname, t.relname,
+            coalesce(pg_catalog.lower((SELECT o.option_value FROM pg_catalog.pg_options_to_table(vc.reloptions) o
+                                       WHERE o.option_name = 'security_invoker'))
+                     IN ('true', 'on', 'yes', '1'), false))), '[]')
    FROM unnest($2::text[], $3::text[]) AS v(schema, name)
    JOIN pg_catalog.pg_namespace vn ON vn.nspname = v.schema
    JOIN pg_catalog.pg_class vc ON vc.relnamespace = vn.oid AND vc.relname = v.name AND vc.relkind = 'v'
@@ -18,14 +31,15 @@ pub(crate) const PART: Part = Part {
    LEFT JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
    LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace",
     read: |json, catalog| {
-        type Row = (String, String, Option<String>, Option<String>);
+        type Row = (String, String, Option<String>, Option<String>, bool);
         catalog.views = rows::<Row>(json)?
             .into_iter()
-            .map(|(schema, name, target_schema, target)| {
-                let target = target_schema
+            .map(|(schema, name, target_schema, target, security_invoker)| FoundView {
+                name: QualifiedName::new(schema, name),
+                reads: target_schema
                     .zip(target)
-                    .map(|(s, t)| QualifiedName::new(s, t));
-                (QualifiedName::new(schema, name), target)
+                    .map(|(s, t)| QualifiedName::new(s, t)),
+                security_invoker,
             })
             .collect();
         Ok(())
@@ -37,17 +51,22 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
     use DifferenceKind::*;
     for (view, table) in expected.views() {
         let name = quoted(&[&view.schema, &view.name]);
-        let targets: Vec<&Option<QualifiedName>> = catalog
-            .views
-            .iter()
-            .filter(|(v, _)| v == view)
-            .map(|(_, target)| target)
-            .collect();
+        let found: Vec<&FoundView> = catalog.views.iter().filter(|v| v.name == *view).collect();
+        let targets: Vec<&Option<QualifiedName>> = found.iter().map(|v| &v.reads).collect();
         let want = table.qualified_name();
         let want_text = quoted(&[&want.schema, &want.name]);
         if targets.is_empty() {
             out.push(Missing, ObjectKind::View, name).expected = Some(format!("over {want_text}"));
-        } else if !targets.iter().any(|t| t.as_ref() == Some(&want)) {
+            continue;
+        }
+        let invoker = found.iter().any(|v| v.security_invoker);
+        if invoker != table.compat_view_security_invoker {
+            let d = out.push(Changed, ObjectKind::View, name.clone());
+            d.property = Some("security_invoker".to_owned());
+            d.expected = Some(table.compat_view_security_invoker.to_string());
+            d.actual = Some(invoker.to_string());
+        }
+        if !targets.iter().any(|t| t.as_ref() == Some(&want)) {
             let d = out.push(Changed, ObjectKind::View, name);
             d.property = Some("table".to_owned());
             d.expected = Some(want_text);

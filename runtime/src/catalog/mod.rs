@@ -27,6 +27,7 @@ mod settings;
 mod tables;
 
 pub(crate) use checks::check_expression;
+pub(crate) use compat_views::FoundView;
 
 /// One kind of object in the catalog.
 pub(crate) struct Part {

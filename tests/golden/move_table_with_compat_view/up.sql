@@ -10,4 +10,4 @@ ALTER TABLE "public"."product_variants" SET SCHEMA "tenant_shared";
 ALTER TABLE "public"."products" SET SCHEMA "tenant_shared";
 
 -- 5. views
-CREATE VIEW "public"."products" AS SELECT "id", "sku" FROM "tenant_shared"."products";
+CREATE VIEW "public"."products" WITH (security_invoker = true) AS SELECT "id", "sku" FROM "tenant_shared"."products";

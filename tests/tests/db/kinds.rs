@@ -106,3 +106,72 @@ async fn what_an_extension_owns_in_a_managed_schema_is_never_drift() {
         "1 difference\n  - unexpected table shop.stray"
     );
 }
+
+async fn reads_security_invoker(pool: &strata::sqlx::PgPool) -> bool {
+    let (options,): (Option<Vec<String>>,) = strata::sqlx::query_as(
+        "SELECT reloptions::text[] FROM pg_class WHERE oid = 'public.products'::regclass",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    options
+        .unwrap_or_default()
+        .contains(&"security_invoker=true".to_owned())
+}
+
+/// A compat view made by strata 0.1.0 reads its table with its owner's
+/// privileges. The first build after upgrading writes the migration that
+/// makes it `security_invoker`; until that is applied, it is not drift.
+#[tokio::test]
+async fn a_compat_view_from_release_0_1_gains_security_invoker_by_a_migration() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/release-0.1.0");
+    let scratch =
+        Scratch::with_models(&std::fs::read_to_string(fixture.join("models.rs")).unwrap());
+    std::fs::create_dir_all(scratch.migrations_dir()).unwrap();
+    for (name, text) in crate::support::files_in(&fixture.join("migrations")) {
+        std::fs::write(scratch.migrations_dir().join(name), text).unwrap();
+    }
+    let (_db, pool) = fresh_db().await;
+    let released = scratch.migrations();
+    let report = Migrator::new(&released).run(&pool).await.unwrap();
+    assert!(
+        report.drift.is_clean(),
+        "0.1.0's migrations: {}",
+        report.drift
+    );
+    assert!(!reads_security_invoker(&pool).await);
+
+    let outcome = scratch.build();
+    assert_eq!(outcome.changes, ["set security_invoker on view products"]);
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(
+        up.contains(r#"ALTER VIEW "public"."products" SET (security_invoker = true);"#),
+        "{up}"
+    );
+    let upgraded = scratch.migrations();
+    let report = Migrator::new(&upgraded).run(&pool).await.unwrap();
+    assert_eq!(report.applied.len(), 1);
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert!(reads_security_invoker(&pool).await);
+
+    psql(&pool, "ALTER VIEW public.products RESET (security_invoker)").await;
+    let drift = check_drift(&pool, &upgraded).await.unwrap();
+    assert_eq!(
+        drift.to_string(),
+        "1 difference\n  - changed view public.products security_invoker: expected true, found false"
+    );
+    psql(
+        &pool,
+        "ALTER VIEW public.products SET (security_invoker = true)",
+    )
+    .await;
+    let back = Migrator::new(&upgraded)
+        .rollback_to(&pool, 2)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+    assert!(
+        !reads_security_invoker(&pool).await,
+        "the down file resets it"
+    );
+}
