@@ -55,7 +55,7 @@ fn generate(model: &Model) -> TokenStream {
     let select = format!("SELECT {all} FROM {target}");
     let inserted: Vec<String> = model
         .columns()
-        .filter(|f| !f.identity)
+        .filter(|f| !f.is_computed())
         .map(|f| quote_ident(&f.column))
         .collect();
     let placeholders = list((1..=inserted.len()).map(|i| format!("${i}")));
@@ -94,7 +94,7 @@ fn generate(model: &Model) -> TokenStream {
         statement("SELECT", "Selects every column of every row.", &select),
         statement(
             "INSERT",
-            "Inserts a row: binds every column but identity ones, in field order; returns the row.",
+            "Inserts a row: binds every column but identity and generated ones, in field order; returns the row.",
             &insert,
         ),
     ];
@@ -109,7 +109,7 @@ fn generate(model: &Model) -> TokenStream {
     if !key.is_empty() {
         let updated: Vec<String> = model
             .columns()
-            .filter(|f| !f.primary_key && !f.identity)
+            .filter(|f| !f.primary_key && !f.is_computed())
             .map(|f| quote_ident(&f.column))
             .collect();
         let where_from = |first: usize| {
@@ -133,7 +133,7 @@ fn generate(model: &Model) -> TokenStream {
             );
             statements.push(statement(
                 "UPDATE_BY_PK",
-                "Updates every column but the key and identity columns: binds them in field order, then the key.",
+                "Updates every column but the key, identity and generated columns: binds them in field order, then the key.",
                 &format!(
                     "UPDATE {target} SET {sets} WHERE {}",
                     where_from(updated.len() + 1)
@@ -232,7 +232,7 @@ fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
     let inserted = binds(
         model
             .columns()
-            .filter(|f| !f.identity)
+            .filter(|f| !f.is_computed())
             .map(|f| &f.ident)
             .collect(),
     );
@@ -251,7 +251,7 @@ fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
         ""
     };
     let insert_doc = format!(
-        "Inserts this row, each field bound to its own column (identity columns are left to their sequence), and returns the row as stored.{tenant_doc}"
+        "Inserts this row, each field bound to its own column (identity and generated columns are left to PostgreSQL), and returns the row as stored.{tenant_doc}"
     );
     let mut methods = quote! {
         #[doc = #insert_doc]
@@ -268,7 +268,7 @@ fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
     };
     let updated: Vec<&syn::Ident> = model
         .columns()
-        .filter(|f| !f.primary_key && !f.identity)
+        .filter(|f| !f.primary_key && !f.is_computed())
         .map(|f| &f.ident)
         .collect();
     if !key.is_empty() && !updated.is_empty() {

@@ -27,6 +27,7 @@ pub(crate) enum Kind {
     Check,
     Predicate,
     Default,
+    Generated,
 }
 
 impl Kind {
@@ -35,6 +36,7 @@ impl Kind {
             Kind::Check => "check",
             Kind::Predicate => "predicate",
             Kind::Default => "default",
+            Kind::Generated => "generated",
         }
     }
 }
@@ -119,6 +121,12 @@ fn shape(table: &Table) -> String {
 fn context(shape: &str, table: &Table, kind: Kind, column: Option<&str>) -> Option<String> {
     Some(match kind {
         Kind::Default => format!("{}\u{1f}{}", kind.tag(), table.column(column?)?.sql_type),
+        // A generation expression sees the table's other columns.
+        Kind::Generated => format!(
+            "{}\u{1f}{shape}\u{1f}{}",
+            kind.tag(),
+            table.column(column?)?.sql_type
+        ),
         _ => format!("{}\u{1f}{shape}", kind.tag()),
     })
 }
@@ -152,6 +160,9 @@ pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> 
         for column in &table.columns {
             if let Some(default) = &column.default {
                 add(Kind::Default, Some(&column.name), default);
+            }
+            if let Some(expr) = &column.generated {
+                add(Kind::Generated, Some(&column.name), expr);
             }
         }
     }
@@ -276,6 +287,30 @@ async fn on_scratch(
                     quote_ident(&object),
                     column.sql_type,
                     request.expression
+                );
+            }
+            Kind::Generated => {
+                // The table's plain columns, and this one computed from them.
+                let Some(column) = column.as_deref().and_then(|c| table.column(c)) else {
+                    continue;
+                };
+                let mut columns: Vec<String> = table
+                    .columns
+                    .iter()
+                    .filter(|c| c.generated.is_none())
+                    .map(|c| format!("{} {}", quote_ident(&c.name), c.sql_type))
+                    .collect();
+                columns.push(format!(
+                    "{} {} GENERATED ALWAYS AS ({}) STORED",
+                    quote_ident(&column.name),
+                    column.sql_type,
+                    request.expression
+                ));
+                let _ = writeln!(
+                    sql,
+                    "CREATE TEMP TABLE {} ({});",
+                    quote_ident(&object),
+                    columns.join(", ")
                 );
             }
             Kind::Check | Kind::Predicate => {

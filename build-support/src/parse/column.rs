@@ -11,7 +11,7 @@ use crate::model::{Field, Reference};
 use crate::rust_type::sql_type_of;
 use strata_manifest::{Action, QualifiedName};
 
-const COLUMN_KEYS: &str = "primary_key, identity, unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", using = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
+const COLUMN_KEYS: &str = "primary_key, identity, unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", using = \"…\", generated = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
 const ACTIONS: &str = "\"cascade\", \"restrict\", \"set null\", \"set default\", \"no action\"";
 const INTEGER_TYPES: [&str; 3] = ["smallint", "integer", "bigint"];
 
@@ -28,6 +28,7 @@ struct ColumnArgs {
     check: Option<LitStr>,
     renamed_from: Option<LitStr>,
     using: Option<LitStr>,
+    generated: Option<LitStr>,
     references: Option<(syn::Path, Option<Reference>)>,
     on_delete: Option<LitStr>,
     on_update: Option<LitStr>,
@@ -45,6 +46,7 @@ impl ColumnArgs {
             || self.check.is_some()
             || self.renamed_from.is_some()
             || self.using.is_some()
+            || self.generated.is_some()
             || self.references.is_some()
             || self.on_delete.is_some()
             || self.on_update.is_some()
@@ -71,6 +73,12 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
                     string_once(cx, &meta, &mut a.renamed_from, "renamed_from = \"title\"")?
                 }
                 "using" => string_once(cx, &meta, &mut a.using, "using = \"note::integer\"")?,
+                "generated" => string_once(
+                    cx,
+                    &meta,
+                    &mut a.generated,
+                    "generated = \"price_cents * quantity\"",
+                )?,
                 "on_delete" => string_once(cx, &meta, &mut a.on_delete, "on_delete = \"cascade\"")?,
                 "on_update" => string_once(cx, &meta, &mut a.on_update, "on_update = \"cascade\"")?,
                 "references" => {
@@ -107,6 +115,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
             nullable: true,
             primary_key: false,
             identity: false,
+            generated: None,
             unique: false,
             index: false,
             default: None,
@@ -150,6 +159,24 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         .using
         .as_ref()
         .map(|lit| checked_expr(cx, lit, "using", "\"note::integer\""));
+    let generated = args
+        .generated
+        .as_ref()
+        .map(|lit| checked_expr(cx, lit, "generated", "\"price_cents * quantity\""));
+    if let Some(lit) = &args.generated {
+        if args.default.is_some() {
+            cx.error_spanned_by(
+                lit,
+                "a `generated` column is computed from its expression: remove `default`",
+            );
+        }
+        if args.identity.is_some() {
+            cx.error_spanned_by(
+                lit,
+                "a column is either `identity` or `generated`, not both",
+            );
+        }
+    }
     let renamed_from = args.renamed_from.as_ref().map(|lit| {
         let from = checked_name(cx, lit, lit.value());
         if from == column {
@@ -208,6 +235,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         nullable,
         primary_key: args.primary_key.is_some(),
         identity: args.identity.is_some(),
+        generated,
         unique: args.unique.is_some(),
         index: args.index.is_some(),
         default,

@@ -1,20 +1,32 @@
 //! Columns: type, nullability, default (in the server's own spelling) and identity.
 
-use strata_manifest::{canonical_default, Column, SchemaState};
+use strata_manifest::{canonical_default, canonical_expr, Column, SchemaState};
 
 use super::{find, rows, tables, Part};
 use crate::canonical::Kind;
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-type Row = (String, String, String, String, bool, Option<String>, bool);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    bool,
+    Option<String>,
+    bool,
+    Option<String>,
+);
 
 /// Schema, table, column, type (as format_type spells it), nullable, default
-/// expression and identity, for every live column, in column order.
+/// expression, identity and generation expression, for every live column,
+/// in column order.
 pub(crate) const PART: Part = Part {
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname,
             pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
-            pg_catalog.pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '')
+            CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+            a.attidentity <> '',
+            CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END)
           ORDER BY n.nspname, c.relname, a.attnum), '[]')
    FROM pg_catalog.pg_attribute a
    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -22,7 +34,8 @@ pub(crate) const PART: Part = Part {
    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
     read: |json, catalog| {
-        for (schema, table, name, sql_type, nullable, default, identity) in rows::<Row>(json)? {
+        for row in rows::<Row>(json)? {
+            let (schema, table, name, sql_type, nullable, default, identity, generated) = row;
             if let Some(at) = find(&catalog.state, &schema, &table) {
                 catalog.state.tables[at].columns.push(Column {
                     name,
@@ -30,6 +43,7 @@ pub(crate) const PART: Part = Part {
                     nullable,
                     default,
                     identity,
+                    generated,
                     renamed_from: None,
                     using: None,
                 });
@@ -84,6 +98,22 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
             if !same_default {
                 changed("default", column.default.clone(), found.default.clone());
             }
+            let same_generated = match (&column.generated, &found.generated) {
+                (Some(want), Some(have)) => {
+                    match canonical.get(Kind::Generated, Some(&column.name), want) {
+                        Some(spelled) => spelled == have,
+                        None => canonical_expr(want) == canonical_expr(have),
+                    }
+                }
+                (want, have) => want.is_none() && have.is_none(),
+            };
+            if !same_generated {
+                changed(
+                    "generated",
+                    column.generated.clone(),
+                    found.generated.clone(),
+                );
+            }
             if column.identity != found.identity {
                 let spell = |identity: bool| Some(identity.to_string());
                 changed("identity", spell(column.identity), spell(found.identity));
@@ -108,6 +138,11 @@ fn describe(column: &Column) -> String {
     if let Some(default) = &column.default {
         text.push_str(" DEFAULT ");
         text.push_str(default);
+    }
+    if let Some(expr) = &column.generated {
+        text.push_str(" GENERATED ALWAYS AS (");
+        text.push_str(expr);
+        text.push(')');
     }
     text
 }

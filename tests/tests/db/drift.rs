@@ -332,7 +332,7 @@ async fn a_dropped_or_repointed_compat_view_is_reported() {
     let d = only(
         rich_drift_after(
             "CREATE TABLE public.elsewhere (id bigint);
-             CREATE OR REPLACE VIEW public.products AS SELECT id FROM public.elsewhere",
+             CREATE OR REPLACE VIEW public.products WITH (security_invoker = true) AS SELECT id FROM public.elsewhere",
         )
         .await,
     );

@@ -175,3 +175,68 @@ async fn a_compat_view_from_release_0_1_gains_security_invoker_by_a_migration() 
         "the down file resets it"
     );
 }
+
+const LINES: &str = include_str!("fixtures/kinds.rs");
+
+include!("fixtures/kinds.rs");
+
+#[tokio::test]
+async fn a_generated_column_is_computed_by_postgres_and_its_expression_is_checked() {
+    let scratch = Scratch::with_models(LINES);
+    scratch.build();
+    let up = &scratch.files()[1].1;
+    assert!(
+        up.contains(
+            r#""total_cents" bigint GENERATED ALWAYS AS (price_cents * quantity) STORED NOT NULL"#
+        ),
+        "{up}"
+    );
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    // insert_row and update_row leave the generated column to PostgreSQL.
+    let mut line = Line {
+        id: 0,
+        price_cents: 250,
+        quantity: 4,
+        total_cents: -1,
+    };
+    let stored = line.insert_row(&pool).await.unwrap();
+    assert_eq!(stored.total_cents, 1000);
+    line.id = stored.id;
+    line.quantity = 5;
+    assert_eq!(line.update_row(&pool).await.unwrap(), 1);
+    let read: Line = strata::sqlx::query_as(Line::SELECT_BY_PK)
+        .bind(stored.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(read.total_cents, 1250);
+    assert!(
+        Line::INSERT.starts_with(
+            r#"INSERT INTO "shop"."line" ("price_cents", "quantity") VALUES ($1, $2)"#
+        ),
+        "{}",
+        Line::INSERT
+    );
+
+    psql(
+        &pool,
+        "ALTER TABLE shop.line ALTER COLUMN total_cents DROP EXPRESSION",
+    )
+    .await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(
+        drift.to_string(),
+        "1 difference\n  - changed column shop.line.total_cents generated: expected price_cents * quantity, found none"
+    );
+
+    // PostgreSQL 15 cannot change the expression in place: the build says what to do.
+    scratch.write_models(&LINES.replace("price_cents * quantity", "price_cents * quantity * 2"));
+    let refused = scratch.builder().run().unwrap_err().to_string();
+    assert!(
+        refused.contains("column shop.line.total_cents: PostgreSQL 15 cannot change a generated column's expression in place; add a new generated field under another name"),
+        "{refused}"
+    );
+}
