@@ -22,6 +22,8 @@ pub struct Model {
     pub renamed_from: Option<String>,
     /// `compat_view`: leave a view under the old name.
     pub compat_view: bool,
+    /// The struct's doc comment: `COMMENT ON TABLE`.
+    pub comment: Option<String>,
     /// Every field of the struct, in order, columns and skipped fields alike.
     pub fields: Vec<Field>,
     /// `#[index(…)]` on the struct.
@@ -51,6 +53,8 @@ pub struct Field {
     pub identity: bool,
     /// `generated = "…"`: `GENERATED ALWAYS AS (…) STORED`.
     pub generated: Option<String>,
+    /// The field's doc comment: `COMMENT ON COLUMN`.
+    pub comment: Option<String>,
     /// A unique constraint on this column alone.
     pub unique: bool,
     /// An index on this column alone.
@@ -122,6 +126,7 @@ impl Model {
         let mut table = Table::new(&self.schema, &self.table);
         table.moved_from = self.moved_from.clone();
         table.renamed_from = self.renamed_from.clone();
+        table.comment = self.comment.clone();
         if self.compat_view {
             table.compat_view = Some(QualifiedName::new(
                 self.moved_from.as_deref().unwrap_or(&self.schema),
@@ -138,6 +143,7 @@ impl Model {
                 default: field.default.clone(),
                 identity: field.identity,
                 generated: field.generated.clone(),
+                comment: field.comment.clone(),
                 renamed_from: field.renamed_from.clone(),
                 using: field.using.clone(),
             });

@@ -37,6 +37,22 @@ pub fn quote_ident(name: &str) -> String {
     out
 }
 
+/// Quotes text as an SQL string literal, doubling embedded single quotes
+/// (with `standard_conforming_strings`, on since PostgreSQL 9.1, a
+/// backslash is an ordinary character).
+pub fn quote_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        if c == '\'' {
+            out.push('\'');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
 /// `"schema"."name"`, both parts quoted.
 pub fn qualified(schema: &str, name: &str) -> String {
     format!("{}.{}", quote_ident(schema), quote_ident(name))

@@ -3,8 +3,8 @@
 use syn::LitStr;
 
 use super::values::{
-    checked_expr, checked_name, checked_schema, checked_type, flag, path_name, string_once,
-    type_text, unknown_key, unraw,
+    checked_expr, checked_name, checked_schema, checked_type, doc_comment, flag, path_name,
+    string_once, type_text, unknown_key, unraw,
 };
 use crate::context::Ctxt;
 use crate::model::{Field, Reference};
@@ -116,6 +116,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
             primary_key: false,
             identity: false,
             generated: None,
+            comment: None,
             unique: false,
             index: false,
             default: None,
@@ -236,6 +237,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         primary_key: args.primary_key.is_some(),
         identity: args.identity.is_some(),
         generated,
+        comment: doc_comment(&field.attrs),
         unique: args.unique.is_some(),
         index: args.index.is_some(),
         default,

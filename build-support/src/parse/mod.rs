@@ -14,7 +14,7 @@ use syn::{LitStr, Token};
 
 use crate::context::Ctxt;
 use crate::model::{Field, Model};
-use values::{checked_name, checked_schema, flag, string_once, unknown_key, unraw};
+use values::{checked_name, checked_schema, doc_comment, flag, string_once, unknown_key, unraw};
 
 const SCHEMA_KEYS: &str = "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view";
 
@@ -120,6 +120,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         moved_from,
         renamed_from,
         compat_view: !tenant && schema_args.compat_view.is_some(),
+        comment: doc_comment(&item.attrs),
         fields,
         indexes,
         checks,

@@ -194,3 +194,35 @@ pub(super) fn unraw(ident: &syn::Ident) -> String {
     let text = ident.to_string();
     text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
 }
+
+/// The doc comment of an item (`///` lines, `#[doc = "…"]`), one line per
+/// attribute with the space after `///` taken off; `None` when there is none.
+pub(super) fn doc_comment(attrs: &[syn::Attribute]) -> Option<String> {
+    let mut lines = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("doc")) {
+        if let syn::Meta::NameValue(syn::MetaNameValue {
+            value:
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(lit),
+                    ..
+                }),
+            ..
+        }) = &attr.meta
+        {
+            let text = lit.value();
+            let line = text
+                .strip_prefix(' ')
+                .unwrap_or(&text)
+                .trim_end()
+                .to_owned();
+            lines.push(line);
+        }
+    }
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    while lines.first().is_some_and(String::is_empty) {
+        lines.remove(0);
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}

@@ -32,6 +32,9 @@ pub struct Column {
     /// `GENERATED ALWAYS AS (…) STORED`: the expression that computes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<String>,
+    /// `COMMENT ON COLUMN`: the field's doc comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// Build-time hint: the name the column used to have. Never stored.
     #[serde(skip)]
     pub renamed_from: Option<String>,
@@ -51,6 +54,7 @@ impl Column {
             default: None,
             identity: false,
             generated: None,
+            comment: None,
             renamed_from: None,
             using: None,
         }
@@ -539,10 +543,19 @@ impl Step for ColumnChange {
                 } else {
                     ""
                 };
-                format!(
+                let mut sql = format!(
                     "{warning}ALTER TABLE {table} ADD COLUMN {};",
                     definition(column)
-                )
+                );
+                if let Some(text) = &column.comment {
+                    sql.push('\n');
+                    sql.push_str(&super::comment::statement(
+                        self.table(),
+                        Some(&column.name),
+                        Some(text),
+                    ));
+                }
+                sql
             }
             ColumnChange::DropColumn { column, .. } => format!(
                 "ALTER TABLE {table} DROP COLUMN {};",
@@ -624,7 +637,7 @@ impl Step for ColumnChange {
             if let Some(zero) = crate::types::zero_value(&column.sql_type).filter(|_| bare) {
                 let mut filled = column.clone();
                 filled.default = Some(zero.to_owned());
-                return format!(
+                let mut sql = format!(
                     "-- Its values are gone; rows get {zero} until they are filled again.\n\
                      ALTER TABLE {} ADD COLUMN {};\nALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;",
                     q(table),
@@ -632,6 +645,15 @@ impl Step for ColumnChange {
                     q(table),
                     quote_ident(&column.name)
                 );
+                if let Some(text) = &column.comment {
+                    sql.push('\n');
+                    sql.push_str(&super::comment::statement(
+                        table,
+                        Some(&column.name),
+                        Some(text),
+                    ));
+                }
+                return sql;
             }
         }
         self.render()

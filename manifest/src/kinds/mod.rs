@@ -15,6 +15,7 @@ use crate::{SchemaState, Table, Unconfirmed};
 
 pub(crate) mod check;
 pub(crate) mod column;
+pub(crate) mod comment;
 pub(crate) mod compat_view;
 pub(crate) mod constraint;
 pub(crate) mod extension;
@@ -88,6 +89,7 @@ pub(crate) const TABLE_PARTS: &[TablePart] = &[
     check::PART,
     index::PART,
     compat_view::PART,
+    comment::PART,
 ];
 
 /// Runs the diff of every kind.
@@ -160,6 +162,8 @@ changes! {
     Index(index::IndexChange),
     /// Compat views under a moved or renamed table's old name.
     CompatView(compat_view::CompatViewChange),
+    /// Comments on tables and columns.
+    Comment(comment::CommentChange),
 }
 
 impl Change {
@@ -250,6 +254,7 @@ mod tests {
             constraint::OPS,
             index::OPS,
             compat_view::OPS,
+            comment::OPS,
         ]
         .concat();
         let mut unique = all.clone();

@@ -46,6 +46,9 @@ pub struct Table {
     /// strata 0.2; `false` in manifests written before.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compat_view_security_invoker: bool,
+    /// `COMMENT ON TABLE`: the model's doc comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     /// Build-time hint: the schema the table used to live in. Never stored.
     #[serde(skip)]
     pub moved_from: Option<String>,
@@ -68,6 +71,7 @@ impl Table {
             checks: Vec::new(),
             compat_view: None,
             compat_view_security_invoker: false,
+            comment: None,
             moved_from: None,
             renamed_from: None,
         }
@@ -393,11 +397,27 @@ impl Step for TableChange {
                 for constraint in constraints {
                     lines.push(format!("    {}", constraint::definition(&constraint)));
                 }
-                format!(
+                let mut sql = format!(
                     "CREATE TABLE {} (\n{}\n);",
                     qualified(&table.schema, &table.name),
                     lines.join(",\n")
-                )
+                );
+                // Its comments with it, so that a down file restoring the
+                // table restores them too.
+                let name = table.qualified_name();
+                let comments = std::iter::once((None, &table.comment)).chain(
+                    table
+                        .columns
+                        .iter()
+                        .map(|c| (Some(c.name.as_str()), &c.comment)),
+                );
+                for (column, text) in comments {
+                    if let Some(text) = text {
+                        sql.push('\n');
+                        sql.push_str(&super::comment::statement(&name, column, Some(text)));
+                    }
+                }
+                sql
             }
             TableChange::DropTable { table } => {
                 format!("DROP TABLE {};", qualified(&table.schema, &table.name))

@@ -44,6 +44,7 @@ pub(crate) const PART: Part = Part {
                     default,
                     identity,
                     generated,
+                    comment: None,
                     renamed_from: None,
                     using: None,
                 });

@@ -18,6 +18,7 @@ use crate::introspect::Catalog;
 
 mod checks;
 mod columns;
+mod comments;
 mod compat_views;
 mod extensions;
 mod indexes;
@@ -50,6 +51,7 @@ pub(crate) const KINDS: &[Part] = &[
     indexes::PART,
     checks::PART,
     compat_views::PART,
+    comments::PART,
     settings::PART,
 ];
 

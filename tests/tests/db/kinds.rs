@@ -240,3 +240,87 @@ async fn a_generated_column_is_computed_by_postgres_and_its_expression_is_checke
         "{refused}"
     );
 }
+
+const DOCUMENTED: &str = r#"
+/// What the shop sells.
+#[strata::schema("shop", table = "item")]
+pub struct Item {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    /// The name on the label; it's what customers search.
+    pub name: String,
+}
+"#;
+
+async fn comment(pool: &strata::sqlx::PgPool, column: Option<i32>) -> Option<String> {
+    let (text,): (Option<String>,) =
+        strata::sqlx::query_as("SELECT col_description('shop.item'::regclass, $1)")
+            .bind(column.unwrap_or(0))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    text
+}
+
+#[tokio::test]
+async fn doc_comments_become_comments_and_a_changed_comment_is_drift() {
+    let scratch = Scratch::with_models(DOCUMENTED);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(
+        comment(&pool, None).await.as_deref(),
+        Some("What the shop sells.")
+    );
+    assert_eq!(
+        comment(&pool, Some(2)).await.as_deref(),
+        Some("The name on the label; it's what customers search.")
+    );
+
+    psql(
+        &pool,
+        "COMMENT ON COLUMN shop.item.name IS 'edited by hand'",
+    )
+    .await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(
+        drift.to_string(),
+        "1 difference\n  - changed column shop.item.name comment: expected The name on the label; it's what customers search., found edited by hand"
+    );
+    psql(
+        &pool,
+        "COMMENT ON COLUMN shop.item.name IS 'The name on the label; it''s what customers search.'",
+    )
+    .await;
+
+    // A renamed field keeps its comment; a removed doc comment removes it.
+    let next = DOCUMENTED
+        .replace("/// What the shop sells.\n", "")
+        .replace(
+            "pub name: String",
+            "#[column(renamed_from = \"name\")]\n    pub label: String",
+        );
+    scratch.write_models(&next);
+    let outcome = scratch.build();
+    assert_eq!(
+        outcome.changes,
+        ["rename item.name to label", "comment on item"]
+    );
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(comment(&pool, None).await, None);
+    assert!(comment(&pool, Some(2)).await.is_some());
+
+    let back = Migrator::new(&migrations)
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+    assert_eq!(
+        comment(&pool, None).await.as_deref(),
+        Some("What the shop sells.")
+    );
+}
