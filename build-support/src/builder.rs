@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_manifest::{diff_with, Change, Confirm, QualifiedName, SchemaState, CONFIRM_ENV};
+use strata_manifest::{
+    diff_with, Change, Confirm, EnumChange, QualifiedName, SchemaState, CONFIRM_ENV,
+};
 
 use crate::embed::{write_failure, EMBED_FILE, EMBED_TENANT_FILE};
 use crate::error::{io, Error};
-use crate::scan::{model_error, scan_models, ScannedModel};
+use crate::scan::{model_error, scan_models, ScannedEnum, ScannedModel};
 use crate::stream::Stream;
 
 /// Plans and writes migrations. Call it from `build.rs`:
@@ -200,7 +202,7 @@ impl Builder {
         let mut errors = scanned.errors;
         let mut desired = (SchemaState::default(), SchemaState::default());
         if errors.is_empty() {
-            let (states, unseen) = desired_state(&scanned.models, &mut errors)?;
+            let (states, unseen) = desired_state(&scanned.models, &scanned.enums, &mut errors)?;
             if !unseen.is_empty() {
                 return Err(Error::Models(unseen));
             }
@@ -273,8 +275,29 @@ impl Builder {
         }
         shared.record_bookkeeping()?;
         tenant.record_bookkeeping()?;
-        if !changes.is_empty() {
-            outcome.written = Some(shared.write(&changes, desired)?);
+        // A value added to an enum cannot be used in the transaction that adds
+        // it: the additions (with the renames they may stand next to) go
+        // first, in a migration of their own, committed before anything else
+        // of this build runs.
+        let adds = changes
+            .iter()
+            .any(|c| matches!(c, Change::Enum(EnumChange::AddEnumValue { .. })));
+        let (added, rest): (Vec<Change>, Vec<Change>) = changes.into_iter().partition(|c| {
+            adds && matches!(
+                c,
+                Change::Enum(EnumChange::AddEnumValue { .. } | EnumChange::RenameEnumValue { .. })
+            )
+        });
+        if !added.is_empty() && !rest.is_empty() {
+            let mut between = shared.manifest.state.clone();
+            for change in &added {
+                change.apply_to(&mut between);
+            }
+            outcome.written = Some(shared.write(&added, between)?);
+            outcome.written = Some(shared.write(&rest, desired)?);
+        } else if !added.is_empty() || !rest.is_empty() {
+            let all: Vec<Change> = added.into_iter().chain(rest).collect();
+            outcome.written = Some(shared.write(&all, desired)?);
         }
         if !tenant_changes.is_empty() {
             outcome.tenant_written = Some(tenant.write(&tenant_changes, tenant_desired)?);
@@ -332,11 +355,9 @@ impl Builder {
 /// as` aliases too), or the module it is in. A path that leads to no model
 /// (a re-export strata cannot follow) falls back to the one model of that
 /// name, if there is exactly one.
-fn resolve_model<'m>(
-    models: &'m [ScannedModel],
-    from: &ScannedModel,
-    path: &syn::Path,
-) -> Result<&'m ScannedModel, String> {
+/// The absolute module path (`["models", "shop", "Customer"]`) that `path`
+/// names, written in the module of `from`.
+fn absolute_path(from: &ScannedModel, path: &syn::Path) -> Vec<String> {
     let segments: Vec<String> = path
         .segments
         .iter()
@@ -362,14 +383,56 @@ fn resolve_model<'m>(
         module.extend(rest.iter().cloned());
         module
     };
-    let full = match segments.first().and_then(|first| from.uses.lookup(first)) {
+    match segments.first().and_then(|first| from.uses.lookup(first)) {
         Some(imported) => {
             let mut path: Vec<String> = imported.to_vec();
             path.extend(segments.iter().skip(1).cloned());
             absolute(&path)
         }
         None => absolute(&segments),
+    }
+}
+
+/// The enum type a field's type names: `"schema"."name"`.
+fn resolve_enum(
+    enums: &[ScannedEnum],
+    from: &ScannedModel,
+    path: &syn::Path,
+) -> Result<String, String> {
+    let full = absolute_path(from, path);
+    let path_of = |e: &ScannedEnum| {
+        let mut p = e.module.clone();
+        p.push(e.model.ident.to_string());
+        p
     };
+    let found = enums.iter().find(|e| path_of(e) == full).or_else(|| {
+        let name = full.last()?;
+        let named: Vec<&ScannedEnum> = enums.iter().filter(|e| e.model.ident == name).collect();
+        match named[..] {
+            [one] => Some(one),
+            _ => None,
+        }
+    });
+    match found {
+        Some(e) => Ok(e.model.enum_state().sql_type()),
+        None => Err(format!(
+            "strata cannot tell which PostgreSQL type stores `{}`: it is no #[strata::schema] enum of this crate; name the type: #[column(type = \"text\")], or declare the enum with #[strata::schema(\"…\")]",
+            full.last().cloned().unwrap_or_default()
+        )),
+    }
+}
+
+fn resolve_model<'m>(
+    models: &'m [ScannedModel],
+    from: &ScannedModel,
+    path: &syn::Path,
+) -> Result<&'m ScannedModel, String> {
+    let segments: Vec<String> = path
+        .segments
+        .iter()
+        .map(|s| crate::parse::unraw_ident(&s.ident))
+        .collect();
+    let full = absolute_path(from, path);
     let path_of = |m: &ScannedModel| {
         let mut p = m.module.clone();
         p.push(m.model.ident.to_string());
@@ -402,9 +465,25 @@ fn resolve_model<'m>(
 
 fn desired_state(
     models: &[ScannedModel],
+    enums: &[ScannedEnum],
     errors: &mut Vec<crate::ModelError>,
 ) -> Result<((SchemaState, SchemaState), Vec<crate::ModelError>), Error> {
     let mut shared = SchemaState::default();
+    for (i, scanned) in enums.iter().enumerate() {
+        let ty = scanned.model.enum_state();
+        if let Some(first) = enums[..i]
+            .iter()
+            .find(|e| e.model.schema == ty.schema && e.model.name == ty.name)
+        {
+            return Err(Error::DuplicateTable {
+                schema: ty.schema.clone(),
+                table: ty.name.clone(),
+                first: first.model.ident.to_string(),
+                second: scanned.model.ident.to_string(),
+            });
+        }
+        shared.add_enum(ty);
+    }
     let mut tenant = SchemaState::default();
     let mut unseen = Vec::new();
     for (i, scanned) in models.iter().enumerate() {
@@ -442,7 +521,8 @@ fn desired_state(
                 )),
             }
         };
-        match model.table_state(resolve) {
+        let resolve_type = |path: &syn::Path| resolve_enum(enums, scanned, path);
+        match model.table_state(resolve, resolve_type) {
             Ok(table) if model.tenant => tenant.add_table(table),
             Ok(table) => shared.add_table(table),
             Err(error) => {
@@ -450,7 +530,10 @@ fn desired_state(
                     let located = model_error(&scanned.file, &e);
                     // The compiler reports a shared model referencing a tenant
                     // model on the user's path; the rest only we can see.
-                    let compiler_sees = ["is a tenant model"];
+                    let compiler_sees = [
+                        "is a tenant model",
+                        "strata cannot tell which PostgreSQL type",
+                    ];
                     if compiler_sees.iter().any(|m| located.message.contains(m)) {
                         errors.push(located);
                     } else {

@@ -32,6 +32,30 @@ pub struct Model {
     pub checks: Vec<Check>,
 }
 
+/// A unit-only enum annotated with `#[strata::schema(…)]`: a PostgreSQL enum type.
+#[derive(Debug, Clone)]
+pub struct EnumModel {
+    /// The enum's name.
+    pub ident: syn::Ident,
+    /// The schema the type lives in.
+    pub schema: String,
+    /// The type's name: the enum's in snake_case.
+    pub name: String,
+    /// Its values, in order.
+    pub values: Vec<EnumValue>,
+}
+
+/// One variant of an enum model.
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    /// The variant.
+    pub ident: syn::Ident,
+    /// The value: the variant's name in snake_case.
+    pub value: String,
+    /// `#[value(renamed_from = "…")]`.
+    pub renamed_from: Option<String>,
+}
+
 /// One field of a model.
 #[derive(Debug, Clone)]
 pub struct Field {
@@ -55,6 +79,10 @@ pub struct Field {
     pub generated: Option<String>,
     /// The field's doc comment: `COMMENT ON COLUMN`.
     pub comment: Option<String>,
+    /// A type strata does not map itself and no `type = "…"` names: a
+    /// `#[strata::schema]` enum, which the build resolves (and the compiler
+    /// checks: it must implement `strata::PgEnum`).
+    pub enum_type: Option<syn::Path>,
     /// A unique constraint on this column alone.
     pub unique: bool,
     /// An index on this column alone.
@@ -122,6 +150,7 @@ impl Model {
     pub fn table_state(
         &self,
         resolve: impl Fn(&syn::Path) -> Result<(QualifiedName, Vec<String>), String>,
+        resolve_type: impl Fn(&syn::Path) -> Result<String, String>,
     ) -> syn::Result<Table> {
         let mut table = Table::new(&self.schema, &self.table);
         table.moved_from = self.moved_from.clone();
@@ -136,9 +165,23 @@ impl Model {
         }
         let mut errors: Option<syn::Error> = None;
         for field in self.columns() {
+            let sql_type = match &field.enum_type {
+                Some(path) => match resolve_type(path) {
+                    Ok(sql_type) => sql_type,
+                    Err(message) => {
+                        let error = syn::Error::new_spanned(&field.field.ty, message);
+                        match &mut errors {
+                            Some(all) => all.combine(error),
+                            None => errors = Some(error),
+                        }
+                        continue;
+                    }
+                },
+                None => field.sql_type.clone(),
+            };
             table.columns.push(Column {
                 name: field.column.clone(),
-                sql_type: field.sql_type.clone(),
+                sql_type,
                 nullable: field.nullable,
                 default: field.default.clone(),
                 identity: field.identity,

@@ -14,6 +14,19 @@ pub struct ScannedModels {
     pub errors: Vec<ModelError>,
     /// Every `.rs` file read, sorted.
     pub files: Vec<PathBuf>,
+    /// The enum types, in file order then source order.
+    pub enums: Vec<ScannedEnum>,
+}
+
+/// An enum type and the file it is in.
+#[derive(Debug, Clone)]
+pub struct ScannedEnum {
+    /// The source file.
+    pub file: PathBuf,
+    /// The module it is declared in.
+    pub module: Vec<String>,
+    /// The enum.
+    pub model: crate::EnumModel,
 }
 
 /// A model and the file it is in.
@@ -189,6 +202,27 @@ fn visit_items(file: &Path, module: Vec<String>, items: &[syn::Item], found: &mu
                         file: file.to_owned(),
                         module: module.clone(),
                         uses: uses.clone(),
+                        model,
+                    }),
+                    Err(errors) => {
+                        for error in errors {
+                            found.errors.push(model_error(file, &error));
+                        }
+                    }
+                }
+            }
+            syn::Item::Enum(item) => {
+                let Some(attr) = item.attrs.iter().find(|a| uses.is_strata_schema(a.path())) else {
+                    continue;
+                };
+                let args = match &attr.meta {
+                    syn::Meta::List(list) => list.tokens.clone(),
+                    _ => proc_macro2::TokenStream::new(),
+                };
+                match crate::parse_enum(args, item) {
+                    Ok(model) => found.enums.push(ScannedEnum {
+                        file: file.to_owned(),
+                        module: module.clone(),
                         model,
                     }),
                     Err(errors) => {

@@ -3,16 +3,19 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use strata_build::manifest::{qualified, quote_ident};
-use strata_build::{parse_model, Model, Reference};
+use strata_build::{parse_enum, parse_model, EnumModel, Field, Model, Reference};
 use syn::spanned::Spanned;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    if let Ok(input) = syn::parse2::<syn::ItemEnum>(item.clone()) {
+        return expand_enum(args, input);
+    }
     let mut input: syn::ItemStruct = match syn::parse2(item.clone()) {
         Ok(input) => input,
         Err(_) => {
             let error = syn::Error::new(
                 proc_macro2::Span::call_site(),
-                "#[schema] goes on a struct with named fields, one per column",
+                "#[schema] goes on a struct with named fields, one per column, or on a unit-only enum",
             )
             .to_compile_error();
             return quote!(#item #error);
@@ -156,7 +159,17 @@ fn generate(model: &Model) -> TokenStream {
         } else {
             let ty = &f.field.ty;
             let column = &f.column;
-            quote!(#name: ::strata::__private::sqlx::Row::try_get::<#ty, _>(row, #column)?)
+            match &f.enum_type {
+                Some(path) if f.nullable => quote_spanned! {path.span()=>
+                    #name: ::strata::__private::get_enum_opt::<#path>(row, #column)?
+                },
+                Some(path) => quote_spanned! {path.span()=>
+                    #name: ::strata::__private::get_enum::<#path>(row, #column)?
+                },
+                None => {
+                    quote!(#name: ::strata::__private::sqlx::Row::try_get::<#ty, _>(row, #column)?)
+                }
+            }
         }
     });
 
@@ -170,6 +183,14 @@ fn generate(model: &Model) -> TokenStream {
             __strata_is_shared_model::<#path>();
         }),
         _ => None,
+    });
+    // A type strata does not map must be a #[strata::schema] enum: checked
+    // by the compiler, on the field's type.
+    let type_checks = model.columns().filter_map(|f| {
+        let path = f.enum_type.as_ref()?;
+        Some(quote_spanned! {path.span()=>
+            __strata_is_enum::<#path>();
+        })
     });
     let shared_marker = if model.tenant {
         quote!()
@@ -188,8 +209,11 @@ fn generate(model: &Model) -> TokenStream {
             #[allow(dead_code)]
             const fn __strata_is_shared_model<T: ::strata::__private::SharedModel>() {}
             #[allow(dead_code)]
+            const fn __strata_is_enum<T: ::strata::PgEnum>() {}
+            #[allow(dead_code)]
             const fn __strata_references() {
                 #(#reference_checks)*
+                #(#type_checks)*
             }
 
             #[automatically_derived]
@@ -228,14 +252,24 @@ fn generate(model: &Model) -> TokenStream {
 /// field can never move a value into another column.
 fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
     let sqlx = quote!(::strata::__private::sqlx);
-    let binds = |fields: Vec<&syn::Ident>| quote!(#(.bind(&self.#fields))*);
-    let inserted = binds(
-        model
-            .columns()
-            .filter(|f| !f.is_computed())
-            .map(|f| &f.ident)
-            .collect(),
-    );
+    let binds = |fields: Vec<&Field>| {
+        let each = fields.into_iter().map(|f| {
+            let ident = &f.ident;
+            match &f.enum_type {
+                // Through strata's enum argument, so that a type that is no
+                // enum fails on the field's type with strata's message alone.
+                Some(path) if f.nullable => quote_spanned! {path.span()=>
+                    .bind(::strata::__private::enum_opt_arg::<#path>(&self.#ident))
+                },
+                Some(path) => quote_spanned! {path.span()=>
+                    .bind(::strata::__private::enum_arg::<#path>(&self.#ident))
+                },
+                None => quote!(.bind(&self.#ident)),
+            }
+        });
+        quote!(#(#each)*)
+    };
+    let inserted = binds(model.columns().filter(|f| !f.is_computed()).collect());
     let (tenant_param, insert_sql, update_sql) = if model.tenant {
         (
             quote!(tenant: &::strata::TenantSchema,),
@@ -266,17 +300,12 @@ fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
                 .await
         }
     };
-    let updated: Vec<&syn::Ident> = model
+    let updated: Vec<&Field> = model
         .columns()
         .filter(|f| !f.primary_key && !f.is_computed())
-        .map(|f| &f.ident)
         .collect();
     if !key.is_empty() && !updated.is_empty() {
-        let key_fields: Vec<&syn::Ident> = model
-            .columns()
-            .filter(|f| f.primary_key)
-            .map(|f| &f.ident)
-            .collect();
+        let key_fields: Vec<&Field> = model.columns().filter(|f| f.primary_key).collect();
         let binds = binds(updated.into_iter().chain(key_fields).collect());
         let update_doc = format!(
             "Updates the row with this row's primary key to this row's values, each field bound to its own column; returns how many rows changed (0: no such row).{tenant_doc}"
@@ -301,4 +330,78 @@ fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
 
 fn list(items: impl Iterator<Item = String>) -> String {
     items.collect::<Vec<_>>().join(", ")
+}
+
+/// A `#[strata::schema]` enum: the enum as written (without `#[value]`),
+/// `impl strata::PgEnum`, and sqlx's `Type`, `Encode` and `Decode` naming the
+/// schema-qualified type.
+fn expand_enum(args: TokenStream, mut input: syn::ItemEnum) -> TokenStream {
+    let model = parse_enum(args, &input);
+    for variant in input.variants.iter_mut() {
+        variant.attrs.retain(|a| !a.path().is_ident("value"));
+    }
+    match model {
+        Ok(model) => {
+            let generated = generate_enum(&model);
+            quote!(#input #generated)
+        }
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#input #error)
+        }
+    }
+}
+
+fn generate_enum(model: &EnumModel) -> TokenStream {
+    let ident = &model.ident;
+    let schema = &model.schema;
+    let name = &model.name;
+    let qualified = qualified(&model.schema, &model.name);
+    let values: Vec<&str> = model.values.iter().map(|v| v.value.as_str()).collect();
+    let variants: Vec<&syn::Ident> = model.values.iter().map(|v| &v.ident).collect();
+    let sqlx = quote!(::strata::__private::sqlx);
+    quote! {
+        impl ::strata::PgEnum for #ident {
+            const SCHEMA: &'static str = #schema;
+            const NAME: &'static str = #name;
+            const QUALIFIED: &'static str = #qualified;
+            const VALUES: &'static [&'static str] = &[#(#values),*];
+            fn as_str(&self) -> &'static str {
+                match self {
+                    #(Self::#variants => #values,)*
+                }
+            }
+            fn from_str(text: &str) -> ::core::option::Option<Self> {
+                match text {
+                    #(#values => ::core::option::Option::Some(Self::#variants),)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+        impl #sqlx::Type<#sqlx::Postgres> for #ident {
+            fn type_info() -> #sqlx::postgres::PgTypeInfo {
+                #sqlx::postgres::PgTypeInfo::with_name(#qualified)
+            }
+        }
+        impl #sqlx::postgres::PgHasArrayType for #ident {
+            fn array_type_info() -> #sqlx::postgres::PgTypeInfo {
+                #sqlx::postgres::PgTypeInfo::array_of(#qualified)
+            }
+        }
+        impl<'q> #sqlx::Encode<'q, #sqlx::Postgres> for #ident {
+            fn encode_by_ref(
+                &self,
+                buf: &mut #sqlx::postgres::PgArgumentBuffer,
+            ) -> ::core::result::Result<#sqlx::encode::IsNull, #sqlx::error::BoxDynError> {
+                ::strata::__private::encode_enum(self, buf)
+            }
+        }
+        impl<'r> #sqlx::Decode<'r, #sqlx::Postgres> for #ident {
+            fn decode(
+                value: #sqlx::postgres::PgValueRef<'r>,
+            ) -> ::core::result::Result<Self, #sqlx::error::BoxDynError> {
+                ::strata::__private::decode_enum(value)
+            }
+        }
+    }
 }

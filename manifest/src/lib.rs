@@ -43,6 +43,7 @@ pub use kinds::column::{Column, ColumnChange, Defaults};
 pub use kinds::comment::CommentChange;
 pub use kinds::compat_view::CompatViewChange;
 pub use kinds::constraint::{Constraint, ConstraintChange};
+pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::index::{Index, IndexChange};
 pub use kinds::key::{Action, ForeignKey, Key};

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Table;
+use crate::{EnumType, Table};
 
 /// Every schema and table strata manages, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +19,9 @@ pub struct SchemaState {
     /// The extensions the models use (`Builder::extension`), sorted.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub extensions: BTreeSet<String>,
+    /// The enum types, sorted by schema and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enums: Vec<EnumType>,
 }
 
 impl SchemaState {
@@ -29,6 +32,22 @@ impl SchemaState {
             .tables
             .partition_point(|t| (&t.schema, &t.name) < (&table.schema, &table.name));
         self.tables.insert(at, table);
+    }
+
+    /// Adds an enum type (and its schema), keeping the order stable.
+    pub fn add_enum(&mut self, ty: EnumType) {
+        self.schemas.insert(ty.schema.clone());
+        let at = self
+            .enums
+            .partition_point(|e| (&e.schema, &e.name) < (&ty.schema, &ty.name));
+        self.enums.insert(at, ty);
+    }
+
+    /// The enum type `name`, mutably.
+    pub fn enum_mut(&mut self, name: &QualifiedName) -> Option<&mut EnumType> {
+        self.enums
+            .iter_mut()
+            .find(|e| e.schema == name.schema && e.name == name.name)
     }
 
     /// The table `schema.name`, if managed.
@@ -60,6 +79,7 @@ impl SchemaState {
             && self.tables.is_empty()
             && self.search_path.is_none()
             && self.extensions.is_empty()
+            && self.enums.is_empty()
     }
 
     /// Every compat view, with the table it shows.

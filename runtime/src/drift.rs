@@ -27,7 +27,7 @@ pub enum DriftPolicy {
 /// Every difference between the database and the models.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DriftReport {
-    /// The differences, kind by kind (schemas, extensions, tables, columns,
+    /// The differences, kind by kind (schemas, extensions, enums, tables, columns,
     /// keys, indexes, checks, views, settings), each in schema and name order.
     pub differences: Vec<Difference>,
 }
@@ -90,6 +90,8 @@ pub enum ObjectKind {
     Setting,
     /// An extension.
     Extension,
+    /// An enum type.
+    Enum,
 }
 
 impl DriftReport {
@@ -132,6 +134,7 @@ impl fmt::Display for Difference {
             ObjectKind::View => "view",
             ObjectKind::Setting => "setting",
             ObjectKind::Extension => "extension",
+            ObjectKind::Enum => "enum",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {

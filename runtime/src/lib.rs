@@ -106,7 +106,7 @@ pub use health::{
 };
 pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
-pub use model::Model;
+pub use model::{Model, PgEnum};
 pub use sqlx;
 pub use strata_macros::schema;
 /// Quoting for names in SQL written by hand: `quote_ident("AiAction")` is
@@ -122,6 +122,94 @@ pub use tenants::{
 pub mod __private {
     pub use crate::model::SharedModel;
     pub use sqlx;
+
+    /// Encodes an enum value as its text (PostgreSQL takes enum input as text).
+    pub fn encode_enum<E: crate::PgEnum>(
+        value: &E,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&str as sqlx::Encode<'_, sqlx::Postgres>>::encode(value.as_str(), buf)
+    }
+
+    /// A field of a `#[strata::schema]` enum type, bound as that type.
+    #[derive(Debug)]
+    pub struct EnumArg<'a, E>(&'a E);
+
+    /// Binds an enum field.
+    pub fn enum_arg<E: crate::PgEnum>(value: &E) -> EnumArg<'_, E> {
+        EnumArg(value)
+    }
+
+    /// Binds a nullable enum field.
+    pub fn enum_opt_arg<E: crate::PgEnum>(value: &Option<E>) -> Option<EnumArg<'_, E>> {
+        value.as_ref().map(EnumArg)
+    }
+
+    impl<E: crate::PgEnum> sqlx::Type<sqlx::Postgres> for EnumArg<'_, E> {
+        fn type_info() -> sqlx::postgres::PgTypeInfo {
+            sqlx::postgres::PgTypeInfo::with_name(E::QUALIFIED)
+        }
+    }
+
+    impl<'q, E: crate::PgEnum> sqlx::Encode<'q, sqlx::Postgres> for EnumArg<'_, E> {
+        fn encode_by_ref(
+            &self,
+            buf: &mut sqlx::postgres::PgArgumentBuffer,
+        ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+            encode_enum(self.0, buf)
+        }
+    }
+
+    /// A column of a `#[strata::schema]` enum type, read as that type.
+    struct EnumColumn<E>(E);
+
+    impl<E: crate::PgEnum> sqlx::Type<sqlx::Postgres> for EnumColumn<E> {
+        fn type_info() -> sqlx::postgres::PgTypeInfo {
+            sqlx::postgres::PgTypeInfo::with_name(E::QUALIFIED)
+        }
+        fn compatible(_: &sqlx::postgres::PgTypeInfo) -> bool {
+            // Whatever the server names the type (with or without its
+            // schema, as the search path has it); the value is read as text.
+            true
+        }
+    }
+
+    impl<'r, E: crate::PgEnum> sqlx::Decode<'r, sqlx::Postgres> for EnumColumn<E> {
+        fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+            decode_enum(value).map(EnumColumn)
+        }
+    }
+
+    /// Reads an enum field.
+    pub fn get_enum<E: crate::PgEnum>(
+        row: &sqlx::postgres::PgRow,
+        column: &str,
+    ) -> Result<E, sqlx::Error> {
+        sqlx::Row::try_get::<EnumColumn<E>, _>(row, column).map(|c| c.0)
+    }
+
+    /// Reads a nullable enum field.
+    pub fn get_enum_opt<E: crate::PgEnum>(
+        row: &sqlx::postgres::PgRow,
+        column: &str,
+    ) -> Result<Option<E>, sqlx::Error> {
+        sqlx::Row::try_get::<Option<EnumColumn<E>>, _>(row, column).map(|c| c.map(|c| c.0))
+    }
+
+    /// Decodes an enum value from its text, naming the value it does not know.
+    pub fn decode_enum<E: crate::PgEnum>(
+        value: sqlx::postgres::PgValueRef<'_>,
+    ) -> Result<E, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<'_, sqlx::Postgres>>::decode(value)?;
+        E::from_str(text).ok_or_else(|| {
+            format!(
+                "{} has no value `{text}` (it has: {}); the database holds a value the binary does not know",
+                E::QUALIFIED,
+                E::VALUES.join(", ")
+            )
+            .into()
+        })
+    }
 
     /// The drift check comparing expressions by their text alone, as strata
     /// did before the server spelled them: the benchmark's baseline.

@@ -34,3 +34,26 @@ pub trait Model {
     note = "a tenant table (#[strata::schema(tenant)]) exists once per tenant, so a shared table cannot reference it; for a table strata does not manage, write references = \"schema.table(column)\""
 )]
 pub trait SharedModel: Model {}
+
+/// A PostgreSQL enum type described by a `#[strata::schema]` enum.
+/// Implemented by the attribute, with sqlx's `Type`, `Encode` and `Decode`,
+/// so a field of the enum's type binds and reads as the enum.
+#[diagnostic::on_unimplemented(
+    message = "strata cannot tell which PostgreSQL type stores `{Self}`",
+    label = "not a type strata maps",
+    note = "name the column's type: #[column(type = \"text\")], or make `{Self}` a PostgreSQL enum: #[strata::schema(\"…\")] on a unit-only enum"
+)]
+pub trait PgEnum: Sized + 'static {
+    /// The schema, such as `tenant_shared`.
+    const SCHEMA: &'static str;
+    /// The type's name, such as `order_status`.
+    const NAME: &'static str;
+    /// `"tenant_shared"."order_status"`, quoted.
+    const QUALIFIED: &'static str;
+    /// The values, in order.
+    const VALUES: &'static [&'static str];
+    /// This value, as PostgreSQL spells it.
+    fn as_str(&self) -> &'static str;
+    /// The value spelt `text`, if there is one.
+    fn from_str(text: &str) -> Option<Self>;
+}

@@ -117,6 +117,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
             identity: false,
             generated: None,
             comment: None,
+            enum_type: None,
             unique: false,
             index: false,
             default: None,
@@ -134,19 +135,35 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         None => checked_name(cx, &ident, unraw(&ident)),
     };
     let (mapped, nullable) = sql_type_of(&field.ty);
+    let mut enum_type = None;
     let sql_type = match (&args.sql_type, mapped) {
         (Some(lit), _) => checked_type(cx, lit),
         (None, Some(mapped)) => mapped,
-        (None, None) => {
-            cx.error_spanned_by(
-                &field.ty,
-                format!(
-                    "strata cannot tell which PostgreSQL type stores `{}`\nhelp: name it: #[column(type = \"text\")]",
-                    type_text(&field.ty)
-                ),
-            );
-            String::new()
-        }
+        // A plain path may be a #[strata::schema] enum: the build resolves
+        // it, and the macro has the compiler check it is one.
+        (None, None) => match crate::rust_type::option_inner(&field.ty).unwrap_or(&field.ty) {
+            syn::Type::Path(path)
+                if path.qself.is_none()
+                    && path
+                        .path
+                        .segments
+                        .iter()
+                        .all(|s| matches!(s.arguments, syn::PathArguments::None)) =>
+            {
+                enum_type = Some(path.path.clone());
+                String::new()
+            }
+            _ => {
+                cx.error_spanned_by(
+                    &field.ty,
+                    format!(
+                        "strata cannot tell which PostgreSQL type stores `{}`\nhelp: name it: #[column(type = \"text\")]",
+                        type_text(&field.ty)
+                    ),
+                );
+                String::new()
+            }
+        },
     };
     let default = args
         .default
@@ -238,6 +255,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         identity: args.identity.is_some(),
         generated,
         comment: doc_comment(&field.attrs),
+        enum_type,
         unique: args.unique.is_some(),
         index: args.index.is_some(),
         default,

@@ -2,8 +2,11 @@
 //! `#[check(…)]`, for the macro and the build script alike: parse, then check.
 
 mod column;
+mod enum_type;
 mod table;
 mod values;
+
+pub use enum_type::parse_enum;
 
 use heck::ToSnakeCase;
 use proc_macro2::{Span, TokenStream};
@@ -253,7 +256,10 @@ mod tests {
         )
         .unwrap();
         let table = model
-            .table_state(|_| Err("no other models".into()))
+            .table_state(
+                |_| Err("no other models".into()),
+                |_| Err("no enums".into()),
+            )
             .unwrap();
         assert_eq!(
             (table.schema.as_str(), table.name.as_str()),

@@ -18,6 +18,7 @@ pub(crate) mod column;
 pub(crate) mod comment;
 pub(crate) mod compat_view;
 pub(crate) mod constraint;
+pub(crate) mod enum_type;
 pub(crate) mod extension;
 pub(crate) mod index;
 pub(crate) mod key;
@@ -71,6 +72,7 @@ const KINDS: &[KindDiff] = &[
     schema::diff,
     search_path::diff,
     extension::diff,
+    enum_type::diff,
     table::diff,
 ];
 
@@ -152,6 +154,8 @@ changes! {
     SearchPath(search_path::SearchPathChange),
     /// Extensions.
     Extension(extension::ExtensionChange),
+    /// Enum types.
+    Enum(enum_type::EnumChange),
     /// Tables: create, drop, move, rename.
     Table(table::TableChange),
     /// Columns of a table.
@@ -249,6 +253,7 @@ mod tests {
             schema::OPS,
             search_path::OPS,
             extension::OPS,
+            enum_type::OPS,
             table::OPS,
             column::OPS,
             constraint::OPS,

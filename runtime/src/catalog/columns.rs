@@ -18,12 +18,16 @@ type Row = (
     Option<String>,
 );
 
-/// Schema, table, column, type (as format_type spells it), nullable, default
+/// Schema, table, column, type (as format_type spells it, but an enum type
+/// always as `"schema"."name"`, whatever the search path), nullable, default
 /// expression, identity and generation expression, for every live column,
 /// in column order.
 pub(crate) const PART: Part = Part {
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname,
-            pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+    sql: r#"SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname,
+            CASE WHEN ty.typtype = 'e'
+                 THEN '"' || replace(tn.nspname, '"', '""') || '"."' || replace(ty.typname, '"', '""') || '"'
+                 ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END,
+            NOT a.attnotnull,
             CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
             a.attidentity <> '',
             CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END)
@@ -32,7 +36,9 @@ pub(crate) const PART: Part = Part {
    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
+   JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+   JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"#,
     read: |json, catalog| {
         for row in rows::<Row>(json)? {
             let (schema, table, name, sql_type, nullable, default, identity, generated) = row;

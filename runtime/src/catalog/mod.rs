@@ -20,6 +20,7 @@ mod checks;
 mod columns;
 mod comments;
 mod compat_views;
+mod enums;
 mod extensions;
 mod indexes;
 mod keys;
@@ -45,6 +46,7 @@ pub(crate) struct Part {
 pub(crate) const KINDS: &[Part] = &[
     schemas::PART,
     extensions::PART,
+    enums::PART,
     tables::PART,
     columns::PART,
     keys::PART,

@@ -5,6 +5,7 @@ mod support;
 
 mod build;
 mod drift;
+mod enums;
 mod expressions;
 mod faults;
 mod generated_sql;

@@ -117,7 +117,11 @@ async fn run_case(schema: &str, table: &str, column: &str) -> Result<(), String>
     };
 
     let mut state = SchemaState::default();
-    state.add_table(model.table_state(|_| Err("no references".into())).unwrap());
+    state.add_table(
+        model
+            .table_state(|_| Err("no references".into()), |_| Err("no enums".into()))
+            .unwrap(),
+    );
     let dir = tempfile::tempdir().unwrap();
     let up = write_migrations(dir.path(), &[(&SchemaState::default(), &state)]).remove(0);
     let migrations = strata::Migrations::from_dir(dir.path()).unwrap();
