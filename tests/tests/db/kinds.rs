@@ -324,3 +324,65 @@ async fn doc_comments_become_comments_and_a_changed_comment_is_drift() {
         Some("What the shop sells.")
     );
 }
+
+const TENANT_KINDS: &str = r#"
+#[strata::schema("shared")]
+pub enum Stage {
+    Lead,
+    Won,
+}
+
+/// A deal a tenant works on.
+#[strata::schema(tenant, table = "deals")]
+pub struct Deal {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    /// What it is worth, in cents.
+    pub cents: i64,
+    pub seats: i32,
+    #[column(generated = "cents * seats")]
+    pub total: i64,
+    #[column(default = "'lead'")]
+    pub stage: Stage,
+}
+"#;
+
+/// Tenant models use the new kinds too: a shared enum, generated columns
+/// and comments, created in every tenant and drift-checked per tenant.
+#[tokio::test]
+async fn tenant_models_carry_comments_generated_columns_and_shared_enums() {
+    let scratch = Scratch::with_models(TENANT_KINDS);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    apply(&pool, &scratch.migrations()).await;
+    let tenant_migrations =
+        strata::Migrations::from_dir(scratch.migrations_dir().join("tenant")).unwrap();
+    let tenants = strata::Tenants::new(&tenant_migrations);
+    let all: Vec<strata::TenantSchema> = ["acme", "globex"]
+        .iter()
+        .map(|id| tenants.schema(id).unwrap())
+        .collect();
+    for tenant in &all {
+        tenants.create(&pool, tenant).await.unwrap();
+    }
+    assert!(tenants.check_drift(&pool, &all).await.unwrap().is_clean());
+    psql(
+        &pool,
+        "INSERT INTO tenant_acme.deals (cents, seats) VALUES (1000, 3)",
+    )
+    .await;
+    let (total, stage): (i64, String) =
+        strata::sqlx::query_as("SELECT total, stage::text FROM tenant_acme.deals")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((total, stage.as_str()), (3000, "lead"));
+
+    psql(&pool, "COMMENT ON TABLE tenant_globex.deals IS NULL").await;
+    let drift = tenants.check_drift(&pool, &all).await.unwrap();
+    assert_eq!(drift.drifted.keys().collect::<Vec<_>>(), ["tenant_globex"]);
+    assert_eq!(
+        drift.tenant("tenant_globex").unwrap().to_string(),
+        "1 difference\n  - changed table tenant_globex.deals comment: expected A deal a tenant works on., found none"
+    );
+}

@@ -4,7 +4,8 @@
 //! migrator, with rows in every table at every step. The histories drop
 //! tables and columns (confirmed), widen and narrow types (`varchar`,
 //! `numeric` scale, `timestamp` precision, integers), change nullability
-//! and defaults, and reuse the names of what they dropped. Then the
+//! and defaults, add and remove doc comments (comments on tables and
+//! columns), and reuse the names of what they dropped. Then the
 //! database is rolled back to every earlier version in turn.
 //!
 //! Checked: the build refuses exactly the steps that can lose data or
@@ -65,6 +66,8 @@ enum Step {
     Narrow(usize, usize),
     ToggleNull(usize, usize),
     ToggleDefault(usize, usize),
+    /// The doc comment of a table (no column: `usize::MAX`) or column.
+    ToggleComment(usize, usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -90,6 +93,8 @@ fn step() -> impl Strategy<Value = Step> {
         (0..4usize, 0..4usize).prop_map(|(t, c)| Step::Narrow(t, c)),
         (0..4usize, 0..4usize).prop_map(|(t, c)| Step::ToggleNull(t, c)),
         (0..4usize, 0..4usize).prop_map(|(t, c)| Step::ToggleDefault(t, c)),
+        (0..4usize, prop_oneof![Just(usize::MAX), 0..4usize])
+            .prop_map(|(t, c)| Step::ToggleComment(t, c)),
     ]
 }
 
@@ -102,6 +107,7 @@ struct Col {
     rung: usize,
     nullable: bool,
     default: bool,
+    comment: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +115,7 @@ struct Tab {
     instance: usize,
     name: &'static str,
     cols: Vec<Col>,
+    comment: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -136,6 +143,7 @@ impl World {
             rung: 0,
             nullable: true,
             default: false,
+            comment: false,
         }
     }
 
@@ -155,6 +163,7 @@ impl World {
                     instance,
                     name,
                     cols: vec![col],
+                    comment: false,
                 });
                 Some(false)
             }
@@ -221,6 +230,18 @@ impl World {
                 col.default = !col.default;
                 Some(false)
             }
+            Step::ToggleComment(t, usize::MAX) => {
+                let t = pick(self.tables.len(), t)?;
+                self.tables[t].comment = !self.tables[t].comment;
+                Some(false)
+            }
+            Step::ToggleComment(t, c) => {
+                let t = pick(self.tables.len(), t)?;
+                let c = pick(self.tables[t].cols.len(), c)?;
+                let col = &mut self.tables[t].cols[c];
+                col.comment = !col.comment;
+                Some(false)
+            }
         }
     }
 
@@ -229,6 +250,10 @@ impl World {
         let mut out = String::new();
         for table in &self.tables {
             let ident: String = table.name.chars().filter(|c| c.is_alphanumeric()).collect();
+            if table.comment {
+                // A quote and a non-ASCII letter, as real comments have.
+                out.push_str(&format!("/// Table {} — it's kept.\n", table.instance));
+            }
             out.push_str(&format!(
                 "#[strata::schema(\"hist\", table = {:?})]\npub struct Model{} {{\n    #[column(primary_key, identity)]\n    pub id: i64,\n",
                 table.name,
@@ -245,6 +270,9 @@ impl World {
                 } else {
                     "String"
                 };
+                if col.comment {
+                    out.push_str(&format!("    /// Column {}.\n", col.instance));
+                }
                 out.push_str(&format!(
                     "    #[column(name = {:?}, type = {:?}{default})]\n    pub f{i}: {ty},\n",
                     col.name, LADDERS[col.ladder][col.rung]
