@@ -243,6 +243,33 @@ impl Builder {
         desired.schemas.extend(self.schemas.iter().cloned());
         desired.search_path = self.search_path.clone();
         desired.extensions.extend(self.extensions.iter().cloned());
+        for scanned_view in &scanned.views {
+            let view = &scanned_view.model;
+            let sql = match (&view.sql, &view.sql_file) {
+                (Some(sql), _) => sql.clone(),
+                (None, Some(file)) => {
+                    let path = root.join(file);
+                    if in_build_script {
+                        println!("cargo:rerun-if-changed={}", path.display());
+                    }
+                    std::fs::read_to_string(&path).map_err(io(&path))?
+                }
+                (None, None) => String::new(),
+            };
+            if let Some(other) = desired
+                .views
+                .iter()
+                .find(|v| v.schema == view.schema && v.name == view.name)
+            {
+                return Err(Error::DuplicateTable {
+                    schema: other.schema.clone(),
+                    table: other.name.clone(),
+                    first: other.name.clone(),
+                    second: view.ident.to_string(),
+                });
+            }
+            desired.add_view(view.view_state(sql));
+        }
 
         let confirm = self.confirmed();
         let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;

@@ -23,9 +23,9 @@ mod stream;
 
 pub use builder::{Builder, Outcome};
 pub use error::{Error, ModelError};
-pub use model::{EnumModel, EnumValue, Field, IndexSpec, Model, Reference};
-pub use parse::{parse_enum, parse_model};
-pub use scan::{scan_models, ScannedEnum, ScannedModel, ScannedModels};
+pub use model::{EnumModel, EnumValue, Field, IndexSpec, Model, Reference, ViewModel};
+pub use parse::{parse_enum, parse_model, parse_view};
+pub use scan::{scan_models, ScannedEnum, ScannedModel, ScannedModels, ScannedView};
 pub use stream::new_migration;
 
 /// The schema model this crate plans with, re-exported for the macro.

@@ -32,6 +32,67 @@ pub struct Model {
     pub checks: Vec<Check>,
 }
 
+/// A struct annotated with `#[strata::view(…)]`: a view or materialized view.
+#[derive(Debug, Clone)]
+pub struct ViewModel {
+    /// The struct's name.
+    pub ident: syn::Ident,
+    /// The schema the view lives in.
+    pub schema: String,
+    /// The view's name: the struct's in snake_case.
+    pub name: String,
+    /// `sql = "…"`.
+    pub sql: Option<String>,
+    /// `sql_file = "…"`, from the crate's root.
+    pub sql_file: Option<String>,
+    /// `materialized`.
+    pub materialized: bool,
+    /// The struct's fields: the view's columns, and skipped fields.
+    pub fields: Vec<Field>,
+    /// A materialized view's `#[index(…)]`.
+    pub indexes: Vec<IndexSpec>,
+}
+
+impl ViewModel {
+    /// The fields that are columns.
+    pub fn columns(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| !f.skip)
+    }
+
+    /// True when a unique index lets `REFRESH … CONCURRENTLY` run.
+    pub fn refreshes_concurrently(&self) -> bool {
+        self.materialized
+            && self
+                .indexes
+                .iter()
+                .any(|i| i.unique && i.predicate.is_none())
+    }
+
+    /// The view this struct describes, with `sql` the SQL it runs.
+    pub fn view_state(&self, sql: String) -> strata_manifest::View {
+        strata_manifest::View {
+            schema: self.schema.clone(),
+            name: self.name.clone(),
+            sql,
+            materialized: self.materialized,
+            columns: self.columns().map(|f| f.column.clone()).collect(),
+            indexes: self
+                .indexes
+                .iter()
+                .map(|spec| Index {
+                    name: spec
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| constraint_name(&self.name, &spec.columns, "idx")),
+                    columns: spec.columns.clone(),
+                    unique: spec.unique,
+                    predicate: spec.predicate.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A unit-only enum annotated with `#[strata::schema(…)]`: a PostgreSQL enum type.
 #[derive(Debug, Clone)]
 pub struct EnumModel {

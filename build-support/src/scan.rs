@@ -16,6 +16,17 @@ pub struct ScannedModels {
     pub files: Vec<PathBuf>,
     /// The enum types, in file order then source order.
     pub enums: Vec<ScannedEnum>,
+    /// The views, in file order then source order.
+    pub views: Vec<ScannedView>,
+}
+
+/// A view and the file it is in.
+#[derive(Debug, Clone)]
+pub struct ScannedView {
+    /// The source file.
+    pub file: PathBuf,
+    /// The view.
+    pub model: crate::ViewModel,
 }
 
 /// An enum type and the file it is in.
@@ -104,6 +115,16 @@ impl Uses {
     /// `strata::schema`, or a name `use` brings in from `strata::schema`
     /// (`use strata::schema;`, `use strata::schema as model;`, `use strata::*;`).
     fn is_strata_schema(&self, path: &syn::Path) -> bool {
+        self.is_strata(path, "schema")
+    }
+
+    /// True when `path` names strata's `view` attribute here, as
+    /// [`Uses::is_strata_schema`] reads `schema`.
+    fn is_strata_view(&self, path: &syn::Path) -> bool {
+        self.is_strata(path, "view")
+    }
+
+    fn is_strata(&self, path: &syn::Path, attribute: &str) -> bool {
         let mut names: Vec<String> = path
             .segments
             .iter()
@@ -114,7 +135,7 @@ impl Uses {
         }
         let is_strata = |p: &[String]| {
             let p: Vec<&str> = p.iter().map(String::as_str).collect();
-            matches!(p[..], ["strata", "schema"] | ["", "strata", "schema"])
+            matches!(p[..], ["strata", a] | ["", "strata", a] if a == attribute)
         };
         if is_strata(&names) {
             return true;
@@ -125,7 +146,7 @@ impl Uses {
         match self.lookup(only) {
             Some(full) => is_strata(full),
             None => {
-                only == "schema"
+                only == attribute
                     && self.globs.iter().any(|g| {
                         let g: Vec<&str> = g.iter().map(String::as_str).collect();
                         matches!(g[..], ["strata"] | ["", "strata"])
@@ -190,6 +211,24 @@ fn visit_items(file: &Path, module: Vec<String>, items: &[syn::Item], found: &mu
     for item in items {
         match item {
             syn::Item::Struct(item) => {
+                if let Some(attr) = item.attrs.iter().find(|a| uses.is_strata_view(a.path())) {
+                    let args = match &attr.meta {
+                        syn::Meta::List(list) => list.tokens.clone(),
+                        _ => proc_macro2::TokenStream::new(),
+                    };
+                    match crate::parse_view(args, item) {
+                        Ok(model) => found.views.push(ScannedView {
+                            file: file.to_owned(),
+                            model,
+                        }),
+                        Err(errors) => {
+                            for error in errors {
+                                found.errors.push(model_error(file, &error));
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let Some(attr) = item.attrs.iter().find(|a| uses.is_strata_schema(a.path())) else {
                     continue;
                 };

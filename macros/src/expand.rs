@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use strata_build::manifest::{qualified, quote_ident};
-use strata_build::{parse_enum, parse_model, EnumModel, Field, Model, Reference};
+use strata_build::{parse_enum, parse_model, parse_view, EnumModel, Field, Model, Reference};
 use syn::spanned::Spanned;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -152,26 +152,7 @@ fn generate(model: &Model) -> TokenStream {
 
     let row_methods = row_methods(model, &key);
 
-    let reads = model.fields.iter().map(|f| {
-        let name = &f.ident;
-        if f.skip {
-            quote!(#name: ::core::default::Default::default())
-        } else {
-            let ty = &f.field.ty;
-            let column = &f.column;
-            match &f.enum_type {
-                Some(path) if f.nullable => quote_spanned! {path.span()=>
-                    #name: ::strata::__private::get_enum_opt::<#path>(row, #column)?
-                },
-                Some(path) => quote_spanned! {path.span()=>
-                    #name: ::strata::__private::get_enum::<#path>(row, #column)?
-                },
-                None => {
-                    quote!(#name: ::strata::__private::sqlx::Row::try_get::<#ty, _>(row, #column)?)
-                }
-            }
-        }
-    });
+    let reads = reads(&model.fields);
 
     // `references = Product` must name a model, and a shared table may only
     // reference shared ones: checked by the compiler, on the user's path.
@@ -403,5 +384,129 @@ fn generate_enum(model: &EnumModel) -> TokenStream {
                 ::strata::__private::decode_enum(value)
             }
         }
+    }
+}
+
+/// `FromRow`'s reading of each field: a column by its name, an enum through
+/// strata's enum column, a skipped field as its default.
+fn reads(fields: &[Field]) -> Vec<TokenStream> {
+    fields
+        .iter()
+        .map(|f| {
+            let name = &f.ident;
+            if f.skip {
+                return quote!(#name: ::core::default::Default::default());
+            }
+            let ty = &f.field.ty;
+            let column = &f.column;
+            match &f.enum_type {
+                Some(path) if f.nullable => quote_spanned! {path.span()=>
+                    #name: ::strata::__private::get_enum_opt::<#path>(row, #column)?
+                },
+                Some(path) => quote_spanned! {path.span()=>
+                    #name: ::strata::__private::get_enum::<#path>(row, #column)?
+                },
+                None => {
+                    quote!(#name: ::strata::__private::sqlx::Row::try_get::<#ty, _>(row, #column)?)
+                }
+            }
+        })
+        .collect()
+}
+
+/// `#[strata::view]`: the struct as written (without strata's field and
+/// index attributes), its `SELECT`, `FromRow`, and for a materialized view
+/// `refresh`.
+pub(crate) fn expand_view(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut input: syn::ItemStruct = match syn::parse2(item.clone()) {
+        Ok(input) => input,
+        Err(_) => {
+            let error = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "#[view] goes on a struct with named fields, one per column of the view",
+            )
+            .to_compile_error();
+            return quote!(#item #error);
+        }
+    };
+    let view = parse_view(args, &input);
+    for field in input.fields.iter_mut() {
+        field.attrs.retain(|a| !a.path().is_ident("column"));
+    }
+    input
+        .attrs
+        .retain(|a| !a.path().is_ident("index") && !a.path().is_ident("check"));
+    let view = match view {
+        Ok(view) => view,
+        Err(error) => {
+            let error = error.to_compile_error();
+            return quote!(#input #error);
+        }
+    };
+    let ident = &view.ident;
+    let schema = &view.schema;
+    let name = &view.name;
+    let target = qualified(&view.schema, &view.name);
+    let columns: Vec<&str> = view.columns().map(|f| f.column.as_str()).collect();
+    let select = format!(
+        "SELECT {} FROM {target}",
+        columns
+            .iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let reads = reads(&view.fields);
+    let sqlx = quote!(::strata::__private::sqlx);
+    let refresh = if view.materialized {
+        let concurrently = view.refreshes_concurrently();
+        let sql = format!(
+            "REFRESH MATERIALIZED VIEW {}{target}",
+            if concurrently { "CONCURRENTLY " } else { "" }
+        );
+        let doc = if concurrently {
+            "Refreshes the materialized view `CONCURRENTLY` (its unique index allows it): readers keep reading the old rows meanwhile."
+        } else {
+            "Refreshes the materialized view; readers wait meanwhile. A unique index (`#[index(columns = […], unique)]`) would let it refresh `CONCURRENTLY`."
+        };
+        quote! {
+            #[doc = #doc]
+            pub async fn refresh<'e, E>(executor: E) -> ::core::result::Result<(), #sqlx::Error>
+            where
+                E: #sqlx::Executor<'e, Database = #sqlx::Postgres>,
+            {
+                #sqlx::query(#sql).execute(executor).await.map(|_| ())
+            }
+        }
+    } else {
+        quote!()
+    };
+    quote! {
+        #input
+        const _: () = {
+            #[automatically_derived]
+            impl #ident {
+                /// The view's schema.
+                pub const SCHEMA: &'static str = #schema;
+                /// The view's name.
+                pub const VIEW: &'static str = #name;
+                /// The view's quoted, schema-qualified name.
+                pub const QUALIFIED: &'static str = #target;
+                /// The view's columns, in field order.
+                pub const COLUMNS: &'static [&'static str] = &[#(#columns),*];
+                /// Selects every column of every row.
+                pub const SELECT: &'static str = #select;
+                #refresh
+            }
+
+            #[automatically_derived]
+            impl<'r> #sqlx::FromRow<'r, #sqlx::postgres::PgRow> for #ident {
+                fn from_row(
+                    row: &'r #sqlx::postgres::PgRow,
+                ) -> ::core::result::Result<Self, #sqlx::Error> {
+                    ::core::result::Result::Ok(Self { #(#reads),* })
+                }
+            }
+        };
     }
 }

@@ -19,3 +19,11 @@ use proc_macro::TokenStream;
 pub fn schema(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(args.into(), item.into()).into()
 }
+
+/// Makes a struct the rows of a view: `#[strata::view("analytics", sql = "SELECT …")]`,
+/// or `sql_file = "…"`, and `materialized` for a materialized view. See the
+/// `strata` crate.
+#[proc_macro_attribute]
+pub fn view(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand_view(args.into(), item.into()).into()
+}

@@ -53,7 +53,7 @@ pub fn diff_with(
 /// cannot do at all.
 pub(crate) struct Plan<'c> {
     confirm: &'c Confirm,
-    changes: Vec<Change>,
+    pub(crate) changes: Vec<Change>,
     refused: Vec<Unconfirmed>,
     pub(crate) problems: Vec<String>,
 }

@@ -50,6 +50,7 @@ pub use kinds::key::{Action, ForeignKey, Key};
 pub use kinds::schema::SchemaChange;
 pub use kinds::search_path::SearchPathChange;
 pub use kinds::table::{Table, TableChange};
+pub use kinds::view::{View, ViewChange};
 pub use kinds::Change;
 pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};

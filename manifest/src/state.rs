@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EnumType, Table};
+use crate::{EnumType, Table, View};
 
 /// Every schema and table strata manages, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub struct SchemaState {
     /// The enum types, sorted by schema and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enums: Vec<EnumType>,
+    /// The views of `#[strata::view]` models, sorted by schema and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub views: Vec<View>,
 }
 
 impl SchemaState {
@@ -41,6 +44,15 @@ impl SchemaState {
             .enums
             .partition_point(|e| (&e.schema, &e.name) < (&ty.schema, &ty.name));
         self.enums.insert(at, ty);
+    }
+
+    /// Adds a view (and its schema), keeping the order stable.
+    pub fn add_view(&mut self, view: View) {
+        self.schemas.insert(view.schema.clone());
+        let at = self
+            .views
+            .partition_point(|v| (&v.schema, &v.name) < (&view.schema, &view.name));
+        self.views.insert(at, view);
     }
 
     /// The enum type `name`, mutably.
@@ -80,6 +92,7 @@ impl SchemaState {
             && self.search_path.is_none()
             && self.extensions.is_empty()
             && self.enums.is_empty()
+            && self.views.is_empty()
     }
 
     /// Every compat view, with the table it shows.

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use sqlx::{Connection, PgConnection};
-use strata_manifest::{quote_ident, SchemaState, Table};
+use strata_manifest::{quote_ident, SchemaState, Table, View};
 
 use crate::session::{query, query_as};
 
@@ -28,6 +28,7 @@ pub(crate) enum Kind {
     Predicate,
     Default,
     Generated,
+    View,
 }
 
 impl Kind {
@@ -37,6 +38,7 @@ impl Kind {
             Kind::Predicate => "predicate",
             Kind::Default => "default",
             Kind::Generated => "generated",
+            Kind::View => "view",
         }
     }
 }
@@ -76,6 +78,46 @@ impl Canonical {
             shape: shape(table),
         }
     }
+}
+
+impl Canonical {
+    /// The server's spelling of a view's definition, in `expected`.
+    pub(crate) fn view(&self, view: &View, expected: &SchemaState) -> Option<&str> {
+        let request = Request {
+            context: view_context(view, expected),
+            expression: view.sql.clone(),
+        };
+        self.spelled.get(&request).map(String::as_str)
+    }
+}
+
+/// What a view's definition is spelt against: the shapes of the tables it
+/// reads and, for the views it reads, their own definitions and what those
+/// read (the server writes casts that depend on the column types).
+fn view_context(view: &View, expected: &SchemaState) -> String {
+    use sha2::{Digest, Sha256};
+    fn add(hash: &mut Sha256, view: &View, expected: &SchemaState, depth: usize) {
+        for read in view.reads() {
+            if let Some(table) = expected.table(&read.schema, &read.name) {
+                hash.update(shape(table).as_bytes());
+            } else if let Some(inner) = expected.views.iter().find(|v| v.qualified_name() == read) {
+                hash.update(inner.sql.as_bytes());
+                if depth < 8 {
+                    add(hash, inner, expected, depth + 1);
+                }
+            }
+            hash.update([0]);
+        }
+    }
+    let mut hash = Sha256::new();
+    add(&mut hash, view, expected, 0);
+    let digest: String = hash
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{}\u{1f}{digest}", Kind::View.tag())
 }
 
 /// [`Canonical`] for one table, whose shape is hashed once.
@@ -127,9 +169,28 @@ fn context(shape: &str, table: &Table, kind: Kind, column: Option<&str>) -> Opti
             kind.tag(),
             table.column(column?)?.sql_type
         ),
+        // A view's definition sees the database, not one table.
+        Kind::View => kind.tag().to_owned(),
         _ => format!("{}\u{1f}{shape}", kind.tag()),
     })
 }
+
+/// The table of an expression that belongs to none (a view's definition).
+static NO_TABLE: Table = Table {
+    schema: String::new(),
+    name: String::new(),
+    columns: Vec::new(),
+    primary_key: None,
+    uniques: Vec::new(),
+    foreign_keys: Vec::new(),
+    indexes: Vec::new(),
+    checks: Vec::new(),
+    compat_view: None,
+    compat_view_security_invoker: false,
+    comment: None,
+    moved_from: None,
+    renamed_from: None,
+};
 
 /// Where an expression comes from: its kind, its table, and for a default its column.
 pub(crate) type Source<'a> = (Kind, &'a Table, Option<String>);
@@ -137,6 +198,13 @@ pub(crate) type Source<'a> = (Kind, &'a Table, Option<String>);
 /// Every expression of `expected`, each once.
 pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> {
     let mut all = BTreeMap::new();
+    for view in &expected.views {
+        let request = Request {
+            context: view_context(view, expected),
+            expression: view.sql.clone(),
+        };
+        all.entry(request).or_insert((Kind::View, &NO_TABLE, None));
+    }
     for table in &expected.tables {
         let shape = shape(table);
         let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
@@ -194,6 +262,11 @@ WHERE i.relnamespace = pg_catalog.pg_my_temp_schema() AND i.relname LIKE 'strata
 const SCRATCH_DEFAULTS: &str = r#"SELECT c.relname::text, pg_catalog.pg_get_expr(d.adbin, d.adrelid)
 FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_class c ON c.oid = d.adrelid
 WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname LIKE 'strata\_x\_%'"#;
+
+/// Returns the name and definition of each scratch view.
+const SCRATCH_VIEWS: &str = r#"SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid)
+FROM pg_catalog.pg_class c
+WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind = 'v' AND c.relname LIKE 'strata\_x\_%'"#;
 
 /// The server's spelling of every expression in `wanted`: from `cached`
 /// (what the cache held, by key; `None` when there is no cache), else from
@@ -289,6 +362,14 @@ async fn on_scratch(
                     request.expression
                 );
             }
+            Kind::View => {
+                let _ = writeln!(
+                    sql,
+                    "CREATE TEMP VIEW {} AS {};",
+                    quote_ident(&object),
+                    request.expression.trim().trim_end_matches(';')
+                );
+            }
             Kind::Generated => {
                 // The table's plain columns, and this one computed from them.
                 let Some(column) = column.as_deref().and_then(|c| table.column(c)) else {
@@ -365,6 +446,13 @@ async fn on_scratch(
     );
     rows.extend(
         query_as::<(String, Option<String>)>(SCRATCH_DEFAULTS)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .filter_map(|(name, text)| Some((name, text?))),
+    );
+    rows.extend(
+        query_as::<(String, Option<String>)>(SCRATCH_VIEWS)
             .fetch_all(&mut *tx)
             .await?
             .into_iter()

@@ -108,7 +108,7 @@ pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
 pub use sqlx;
-pub use strata_macros::schema;
+pub use strata_macros::{schema, view};
 /// Quoting for names in SQL written by hand: `quote_ident("AiAction")` is
 /// `"AiAction"`, `qualified("tenant_kct", "orders")` is `"tenant_kct"."orders"`.
 pub use strata_manifest::{qualified, quote_ident};

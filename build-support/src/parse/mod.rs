@@ -5,8 +5,10 @@ mod column;
 mod enum_type;
 mod table;
 mod values;
+mod view;
 
 pub use enum_type::parse_enum;
+pub use view::parse_view;
 
 use heck::ToSnakeCase;
 use proc_macro2::{Span, TokenStream};

@@ -25,6 +25,7 @@ pub(crate) mod key;
 pub(crate) mod schema;
 pub(crate) mod search_path;
 pub(crate) mod table;
+pub(crate) mod view;
 
 /// The stages of a migration, in order; [`Step::order`] indexes into them.
 pub(crate) const STAGES: [&str; 8] = [
@@ -68,12 +69,15 @@ type KindDiff = fn(&SchemaState, &SchemaState, &mut Plan<'_>);
 
 /// The kinds diffed over whole states, in this order. Tables come last: their
 /// diff pairs the tables and diffs each table's parts.
+/// Views come after tables: theirs is the one diff that reads what the
+/// others planned (a type change under a view drops and remakes it).
 const KINDS: &[KindDiff] = &[
     schema::diff,
     search_path::diff,
     extension::diff,
     enum_type::diff,
     table::diff,
+    view::diff,
 ];
 
 /// One part of a table.
@@ -168,6 +172,8 @@ changes! {
     CompatView(compat_view::CompatViewChange),
     /// Comments on tables and columns.
     Comment(comment::CommentChange),
+    /// Views and materialized views of `#[strata::view]` models.
+    View(view::ViewChange),
 }
 
 impl Change {
@@ -260,6 +266,7 @@ mod tests {
             index::OPS,
             compat_view::OPS,
             comment::OPS,
+            view::OPS,
         ]
         .concat();
         let mut unique = all.clone();

@@ -27,6 +27,7 @@ mod keys;
 mod schemas;
 mod settings;
 mod tables;
+mod views;
 
 pub(crate) use checks::check_expression;
 pub(crate) use compat_views::FoundView;
@@ -53,6 +54,7 @@ pub(crate) const KINDS: &[Part] = &[
     indexes::PART,
     checks::PART,
     compat_views::PART,
+    views::PART,
     comments::PART,
     settings::PART,
 ];

@@ -386,3 +386,136 @@ async fn tenant_models_carry_comments_generated_columns_and_shared_enums() {
         "1 difference\n  - changed table tenant_globex.deals comment: expected A deal a tenant works on., found none"
     );
 }
+
+mod views {
+    include!("fixtures/views.rs");
+}
+
+const VIEWS: &str = include_str!("fixtures/views.rs");
+
+#[tokio::test]
+async fn views_follow_what_they_read_and_a_materialized_view_refreshes() {
+    use views::{BigCustomers, CustomerTotals, Revenue};
+    let scratch = Scratch::with_models(VIEWS);
+    scratch.build();
+    let up = &scratch.files()[1].1;
+    let at = |text: &str| up.find(text).unwrap_or_else(|| panic!("{text} in:\n{up}"));
+    assert!(
+        at(r#"CREATE TABLE "shop"."orders""#) < at(r#"CREATE VIEW "analytics"."customer_totals""#)
+    );
+    assert!(
+        at(r#"CREATE VIEW "analytics"."customer_totals""#)
+            < at(r#"CREATE VIEW "analytics"."big_customers""#)
+    );
+    assert!(
+        up.contains(
+            r#"CREATE UNIQUE INDEX "revenue_one_row" ON "analytics"."revenue" ("orders");"#
+        ),
+        "{up}"
+    );
+
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    for (customer_id, cents) in [(1, 900), (1, 400), (2, 50)] {
+        let order = views::ShopOrder {
+            id: 0,
+            customer_id,
+            cents,
+        };
+        let stored = order.insert_row(&pool).await.unwrap();
+        assert!(stored.id > 0, "PostgreSQL numbers the orders");
+    }
+    let totals: Vec<CustomerTotals> =
+        strata::sqlx::query_as(&format!("{} ORDER BY customer_id", CustomerTotals::SELECT))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        totals[0],
+        CustomerTotals {
+            customer_id: 1,
+            total: 1300
+        }
+    );
+    let big: Vec<BigCustomers> = strata::sqlx::query_as(BigCustomers::SELECT)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(big, [BigCustomers { customer_id: 1 }]);
+    Revenue::refresh(&pool).await.unwrap();
+    let revenue: Revenue = strata::sqlx::query_as(Revenue::SELECT)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        revenue,
+        Revenue {
+            orders: 3,
+            cents: 1350
+        }
+    );
+
+    // A type change under the views: they go before it and come back after.
+    scratch.write_models(&VIEWS.replace("pub cents: i32", "pub cents: i64"));
+    let outcome = scratch.build();
+    let sql = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    let at = |text: &str| {
+        sql.find(text)
+            .unwrap_or_else(|| panic!("{text} in:\n{sql}"))
+    };
+    assert!(
+        at(r#"DROP VIEW "analytics"."big_customers";"#)
+            < at(r#"DROP VIEW "analytics"."customer_totals";"#)
+    );
+    assert!(at(r#"DROP VIEW "analytics"."customer_totals";"#) < at("TYPE bigint"));
+    assert!(at("TYPE bigint") < at(r#"CREATE VIEW "analytics"."customer_totals""#));
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let big: Vec<BigCustomers> = strata::sqlx::query_as(BigCustomers::SELECT)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(big.len(), 1, "the views work again, over every row");
+
+    // Manual changes are drift, naming what differs.
+    psql(
+        &pool,
+        "CREATE OR REPLACE VIEW analytics.big_customers AS SELECT customer_id FROM analytics.customer_totals WHERE total > 5",
+    )
+    .await;
+    psql(&pool, "CREATE VIEW analytics.by_hand AS SELECT 1 AS one").await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let found: Vec<String> = drift.differences.iter().map(ToString::to_string).collect();
+    assert_eq!(found.len(), 2, "{drift}");
+    assert!(
+        found[0].starts_with("changed view analytics.big_customers definition: expected"),
+        "{drift}"
+    );
+    assert!(
+        found[0].contains("> 1000") && found[0].contains("> 5"),
+        "{drift}"
+    );
+    assert_eq!(found[1], "unexpected view analytics.by_hand (view)");
+}
+
+#[tokio::test]
+async fn a_view_whose_sql_gives_other_columns_is_reported_naming_them() {
+    let models = VIEWS.replace("AS total FROM shop.orders", "AS sum_cents FROM shop.orders");
+    let models = models.replace("WHERE total > 1000", "WHERE sum_cents > 1000");
+    let scratch = Scratch::with_models(&models);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    let refused = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("changed view analytics.customer_totals columns: expected customer_id, total, found customer_id, sum_cents"),
+        "{refused}"
+    );
+}
