@@ -28,6 +28,7 @@ pub struct Builder {
     schemas: Vec<String>,
     search_path: Option<Vec<String>>,
     extensions: Vec<String>,
+    sql_dir: Option<PathBuf>,
 }
 
 /// What a run did.
@@ -120,6 +121,17 @@ impl Builder {
     /// schema is never reported as unexpected.
     pub fn extension(mut self, name: impl Into<String>) -> Self {
         self.extensions.push(name.into());
+        self
+    }
+
+    /// The folder (relative to the crate) of the objects written in SQL:
+    /// functions, procedures and triggers, one per `.sql` file, in any
+    /// subfolders (`db/functions/current_org_id.sql`). Each is created in
+    /// dependency order, replaced when its file changes and dropped when
+    /// its file goes; a file with anything else is a build error naming it.
+    /// A file a view names with `sql_file` is not read as one of them.
+    pub fn sql_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.sql_dir = Some(dir.into());
         self
     }
 
@@ -269,6 +281,22 @@ impl Builder {
                 });
             }
             desired.add_view(view.view_state(sql));
+        }
+        if let Some(dir) = &self.sql_dir {
+            let dir = root.join(dir);
+            let skip = scanned
+                .views
+                .iter()
+                .filter_map(|v| v.model.sql_file.as_ref().map(|f| root.join(f)))
+                .collect();
+            let objects = crate::sql_dir::read(&dir, &skip)?;
+            if in_build_script {
+                println!("cargo:rerun-if-changed={}", dir.display());
+                for file in &objects.files {
+                    println!("cargo:rerun-if-changed={}", file.display());
+                }
+            }
+            crate::sql_dir::add_to(objects, &mut desired)?;
         }
 
         let confirm = self.confirmed();

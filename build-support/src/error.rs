@@ -94,6 +94,16 @@ pub enum Error {
         /// Why, and what to do.
         why: String,
     },
+    /// A file of `Builder::sql_dir` that strata cannot take in.
+    #[error("{}{}: {why}", .path.display(), .line.map(|l| format!(":{l}")).unwrap_or_default())]
+    SqlFile {
+        /// The file.
+        path: PathBuf,
+        /// The line of the statement at fault, when one is.
+        line: Option<usize>,
+        /// Why, and what to do.
+        why: String,
+    },
     /// A name for a new migration that cannot be part of a file name.
     #[error("migration name `{name}`: use lowercase ASCII letters, digits and underscores, such as `backfill_labels`")]
     BadMigrationName {

@@ -19,6 +19,7 @@ mod model;
 mod parse;
 mod rust_type;
 mod scan;
+mod sql_dir;
 mod stream;
 
 pub use builder::{Builder, Outcome};

@@ -13,10 +13,25 @@ pub fn render_migration(version: u32, name: &str, changes: &[Change]) -> String 
     let _ = writeln!(out, "-- strata migration {version:04}_{name}");
     out.push_str("-- Generated from the models by strata. Review it; edit it only before it is first applied.\n");
     let mut stage = None;
-    for change in changes {
+    for (i, change) in changes.iter().enumerate() {
         let this = change.order().0;
         if stage != Some(this) {
-            let _ = writeln!(out, "\n-- {}. {}", this + 1, STAGES[this]);
+            // The stage's name, and the kinds in it that the name does not say.
+            let mut title = STAGES[this].to_owned();
+            let mut seen: Vec<&str> = Vec::new();
+            for section in changes
+                .iter()
+                .skip(i)
+                .take_while(|c| c.order().0 == this)
+                .filter_map(Change::section)
+            {
+                if !seen.contains(&section) {
+                    seen.push(section);
+                    title.push_str(", ");
+                    title.push_str(section);
+                }
+            }
+            let _ = writeln!(out, "\n-- {}. {title}", this + 1);
             stage = Some(this);
         }
         out.push_str(&change.render());

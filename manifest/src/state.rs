@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EnumType, Table, View};
+use crate::{EnumType, Routine, Table, Trigger, View};
 
 /// Every schema and table strata manages, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,13 @@ pub struct SchemaState {
     /// The views of `#[strata::view]` models, sorted by schema and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub views: Vec<View>,
+    /// The functions and procedures of `Builder::sql_dir`, sorted by schema,
+    /// name and argument types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routines: Vec<Routine>,
+    /// The triggers of `Builder::sql_dir`, sorted by schema, table and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<Trigger>,
 }
 
 impl SchemaState {
@@ -53,6 +60,21 @@ impl SchemaState {
             .views
             .partition_point(|v| (&v.schema, &v.name) < (&view.schema, &view.name));
         self.views.insert(at, view);
+    }
+
+    /// Adds a function or procedure (and its schema), keeping the order stable.
+    pub fn add_routine(&mut self, routine: Routine) {
+        self.schemas.insert(routine.schema.clone());
+        let key = |r: &Routine| (r.schema.clone(), r.name.clone(), r.args.clone());
+        let at = self.routines.partition_point(|r| key(r) < key(&routine));
+        self.routines.insert(at, routine);
+    }
+
+    /// Adds a trigger, keeping the order stable.
+    pub fn add_trigger(&mut self, trigger: Trigger) {
+        let key = |t: &Trigger| (t.schema.clone(), t.table.clone(), t.name.clone());
+        let at = self.triggers.partition_point(|t| key(t) < key(&trigger));
+        self.triggers.insert(at, trigger);
     }
 
     /// The enum type `name`, mutably.
@@ -93,6 +115,8 @@ impl SchemaState {
             && self.extensions.is_empty()
             && self.enums.is_empty()
             && self.views.is_empty()
+            && self.routines.is_empty()
+            && self.triggers.is_empty()
     }
 
     /// Every compat view, with the table it shows.

@@ -4,7 +4,8 @@
 use proptest::prelude::*;
 use strata_manifest::lexer::tokenize;
 use strata_manifest::{
-    canonical_default, canonical_expr, canonical_type, is_widening, split_statements, tenant_sql,
+    canonical_default, canonical_expr, canonical_type, definition_shape, identify, is_widening,
+    split_statements, tenant_sql, Routine, Trigger,
 };
 
 /// Pieces of SQL that make the readers change state, mixed with any text.
@@ -31,6 +32,13 @@ fn sqlish() -> impl Strategy<Value = String> {
         Just(";".to_owned()),
         Just("-1".to_owned()),
         Just("'abé'::text".to_owned()),
+        Just("CREATE OR REPLACE FUNCTION ".to_owned()),
+        Just("CREATE TRIGGER t AFTER INSERT ON ".to_owned()),
+        Just(" EXECUTE FUNCTION ".to_owned()),
+        Just("a.b(".to_owned()),
+        Just(" RETURNS ".to_owned()),
+        Just(")".to_owned()),
+        Just(",".to_owned()),
     ];
     prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
 }
@@ -52,6 +60,10 @@ proptest! {
         let _ = is_widening(&sql, "text");
         let _ = is_widening("numeric(10,2)", &sql);
         let _ = tenant_sql(&sql, "\"tenant_a\"");
+        let _ = identify(&sql);
+        let _ = definition_shape(&sql);
+        let _ = Routine::from_sql(&sql);
+        let _ = Trigger::from_sql(&sql);
         for statement in split_statements(&sql) {
             prop_assert!(sql.contains(statement.sql));
         }

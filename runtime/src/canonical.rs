@@ -17,7 +17,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use sqlx::{Connection, PgConnection};
-use strata_manifest::{quote_ident, SchemaState, Table, View};
+use strata_manifest::{
+    definition_shape, identify, quote_ident, replace_spans, Routine, SchemaState, SqlObject, Table,
+    Trigger, View,
+};
 
 use crate::session::{query, query_as};
 
@@ -29,6 +32,8 @@ pub(crate) enum Kind {
     Default,
     Generated,
     View,
+    Routine,
+    Trigger,
 }
 
 impl Kind {
@@ -39,6 +44,8 @@ impl Kind {
             Kind::Default => "default",
             Kind::Generated => "generated",
             Kind::View => "view",
+            Kind::Routine => "routine",
+            Kind::Trigger => "trigger",
         }
     }
 }
@@ -89,6 +96,44 @@ impl Canonical {
         };
         self.spelled.get(&request).map(String::as_str)
     }
+}
+
+impl Canonical {
+    /// The server's spelling of a function's definition, without its name.
+    pub(crate) fn routine(&self, routine: &Routine) -> Option<&str> {
+        self.spelled
+            .get(&routine_request(routine))
+            .map(String::as_str)
+    }
+
+    /// The server's spelling of a trigger's definition, without its name and table.
+    pub(crate) fn trigger(&self, trigger: &Trigger, expected: &SchemaState) -> Option<&str> {
+        let (request, _) = trigger_request(trigger, expected)?;
+        self.spelled.get(&request).map(String::as_str)
+    }
+}
+
+fn routine_request(routine: &Routine) -> Request {
+    Request {
+        context: Kind::Routine.tag().to_owned(),
+        expression: routine.sql.clone(),
+    }
+}
+
+/// A trigger is spelt on a scratch copy of its table: the context is that
+/// table's shape. `None` for a trigger on no managed table (on a view).
+fn trigger_request<'s>(
+    trigger: &Trigger,
+    expected: &'s SchemaState,
+) -> Option<(Request, &'s Table)> {
+    let table = expected.table(&trigger.schema, &trigger.table)?;
+    Some((
+        Request {
+            context: format!("{}\u{1f}{}", Kind::Trigger.tag(), shape(table)),
+            expression: trigger.sql.clone(),
+        },
+        table,
+    ))
 }
 
 /// What a view's definition is spelt against: the shapes of the tables it
@@ -205,6 +250,15 @@ pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> 
         };
         all.entry(request).or_insert((Kind::View, &NO_TABLE, None));
     }
+    for routine in &expected.routines {
+        all.entry(routine_request(routine))
+            .or_insert((Kind::Routine, &NO_TABLE, None));
+    }
+    for trigger in &expected.triggers {
+        if let Some((request, table)) = trigger_request(trigger, expected) {
+            all.entry(request).or_insert((Kind::Trigger, table, None));
+        }
+    }
     for table in &expected.tables {
         let shape = shape(table);
         let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
@@ -267,6 +321,16 @@ WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname LIKE 'strata
 const SCRATCH_VIEWS: &str = r#"SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid)
 FROM pg_catalog.pg_class c
 WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind = 'v' AND c.relname LIKE 'strata\_x\_%'"#;
+
+/// Returns the name and definition of each scratch function or procedure.
+const SCRATCH_ROUTINES: &str = r#"SELECT p.proname::text, pg_catalog.pg_get_functiondef(p.oid)
+FROM pg_catalog.pg_proc p
+WHERE p.pronamespace = pg_catalog.pg_my_temp_schema() AND p.proname LIKE 'strata\_x\_%'"#;
+
+/// Returns the name and definition of each scratch trigger.
+const SCRATCH_TRIGGERS: &str = r#"SELECT t.tgname::text, pg_catalog.pg_get_triggerdef(t.oid)
+FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND t.tgname LIKE 'strata\_x\_%'"#;
 
 /// The server's spelling of every expression in `wanted`: from `cached`
 /// (what the cache held, by key; `None` when there is no cache), else from
@@ -370,6 +434,48 @@ async fn on_scratch(
                     request.expression.trim().trim_end_matches(';')
                 );
             }
+            Kind::Routine => {
+                // The file's statement, made in the session's temporary schema.
+                let Ok(SqlObject::Routine { name_span, .. }) = identify(&request.expression) else {
+                    continue;
+                };
+                let scratch = format!("pg_temp.{}", quote_ident(&object));
+                let _ = writeln!(
+                    sql,
+                    "{};",
+                    replace_spans(&request.expression, &[(name_span, scratch.as_str())])
+                );
+            }
+            Kind::Trigger => {
+                // The file's statement, on a temporary copy of its table's columns.
+                let Ok(SqlObject::Trigger {
+                    name_span,
+                    table_span,
+                    ..
+                }) = identify(&request.expression)
+                else {
+                    continue;
+                };
+                let copy = format!("strata_tt_{n}");
+                let _ = writeln!(
+                    sql,
+                    "CREATE TEMP TABLE {} (LIKE {});",
+                    quote_ident(&copy),
+                    strata_manifest::qualified(&table.schema, &table.name)
+                );
+                let on = format!("pg_temp.{}", quote_ident(&copy));
+                let _ = writeln!(
+                    sql,
+                    "{};",
+                    replace_spans(
+                        &request.expression,
+                        &[
+                            (name_span, quote_ident(&object).as_str()),
+                            (table_span, on.as_str())
+                        ]
+                    )
+                );
+            }
             Kind::Generated => {
                 // The table's plain columns, and this one computed from them.
                 let Some(column) = column.as_deref().and_then(|c| table.column(c)) else {
@@ -458,6 +564,15 @@ async fn on_scratch(
             .into_iter()
             .filter_map(|(name, text)| Some((name, text?))),
     );
+    for scratch in [SCRATCH_ROUTINES, SCRATCH_TRIGGERS] {
+        rows.extend(
+            query_as::<(String, Option<String>)>(scratch)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .filter_map(|(name, text)| Some((name, definition_shape(&text?)))),
+        );
+    }
     tx.rollback().await?;
     let mut spelled = BTreeMap::new();
     for (name, text) in rows {

@@ -92,6 +92,12 @@ pub enum ObjectKind {
     Extension,
     /// An enum type.
     Enum,
+    /// A function of `Builder::sql_dir`.
+    Function,
+    /// A procedure of `Builder::sql_dir`.
+    Procedure,
+    /// A trigger of `Builder::sql_dir`.
+    Trigger,
 }
 
 impl DriftReport {
@@ -135,6 +141,9 @@ impl fmt::Display for Difference {
             ObjectKind::Setting => "setting",
             ObjectKind::Extension => "extension",
             ObjectKind::Enum => "enum",
+            ObjectKind::Function => "function",
+            ObjectKind::Procedure => "procedure",
+            ObjectKind::Trigger => "trigger",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {

@@ -22,9 +22,11 @@ pub(crate) mod enum_type;
 pub(crate) mod extension;
 pub(crate) mod index;
 pub(crate) mod key;
+pub(crate) mod routine;
 pub(crate) mod schema;
 pub(crate) mod search_path;
 pub(crate) mod table;
+pub(crate) mod trigger;
 pub(crate) mod view;
 
 /// The stages of a migration, in order; [`Step::order`] indexes into them.
@@ -48,6 +50,11 @@ pub(crate) trait Step {
     /// How the change counts in a migration's name: rank (lower names
     /// first), verb, plural noun; `None` when it does not.
     fn naming(&self) -> Option<(u8, &'static str, &'static str)>;
+    /// The kind it adds to the title of its stage in a migration file, when
+    /// the stage's name does not say it (`-- 1. schemas, functions`).
+    fn section(&self) -> Option<&'static str> {
+        None
+    }
     /// The object it loses data from, and how, when running it can.
     fn data_loss(&self) -> Option<Unconfirmed> {
         None
@@ -69,15 +76,18 @@ type KindDiff = fn(&SchemaState, &SchemaState, &mut Plan<'_>);
 
 /// The kinds diffed over whole states, in this order. Tables come last: their
 /// diff pairs the tables and diffs each table's parts.
-/// Views come after tables: theirs is the one diff that reads what the
-/// others planned (a type change under a view drops and remakes it).
+/// Views and triggers come after tables and functions: theirs are the diffs
+/// that read what the others planned (a type change under a view, or a
+/// function made again, drops and remakes what uses it).
 const KINDS: &[KindDiff] = &[
     schema::diff,
     search_path::diff,
     extension::diff,
     enum_type::diff,
+    routine::diff,
     table::diff,
     view::diff,
+    trigger::diff,
 ];
 
 /// One part of a table.
@@ -174,6 +184,10 @@ changes! {
     Comment(comment::CommentChange),
     /// Views and materialized views of `#[strata::view]` models.
     View(view::ViewChange),
+    /// Functions and procedures of `Builder::sql_dir`.
+    Routine(routine::RoutineChange),
+    /// Triggers of `Builder::sql_dir`.
+    Trigger(trigger::TriggerChange),
 }
 
 impl Change {
@@ -189,6 +203,10 @@ impl Change {
 
     pub(crate) fn naming(&self) -> Option<(u8, &'static str, &'static str)> {
         self.step().naming()
+    }
+
+    pub(crate) fn section(&self) -> Option<&'static str> {
+        self.step().section()
     }
 
     /// True for a change that destroys data, written only when the user confirms it.
@@ -267,6 +285,8 @@ mod tests {
             compat_view::OPS,
             comment::OPS,
             view::OPS,
+            routine::OPS,
+            trigger::OPS,
         ]
         .concat();
         let mut unique = all.clone();

@@ -39,19 +39,25 @@ impl View {
 
     /// The relations its SQL names as `schema.name` (quoted or not).
     pub fn reads(&self) -> BTreeSet<QualifiedName> {
-        let tokens = significant(&self.sql);
-        let mut found = BTreeSet::new();
-        for window in tokens.windows(3) {
-            if let [schema, dot, name] = window {
-                if dot.is_punct(".") {
-                    if let (Some(schema), Some(name)) = (schema.name(), name.name()) {
-                        found.insert(QualifiedName::new(schema, name));
-                    }
+        qualified_names(&self.sql)
+    }
+}
+
+/// Every `schema.name` (quoted or not) that `sql` names outside strings and
+/// comments: the relations a view reads and the functions it calls.
+pub(crate) fn qualified_names(sql: &str) -> BTreeSet<QualifiedName> {
+    let tokens = significant(sql);
+    let mut found = BTreeSet::new();
+    for window in tokens.windows(3) {
+        if let [schema, dot, name] = window {
+            if dot.is_punct(".") {
+                if let (Some(schema), Some(name)) = (schema.name(), name.name()) {
+                    found.insert(QualifiedName::new(schema, name));
                 }
             }
         }
-        found
     }
+    found
 }
 
 /// A change to a view.
@@ -111,6 +117,11 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
             Change::Column(ColumnChange::AlterType { table, .. }) => Some(table.clone()),
             _ => None,
         })
+        .collect();
+    // Functions dropped to be made again: the views that call them too.
+    let retyped: BTreeSet<QualifiedName> = retyped
+        .into_iter()
+        .chain(super::routine::remade(plan))
         .collect();
     let find = |state: &'_ SchemaState, name: &QualifiedName| {
         state

@@ -24,9 +24,11 @@ mod enums;
 mod extensions;
 mod indexes;
 mod keys;
+mod routines;
 mod schemas;
 mod settings;
 mod tables;
+mod triggers;
 mod views;
 
 pub(crate) use checks::check_expression;
@@ -55,6 +57,8 @@ pub(crate) const KINDS: &[Part] = &[
     checks::PART,
     compat_views::PART,
     views::PART,
+    routines::PART,
+    triggers::PART,
     comments::PART,
     settings::PART,
 ];

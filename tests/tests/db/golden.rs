@@ -3,7 +3,8 @@
 //! Each case is also applied, rolled back and applied again on a fresh
 //! database, drift-checked at every step. `STRATA_BLESS=1` rewrites the SQL.
 //! Optional files: `confirm` (what the second build confirms) and
-//! `extensions` (what it adds with `Builder::extension`).
+//! `extensions` (what it adds with `Builder::extension`), and a `db/` folder
+//! (the files of `Builder::sql_dir` the later build reads).
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,17 @@ async fn every_change_kind_renders_as_recorded_and_round_trips() {
         // A case's `confirm` file holds what it confirms, spelt as
         // STRATA_CONFIRM is; its `extensions` file, what the later build adds.
         let mut builder = scratch.builder();
+        if case.join("db").is_dir() {
+            for file in std::fs::read_dir(case.join("db")).unwrap() {
+                let path = file.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                scratch.write_file(
+                    &format!("db/{name}"),
+                    &std::fs::read_to_string(&path).unwrap(),
+                );
+            }
+            builder = builder.sql_dir("db");
+        }
         for extension in read("extensions").lines().map(str::trim) {
             if !extension.is_empty() {
                 builder = builder.extension(extension);

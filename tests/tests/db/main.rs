@@ -18,4 +18,5 @@ mod model_histories;
 mod moves;
 mod names;
 mod no_transaction;
+mod sql_objects;
 mod tenants;

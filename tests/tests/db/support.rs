@@ -32,6 +32,18 @@ impl Scratch {
         std::fs::write(self.dir.path().join("src/models.rs"), models).unwrap();
     }
 
+    /// The crate's root.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `relative` under the crate, making its folders.
+    pub fn write_file(&self, relative: &str, text: &str) {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
     pub fn migrations_dir(&self) -> PathBuf {
         self.dir.path().join("migrations")
     }

@@ -1,0 +1,8 @@
+#[strata::schema("shop", table = "orders")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub total_cents: i32,
+    #[column(default = "now()")]
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}

@@ -1,0 +1,6 @@
+#[strata::schema("shop", table = "orders")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub total_cents: i32,
+}

@@ -1,0 +1,2 @@
+CREATE TRIGGER orders_touch BEFORE UPDATE ON shop.orders
+FOR EACH ROW EXECUTE FUNCTION shop.touch();

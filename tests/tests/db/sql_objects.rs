@@ -1,0 +1,289 @@
+//! Issue 11, item 4: functions, procedures and triggers from the files of
+//! `Builder::sql_dir`, from the build to a real PostgreSQL and back.
+
+use strata::{check_drift, DifferenceKind, Migrator, ObjectKind};
+
+use crate::support::{fresh_db, psql, Scratch};
+
+const MODELS: &str = r#"
+#[strata::schema("shop", table = "orders")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(default = "shop.order_code()")]
+    pub code: String,
+    pub total_cents: i32,
+}
+
+#[strata::schema("audit", table = "change_log")]
+pub struct Change {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub table_name: String,
+    pub op: String,
+}
+
+#[strata::view("shop", sql = "SELECT shop.order_count() AS orders")]
+pub struct OrderCount {
+    pub orders: i64,
+}
+"#;
+
+const ORDER_CODE: &str = "-- Called by the default of shop.orders.code: made before the table.
+CREATE FUNCTION shop.order_code() RETURNS text LANGUAGE sql VOLATILE
+AS $$ SELECT 'ord-' || substr(md5(random()::text), 1, 8) $$;
+";
+
+const ORDER_COUNT: &str = "CREATE FUNCTION shop.order_count() RETURNS bigint LANGUAGE sql STABLE
+AS $$ SELECT count(*) FROM shop.orders $$;
+";
+
+const LOG_CHANGE: &str = "CREATE OR REPLACE FUNCTION audit.log_change() RETURNS trigger
+LANGUAGE plpgsql AS $body$
+BEGIN
+  -- A ';' in a comment and in 'a; string' split nothing.
+  INSERT INTO audit.change_log (table_name, op) VALUES (TG_TABLE_NAME, TG_OP);
+  RETURN NULL;
+END
+$body$;
+";
+
+const ORDERS_AUDIT: &str = "CREATE TRIGGER orders_audit
+AFTER INSERT OR UPDATE OR DELETE ON shop.orders
+FOR EACH ROW EXECUTE FUNCTION audit.log_change();
+";
+
+const ADD_CENTS: &str = "CREATE PROCEDURE shop.add_cents(n integer)
+LANGUAGE sql AS $$ UPDATE shop.orders SET total_cents = total_cents + n $$;
+";
+
+fn scratch() -> Scratch {
+    let scratch = Scratch::with_models(MODELS);
+    scratch.write_file("db/functions/order_code.sql", ORDER_CODE);
+    scratch.write_file("db/functions/order_count.sql", ORDER_COUNT);
+    scratch.write_file("db/functions/log_change.sql", LOG_CHANGE);
+    scratch.write_file("db/triggers/orders_audit.sql", ORDERS_AUDIT);
+    scratch.write_file("db/procedures/add_cents.sql", ADD_CENTS);
+    scratch
+}
+
+fn build(scratch: &Scratch) -> String {
+    let outcome = scratch.builder().sql_dir("db").run().unwrap();
+    std::fs::read_to_string(outcome.written.expect("a migration")).unwrap()
+}
+
+async fn count(pool: &strata::sqlx::PgPool, sql: &str) -> i64 {
+    let (n,): (i64,) = strata::sqlx::query_as(sql).fetch_one(pool).await.unwrap();
+    n
+}
+
+#[tokio::test]
+async fn functions_and_triggers_are_made_in_dependency_order_replaced_remade_and_drift_checked() {
+    let scratch = scratch();
+    let up = build(&scratch);
+    let at = |text: &str| up.find(text).unwrap_or_else(|| panic!("{text} in:\n{up}"));
+    // The default's function before its table; the function a SQL body
+    // reads the table in after it, and before the view that calls it; the
+    // trigger after its table and function.
+    assert!(at("CREATE FUNCTION shop.order_code()") < at(r#"CREATE TABLE "shop"."orders""#));
+    assert!(at(r#"CREATE TABLE "shop"."orders""#) < at("CREATE FUNCTION shop.order_count()"));
+    assert!(at("CREATE FUNCTION shop.order_count()") < at(r#"CREATE VIEW "shop"."order_count""#));
+    assert!(
+        at("CREATE OR REPLACE FUNCTION audit.log_change()") < at("CREATE TRIGGER orders_audit")
+    );
+    assert!(at(r#"CREATE TABLE "audit"."change_log""#) < at("CREATE TRIGGER orders_audit"));
+    assert!(!up.contains("CASCADE"), "{up}");
+
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    psql(
+        &pool,
+        "INSERT INTO shop.orders (total_cents) VALUES (100), (250)",
+    )
+    .await;
+    psql(&pool, "CALL shop.add_cents(5)").await;
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM shop.orders WHERE code LIKE 'ord-%' AND total_cents IN (105, 255)").await,
+        2,
+        "the default called its function, the procedure ran"
+    );
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM audit.change_log").await,
+        4,
+        "the trigger logged two inserts and two updates"
+    );
+
+    // A new body: replaced in place, nothing dropped.
+    scratch.write_file(
+        "db/functions/order_count.sql",
+        &ORDER_COUNT.replace("FROM shop.orders", "FROM shop.orders WHERE total_cents > 0"),
+    );
+    let replace = build(&scratch);
+    assert!(
+        replace.contains("CREATE OR REPLACE FUNCTION shop.order_count()"),
+        "{replace}"
+    );
+    assert!(!replace.contains("DROP"), "{replace}");
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    // A new return type: the function and exactly the view over it go, and
+    // come back, in order; the trigger and its function are not touched.
+    scratch.write_file(
+        "db/functions/order_count.sql",
+        &ORDER_COUNT
+            .replace("RETURNS bigint", "RETURNS integer")
+            .replace("count(*)", "count(*)::integer"),
+    );
+    let remake = build(&scratch);
+    let at = |text: &str| {
+        remake
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} in:\n{remake}"))
+    };
+    assert!(
+        at(r#"DROP VIEW "shop"."order_count";"#) < at(r#"DROP FUNCTION "shop"."order_count"();"#)
+    );
+    assert!(
+        at(r#"DROP FUNCTION "shop"."order_count"();"#) < at("CREATE FUNCTION shop.order_count()")
+    );
+    assert!(at("CREATE FUNCTION shop.order_count()") < at(r#"CREATE VIEW "shop"."order_count""#));
+    assert!(
+        !remake.contains("TRIGGER") && !remake.contains("CASCADE"),
+        "{remake}"
+    );
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let (orders,): (i32,) = strata::sqlx::query_as("SELECT orders FROM shop.order_count")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(orders, 2);
+
+    // Rolled back through both: the first definitions again, and clean.
+    Migrator::new(&migrations)
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    let at_one = strata::check_drift_at(&pool, &migrations, 1).await.unwrap();
+    assert!(at_one.is_clean(), "{at_one}");
+    let (orders,): (i64,) = strata::sqlx::query_as("SELECT orders AS again FROM shop.order_count")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(orders, 2, "the bigint view is back");
+    Migrator::new(&migrations).run(&pool).await.unwrap();
+
+    // Changes by hand are drift, each named.
+    psql(
+        &pool,
+        "CREATE OR REPLACE FUNCTION audit.log_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
+    )
+    .await;
+    psql(&pool, "DROP TRIGGER orders_audit ON shop.orders").await;
+    psql(&pool, "CREATE TRIGGER by_hand BEFORE DELETE ON shop.orders FOR EACH ROW EXECUTE FUNCTION audit.log_change()").await;
+    psql(
+        &pool,
+        "CREATE FUNCTION shop.by_hand(a int) RETURNS int LANGUAGE sql AS 'SELECT a'",
+    )
+    .await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let found: Vec<(DifferenceKind, ObjectKind, String)> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                DifferenceKind::Changed,
+                ObjectKind::Function,
+                "audit.log_change()".to_owned()
+            ),
+            (
+                DifferenceKind::Unexpected,
+                ObjectKind::Function,
+                "shop.by_hand(integer)".to_owned()
+            ),
+            (
+                DifferenceKind::Missing,
+                ObjectKind::Trigger,
+                "shop.orders.orders_audit".to_owned()
+            ),
+            (
+                DifferenceKind::Unexpected,
+                ObjectKind::Trigger,
+                "shop.orders.by_hand".to_owned()
+            ),
+        ],
+        "{drift}"
+    );
+    let text = drift.to_string();
+    assert!(text.contains("changed function audit.log_change() definition: expected CREATE OR REPLACE FUNCTION audit.log_change()"), "{text}");
+    assert!(
+        text.contains("found CREATE OR REPLACE FUNCTION audit.log_change()"),
+        "{text}"
+    );
+
+    // A file removed: its object is dropped, and the down file makes it again.
+    std::fs::remove_file(scratch.path().join("db/triggers/orders_audit.sql")).unwrap();
+    std::fs::remove_file(scratch.path().join("db/procedures/add_cents.sql")).unwrap();
+    let dropped = build(&scratch);
+    assert!(
+        dropped.contains(r#"DROP TRIGGER "orders_audit" ON "shop"."orders";"#),
+        "{dropped}"
+    );
+    assert!(
+        dropped.contains(r#"DROP PROCEDURE "shop"."add_cents"(integer);"#),
+        "{dropped}"
+    );
+}
+
+#[test]
+fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
+    let cases = [
+        (
+            "db/two.sql",
+            "CREATE FUNCTION shop.a() RETURNS int RETURN 1;\n\nCREATE FUNCTION shop.b() RETURNS int RETURN 2;",
+            "two.sql:3: holds 2 statements, and sql_dir takes one object per file: move statement 2 (`CREATE FUNCTION shop.b() RETURNS …`) to a file of its own",
+        ),
+        (
+            "db/table.sql",
+            "CREATE TABLE shop.t (id int);",
+            "table.sql:1: `CREATE TABLE shop . …` is not a function, procedure or trigger",
+        ),
+        (
+            "db/bare.sql",
+            "CREATE FUNCTION order_total() RETURNS int RETURN 1;",
+            "bare.sql:1: name the schema of FUNCTION order_total",
+        ),
+        (
+            "db/elsewhere.sql",
+            "CREATE TRIGGER t AFTER INSERT ON shop.nowhere FOR EACH ROW EXECUTE FUNCTION shop.f();",
+            "elsewhere.sql: trigger t is on shop.nowhere, which no model declares",
+        ),
+        ("db/notes.txt", "remember the milk", "notes.txt: sql_dir holds only `.sql` files"),
+        ("db/empty.sql", "-- nothing yet\n", "empty.sql: holds no statement"),
+    ];
+    for (file, text, says) in cases {
+        let scratch = Scratch::with_models(MODELS);
+        scratch.write_file("db/functions/order_code.sql", ORDER_CODE);
+        scratch.write_file(file, text);
+        let error = scratch
+            .builder()
+            .sql_dir("db")
+            .run()
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(says), "{file}: {error}");
+        assert!(
+            !scratch.migrations_dir().join("0001_initial.sql").exists(),
+            "{file}: nothing written"
+        );
+    }
+}
