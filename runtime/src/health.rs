@@ -53,6 +53,92 @@ pub struct SchemaHealth {
     pub expected_tables: Vec<String>,
     /// The tables it holds.
     pub found_tables: Vec<String>,
+    /// The other kinds of object the models put in it or it holds, by kind
+    /// (`enums`, `views`, `functions`, `procedures`, `triggers`); a kind with
+    /// nothing expected and nothing found is left out.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub objects: std::collections::BTreeMap<&'static str, ObjectsHealth>,
+}
+
+/// One kind of object in one schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ObjectsHealth {
+    /// What the models put there, by name (a function with its argument
+    /// types, a trigger as `table.name`).
+    pub expected: Vec<String>,
+    /// What the schema holds.
+    pub found: Vec<String>,
+}
+
+/// The objects of `state` in `schema` other than tables, by kind.
+fn objects_in(
+    state: &strata_manifest::SchemaState,
+    schema: &str,
+) -> Vec<(&'static str, Vec<String>)> {
+    vec![
+        (
+            "enums",
+            state
+                .enums
+                .iter()
+                .filter(|e| e.schema == schema)
+                .map(|e| e.name.clone())
+                .collect(),
+        ),
+        (
+            "views",
+            state
+                .views
+                .iter()
+                .map(|v| v.qualified_name())
+                .chain(state.views().map(|(compat, _)| compat.clone()))
+                .filter(|v| v.schema == schema)
+                .map(|v| v.name)
+                .collect::<std::collections::BTreeSet<String>>()
+                .into_iter()
+                .collect(),
+        ),
+        (
+            "functions",
+            state
+                .routines
+                .iter()
+                .filter(|r| r.schema == schema && !r.procedure)
+                .map(|r| format!("{}({})", r.name, r.args))
+                .collect(),
+        ),
+        (
+            "procedures",
+            state
+                .routines
+                .iter()
+                .filter(|r| r.schema == schema && r.procedure)
+                .map(|r| format!("{}({})", r.name, r.args))
+                .collect(),
+        ),
+        (
+            "triggers",
+            state
+                .triggers
+                .iter()
+                .filter(|t| t.schema == schema)
+                .map(|t| format!("{}.{}", t.table, t.name))
+                .collect(),
+        ),
+    ]
+}
+
+fn objects(
+    expected: &strata_manifest::SchemaState,
+    found: &strata_manifest::SchemaState,
+    schema: &str,
+) -> std::collections::BTreeMap<&'static str, ObjectsHealth> {
+    objects_in(expected, schema)
+        .into_iter()
+        .zip(objects_in(found, schema))
+        .filter(|((_, want), (_, have))| !(want.is_empty() && have.is_empty()))
+        .map(|((kind, expected), (_, found))| (kind, ObjectsHealth { expected, found }))
+        .collect()
 }
 
 /// Applied and pending migrations.
@@ -113,6 +199,7 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
             exists: catalog.state.schemas.contains(name),
             expected_tables: tables_in(&manifest.state, name),
             found_tables: tables_in(&catalog.state, name),
+            objects: objects(&manifest.state, &catalog.state, name),
         })
         .collect();
     let status = if !pending.is_empty() {

@@ -102,7 +102,7 @@ pub use drift::{
 pub use error::Error;
 pub use health::{
     health, health_with_tenants, Health, HealthStatus, MigrationHealth, MigrationStatus,
-    SchemaHealth,
+    ObjectsHealth, SchemaHealth,
 };
 pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};

@@ -223,6 +223,34 @@ async fn functions_and_triggers_are_made_in_dependency_order_replaced_remade_and
         ],
         "{drift}"
     );
+    // The health report lists them by kind and schema, as found.
+    let health = serde_json::to_value(strata::health(&pool, &migrations).await.unwrap()).unwrap();
+    let shop = health["schemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "shop")
+        .unwrap();
+    assert_eq!(health["status"], "drift");
+    assert_eq!(
+        shop["objects"]["functions"],
+        serde_json::json!({
+            "expected": ["order_code()", "order_count()"],
+            "found": ["by_hand(integer)", "order_code()", "order_count()"],
+        })
+    );
+    assert_eq!(
+        shop["objects"]["triggers"],
+        serde_json::json!({"expected": ["orders.orders_audit"], "found": ["orders.by_hand"]})
+    );
+    assert_eq!(
+        shop["objects"]["procedures"]["found"],
+        serde_json::json!(["add_cents(integer)"])
+    );
+    assert_eq!(
+        shop["objects"]["views"]["expected"],
+        serde_json::json!(["order_count"])
+    );
     let text = drift.to_string();
     assert!(text.contains("changed function audit.log_change() definition: expected CREATE OR REPLACE FUNCTION audit.log_change()"), "{text}");
     assert!(
