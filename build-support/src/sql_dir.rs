@@ -1,10 +1,10 @@
-//! The folder of `Builder::sql_dir`: functions, procedures and triggers,
+//! The folder of `Builder::sql_dir`: functions, procedures, triggers and sequences,
 //! one object per `.sql` file, identified by strata's SQL lexer.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use strata_manifest::{split_statements, Routine, SchemaState, Trigger};
+use strata_manifest::{split_statements, Routine, SchemaState, Sequence, Trigger};
 
 use crate::error::{io, Error};
 
@@ -13,6 +13,7 @@ use crate::error::{io, Error};
 pub(crate) struct SqlObjects {
     pub routines: Vec<(PathBuf, Routine)>,
     pub triggers: Vec<(PathBuf, Trigger)>,
+    pub sequences: Vec<(PathBuf, Sequence)>,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub files: Vec<PathBuf>,
 }
@@ -70,6 +71,11 @@ pub(crate) fn read(dir: &Path, skip: &BTreeSet<PathBuf>) -> Result<SqlObjects, E
                 check_name(&routine.schema).map_err(&fail)?;
                 objects.routines.push((path.clone(), routine));
             }
+            strata_manifest::SqlObject::Sequence { .. } => {
+                let sequence = Sequence::from_sql(statement.sql).map_err(&fail)?;
+                check_name(&sequence.schema).map_err(&fail)?;
+                objects.sequences.push((path.clone(), sequence));
+            }
             strata_manifest::SqlObject::Trigger { .. } => {
                 let trigger = Trigger::from_sql(statement.sql).map_err(&fail)?;
                 objects.triggers.push((path.clone(), trigger));
@@ -117,6 +123,42 @@ pub(crate) fn add_to(objects: SqlObjects, state: &mut SchemaState) -> Result<(),
             });
         }
         state.add_routine(routine);
+    }
+    for (path, sequence) in objects.sequences {
+        if state
+            .sequences
+            .iter()
+            .any(|s| s.schema == sequence.schema && s.name == sequence.name)
+        {
+            return Err(Error::SqlFile {
+                path,
+                line: None,
+                why: format!(
+                    "sequence {}.{} is declared twice",
+                    sequence.schema, sequence.name
+                ),
+            });
+        }
+        if let Some(owner) = sequence.owned_by() {
+            let parts: Vec<&str> = owner.split('.').collect();
+            let found = match parts.as_slice() {
+                [schema, table, column] => state
+                    .table(schema, table)
+                    .is_some_and(|t| t.column(column).is_some()),
+                _ => false,
+            };
+            if !found {
+                return Err(Error::SqlFile {
+                    path,
+                    line: None,
+                    why: format!(
+                        "sequence {}.{} is OWNED BY {owner}, which is no column of a model; own it by a model's column or say OWNED BY NONE",
+                        sequence.schema, sequence.name
+                    ),
+                });
+            }
+        }
+        state.add_sequence(sequence);
     }
     for (path, trigger) in objects.triggers {
         if state.triggers.iter().any(|t| {

@@ -51,6 +51,7 @@ pub use kinds::key::{Action, ForeignKey, Key};
 pub use kinds::routine::{Routine, RoutineChange};
 pub use kinds::schema::SchemaChange;
 pub use kinds::search_path::SearchPathChange;
+pub use kinds::sequence::{Sequence, SequenceChange, SequenceSettings};
 pub use kinds::table::{Table, TableChange};
 pub use kinds::trigger::{Trigger, TriggerChange};
 pub use kinds::view::{View, ViewChange};
@@ -58,7 +59,9 @@ pub use kinds::Change;
 pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};
 pub use render::{render_down, render_migration};
-pub use sql_object::{definition_shape, identify, replace_spans, RoutineKind, SqlObject};
+pub use sql_object::{
+    definition_shape, identify, replace_spans, RoutineKind, SequenceOption, SqlObject,
+};
 pub use state::{QualifiedName, SchemaState};
 pub use statements::{split_statements, Statement};
 pub use tenant::{tenant_sql, TENANT_PLACEHOLDER};

@@ -55,6 +55,15 @@ pub enum SqlObject {
         /// The byte offset just past `CREATE`.
         after_create: usize,
     },
+    /// A sequence.
+    Sequence {
+        /// Its schema and name.
+        name: QualifiedName,
+        /// Its options, each with its key (`as`, `increment`, `minvalue`,
+        /// `maxvalue`, `start`, `cache`, `cycle`, `owned`), its text and
+        /// where it is in the statement.
+        options: Vec<SequenceOption>,
+    },
     /// A trigger.
     Trigger {
         /// Its name.
@@ -70,6 +79,20 @@ pub enum SqlObject {
     },
 }
 
+/// One option of a `CREATE SEQUENCE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceOption {
+    /// `as`, `increment`, `minvalue`, `maxvalue`, `start`, `cache`, `cycle` or `owned`.
+    pub key: &'static str,
+    /// Its words, as written, joined with single spaces.
+    pub text: String,
+    /// Its value: the number, the type, `none`/`cycle`/`no`, or for
+    /// `owned` the column named (`schema.table.column`) or `none`.
+    pub value: String,
+    /// Where it is in the statement.
+    pub span: Range<usize>,
+}
+
 /// Reads what `sql` (one statement, without its semicolon) creates, or says
 /// why it is not something strata takes.
 pub fn identify(sql: &str) -> Result<SqlObject, String> {
@@ -79,7 +102,7 @@ pub fn identify(sql: &str) -> Result<SqlObject, String> {
         i: 0,
     };
     if !at.eat_word("create") {
-        return Err(not_taken(&tokens));
+        return Err(not_taken(sql, &tokens));
     }
     let after_create = tokens.first().map_or(0, Token::end);
     let or_replace = at.eat_word("or") && at.eat_word("replace");
@@ -92,15 +115,26 @@ pub fn identify(sql: &str) -> Result<SqlObject, String> {
         routine(&mut at, RoutineKind::Procedure, or_replace, after_create)
     } else if at.eat_word("trigger") {
         trigger(&mut at)
+    } else if at.eat_word("sequence") {
+        sequence(&mut at)
     } else {
-        Err(not_taken(&tokens))
+        Err(not_taken(sql, &tokens))
     }
 }
 
-fn not_taken(tokens: &[Token<'_>]) -> String {
-    let start: Vec<&str> = tokens.iter().take(4).map(|t| t.text).collect();
+fn not_taken(sql: &str, tokens: &[Token<'_>]) -> String {
+    let from = tokens.first().map_or(0, |t| t.start);
+    let to = tokens
+        .get(..tokens.len().min(5))
+        .and_then(<[_]>::last)
+        .map_or(0, Token::end);
+    let start = sql
+        .get(from..to)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>();
     format!(
-        "`{} …` is not a function, procedure or trigger; sql_dir takes `CREATE FUNCTION`, `CREATE PROCEDURE` and `CREATE TRIGGER`, one per file (write anything else as a hand-written migration)",
+        "`{} …` is not a function, procedure, trigger or sequence; sql_dir takes `CREATE FUNCTION`, `CREATE PROCEDURE`, `CREATE TRIGGER` and `CREATE SEQUENCE`, one per file (write anything else as a hand-written migration)",
         start.join(" ")
     )
 }
@@ -390,6 +424,142 @@ fn trigger(at: &mut Cursor<'_, '_>) -> Result<SqlObject, String> {
     })
 }
 
+const SEQUENCE_OPTIONS: &str = "AS type, INCREMENT BY n, MINVALUE n | NO MINVALUE, MAXVALUE n | NO MAXVALUE, START WITH n, CACHE n, [NO] CYCLE, OWNED BY schema.table.column | NONE";
+
+fn sequence(at: &mut Cursor<'_, '_>) -> Result<SqlObject, String> {
+    if at.eat_word("if") {
+        return Err("write `CREATE SEQUENCE schema.name`, without IF NOT EXISTS: strata knows whether it exists".to_owned());
+    }
+    let Some((schema, name, _)) = at.name() else {
+        return Err("`CREATE SEQUENCE` must be followed by its name".to_owned());
+    };
+    let Some(schema) = schema else {
+        return Err(format!(
+            "name the schema of sequence {name}: `CREATE SEQUENCE app.{name}`"
+        ));
+    };
+    let label = format!("sequence {schema}.{name}");
+    let mut options: Vec<SequenceOption> = Vec::new();
+    let number = |at: &mut Cursor<'_, '_>, what: &str| -> Result<String, String> {
+        let mut text = String::new();
+        if let Some(sign) = at.peek().filter(|t| t.text == "-" || t.text == "+") {
+            text.push_str(sign.text);
+            at.i += 1;
+        }
+        match at.peek() {
+            Some(t) if t.kind == crate::lexer::TokenKind::Number => {
+                text.push_str(t.text);
+                at.i += 1;
+                Ok(text)
+            }
+            _ => Err(format!("{label}: {what} takes a number")),
+        }
+    };
+    while let Some(first) = at.peek().copied() {
+        let start = first.start;
+        let (key, value) = if at.eat_word("as") {
+            let mut words = Vec::new();
+            while let Some(t) = at.peek() {
+                if t.kind != crate::lexer::TokenKind::Word
+                    || [
+                        "increment",
+                        "minvalue",
+                        "maxvalue",
+                        "start",
+                        "cache",
+                        "cycle",
+                        "no",
+                        "owned",
+                    ]
+                    .iter()
+                    .any(|w| t.is_word(w))
+                {
+                    break;
+                }
+                words.push(t.text.to_ascii_lowercase());
+                at.i += 1;
+            }
+            ("as", canonical_type(&words.join(" ")))
+        } else if at.eat_word("increment") {
+            at.eat_word("by");
+            ("increment", number(at, "INCREMENT BY")?)
+        } else if at.eat_word("minvalue") {
+            ("minvalue", number(at, "MINVALUE")?)
+        } else if at.eat_word("maxvalue") {
+            ("maxvalue", number(at, "MAXVALUE")?)
+        } else if at.eat_word("start") {
+            at.eat_word("with");
+            ("start", number(at, "START WITH")?)
+        } else if at.eat_word("cache") {
+            ("cache", number(at, "CACHE")?)
+        } else if at.eat_word("cycle") {
+            ("cycle", "cycle".to_owned())
+        } else if at.eat_word("no") {
+            if at.eat_word("minvalue") {
+                ("minvalue", "none".to_owned())
+            } else if at.eat_word("maxvalue") {
+                ("maxvalue", "none".to_owned())
+            } else if at.eat_word("cycle") {
+                ("cycle", "no".to_owned())
+            } else {
+                return Err(format!("{label}: NO takes MINVALUE, MAXVALUE or CYCLE"));
+            }
+        } else if at.eat_word("owned") {
+            if !at.eat_word("by") {
+                return Err(format!("{label}: write OWNED BY schema.table.column"));
+            }
+            if at.eat_word("none") {
+                ("owned", "none".to_owned())
+            } else {
+                let mut parts = Vec::new();
+                while let Some(part) = at.peek().and_then(Token::name) {
+                    parts.push(part);
+                    at.i += 1;
+                    if !at.peek().is_some_and(|t| t.is_punct(".")) {
+                        break;
+                    }
+                    at.i += 1;
+                }
+                if parts.len() != 3 {
+                    return Err(format!(
+                        "{label}: name the owning column with its schema and table: OWNED BY app.orders.number"
+                    ));
+                }
+                ("owned", parts.join("."))
+            }
+        } else {
+            return Err(format!(
+                "{label}: `{}` is not a sequence option strata takes ({SEQUENCE_OPTIONS})",
+                first.text
+            ));
+        };
+        if options.iter().any(|o| o.key == key) {
+            return Err(format!("{label}: {key} is given twice"));
+        }
+        let end =
+            at.i.checked_sub(1)
+                .and_then(|i| at.tokens.get(i))
+                .map_or(start, Token::end);
+        let text = at
+            .tokens
+            .iter()
+            .filter(|t| t.start >= start && t.end() <= end)
+            .map(|t| t.text)
+            .collect::<Vec<_>>()
+            .join(" ");
+        options.push(SequenceOption {
+            key,
+            text,
+            value,
+            span: start..end,
+        });
+    }
+    Ok(SqlObject::Sequence {
+        name: QualifiedName::new(schema, name),
+        options,
+    })
+}
+
 /// A definition as `pg_get_functiondef` or `pg_get_triggerdef` prints it,
 /// without the object's own name (and a trigger's table), so that the
 /// server's spelling of a scratch copy compares with the live object's.
@@ -406,7 +576,7 @@ pub fn definition_shape(def: &str) -> String {
             let tail = def.get(table_span.end..).unwrap_or_default();
             return format!("{head}\u{1f}{middle}\u{1f}{tail}");
         }
-        Err(_) => return def.to_owned(),
+        Ok(SqlObject::Sequence { .. }) | Err(_) => return def.to_owned(),
     };
     let head = def.get(..skip.start).unwrap_or_default();
     let tail = def.get(rest_from..).unwrap_or_default();
@@ -493,7 +663,7 @@ mod tests {
         for (sql, says) in [
             (
                 "CREATE TABLE app.t (id int)",
-                "is not a function, procedure or trigger",
+                "`CREATE TABLE app.t …` is not a function, procedure, trigger or sequence",
             ),
             (
                 "CREATE FUNCTION f() RETURNS int RETURN 1",
@@ -508,9 +678,53 @@ mod tests {
                 "constraint trigger",
             ),
             ("", "is not a function"),
+            ("DROP FUNCTION app.f()", "`DROP FUNCTION app.f …` is not"),
         ] {
             let error = identify(sql).unwrap_err();
             assert!(error.contains(says), "{sql}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_sequence_gives_its_options() {
+        let sql = "CREATE SEQUENCE shop.order_no AS integer INCREMENT BY 10 NO MAXVALUE START WITH -5 CACHE 20 NO CYCLE OWNED BY shop.orders.number";
+        let SqlObject::Sequence { name, options } = identify(sql).unwrap() else {
+            panic!()
+        };
+        assert_eq!(name, QualifiedName::new("shop", "order_no"));
+        let got: Vec<(&str, &str)> = options.iter().map(|o| (o.key, o.value.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("as", "integer"),
+                ("increment", "10"),
+                ("maxvalue", "none"),
+                ("start", "-5"),
+                ("cache", "20"),
+                ("cycle", "no"),
+                ("owned", "shop.orders.number")
+            ]
+        );
+        let owned = options.last().unwrap();
+        assert_eq!(
+            sql.get(owned.span.clone()),
+            Some("OWNED BY shop.orders.number")
+        );
+        for (bad, says) in [
+            ("CREATE SEQUENCE shop.s RESTART 5", "not a sequence option"),
+            (
+                "CREATE SEQUENCE shop.s OWNED BY orders.number",
+                "with its schema and table",
+            ),
+            ("CREATE SEQUENCE s", "name the schema"),
+            ("CREATE SEQUENCE shop.s CACHE 2 CACHE 3", "given twice"),
+            (
+                "CREATE SEQUENCE IF NOT EXISTS shop.s",
+                "without IF NOT EXISTS",
+            ),
+        ] {
+            let error = identify(bad).unwrap_err();
+            assert!(error.contains(says), "{bad}: {error}");
         }
     }
 

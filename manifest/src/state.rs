@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EnumType, Routine, Table, Trigger, View};
+use crate::{EnumType, Routine, Sequence, Table, Trigger, View};
 
 /// Every schema and table strata manages, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +29,9 @@ pub struct SchemaState {
     /// name and argument types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routines: Vec<Routine>,
+    /// The sequences of `Builder::sql_dir`, sorted by schema and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sequences: Vec<Sequence>,
     /// The triggers of `Builder::sql_dir`, sorted by schema, table and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
@@ -68,6 +71,15 @@ impl SchemaState {
         let key = |r: &Routine| (r.schema.clone(), r.name.clone(), r.args.clone());
         let at = self.routines.partition_point(|r| key(r) < key(&routine));
         self.routines.insert(at, routine);
+    }
+
+    /// Adds a sequence (and its schema), keeping the order stable.
+    pub fn add_sequence(&mut self, sequence: Sequence) {
+        self.schemas.insert(sequence.schema.clone());
+        let at = self
+            .sequences
+            .partition_point(|s| (&s.schema, &s.name) < (&sequence.schema, &sequence.name));
+        self.sequences.insert(at, sequence);
     }
 
     /// Adds a trigger, keeping the order stable.
@@ -117,6 +129,7 @@ impl SchemaState {
             && self.views.is_empty()
             && self.routines.is_empty()
             && self.triggers.is_empty()
+            && self.sequences.is_empty()
     }
 
     /// Every compat view, with the table it shows.

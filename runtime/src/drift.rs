@@ -98,6 +98,8 @@ pub enum ObjectKind {
     Procedure,
     /// A trigger of `Builder::sql_dir`.
     Trigger,
+    /// A sequence of `Builder::sql_dir`.
+    Sequence,
 }
 
 impl DriftReport {
@@ -144,6 +146,7 @@ impl fmt::Display for Difference {
             ObjectKind::Function => "function",
             ObjectKind::Procedure => "procedure",
             ObjectKind::Trigger => "trigger",
+            ObjectKind::Sequence => "sequence",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {

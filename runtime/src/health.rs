@@ -54,7 +54,7 @@ pub struct SchemaHealth {
     /// The tables it holds.
     pub found_tables: Vec<String>,
     /// The other kinds of object the models put in it or it holds, by kind
-    /// (`enums`, `views`, `functions`, `procedures`, `triggers`); a kind with
+    /// (`enums`, `views`, `functions`, `procedures`, `sequences`, `triggers`); a kind with
     /// nothing expected and nothing found is left out.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub objects: std::collections::BTreeMap<&'static str, ObjectsHealth>,
@@ -114,6 +114,15 @@ fn objects_in(
                 .iter()
                 .filter(|r| r.schema == schema && r.procedure)
                 .map(|r| format!("{}({})", r.name, r.args))
+                .collect(),
+        ),
+        (
+            "sequences",
+            state
+                .sequences
+                .iter()
+                .filter(|q| q.schema == schema)
+                .map(|q| q.name.clone())
                 .collect(),
         ),
         (
@@ -190,6 +199,14 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
             .map(|t| t.name.clone())
             .collect()
     };
+    // The sequences of identity and serial columns belong to their tables.
+    let mut found = catalog.state.clone();
+    found.sequences.retain(|q| {
+        !catalog
+            .column_sequences
+            .iter()
+            .any(|(s, n)| *s == q.schema && *n == q.name)
+    });
     let schemas = manifest
         .state
         .schemas
@@ -199,7 +216,7 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
             exists: catalog.state.schemas.contains(name),
             expected_tables: tables_in(&manifest.state, name),
             found_tables: tables_in(&catalog.state, name),
-            objects: objects(&manifest.state, &catalog.state, name),
+            objects: objects(&manifest.state, &found, name),
         })
         .collect();
     let status = if !pending.is_empty() {

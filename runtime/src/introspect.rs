@@ -15,6 +15,8 @@ pub(crate) struct Catalog {
     pub(crate) views: Vec<crate::catalog::FoundView>,
     /// The server's spelling of the expected expressions.
     pub(crate) canonical: std::sync::Arc<Canonical>,
+    /// The sequences a column owns (an identity's, a `serial`'s): never unexpected.
+    pub(crate) column_sequences: Vec<(String, String)>,
 }
 
 /// Reads the catalog for the schemas and views of `expected`, in one
@@ -83,6 +85,7 @@ pub(crate) async fn read_catalog_with(
         state: SchemaState::default(),
         views: Vec::new(),
         canonical: Default::default(),
+        column_sequences: Vec::new(),
     };
     for (i, kind) in KINDS.iter().enumerate() {
         (kind.read)(&part(i)?, &mut catalog).map_err(parse_error)?;

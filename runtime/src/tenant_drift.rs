@@ -236,6 +236,7 @@ fn drift_by_tenant(
             state,
             views: views.remove(name).unwrap_or_default(),
             canonical: catalog.canonical.clone(),
+            column_sequences: Vec::new(),
         };
         let report = compare(&expected, &one);
         if !report.is_clean() {

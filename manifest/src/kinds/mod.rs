@@ -25,6 +25,7 @@ pub(crate) mod key;
 pub(crate) mod routine;
 pub(crate) mod schema;
 pub(crate) mod search_path;
+pub(crate) mod sequence;
 pub(crate) mod table;
 pub(crate) mod trigger;
 pub(crate) mod view;
@@ -85,6 +86,7 @@ const KINDS: &[KindDiff] = &[
     extension::diff,
     enum_type::diff,
     routine::diff,
+    sequence::diff,
     table::diff,
     view::diff,
     trigger::diff,
@@ -188,6 +190,8 @@ changes! {
     Routine(routine::RoutineChange),
     /// Triggers of `Builder::sql_dir`.
     Trigger(trigger::TriggerChange),
+    /// Sequences of `Builder::sql_dir`.
+    Sequence(sequence::SequenceChange),
 }
 
 impl Change {
@@ -287,6 +291,7 @@ mod tests {
             view::OPS,
             routine::OPS,
             trigger::OPS,
+            sequence::OPS,
         ]
         .concat();
         let mut unique = all.clone();

@@ -42,7 +42,7 @@ impl Routine {
                 procedure: kind == RoutineKind::Procedure,
                 sql: sql.to_owned(),
             }),
-            SqlObject::Trigger { .. } => Err("a trigger, not a function".to_owned()),
+            _ => Err("not a function or procedure".to_owned()),
         }
     }
 

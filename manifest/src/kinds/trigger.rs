@@ -48,7 +48,7 @@ impl Trigger {
                 },
                 sql: sql.to_owned(),
             }),
-            SqlObject::Routine { .. } => Err("a function, not a trigger".to_owned()),
+            _ => Err("not a trigger".to_owned()),
         }
     }
 

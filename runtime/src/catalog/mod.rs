@@ -26,6 +26,7 @@ mod indexes;
 mod keys;
 mod routines;
 mod schemas;
+mod sequences;
 mod settings;
 mod tables;
 mod triggers;
@@ -58,6 +59,7 @@ pub(crate) const KINDS: &[Part] = &[
     compat_views::PART,
     views::PART,
     routines::PART,
+    sequences::PART,
     triggers::PART,
     comments::PART,
     settings::PART,

@@ -283,7 +283,7 @@ fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
         (
             "db/table.sql",
             "CREATE TABLE shop.t (id int);",
-            "table.sql:1: `CREATE TABLE shop . …` is not a function, procedure or trigger",
+            "table.sql:1: `CREATE TABLE shop.t …` is not a function, procedure, trigger or sequence",
         ),
         (
             "db/bare.sql",
@@ -296,6 +296,16 @@ fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
             "elsewhere.sql: trigger t is on shop.nowhere, which no model declares",
         ),
         ("db/notes.txt", "remember the milk", "notes.txt: sql_dir holds only `.sql` files"),
+        (
+            "db/seq.sql",
+            "CREATE SEQUENCE shop.s OWNED BY shop.orders.nope;",
+            "seq.sql: sequence shop.s is OWNED BY shop.orders.nope, which is no column of a model",
+        ),
+        (
+            "db/restart.sql",
+            "CREATE SEQUENCE shop.s RESTART 5;",
+            "restart.sql:1: sequence shop.s: `RESTART` is not a sequence option strata takes",
+        ),
         ("db/empty.sql", "-- nothing yet\n", "empty.sql: holds no statement"),
     ];
     for (file, text, says) in cases {
@@ -314,4 +324,109 @@ fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
             "{file}: nothing written"
         );
     }
+}
+
+const NUMBERED: &str = r#"
+#[strata::schema("shop", table = "orders")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(default = "nextval('shop.order_no')")]
+    pub number: i64,
+}
+"#;
+
+const ORDER_NO: &str =
+    "CREATE SEQUENCE shop.order_no START WITH 1000 OWNED BY shop.orders.number;\n";
+
+#[tokio::test]
+async fn a_sequence_comes_before_the_default_that_calls_it_and_is_owned_once_its_column_exists() {
+    let scratch = Scratch::with_models(NUMBERED);
+    scratch.write_file("db/order_no.sql", ORDER_NO);
+    let up = build(&scratch);
+    let at = |text: &str| up.find(text).unwrap_or_else(|| panic!("{text} in:\n{up}"));
+    assert!(
+        at("CREATE SEQUENCE shop.order_no START WITH 1000;")
+            < at(r#"CREATE TABLE "shop"."orders""#)
+    );
+    assert!(
+        at(r#"CREATE TABLE "shop"."orders""#)
+            < at(r#"ALTER SEQUENCE "shop"."order_no" OWNED BY "shop"."orders"."number";"#)
+    );
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    psql(&pool, "INSERT INTO shop.orders DEFAULT VALUES").await;
+
+    // New options: altered in place, the current value kept.
+    scratch.write_file(
+        "db/order_no.sql",
+        &ORDER_NO.replace("START WITH 1000", "START WITH 1000 INCREMENT BY 10"),
+    );
+    let alter = build(&scratch);
+    assert!(
+        alter.contains(r#"ALTER SEQUENCE "shop"."order_no" INCREMENT BY 10;"#),
+        "{alter}"
+    );
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    psql(&pool, "INSERT INTO shop.orders DEFAULT VALUES").await;
+    assert_eq!(
+        count(&pool, "SELECT max(number) FROM shop.orders").await,
+        1010,
+        "1000, then 1010: the sequence went on from where it was"
+    );
+
+    // By hand: a changed option and a stray sequence are drift; the
+    // identity column's own sequence is not.
+    psql(&pool, "ALTER SEQUENCE shop.order_no CACHE 5").await;
+    psql(&pool, "CREATE SEQUENCE shop.by_hand").await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(
+        drift.to_string(),
+        "2 differences\n  - changed sequence shop.order_no cache: expected 1, found 5\n  - unexpected sequence shop.by_hand",
+    );
+    psql(&pool, "ALTER SEQUENCE shop.order_no CACHE 1").await;
+    psql(&pool, "DROP SEQUENCE shop.by_hand").await;
+
+    // Dropped: it loses its value, so the build asks first.
+    std::fs::remove_file(scratch.path().join("db/order_no.sql")).unwrap();
+    scratch
+        .write_models(&NUMBERED.replace("#[column(default = \"nextval('shop.order_no')\")]", ""));
+    let refused = scratch
+        .builder()
+        .sql_dir("db")
+        .run()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("shop.order_no") && refused.contains("current value is lost"),
+        "{refused}"
+    );
+    let outcome = scratch
+        .builder()
+        .sql_dir("db")
+        .confirm("shop.order_no")
+        .run()
+        .unwrap();
+    let drop = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(
+        drop.find(r#"OWNED BY NONE"#) < drop.find(r#"DROP SEQUENCE "shop"."order_no";"#),
+        "{drop}"
+    );
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    Migrator::new(&migrations)
+        .confirm_all()
+        .rollback_to(&pool, 2)
+        .await
+        .unwrap();
+    let back = strata::check_drift_at(&pool, &migrations, 2).await.unwrap();
+    assert!(
+        back.is_clean(),
+        "the sequence and its owner are back: {back}"
+    );
 }

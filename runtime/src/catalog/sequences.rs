@@ -1,0 +1,142 @@
+//! Sequences of `Builder::sql_dir`: each must exist with its file's type,
+//! bounds, increment, start, cache, cycling and owning column; a sequence
+//! in a managed schema that no file declares, and that no column owns (an
+//! identity's or a `serial`'s), is unexpected.
+
+use strata_manifest::{SchemaState, Sequence, SequenceSettings};
+
+use super::{rows, Part};
+use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
+use crate::introspect::Catalog;
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    Option<String>,
+    bool,
+);
+
+/// Schema, name, type, start, increment, maximum, minimum, cache, cycle,
+/// owning column (`schema.table.column`), and whether a column owns it as
+/// an identity or a `serial` does, of every sequence in the managed schemas
+/// but those an extension owns.
+pub(crate) const PART: Part = Part {
+    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname,
+            pg_catalog.format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text,
+            s.seqmax::text, s.seqmin::text, s.seqcache::text, s.seqcycle,
+            (SELECT tn.nspname || '.' || t.relname || '.' || a.attname
+               FROM pg_catalog.pg_depend d
+               JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
+               JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
+              LIMIT 1),
+            EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                       AND d.deptype = 'i')
+            OR EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef ad
+                        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass
+                         AND d.objid = ad.oid AND d.refobjid = c.oid
+                        JOIN pg_catalog.pg_depend o ON o.classid = 'pg_catalog.pg_class'::regclass
+                         AND o.objid = c.oid AND o.deptype = 'a'
+                         AND o.refobjid = ad.adrelid AND o.refobjsubid = ad.adnum))
+          ORDER BY n.nspname, c.relname), '[]')
+   FROM pg_catalog.pg_sequence s
+   JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
+   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = ANY($1::text[])
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                     WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
+                       AND e.deptype = 'e')",
+    read: |json, catalog| {
+        for row in rows::<Row>(json)? {
+            let (schema, name, ty, start, increment, max, min, cache, cycle, owner, by_column) =
+                row;
+            // Spelt as a file would spell it, and read back by the same parser.
+            let mut sql = format!(
+                "CREATE SEQUENCE {}.{} AS {ty} INCREMENT BY {increment} MINVALUE {min} MAXVALUE {max} START WITH {start} CACHE {cache} {}",
+                strata_manifest::quote_ident(&schema),
+                strata_manifest::quote_ident(&name),
+                if cycle { "CYCLE" } else { "NO CYCLE" }
+            );
+            if let Some(owner) = &owner {
+                let parts: Vec<String> =
+                    owner.split('.').map(strata_manifest::quote_ident).collect();
+                sql.push_str(&format!(" OWNED BY {}", parts.join(".")));
+            }
+            if by_column {
+                catalog
+                    .column_sequences
+                    .push((schema.clone(), name.clone()));
+            }
+            catalog.state.add_sequence(Sequence { schema, name, sql });
+        }
+        Ok(())
+    },
+    compare,
+};
+
+fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    use DifferenceKind::*;
+    let find = |among: &'_ [Sequence], s: &Sequence| {
+        among
+            .iter()
+            .find(|o| o.schema == s.schema && o.name == s.name)
+            .cloned()
+    };
+    for want in &expected.sequences {
+        let name = quoted(&[&want.schema, &want.name]);
+        let Some(have) = find(&catalog.state.sequences, want) else {
+            out.push(Missing, ObjectKind::Sequence, name);
+            continue;
+        };
+        let (w, h): (SequenceSettings, SequenceSettings) = (want.settings(), have.settings());
+        let fields: [(&str, String, String); 8] = [
+            ("type", w.data_type.clone(), h.data_type.clone()),
+            (
+                "increment",
+                w.increment.to_string(),
+                h.increment.to_string(),
+            ),
+            ("minvalue", w.min.to_string(), h.min.to_string()),
+            ("maxvalue", w.max.to_string(), h.max.to_string()),
+            ("start", w.start.to_string(), h.start.to_string()),
+            ("cache", w.cache.to_string(), h.cache.to_string()),
+            ("cycle", w.cycle.to_string(), h.cycle.to_string()),
+            (
+                "owned by",
+                w.owned_by.clone().unwrap_or_else(|| "none".to_owned()),
+                h.owned_by.clone().unwrap_or_else(|| "none".to_owned()),
+            ),
+        ];
+        for (property, expected, actual) in fields {
+            if expected != actual {
+                let d = out.push(Changed, ObjectKind::Sequence, name.clone());
+                d.property = Some(property.to_owned());
+                d.expected = Some(expected);
+                d.actual = Some(actual);
+            }
+        }
+    }
+    for have in &catalog.state.sequences {
+        let owned = catalog
+            .column_sequences
+            .iter()
+            .any(|(s, n)| *s == have.schema && *n == have.name);
+        if !owned && find(&expected.sequences, have).is_none() {
+            out.push(
+                Unexpected,
+                ObjectKind::Sequence,
+                quoted(&[&have.schema, &have.name]),
+            );
+        }
+    }
+}
