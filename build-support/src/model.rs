@@ -87,6 +87,8 @@ impl ViewModel {
                     columns: spec.columns.clone(),
                     unique: spec.unique,
                     predicate: spec.predicate.clone(),
+                    method: spec.method.clone(),
+                    opclass: spec.opclass.clone(),
                 })
                 .collect(),
         }
@@ -189,6 +191,10 @@ pub struct IndexSpec {
     pub name: Option<String>,
     /// The predicate of a partial index.
     pub predicate: Option<String>,
+    /// `using = "gin"`: the access method.
+    pub method: Option<String>,
+    /// `ops = "gin_trgm_ops"`: the operator class of its columns.
+    pub opclass: Option<String>,
 }
 
 impl Field {
@@ -261,6 +267,7 @@ impl Model {
                     columns: one.clone(),
                     unique: false,
                     predicate: None,
+                    ..Index::default()
                 });
             }
             if let Some(expr) = &field.check {
@@ -319,6 +326,8 @@ impl Model {
                 columns: spec.columns.clone(),
                 unique: spec.unique,
                 predicate: spec.predicate.clone(),
+                method: spec.method.clone(),
+                opclass: spec.opclass.clone(),
             });
         }
         for check in &self.checks {

@@ -378,6 +378,7 @@ mod tests {
             columns: vec!["sku".into()],
             unique: false,
             predicate: None,
+            ..Default::default()
         });
         let mut old = SchemaState::default();
         old.add_table(before.clone());

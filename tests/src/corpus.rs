@@ -85,6 +85,7 @@ pub fn corpus_state(schema: &str, table: &str) -> SchemaState {
             columns: vec!["qty".into()],
             unique: false,
             predicate: Some((*predicate).to_owned()),
+            ..Default::default()
         });
     }
     for (i, check) in CHECKS.lines().filter(|l| !l.trim().is_empty()).enumerate() {

@@ -106,6 +106,7 @@ pub fn tenant_stream() -> (SchemaState, SchemaState) {
             columns: vec!["col_1".into()],
             unique: false,
             predicate: None,
+            ..Default::default()
         });
         let mut key = |column: &str, references: QualifiedName| {
             table.add_foreign_key(ForeignKey {
@@ -143,6 +144,7 @@ pub fn tenant_stream() -> (SchemaState, SchemaState) {
             columns: vec!["note".into()],
             unique: false,
             predicate: None,
+            ..Default::default()
         });
     }
     (v1, v2)

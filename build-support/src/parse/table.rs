@@ -7,7 +7,7 @@ use crate::context::Ctxt;
 use crate::model::{Field, IndexSpec};
 use strata_manifest::Check;
 
-const INDEX_KEYS: &str = "columns = [\"…\", …], unique, name = \"…\", where = \"…\"";
+const INDEX_KEYS: &str = "columns = [\"…\", …], unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
 
 pub(super) fn parse_table_attrs(
@@ -36,8 +36,12 @@ fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option
     let mut unique = None;
     let mut name = None;
     let mut predicate = None;
+    let mut method: Option<LitStr> = None;
+    let mut opclass: Option<LitStr> = None;
     let result = attr.parse_nested_meta(|meta| {
         match path_name(&meta.path).as_str() {
+            "using" => string_once(cx, &meta, &mut method, "using = \"gin\"")?,
+            "ops" => string_once(cx, &meta, &mut opclass, "ops = \"gin_trgm_ops\"")?,
             "columns" => {
                 let value: syn::Expr = meta.value()?.parse()?;
                 match string_array(&value) {
@@ -91,7 +95,26 @@ fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option
         unique: unique.is_some(),
         name: name.map(|lit| checked_name(cx, &lit, lit.value())),
         predicate: predicate.map(|lit| checked_expr(cx, &lit, "where", "\"deleted_at IS NULL\"")),
+        method: method.map(|lit| index_word(cx, &lit, "using", "gin")),
+        opclass: opclass.map(|lit| index_word(cx, &lit, "ops", "gin_trgm_ops")),
     })
+}
+
+/// An access method or operator class: a plain lowercase name, since it is
+/// written into the SQL as it is.
+fn index_word(cx: &mut Ctxt, lit: &LitStr, key: &str, example: &str) -> String {
+    let value = lit.value();
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    if !plain {
+        cx.error_spanned_by(
+            lit,
+            format!("`{key}` takes a name in lowercase letters, digits and underscores: {key} = \"{example}\""),
+        );
+    }
+    value
 }
 
 fn parse_check(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Check> {

@@ -6,12 +6,12 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use super::table::table_mut;
-use super::{list, q, Change, Step, TablePart};
+use super::{q, Change, Step, TablePart};
 use crate::diff::{match_by, Plan, Renames};
 use crate::{qualified, quote_ident, QualifiedName, SchemaState, Table};
 
 /// An index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     /// Its name.
     pub name: String,
@@ -23,6 +23,35 @@ pub struct Index {
     /// The `WHERE` of a partial index.
     #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
     pub predicate: Option<String>,
+    /// The access method (`USING gin`), when not the default btree.
+    #[serde(default, rename = "using", skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The operator class of every column (`gin_trgm_ops`), when not the default.
+    #[serde(default, rename = "ops", skip_serializing_if = "Option::is_none")]
+    pub opclass: Option<String>,
+}
+
+impl Index {
+    /// Its access method, `btree` when none is named.
+    pub fn method(&self) -> &str {
+        self.method.as_deref().unwrap_or("btree")
+    }
+
+    /// `USING method (column opclass, …)`: the part of `CREATE INDEX` after the table.
+    pub(crate) fn key_sql(&self) -> String {
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| match &self.opclass {
+                Some(ops) => format!("{} {ops}", quote_ident(c)),
+                None => quote_ident(c),
+            })
+            .collect();
+        match &self.method {
+            Some(method) => format!("USING {method} ({})", columns.join(", ")),
+            None => format!("({})", columns.join(", ")),
+        }
+    }
 }
 
 /// A change to a table's indexes.
@@ -86,6 +115,8 @@ fn diff_indexes(before: &Table, table: &Table, renames: &Renames, plan: &mut Pla
     let (same, gone, added) = match_by(&old_indexes, &table.indexes, |a, b| {
         a.columns == b.columns
             && a.unique == b.unique
+            && a.method() == b.method()
+            && a.opclass == b.opclass
             && a.predicate.as_deref().map(crate::canonical_expr)
                 == b.predicate.as_deref().map(crate::canonical_expr)
     });
@@ -181,11 +212,11 @@ impl Step for IndexChange {
             ),
             IndexChange::CreateIndex { table, index } => {
                 let mut sql = format!(
-                    "CREATE {}INDEX {} ON {} ({})",
+                    "CREATE {}INDEX {} ON {} {}",
                     if index.unique { "UNIQUE " } else { "" },
                     quote_ident(&index.name),
                     q(table),
-                    list(&index.columns)
+                    index.key_sql()
                 );
                 if let Some(predicate) = &index.predicate {
                     let _ = write!(sql, " WHERE {predicate}");

@@ -227,13 +227,11 @@ impl Step for ViewChange {
                 let sql = view.sql.trim().trim_end_matches(';').trim_end();
                 let mut out = format!("CREATE {kind} {name} AS\n{sql};");
                 for index in &view.indexes {
-                    let columns: Vec<String> =
-                        index.columns.iter().map(|c| quote_ident(c)).collect();
                     out.push_str(&format!(
-                        "\nCREATE {}INDEX {} ON {name} ({});",
+                        "\nCREATE {}INDEX {} ON {name} {};",
                         if index.unique { "UNIQUE " } else { "" },
                         quote_ident(&index.name),
-                        columns.join(", ")
+                        index.key_sql()
                     ));
                 }
                 out

@@ -7,10 +7,20 @@ use crate::canonical::Kind;
 use crate::drift::{compare_named, same_expr, Collector, ObjectKind};
 use crate::introspect::Catalog;
 
-type Row = (String, String, String, Vec<String>, bool, Option<String>);
+type Row = (
+    String,
+    String,
+    String,
+    Vec<String>,
+    bool,
+    Option<String>,
+    String,
+    Option<String>,
+);
 
 /// Schema, table, name, key columns (an expression shows as
-/// "(expression)"), uniqueness and partial predicate of every index that
+/// "(expression)"), uniqueness, partial predicate, access method and
+/// operator classes other than the default (joined with `,`) of every index that
 /// does not back a primary key, unique or exclusion constraint.
 pub(crate) const PART: Part = Part {
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, t.relname, i.relname,
@@ -19,7 +29,12 @@ pub(crate) const PART: Part = Part {
                   LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
                   WHERE k.ord <= x.indnkeyatts
                   ORDER BY k.ord),
-            x.indisunique, pg_catalog.pg_get_expr(x.indpred, x.indrelid))
+            x.indisunique, pg_catalog.pg_get_expr(x.indpred, x.indrelid),
+            (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = i.relam),
+            (SELECT string_agg(DISTINCT oc.opcname, ',')
+               FROM unnest(x.indclass::oid[]) WITH ORDINALITY AS k(oid, ord)
+               JOIN pg_catalog.pg_opclass oc ON oc.oid = k.oid
+              WHERE k.ord <= x.indnkeyatts AND NOT oc.opcdefault))
           ORDER BY n.nspname, t.relname, i.relname), '[]')
    FROM pg_catalog.pg_index x
    JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
@@ -29,13 +44,16 @@ pub(crate) const PART: Part = Part {
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
                      WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))",
     read: |json, catalog| {
-        for (schema, table, name, columns, unique, predicate) in rows::<Row>(json)? {
+        for (schema, table, name, columns, unique, predicate, method, opclass) in rows::<Row>(json)?
+        {
             if let Some(at) = find(&catalog.state, &schema, &table) {
                 catalog.state.tables[at].indexes.push(Index {
                     name,
                     columns,
                     unique,
                     predicate,
+                    method: Some(method),
+                    opclass,
                 });
             }
         }
@@ -58,6 +76,8 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
             |a, b| {
                 a.columns == b.columns
                     && a.unique == b.unique
+                    && a.method() == b.method()
+                    && a.opclass == b.opclass
                     && match (&a.predicate, &b.predicate) {
                         (Some(want), Some(have)) => {
                             same_expr(&spelling, Kind::Predicate, want, have)
@@ -70,7 +90,13 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
 }
 
 fn describe(index: &Index) -> String {
-    let mut text = format!("({})", index.columns.join(", "));
+    let mut text = match &index.opclass {
+        Some(ops) => format!("({} {ops})", index.columns.join(", ")),
+        None => format!("({})", index.columns.join(", ")),
+    };
+    if index.method() != "btree" {
+        text = format!("using {} {text}", index.method());
+    }
     if index.unique {
         text.push_str(" unique");
     }

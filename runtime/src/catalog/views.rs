@@ -57,6 +57,7 @@ pub(crate) const PART: Part = Part {
                         columns,
                         unique,
                         predicate: None,
+                        ..Index::default()
                     })
                     .collect(),
             });

@@ -72,6 +72,7 @@ fn many_tables(count: usize) -> SchemaState {
                 columns: vec!["col_1".into()],
                 unique: false,
                 predicate: None,
+                ..Default::default()
             });
             if t > 0 {
                 table.columns.push(Column::new("parent_id", "bigint"));

@@ -171,6 +171,7 @@ fn state_of(specs: &[TableSpec]) -> SchemaState {
                     columns: one.clone(),
                     unique: false,
                     predicate: None,
+                    ..Default::default()
                 });
             }
             if column.check {
@@ -197,6 +198,7 @@ fn state_of(specs: &[TableSpec]) -> SchemaState {
                 predicate: partial.then(|| format!("{} IS NOT NULL", quote_ident(&columns[0]))),
                 columns,
                 unique: false,
+                ..Default::default()
             });
         }
         state.add_table(table);

@@ -519,3 +519,30 @@ async fn a_view_whose_sql_gives_other_columns_is_reported_naming_them() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn a_trigram_index_names_its_method_and_operator_class_and_drift_sees_them() {
+    let models = ITEMS.replace(
+        "#[strata::schema(\"shop\", table = \"item\")]",
+        "#[strata::schema(\"shop\", table = \"item\")]\n#[index(columns = [\"name\"], name = \"item_name_trgm\", using = \"gin\", ops = \"gin_trgm_ops\")]",
+    );
+    let scratch = Scratch::with_models(&models);
+    let outcome = scratch.builder().extension("pg_trgm").run().unwrap();
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(
+        up.contains(r#"CREATE INDEX "item_name_trgm" ON "shop"."item" USING gin ("name" gin_trgm_ops);"#),
+        "{up}"
+    );
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    psql(&pool, "DROP INDEX shop.item_name_trgm").await;
+    psql(&pool, "CREATE INDEX item_name_trgm ON shop.item (name)").await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(
+        drift.to_string(),
+        "1 difference\n  - changed index shop.item_name_trgm: expected using gin (name gin_trgm_ops), found (name)",
+    );
+}
