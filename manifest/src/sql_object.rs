@@ -562,8 +562,34 @@ fn sequence(at: &mut Cursor<'_, '_>) -> Result<SqlObject, String> {
 
 /// A definition as `pg_get_functiondef` or `pg_get_triggerdef` prints it,
 /// without the object's own name (and a trigger's table), so that the
-/// server's spelling of a scratch copy compares with the live object's.
+/// server's spelling of a scratch copy compares with the live object's; and
+/// without schema qualifiers outside its body, which the server prints or
+/// leaves out by the `search_path` of the session that reads it.
 pub fn definition_shape(def: &str) -> String {
+    unqualified(&named_shape(def))
+}
+
+/// `text` with each `qualifier.` before a name dropped, outside strings,
+/// bodies and comments.
+fn unqualified(text: &str) -> String {
+    let tokens = crate::lexer::tokenize(text);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(token) = tokens.get(i) {
+        let qualifier = token.name().is_some()
+            && tokens.get(i + 1).is_some_and(|t| t.is_punct("."))
+            && tokens.get(i + 2).is_some_and(|t| t.name().is_some());
+        if qualifier {
+            i += 2;
+            continue;
+        }
+        out.push_str(token.text);
+        i += 1;
+    }
+    out
+}
+
+fn named_shape(def: &str) -> String {
     let (skip, rest_from) = match identify(def) {
         Ok(SqlObject::Routine { name_span, .. }) => (name_span.clone(), name_span.end),
         Ok(SqlObject::Trigger {
@@ -734,7 +760,7 @@ mod tests {
         let b = definition_shape("CREATE OR REPLACE FUNCTION app.one()\n RETURNS integer\n LANGUAGE sql\nAS $function$select 1$function$\n");
         assert_eq!(a, b);
         let c = definition_shape(
-            "CREATE TRIGGER t AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION audit.f()",
+            "CREATE TRIGGER t AFTER INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION f()",
         );
         let d = definition_shape("CREATE TRIGGER strata_x_1 AFTER INSERT ON pg_temp_3.strata_t_0 FOR EACH ROW EXECUTE FUNCTION audit.f()");
         assert_eq!(c, d);

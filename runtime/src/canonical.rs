@@ -60,9 +60,15 @@ pub(crate) struct Request {
 
 impl Request {
     /// The cache key: the SHA-256 of the context and the expression.
-    pub(crate) fn key(&self) -> String {
+    /// The server prints a name qualified or not by the session's
+    /// `search_path` (`search_path`: its schemas, as `current_schemas`
+    /// gives them), so the key holds it: sessions with other paths never
+    /// share a spelling.
+    pub(crate) fn key(&self, search_path: &str) -> String {
         use sha2::{Digest, Sha256};
         let mut hash = Sha256::new();
+        hash.update(search_path.as_bytes());
+        hash.update([0]);
         hash.update(self.context.as_bytes());
         hash.update([0]);
         hash.update(self.expression.as_bytes());
@@ -341,11 +347,15 @@ pub(crate) async fn canonicalise(
     conn: &mut PgConnection,
     wanted: BTreeMap<Request, Source<'_>>,
     cached: Option<BTreeMap<String, String>>,
+    search_path: &str,
 ) -> Canonical {
     let mut canonical = Canonical::default();
     let mut missing: Vec<(&Request, &Source<'_>)> = Vec::new();
     for (request, source) in &wanted {
-        match cached.as_ref().and_then(|c| c.get(&request.key())) {
+        match cached
+            .as_ref()
+            .and_then(|c| c.get(&request.key(search_path)))
+        {
             Some(text) => {
                 canonical.spelled.insert(request.clone(), text.clone());
             }
@@ -369,7 +379,7 @@ pub(crate) async fn canonicalise(
         }
     };
     if cached.is_some() && !fresh.is_empty() {
-        if let Err(error) = remember(conn, &fresh).await {
+        if let Err(error) = remember(conn, &fresh, search_path).await {
             tracing::debug!(%error, "strata: could not cache canonical expressions");
         }
     }
@@ -380,12 +390,13 @@ pub(crate) async fn canonicalise(
 async fn remember(
     conn: &mut PgConnection,
     fresh: &BTreeMap<Request, String>,
+    search_path: &str,
 ) -> Result<(), sqlx::Error> {
     let mut keys = Vec::new();
     let mut expressions = Vec::new();
     let mut texts = Vec::new();
     for (request, text) in fresh {
-        keys.push(request.key());
+        keys.push(request.key(search_path));
         expressions.push(request.expression.as_str());
         texts.push(text.as_str());
     }

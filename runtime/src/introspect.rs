@@ -59,11 +59,12 @@ pub(crate) async fn read_catalog_with(
         Default::default()
     };
     let cache_exists: bool = row.try_get(KINDS.len()).map_err(db(context))?;
+    let search_path: String = row.try_get(KINDS.len() + 1).map_err(db(context))?;
     let cached = match (cache_exists, wanted.is_empty()) {
         (false, _) => None,
         (true, true) => Some(Default::default()),
         (true, false) => {
-            let keys: Vec<String> = wanted.keys().map(|r| r.key()).collect();
+            let keys: Vec<String> = wanted.keys().map(|r| r.key(&search_path)).collect();
             let rows: Vec<(String, String)> = crate::session::query_as(CACHED)
                 .bind(&keys)
                 .fetch_all(&mut *tx)
@@ -92,7 +93,7 @@ pub(crate) async fn read_catalog_with(
     }
     let canonical = std::sync::Arc::new(match wanted.is_empty() {
         true => Canonical::default(),
-        false => canonicalise(conn, wanted, cached).await,
+        false => canonicalise(conn, wanted, cached, &search_path).await,
     });
     catalog.canonical = canonical;
     Ok(catalog)

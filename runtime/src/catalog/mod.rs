@@ -66,12 +66,14 @@ pub(crate) const KINDS: &[Part] = &[
 ];
 
 /// The statement: one column per kind, then whether the expression cache
-/// `strata.expressions` exists (column [`KINDS`]`.len()`).
+/// `strata.expressions` exists (column [`KINDS`]`.len()`) and the session's
+/// `search_path` schemas (the column after), which the cache keys hold.
 pub(crate) fn statement() -> &'static str {
     static STATEMENT: OnceLock<String> = OnceLock::new();
     STATEMENT.get_or_init(|| {
         let mut columns: Vec<String> = KINDS.iter().map(|k| format!("({})::text", k.sql)).collect();
         columns.push(r#"to_regclass('"strata"."expressions"') IS NOT NULL"#.to_owned());
+        columns.push("array_to_string(pg_catalog.current_schemas(false), ',')".to_owned());
         format!("SELECT\n{}", columns.join(",\n"))
     })
 }

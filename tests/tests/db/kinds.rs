@@ -530,7 +530,9 @@ async fn a_trigram_index_names_its_method_and_operator_class_and_drift_sees_them
     let outcome = scratch.builder().extension("pg_trgm").run().unwrap();
     let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
     assert!(
-        up.contains(r#"CREATE INDEX "item_name_trgm" ON "shop"."item" USING gin ("name" gin_trgm_ops);"#),
+        up.contains(
+            r#"CREATE INDEX "item_name_trgm" ON "shop"."item" USING gin ("name" gin_trgm_ops);"#
+        ),
         "{up}"
     );
     let (_db, pool) = fresh_db().await;
@@ -545,4 +547,40 @@ async fn a_trigram_index_names_its_method_and_operator_class_and_drift_sees_them
         drift.to_string(),
         "1 difference\n  - changed index shop.item_name_trgm: expected using gin (name gin_trgm_ops), found (name)",
     );
+}
+
+/// The server prints names qualified or not by the session's `search_path`:
+/// a spelling cached by the migrating session (whose path predates the
+/// `ALTER DATABASE … SET search_path` it ran) must not be compared with what
+/// a later session, on the database's new path, reads.
+#[tokio::test]
+async fn a_session_on_another_search_path_reads_no_spelling_cached_for_the_migrating_one() {
+    let scratch = Scratch::with_models(&format!(
+        "{}\n{}",
+        include_str!("fixtures/enums.rs"),
+        r#"
+#[strata::view("shop", sql = "SELECT id FROM shop.orders WHERE status <> 'paid'")]
+pub struct Unpaid {
+    pub id: i64,
+}
+"#
+    ));
+    scratch
+        .builder()
+        .search_path(["public", "shop"])
+        .run()
+        .unwrap();
+    let (db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    // New sessions start on the database's path, which now holds `shop`.
+    let later = strata::sqlx::PgPool::connect(db.url()).await.unwrap();
+    let (path,): (String,) = strata::sqlx::query_as("SHOW search_path")
+        .fetch_one(&later)
+        .await
+        .unwrap();
+    assert!(path.contains("shop"), "{path}");
+    let drift = check_drift(&later, &migrations).await.unwrap();
+    assert!(drift.is_clean(), "{drift}");
 }
