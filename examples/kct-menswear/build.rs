@@ -11,6 +11,10 @@ fn main() {
             "cache",
             "audit",
         ])
+        // The trigram index on product names.
+        .extension("pg_trgm")
+        // The audit trigger and its function.
+        .sql_dir("db")
         .run()
         .expect("strata: generating migrations");
 }

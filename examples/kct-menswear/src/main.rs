@@ -15,12 +15,12 @@ mod serve;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use models::analytics::CustomerSegment;
+use models::analytics::{CustomerSegment, DailyRevenue};
 use models::audit::ChangeLog;
-use models::kct::{Customer, Order, OrderItem};
+use models::kct::{Customer, Order, OrderItem, OrderStatus};
 use models::shared::{Product, ProductVariant, Supplier};
 use strata::sqlx::{self, postgres::PgPoolOptions, PgPool};
-use strata::Model;
+use strata::{Model, PgEnum};
 
 static MIGRATIONS: strata::Migrations = strata::embed_migrations!();
 
@@ -101,8 +101,9 @@ async fn demo(pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes a supplier, a product with a variant, a customer with an order, a
-/// segment and an audit entry across the four schemas, and reads them back.
+/// Writes a supplier, a product with a variant, a customer with an order and
+/// a segment across the four schemas, and reads them back: the audit
+/// trigger's entry, the refreshed revenue view, a trigram search.
 async fn place_an_order(pool: &PgPool) -> anyhow::Result<()> {
     // Unique per run, so that running twice against one DATABASE_URL works.
     let run = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
@@ -142,7 +143,7 @@ async fn place_an_order(pool: &PgPool) -> anyhow::Result<()> {
         .await?;
     let order: Order = sqlx::query_as(Order::INSERT)
         .bind(customer.id)
-        .bind("paid")
+        .bind(OrderStatus::Paid)
         .bind(variant.price_cents)
         .bind(chrono_now())
         .fetch_one(pool)
@@ -163,14 +164,20 @@ async fn place_an_order(pool: &PgPool) -> anyhow::Result<()> {
         .bind(chrono_now())
         .fetch_one(pool)
         .await?;
-    sqlx::query_as::<_, ChangeLog>(ChangeLog::INSERT)
-        .bind(Order::QUALIFIED)
-        .bind(order.id)
-        .bind("insert")
-        .bind(sqlx::types::Json(serde_json_value(order.total_cents)))
-        .bind(chrono_now())
-        .fetch_one(pool)
-        .await?;
+    // The audit trigger logged the order as it was written.
+    let logged: Vec<ChangeLog> = sqlx::query_as(&format!(
+        "{} WHERE entity = $1 AND entity_id = $2",
+        ChangeLog::SELECT
+    ))
+    .bind(format!("{}.{}", Order::SCHEMA, Order::TABLE))
+    .bind(order.id)
+    .fetch_all(pool)
+    .await?;
+    anyhow::ensure!(
+        logged.len() == 1 && logged[0].action == "insert",
+        "the audit trigger logs the new order: {logged:?}"
+    );
+    anyhow::ensure!(logged[0].changes["total_cents"] == order.total_cents);
 
     let back: Order = sqlx::query_as(Order::SELECT_BY_PK)
         .bind(order.id)
@@ -182,6 +189,23 @@ async fn place_an_order(pool: &PgPool) -> anyhow::Result<()> {
         .fetch_one(pool)
         .await?;
     anyhow::ensure!(back.customer_id == customer.id && line.variant_id == Some(variant.id));
+    anyhow::ensure!(back.status == OrderStatus::Paid);
+
+    // The revenue view, refreshed concurrently, counts the new order.
+    DailyRevenue::refresh(pool).await?;
+    let today: DailyRevenue =
+        sqlx::query_as(&format!("{} WHERE day = $1::date", DailyRevenue::SELECT))
+            .bind(back.placed_at)
+            .fetch_one(pool)
+            .await?;
+    anyhow::ensure!(today.revenue_cents >= back.total_cents);
+    // The trigram index finds a product by a misspelt fragment of its name.
+    let (found,): (String,) = sqlx::query_as(
+        "SELECT name FROM tenant_shared.products WHERE name % $1 ORDER BY similarity(name, $1) DESC LIMIT 1",
+    )
+    .bind("navy wol suit")
+    .fetch_one(pool)
+    .await?;
     println!(
         "order {} for {} in {}: {} x {} ({} cents), status {}",
         back.id,
@@ -190,17 +214,18 @@ async fn place_an_order(pool: &PgPool) -> anyhow::Result<()> {
         line.quantity,
         product.name,
         back.total_cents,
-        back.status
+        back.status.as_str()
+    );
+    println!(
+        "revenue on {}: {} orders, {} cents; audit log: {} entry for the order; search \"navy wol suit\": {found}",
+        today.day,
+        today.orders,
+        today.revenue_cents,
+        logged.len()
     );
     Ok(())
 }
 
 fn chrono_now() -> sqlx::types::chrono::DateTime<sqlx::types::chrono::Utc> {
     sqlx::types::chrono::Utc::now()
-}
-
-fn serde_json_value(total_cents: i64) -> sqlx::types::JsonValue {
-    let mut map = sqlx::types::JsonValue::Object(Default::default());
-    map["total_cents"] = total_cents.into();
-    map
 }

@@ -161,6 +161,7 @@ pub async fn replay(pool: &PgPool, url: &str) -> anyhow::Result<Vec<(i64, String
 
     verify_layout(pool).await?;
     verify_joins(pool, url).await?;
+    verify_revenue(pool).await?;
 
     let drift = strata::check_drift(pool, &MIGRATIONS).await?;
     println!("\ndrift: {drift}");
@@ -253,13 +254,42 @@ async fn verify_joins(pool: &PgPool, url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The materialized revenue view, refreshed over the moved orders, agrees
+/// with the orders themselves.
+async fn verify_revenue(pool: &PgPool) -> anyhow::Result<()> {
+    DailyRevenue::refresh(pool).await?;
+    let (days, orders, cents): (i64, i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), sum(orders)::bigint, sum(revenue_cents)::bigint FROM ({}) r",
+        DailyRevenue::SELECT
+    ))
+    .fetch_one(pool)
+    .await?;
+    let (kept, kept_cents): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), sum(total_cents)::bigint FROM tenant_kct.orders WHERE status <> 'returned'",
+    )
+    .fetch_one(pool)
+    .await?;
+    println!(
+        "
+revenue view, refreshed: {days} days, {orders} orders, {cents} cents"
+    );
+    ensure!(
+        (orders, cents) == (kept, kept_cents),
+        "the revenue view says {orders} orders and {cents} cents, the orders {kept} and {kept_cents}"
+    );
+    Ok(())
+}
+
 /// The replay, then the rollback plan carried out: every table back in
 /// `public` with every row, and no drift against the single-schema version.
 pub async fn rollback(pool: &PgPool, url: &str) -> anyhow::Result<()> {
     let before = replay(pool, url).await?;
     println!("\nrolling back to version {SINGLE_SCHEMA}");
     // Version 2 also created audit.change_log: undoing it drops that table
-    // and its rows, so strata refuses until the plan confirms it by name.
+    // and its rows; version 4 made orders.status an enum, and going back to
+    // varchar(24) is a narrowing strata cannot prove safe (every label fits:
+    // the longest is 9 characters). strata refuses until the plan confirms
+    // both by name.
     let refused = Migrator::new(&MIGRATIONS)
         .rollback_to(pool, SINGLE_SCHEMA)
         .await;
@@ -273,6 +303,7 @@ pub async fn rollback(pool: &PgPool, url: &str) -> anyhow::Result<()> {
     }
     let report = Migrator::new(&MIGRATIONS)
         .confirm("audit.change_log")
+        .confirm("tenant_kct.orders.status")
         .rollback_to(pool, SINGLE_SCHEMA)
         .await?;
     for reverted in &report.reverted {

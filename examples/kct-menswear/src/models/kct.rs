@@ -4,6 +4,7 @@ use strata::sqlx::types::chrono::{DateTime, NaiveDate, Utc};
 
 use super::shared::{Product, ProductVariant};
 
+/// A customer of the shop: one row per e-mail address.
 #[strata::schema("tenant_kct", table = "customers", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct Customer {
@@ -18,6 +19,18 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
 }
 
+/// Where an order is, from checkout to the customer's door (and back).
+#[strata::schema("tenant_kct")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Shipped,
+    Delivered,
+    Returned,
+}
+
+/// An order a customer placed; every change to it is logged in `audit.change_log`.
 #[strata::schema("tenant_kct", table = "orders", moved_from = "public")]
 #[check(name = "orders_total_not_negative", expr = "total_cents >= 0")]
 #[derive(Debug, Clone)]
@@ -26,13 +39,16 @@ pub struct Order {
     pub id: i64,
     #[column(references = Customer, index)]
     pub customer_id: i64,
-    #[column(type = "varchar(24)", default = "'pending'")]
-    pub status: String,
+    // Was `varchar(24)`: the rows' labels are cast to the enum in place (a
+    // label the enum lacks would fail the migration, and change nothing).
+    #[column(default = "'pending'", using = "status::text::tenant_kct.order_status")]
+    pub status: OrderStatus,
     pub total_cents: i64,
     #[column(default = "now()")]
     pub placed_at: DateTime<Utc>,
 }
 
+/// One line of an order: a product (and its variant) at the price paid.
 #[strata::schema("tenant_kct", table = "order_items", moved_from = "public")]
 #[derive(Debug, Clone)]
 pub struct OrderItem {

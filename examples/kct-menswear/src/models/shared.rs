@@ -16,8 +16,11 @@ pub struct Supplier {
     pub country: String,
 }
 
+/// What the shop sells, across every tenant; variants carry sizes and colours.
 #[strata::schema("tenant_shared", table = "products", moved_from = "public")]
 #[index(columns = ["supplier_id", "name"], name = "products_active_by_supplier", where = "active")]
+// Search by a fragment of the name (`name ILIKE '%navy%'`, `similarity()`).
+#[index(columns = ["name"], name = "products_name_trgm", using = "gin", ops = "gin_trgm_ops")]
 #[derive(Debug, Clone)]
 pub struct Product {
     #[column(primary_key, identity)]

@@ -1,0 +1,2 @@
+CREATE TRIGGER orders_audit AFTER INSERT OR UPDATE OR DELETE ON tenant_kct.orders
+FOR EACH ROW EXECUTE FUNCTION audit.log_change();
