@@ -16,21 +16,20 @@ pub fn render_migration(version: u32, name: &str, changes: &[Change]) -> String 
     for (i, change) in changes.iter().enumerate() {
         let this = change.order().0;
         if stage != Some(this) {
-            // The stage's name, and the kinds in it that the name does not say.
-            let mut title = STAGES[this].to_owned();
+            // What the stage holds: its own name for the changes it is
+            // named for, each other kind by its own.
             let mut seen: Vec<&str> = Vec::new();
-            for section in changes
+            for label in changes
                 .iter()
                 .skip(i)
                 .take_while(|c| c.order().0 == this)
-                .filter_map(Change::section)
+                .map(|c| c.section().unwrap_or(STAGES[this]))
             {
-                if !seen.contains(&section) {
-                    seen.push(section);
-                    title.push_str(", ");
-                    title.push_str(section);
+                if !seen.contains(&label) {
+                    seen.push(label);
                 }
             }
+            let title = seen.join(", ");
             let _ = writeln!(out, "\n-- {}. {title}", this + 1);
             stage = Some(this);
         }

@@ -95,9 +95,14 @@ impl Canonical {
 
 impl Canonical {
     /// The server's spelling of a view's definition, in `expected`.
-    pub(crate) fn view(&self, view: &View, expected: &SchemaState) -> Option<&str> {
+    pub(crate) fn view(
+        &self,
+        view: &View,
+        expected: &SchemaState,
+        live: &SchemaState,
+    ) -> Option<&str> {
         let request = Request {
-            context: view_context(view, expected),
+            context: view_context(view, expected, live),
             expression: view.sql.clone(),
         };
         self.spelled.get(&request).map(String::as_str)
@@ -145,23 +150,34 @@ fn trigger_request<'s>(
 /// What a view's definition is spelt against: the shapes of the tables it
 /// reads and, for the views it reads, their own definitions and what those
 /// read (the server writes casts that depend on the column types).
-fn view_context(view: &View, expected: &SchemaState) -> String {
+fn view_context(view: &View, expected: &SchemaState, live: &SchemaState) -> String {
     use sha2::{Digest, Sha256};
-    fn add(hash: &mut Sha256, view: &View, expected: &SchemaState, depth: usize) {
+    fn add(
+        hash: &mut Sha256,
+        view: &View,
+        (expected, live): (&SchemaState, &SchemaState),
+        depth: usize,
+    ) {
         for read in view.reads() {
-            if let Some(table) = expected.table(&read.schema, &read.name) {
+            // A table as it is laid out in the database: `*` expands to its
+            // columns in their physical order, which a rollback that brought
+            // a dropped column back (last) changes.
+            let table = live
+                .table(&read.schema, &read.name)
+                .or_else(|| expected.table(&read.schema, &read.name));
+            if let Some(table) = table {
                 hash.update(shape(table).as_bytes());
             } else if let Some(inner) = expected.views.iter().find(|v| v.qualified_name() == read) {
                 hash.update(inner.sql.as_bytes());
                 if depth < 8 {
-                    add(hash, inner, expected, depth + 1);
+                    add(hash, inner, (expected, live), depth + 1);
                 }
             }
             hash.update([0]);
         }
     }
     let mut hash = Sha256::new();
-    add(&mut hash, view, expected, 0);
+    add(&mut hash, view, (expected, live), 0);
     let digest: String = hash
         .finalize()
         .iter()
@@ -247,11 +263,14 @@ static NO_TABLE: Table = Table {
 pub(crate) type Source<'a> = (Kind, &'a Table, Option<String>);
 
 /// Every expression of `expected`, each once.
-pub(crate) fn requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> {
+pub(crate) fn requests<'s>(
+    expected: &'s SchemaState,
+    live: &SchemaState,
+) -> BTreeMap<Request, Source<'s>> {
     let mut all = BTreeMap::new();
     for view in &expected.views {
         let request = Request {
-            context: view_context(view, expected),
+            context: view_context(view, expected, live),
             expression: view.sql.clone(),
         };
         all.entry(request).or_insert((Kind::View, &NO_TABLE, None));

@@ -51,10 +51,28 @@ pub(crate) async fn read_catalog_with(
         .fetch_one(&mut *tx)
         .await
         .map_err(db(context))?;
+    // Read first: a view's spelling depends on the live layout of its tables.
+    let part = |i: usize| -> Result<String, Error> {
+        let text: Option<String> = row.try_get(i).map_err(db(context))?;
+        Ok(text.unwrap_or_else(|| "[]".to_owned()))
+    };
+    let parse_error = |e: serde_json::Error| Error::Database {
+        context,
+        source: sqlx::Error::Decode(Box::new(e)),
+    };
+    let mut catalog = Catalog {
+        state: SchemaState::default(),
+        views: Vec::new(),
+        canonical: Default::default(),
+        column_sequences: Vec::new(),
+    };
+    for (i, kind) in KINDS.iter().enumerate() {
+        (kind.read)(&part(i)?, &mut catalog).map_err(parse_error)?;
+    }
     // The server's spelling of the expected expressions, from its cache, in
     // the same transaction (no round trip when there is nothing to spell).
     let wanted = if canonical {
-        requests(expected)
+        requests(expected, &catalog.state)
     } else {
         Default::default()
     };
@@ -74,23 +92,6 @@ pub(crate) async fn read_catalog_with(
         }
     };
     tx.commit().await.map_err(db(context))?;
-    let part = |i: usize| -> Result<String, Error> {
-        let text: Option<String> = row.try_get(i).map_err(db(context))?;
-        Ok(text.unwrap_or_else(|| "[]".to_owned()))
-    };
-    let parse_error = |e: serde_json::Error| Error::Database {
-        context,
-        source: sqlx::Error::Decode(Box::new(e)),
-    };
-    let mut catalog = Catalog {
-        state: SchemaState::default(),
-        views: Vec::new(),
-        canonical: Default::default(),
-        column_sequences: Vec::new(),
-    };
-    for (i, kind) in KINDS.iter().enumerate() {
-        (kind.read)(&part(i)?, &mut catalog).map_err(parse_error)?;
-    }
     let canonical = std::sync::Arc::new(match wanted.is_empty() {
         true => Canonical::default(),
         false => canonicalise(conn, wanted, cached, &search_path).await,

@@ -179,9 +179,15 @@ impl Step for ViewChange {
         match self {
             // Before the column changes a view would stop.
             ViewChange::DropModelView { .. } => (2, 9),
-            // After the compat views, before the indexes and keys.
-            ViewChange::CreateModelView { .. } => (4, 3),
+            // Last but the drops of what views may use (functions, enum
+            // types, extensions): after every column and table drop, so that
+            // a view (even `SELECT *`) never holds on to what goes.
+            ViewChange::CreateModelView { .. } => (7, 2),
         }
+    }
+
+    fn section(&self) -> Option<&'static str> {
+        Some("views")
     }
 
     fn describe(&self) -> String {

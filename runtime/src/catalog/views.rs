@@ -93,12 +93,18 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
         if want.materialized != have.materialized {
             changed("kind", kind(want).to_owned(), kind(have).to_owned());
         }
-        if want.columns != have.columns {
+        // Read by name (the struct's `FromRow`, its `SELECT`), so in any order.
+        let sorted = |v: &View| {
+            let mut columns = v.columns.clone();
+            columns.sort();
+            columns
+        };
+        if sorted(want) != sorted(have) {
             changed("columns", want.columns.join(", "), have.columns.join(", "));
         }
         // Compared where the server could spell the model's definition; a
         // text comparison of two deparsed queries would only add noise.
-        let spelled = catalog.canonical.view(want, expected);
+        let spelled = catalog.canonical.view(want, expected, &catalog.state);
         if let Some(spelled) = spelled {
             if spelled != have.sql {
                 changed("definition", spelled.to_owned(), have.sql.clone());

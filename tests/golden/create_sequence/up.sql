@@ -1,7 +1,7 @@
 -- strata migration 0002_add_orders_number_and_2_more
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
--- 1. schemas, sequences
+-- 1. sequences
 CREATE SEQUENCE shop.order_no AS bigint START WITH 1000 CACHE 10;
 
 -- 4. columns, sequences

@@ -4,7 +4,7 @@
 -- 1. schemas
 CREATE SCHEMA IF NOT EXISTS "analytics";
 
--- 5. views
+-- 8. views
 CREATE VIEW "analytics"."customer_totals" AS
 SELECT customer_id, sum(cents)::bigint AS total FROM shop.orders GROUP BY customer_id;
 CREATE MATERIALIZED VIEW "analytics"."revenue" AS

@@ -68,6 +68,9 @@ enum Step {
     ToggleDefault(usize, usize),
     /// The doc comment of a table (no column: `usize::MAX`) or column.
     ToggleComment(usize, usize),
+    /// A view over a table and a trigger on it (from the `sql_dir`), and
+    /// the trigger function's body, which counts the watched tables.
+    ToggleWatch(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -95,6 +98,7 @@ fn step() -> impl Strategy<Value = Step> {
         (0..4usize, 0..4usize).prop_map(|(t, c)| Step::ToggleDefault(t, c)),
         (0..4usize, prop_oneof![Just(usize::MAX), 0..4usize])
             .prop_map(|(t, c)| Step::ToggleComment(t, c)),
+        (0..4usize).prop_map(Step::ToggleWatch),
     ]
 }
 
@@ -116,6 +120,7 @@ struct Tab {
     name: &'static str,
     cols: Vec<Col>,
     comment: bool,
+    watched: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -164,6 +169,7 @@ impl World {
                     name,
                     cols: vec![col],
                     comment: false,
+                    watched: false,
                 });
                 Some(false)
             }
@@ -242,7 +248,36 @@ impl World {
                 col.comment = !col.comment;
                 Some(false)
             }
+            Step::ToggleWatch(t) => {
+                let t = pick(self.tables.len(), t)?;
+                self.tables[t].watched = !self.tables[t].watched;
+                Some(false)
+            }
         }
+    }
+
+    /// The `sql_dir` files: the trigger function (its body says how many
+    /// tables are watched, so toggling replaces it) and each watched
+    /// table's trigger.
+    fn sql_files(&self) -> Vec<(String, String)> {
+        let watched: Vec<&Tab> = self.tables.iter().filter(|t| t.watched).collect();
+        let mut files = vec![(
+            "db/touched.sql".to_owned(),
+            format!(
+                "CREATE FUNCTION hist.touched() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  -- {} watched\n  RETURN NEW;\nEND\n$$;\n",
+                watched.len()
+            ),
+        )];
+        for table in watched {
+            files.push((
+                format!("db/watch_{}.sql", table.name),
+                format!(
+                    "CREATE TRIGGER watch BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION hist.touched();\n",
+                    qualified(table.name)
+                ),
+            ));
+        }
+        files
     }
 
     /// The world as model source, as a user would write it.
@@ -279,6 +314,22 @@ impl World {
                 ));
             }
             out.push_str("}\n\n");
+            if table.watched {
+                // A view over the table: dropped and made again around a
+                // type change of the table's columns.
+                out.push_str(&format!(
+                    "#[strata::view(\"hist\", sql = \"SELECT * FROM {}\")]\npub struct Watch{} {{\n    pub id: i64,\n",
+                    qualified(table.name).replace('"', "\\\""),
+                    ident.to_uppercase()
+                ));
+                for (i, col) in table.cols.iter().enumerate() {
+                    out.push_str(&format!(
+                        "    #[column(name = {:?})]\n    pub f{i}: Option<String>,\n",
+                        col.name
+                    ));
+                }
+                out.push_str("}\n\n");
+            }
         }
         out
     }
@@ -393,6 +444,10 @@ async fn run_history(steps: &[Step]) -> Result<(), String> {
             continue;
         };
         scratch.write_models(&world.source());
+        let _ = std::fs::remove_dir_all(scratch.path().join("db"));
+        for (file, text) in world.sql_files() {
+            scratch.write_file(&file, &text);
+        }
         if let Some((table, column, default)) = world.backfill.take() {
             let dir = scratch.migrations_dir();
             let up = strata_build::new_migration(&dir, "backfill").map_err(|e| e.to_string())?;
@@ -409,12 +464,13 @@ async fn run_history(steps: &[Step]) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
         }
-        let unconfirmed = scratch.builder().run();
+        let unconfirmed = scratch.builder().sql_dir("db").run();
         match (&unconfirmed, lossy) {
             (Ok(outcome), false) if outcome.written.is_some() => {}
             (Err(e), true) if e.to_string().contains("STRATA_CONFIRM=") => {
                 scratch
                     .builder()
+                    .sql_dir("db")
                     .confirm_all()
                     .run()
                     .map_err(|e| format!("step {n} {step:?}, confirmed: {e}"))?;
