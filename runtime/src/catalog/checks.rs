@@ -9,6 +9,7 @@ use crate::introspect::Catalog;
 
 /// Schema, table, name and definition of every check.
 pub(crate) const PART: Part = Part {
+    name: "checks",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, con.conname,
             pg_catalog.pg_get_constraintdef(con.oid))
           ORDER BY n.nspname, c.relname, con.conname), '[]')

@@ -23,6 +23,7 @@ type Row = (
 /// expression, identity and generation expression, for every live column,
 /// in column order.
 pub(crate) const PART: Part = Part {
+    name: "columns",
     sql: r#"SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname,
             CASE WHEN ty.typtype = 'e'
                  THEN '"' || replace(tn.nspname, '"', '""') || '"."' || replace(ty.typname, '"', '""') || '"'

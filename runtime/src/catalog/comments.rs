@@ -9,6 +9,7 @@ use crate::introspect::Catalog;
 /// Schema, table, column (none for the table's own) and text of every
 /// comment on a table in the managed schemas or on one of its columns.
 pub(crate) const PART: Part = Part {
+    name: "comments",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname, d.description)), '[]')
    FROM pg_catalog.pg_description d
    JOIN pg_catalog.pg_class c ON c.oid = d.objoid

@@ -18,6 +18,7 @@ pub(crate) struct FoundView {
 /// Schema and name of each expected compat view that exists, with each table
 /// it reads and whether it is `security_invoker`.
 pub(crate) const PART: Part = Part {
+    name: "compat views",
     sql: "SELECT coalesce(json_agg(DISTINCT jsonb_build_array(v.schema, v.name, tn.nspname, t.relname,
             coalesce(pg_catalog.lower((SELECT o.option_value FROM pg_catalog.pg_options_to_table(vc.reloptions) o
                                        WHERE o.option_name = 'security_invoker'))

@@ -10,6 +10,7 @@ use crate::introspect::Catalog;
 /// Schema, name and values (in their order) of every enum type in the
 /// managed schemas, but those an extension owns.
 pub(crate) const PART: Part = Part {
+    name: "enums",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, t.typname,
             ARRAY(SELECT e.enumlabel::text FROM pg_catalog.pg_enum e
                   WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder))

@@ -8,6 +8,7 @@ use crate::introspect::Catalog;
 
 /// Every installed extension (a short list; no schema filter applies).
 pub(crate) const PART: Part = Part {
+    name: "extensions",
     sql: "SELECT coalesce(json_agg(x.extname ORDER BY x.extname), '[]') FROM pg_catalog.pg_extension x",
     read: |json, catalog| {
         catalog.state.extensions = rows::<String>(json)?.into_iter().collect();

@@ -23,6 +23,7 @@ type Row = (
 /// operator classes other than the default (joined with `,`) of every index that
 /// does not back a primary key, unique or exclusion constraint.
 pub(crate) const PART: Part = Part {
+    name: "indexes",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, t.relname, i.relname,
             ARRAY(SELECT COALESCE(a.attname::text, '(expression)')
                   FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)

@@ -23,6 +23,7 @@ type Row = (
 /// a foreign key the referenced schema, table and columns and its ON DELETE /
 /// ON UPDATE codes.
 pub(crate) const PART: Part = Part {
+    name: "keys",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, con.conname, con.contype,
             ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)

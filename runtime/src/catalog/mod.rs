@@ -37,6 +37,8 @@ pub(crate) use compat_views::FoundView;
 
 /// One kind of object in the catalog.
 pub(crate) struct Part {
+    /// The kind, as the benchmark's breakdown names it.
+    pub name: &'static str,
     /// A scalar subquery giving the kind's rows as a JSON array (as text).
     pub sql: &'static str,
     /// Reads those rows into the catalog. Parts read in [`KINDS`] order, so
@@ -64,6 +66,11 @@ pub(crate) const KINDS: &[Part] = &[
     comments::PART,
     settings::PART,
 ];
+
+/// The kinds' names, in [`KINDS`] order, with their subqueries.
+pub(crate) fn named_parts() -> Vec<(&'static str, &'static str)> {
+    KINDS.iter().map(|k| (k.name, k.sql)).collect()
+}
 
 /// The statement: one column per kind, then whether the expression cache
 /// `strata.expressions` exists (column [`KINDS`]`.len()`) and the session's

@@ -15,6 +15,7 @@ use crate::introspect::Catalog;
 /// managed schemas but those an extension owns. Aggregates and window
 /// functions are not read.
 pub(crate) const PART: Part = Part {
+    name: "routines",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, p.proname, p.prokind = 'p',
             (SELECT coalesce(string_agg(
                       CASE WHEN e.typnamespace = 'pg_catalog'::regnamespace

@@ -8,6 +8,7 @@ use crate::introspect::Catalog;
 
 /// The managed schemas that exist.
 pub(crate) const PART: Part = Part {
+    name: "schemas",
     sql: "SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]')
    FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[])",
     read: |json, catalog| {

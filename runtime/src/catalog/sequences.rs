@@ -28,6 +28,7 @@ type Row = (
 /// an identity or a `serial` does, of every sequence in the managed schemas
 /// but those an extension owns.
 pub(crate) const PART: Part = Part {
+    name: "sequences",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname,
             pg_catalog.format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text,
             s.seqmax::text, s.seqmin::text, s.seqcache::text, s.seqcycle,

@@ -8,6 +8,7 @@ use crate::introspect::Catalog;
 
 /// The database's settings for every role (`ALTER DATABASE … SET`).
 pub(crate) const PART: Part = Part {
+    name: "settings",
     sql: "SELECT coalesce(to_json(s.setconfig), '[]')
    FROM pg_catalog.pg_db_role_setting s
    JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase

@@ -13,6 +13,7 @@ use crate::introspect::Catalog;
 /// schemas, but those an extension owns (`pg_depend` type `e`): they are the
 /// extension's, never drift.
 pub(crate) const PART: Part = Part {
+    name: "tables",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname) ORDER BY n.nspname, c.relname), '[]')
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace

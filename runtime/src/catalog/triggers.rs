@@ -13,6 +13,7 @@ use crate::introspect::Catalog;
 /// Schema, table, name, function and definition of every trigger on a
 /// table or view in the managed schemas, but internal ones.
 pub(crate) const PART: Part = Part {
+    name: "triggers",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, t.tgname,
             fn.nspname || '.' || f.proname, pg_catalog.pg_get_triggerdef(t.oid))
           ORDER BY n.nspname, c.relname, t.tgname), '[]')

@@ -24,6 +24,7 @@ type Row = (
 /// materialized view's indexes, of every view in the managed schemas but
 /// those an extension owns.
 pub(crate) const PART: Part = Part {
+    name: "views",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, c.relkind = 'm',
             ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use strata::sqlx::{self, Connection, PgConnection, PgPool};
 use strata::{DriftPolicy, Migrations, Migrator, TenantSchema, Tenants};
 use strata_manifest::{
-    constraint_name, tenant_sql, Column, ForeignKey, Index, QualifiedName, SchemaState, Table,
+    constraint_name, tenant_sql, Column, ForeignKey, Index, QualifiedName, Routine, SchemaState,
+    Table, Trigger, View,
 };
 
 /// The median of `runs` timings of `f`.
@@ -86,6 +87,30 @@ fn many_tables(count: usize) -> SchemaState {
                 });
             }
             state.add_table(table);
+        }
+        // Views, a function and triggers mixed in: a view over the schema's
+        // first table, and an audit-style trigger on each of its first ten.
+        state.add_view(View {
+            schema: schema.clone(),
+            name: "first_ids".to_owned(),
+            sql: format!("SELECT id, col_0 FROM {schema}.table_000"),
+            materialized: false,
+            columns: vec!["id".into(), "col_0".into()],
+            indexes: Vec::new(),
+        });
+        state.add_routine(
+            Routine::from_sql(&format!(
+                "CREATE FUNCTION {schema}.touched() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$"
+            ))
+            .unwrap(),
+        );
+        for t in 0..10.min(count / 10) {
+            state.add_trigger(
+                Trigger::from_sql(&format!(
+                    "CREATE TRIGGER touch BEFORE UPDATE ON {schema}.table_{t:03} FOR EACH ROW EXECUTE FUNCTION {schema}.touched()"
+                ))
+                .unwrap(),
+            );
         }
     }
     state
@@ -252,6 +277,33 @@ async fn one_catalog_query(pool: &PgPool, schemas: &[String]) {
     assert!(!rows.is_empty());
 }
 
+/// Where a drift check's time goes: each kind's catalog subquery on its
+/// own, as the drift statement runs it.
+async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
+    let mut sum = Duration::ZERO;
+    for (name, sql) in strata::__private::catalog_parts() {
+        let statement = format!("SELECT ({sql})::text");
+        let took = median(11, || async {
+            sqlx::query(&statement)
+                .bind(schemas)
+                .bind(Vec::<String>::new())
+                .bind(Vec::<String>::new())
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        })
+        .await;
+        sum += took;
+        println!("    {name:<48} {:>10.3} ms", took.as_secs_f64() * 1e3);
+    }
+    show(
+        "    the kinds' subqueries, one by one, summed",
+        sum,
+        "the whole drift check",
+        whole,
+    );
+}
+
 /// The expression corpus: today's drift check, which asks the server to
 /// spell the models' expressions (cached), against comparing their text.
 async fn corpus_bench() {
@@ -413,6 +465,7 @@ async fn main() {
         "one catalog query, same tables",
         catalog_big,
     );
+    drift_breakdown(&strata_pool, &schemas, drift_big).await;
 
     // `strata-bench core` leaves the tenant benchmark out.
     if std::env::args().nth(1).as_deref() != Some("core") {
