@@ -63,8 +63,16 @@ pub fn parse_view(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<View
             }
         }
         Ok((None, _)) | Err(_) => {
-            let message =
-                "the schema name comes first: #[strata::view(\"analytics\", sql = \"SELECT …\")]";
+            let tenant = args
+                .clone()
+                .into_iter()
+                .next()
+                .is_some_and(|t| t.to_string() == "tenant");
+            let message = if tenant {
+                "a view lives in a named schema, not in every tenant's: its generated SELECT names one schema, and tenants are known only at run time. Name the schema: #[strata::view(\"analytics\", sql = \"SELECT … FROM …\")]"
+            } else {
+                "the schema name comes first: #[strata::view(\"analytics\", sql = \"SELECT …\")]"
+            };
             match args.is_empty() {
                 true => cx.push(syn::Error::new(Span::call_site(), message)),
                 false => cx.error_spanned_by(&args, message),

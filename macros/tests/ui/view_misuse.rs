@@ -15,4 +15,9 @@ pub struct IndexedPlainView {
     pub id: i64,
 }
 
+#[strata::view(tenant, sql = "SELECT 1 AS id")]
+pub struct PerTenant {
+    pub id: i64,
+}
+
 fn main() {}
