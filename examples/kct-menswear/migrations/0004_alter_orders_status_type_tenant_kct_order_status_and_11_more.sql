@@ -2,7 +2,7 @@
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
 -- 1. schemas
-CREATE EXTENSION IF NOT EXISTS "pg_trgm";
+CREATE EXTENSION IF NOT EXISTS "pg_trgm" SCHEMA "public";
 CREATE TYPE "tenant_kct"."order_status" AS ENUM ('pending', 'paid', 'shipped', 'delivered', 'returned');
 
 -- 4. columns, functions
@@ -27,17 +27,17 @@ BEGIN
 END
 $$;
 
--- 5. views
-CREATE MATERIALIZED VIEW "analytics"."daily_revenue" AS
-SELECT placed_at::date AS day, count(*) AS orders, sum(total_cents)::bigint AS revenue_cents
-           FROM tenant_kct.orders WHERE status <> 'returned' GROUP BY 1;
-CREATE UNIQUE INDEX "daily_revenue_day" ON "analytics"."daily_revenue" ("day");
-
 -- 6. indexes
 CREATE INDEX "products_name_trgm" ON "tenant_shared"."products" USING gin ("name" gin_trgm_ops);
 
--- 7. constraints, triggers
+-- 7. triggers
 CREATE TRIGGER customers_audit AFTER INSERT OR UPDATE OR DELETE ON tenant_kct.customers
 FOR EACH ROW EXECUTE FUNCTION audit.log_change();
 CREATE TRIGGER orders_audit AFTER INSERT OR UPDATE OR DELETE ON tenant_kct.orders
 FOR EACH ROW EXECUTE FUNCTION audit.log_change();
+
+-- 8. views
+CREATE MATERIALIZED VIEW "analytics"."daily_revenue" AS
+SELECT placed_at::date AS day, count(*) AS orders, sum(total_cents)::bigint AS revenue_cents
+           FROM tenant_kct.orders WHERE status <> 'returned' GROUP BY 1;
+CREATE UNIQUE INDEX "daily_revenue_day" ON "analytics"."daily_revenue" ("day");

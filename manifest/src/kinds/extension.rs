@@ -11,30 +11,50 @@ use crate::{quote_ident, SchemaState};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum ExtensionChange {
-    /// `CREATE EXTENSION IF NOT EXISTS`.
+    /// `CREATE EXTENSION IF NOT EXISTS … [SCHEMA …]`.
     CreateExtension {
         /// The extension.
         extension: String,
+        /// Where it goes: the first schema of the database's `search_path`
+        /// when the models set one, so that every session finds its types,
+        /// functions and operators; else PostgreSQL's choice (the first
+        /// schema of the migrating session's path).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
     },
     /// `DROP EXTENSION IF EXISTS`, never `CASCADE`: PostgreSQL refuses it
     /// while anything still uses the extension.
     DropExtension {
         /// The extension.
         extension: String,
+        /// The schema a down file makes it again in (as it was created).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        schema: Option<String>,
     },
 }
 
 pub(crate) const OPS: &[&str] = &["create_extension", "drop_extension"];
 
 pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
+    let home = |state: &SchemaState| {
+        state
+            .search_path
+            .iter()
+            .flatten()
+            .find(|s| !s.starts_with('$'))
+            .cloned()
+    };
+    let schema = home(new);
     for extension in new.extensions.difference(&old.extensions) {
         plan.push(ExtensionChange::CreateExtension {
             extension: extension.clone(),
+            schema: schema.clone(),
         });
     }
     for extension in old.extensions.difference(&new.extensions) {
         plan.push(ExtensionChange::DropExtension {
             extension: extension.clone(),
+            schema: home(old),
         });
     }
 }
@@ -51,10 +71,12 @@ impl Step for ExtensionChange {
 
     fn describe(&self) -> String {
         match self {
-            ExtensionChange::CreateExtension { extension } => {
+            ExtensionChange::CreateExtension { extension, .. } => {
                 format!("create extension {extension}")
             }
-            ExtensionChange::DropExtension { extension } => format!("drop extension {extension}"),
+            ExtensionChange::DropExtension { extension, .. } => {
+                format!("drop extension {extension}")
+            }
         }
     }
 
@@ -67,11 +89,11 @@ impl Step for ExtensionChange {
 
     fn inverse(&self) -> Vec<Change> {
         let change = match self.clone() {
-            ExtensionChange::CreateExtension { extension } => {
-                ExtensionChange::DropExtension { extension }
+            ExtensionChange::CreateExtension { extension, schema } => {
+                ExtensionChange::DropExtension { extension, schema }
             }
-            ExtensionChange::DropExtension { extension } => {
-                ExtensionChange::CreateExtension { extension }
+            ExtensionChange::DropExtension { extension, schema } => {
+                ExtensionChange::CreateExtension { extension, schema }
             }
         };
         vec![change.into()]
@@ -79,10 +101,10 @@ impl Step for ExtensionChange {
 
     fn apply_to(&self, state: &mut SchemaState) {
         match self {
-            ExtensionChange::CreateExtension { extension } => {
+            ExtensionChange::CreateExtension { extension, .. } => {
                 state.extensions.insert(extension.clone());
             }
-            ExtensionChange::DropExtension { extension } => {
+            ExtensionChange::DropExtension { extension, .. } => {
                 state.extensions.remove(extension);
             }
         }
@@ -90,10 +112,15 @@ impl Step for ExtensionChange {
 
     fn render(&self) -> String {
         match self {
-            ExtensionChange::CreateExtension { extension } => {
-                format!("CREATE EXTENSION IF NOT EXISTS {};", quote_ident(extension))
-            }
-            ExtensionChange::DropExtension { extension } => {
+            ExtensionChange::CreateExtension { extension, schema } => match schema {
+                Some(schema) => format!(
+                    "CREATE EXTENSION IF NOT EXISTS {} SCHEMA {};",
+                    quote_ident(extension),
+                    quote_ident(schema)
+                ),
+                None => format!("CREATE EXTENSION IF NOT EXISTS {};", quote_ident(extension)),
+            },
+            ExtensionChange::DropExtension { extension, .. } => {
                 format!("DROP EXTENSION IF EXISTS {};", quote_ident(extension))
             }
         }

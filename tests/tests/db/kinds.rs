@@ -584,3 +584,38 @@ pub struct Unpaid {
     let drift = check_drift(&later, &migrations).await.unwrap();
     assert!(drift.is_clean(), "{drift}");
 }
+
+/// An extension goes where the application's sessions look: the first schema
+/// of the database's `search_path`. Left to PostgreSQL, it went to the first
+/// schema of the migrating session's path, `"$user"`, which for a role
+/// named `strata` is strata's own bookkeeping schema, and sessions on the
+/// database's path then found none of its operators (KCT's trigram search
+/// failed now and then, by which pooled connection ran it).
+#[tokio::test]
+async fn an_extension_goes_to_the_first_schema_of_the_databases_search_path() {
+    let scratch = Scratch::with_models(ITEMS);
+    let outcome = scratch
+        .builder()
+        .extension("pg_trgm")
+        .search_path(["public", "shop"])
+        .run()
+        .unwrap();
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(
+        up.contains(r#"CREATE EXTENSION IF NOT EXISTS "pg_trgm" SCHEMA "public";"#),
+        "{up}"
+    );
+    let (db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let later = strata::sqlx::PgPool::connect(db.url()).await.unwrap();
+    let (schema, similar): (String, bool) = strata::sqlx::query_as(
+        "SELECT n.nspname::text, 'navy wool' % 'navy wol'
+         FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'",
+    )
+    .fetch_one(&later)
+    .await
+    .unwrap();
+    assert_eq!((schema.as_str(), similar), ("public", true));
+}
