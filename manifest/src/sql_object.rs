@@ -590,23 +590,16 @@ fn unqualified(text: &str) -> String {
 }
 
 fn named_shape(def: &str) -> String {
-    let (skip, rest_from) = match identify(def) {
-        Ok(SqlObject::Routine { name_span, .. }) => (name_span.clone(), name_span.end),
+    const MARK: &str = "\u{1f}";
+    match identify(def) {
+        Ok(SqlObject::Routine { name_span, .. }) => replace_spans(def, &[(name_span, MARK)]),
         Ok(SqlObject::Trigger {
             name_span,
             table_span,
             ..
-        }) => {
-            let head = def.get(..name_span.start).unwrap_or_default();
-            let middle = def.get(name_span.end..table_span.start).unwrap_or_default();
-            let tail = def.get(table_span.end..).unwrap_or_default();
-            return format!("{head}\u{1f}{middle}\u{1f}{tail}");
-        }
-        Ok(SqlObject::Sequence { .. }) | Err(_) => return def.to_owned(),
-    };
-    let head = def.get(..skip.start).unwrap_or_default();
-    let tail = def.get(rest_from..).unwrap_or_default();
-    format!("{head}\u{1f}{tail}")
+        }) => replace_spans(def, &[(name_span, MARK), (table_span, MARK)]),
+        Ok(SqlObject::Sequence { .. }) | Err(_) => def.to_owned(),
+    }
 }
 
 /// `sql` with the spans replaced, in order (they must not overlap).

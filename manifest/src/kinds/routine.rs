@@ -89,10 +89,10 @@ impl Routine {
                 or_replace: false,
                 after_create,
                 ..
-            }) => {
-                let (head, tail) = self.sql.split_at(after_create.min(self.sql.len()));
-                format!("{head} OR REPLACE{tail}")
-            }
+            }) => crate::sql_object::replace_spans(
+                &self.sql,
+                &[(after_create..after_create, " OR REPLACE")],
+            ),
             _ => self.sql.clone(),
         }
     }
