@@ -89,7 +89,21 @@ pub fn tokenize(sql: &str) -> Vec<Token<'_>> {
         chars: sql.char_indices().peekable(),
         tokens: Vec::new(),
     };
-    lexer.run();
+    lexer.run(false);
+    lexer.tokens
+}
+
+/// The white space and comments that open `sql`, lexed no further than the
+/// first significant token: what a migration file's markers are read from,
+/// without lexing the whole file.
+pub fn leading_trivia(sql: &str) -> Vec<Token<'_>> {
+    let mut lexer = Lexer {
+        sql,
+        chars: sql.char_indices().peekable(),
+        tokens: Vec::new(),
+    };
+    lexer.run(true);
+    lexer.tokens.retain(Token::is_trivia);
     lexer.tokens
 }
 
@@ -110,15 +124,22 @@ struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    fn run(&mut self) {
+    /// Lexes to the end, or (`until_significant`) up to and including the
+    /// first token that is not trivia.
+    fn run(&mut self, until_significant: bool) {
         while let Some(&(start, c)) = self.chars.peek() {
             let kind = self.token(c);
             let end = self.offset();
-            self.tokens.push(Token {
+            let token = Token {
                 kind,
                 text: self.sql.get(start..end).unwrap_or_default(),
                 start,
-            });
+            };
+            let stop = until_significant && !token.is_trivia();
+            self.tokens.push(token);
+            if stop {
+                break;
+            }
         }
     }
 
@@ -351,6 +372,23 @@ mod tests {
         ] {
             let joined: String = tokenize(sql).iter().map(|t| t.text).collect();
             assert_eq!(joined, sql);
+        }
+    }
+
+    #[test]
+    fn leading_trivia_stops_at_the_first_statement() {
+        for sql in [
+            "-- strata:no-transaction\n/* a */ CREATE INDEX x ON t (a); -- later",
+            "CREATE TABLE t (); -- strata:no-transaction",
+            "-- only a comment",
+            "",
+            "/* unterminated",
+        ] {
+            let whole: Vec<Token<'_>> = tokenize(sql)
+                .into_iter()
+                .take_while(Token::is_trivia)
+                .collect();
+            assert_eq!(leading_trivia(sql), whole, "{sql:?}");
         }
     }
 
