@@ -24,6 +24,20 @@ pub enum DriftPolicy {
     Ignore,
 }
 
+/// How a start-up checked drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftCheck {
+    /// The whole catalog was read and compared.
+    Full,
+    /// The DDL watch showed no DDL since the last clean check against the
+    /// same migrations, so only what fires no DDL event (the database's
+    /// settings) was read and compared. See the README, "The DDL watch".
+    Unchanged,
+    /// The policy is [`DriftPolicy::Ignore`].
+    Skipped,
+}
+
 /// Every difference between the database and the models.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DriftReport {
@@ -222,8 +236,17 @@ impl Collector {
 
 /// The differences between the expected and the actual state, kind by kind.
 pub(crate) fn compare(expected: &SchemaState, catalog: &Catalog) -> DriftReport {
+    compare_kinds(KINDS, expected, catalog)
+}
+
+/// The differences of the given kinds only.
+pub(crate) fn compare_kinds(
+    kinds: &[crate::catalog::Part],
+    expected: &SchemaState,
+    catalog: &Catalog,
+) -> DriftReport {
     let mut out = Collector(Vec::new());
-    for kind in KINDS {
+    for kind in kinds {
         (kind.compare)(expected, catalog, &mut out);
     }
     DriftReport { differences: out.0 }

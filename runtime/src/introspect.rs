@@ -5,7 +5,7 @@ use sqlx::{Connection, PgConnection, Row};
 use strata_manifest::SchemaState;
 
 use crate::canonical::{canonicalise, requests, Canonical, CACHED};
-use crate::catalog::{statement, KINDS};
+use crate::catalog::{fast_statement, statement, KINDS, UNWATCHED};
 use crate::error::{db, Error};
 
 /// What the catalog holds: the managed schemas' state and the compat views found.
@@ -17,6 +17,73 @@ pub(crate) struct Catalog {
     pub(crate) canonical: std::sync::Arc<Canonical>,
     /// The sequences a column owns (an identity's, a `serial`'s): never unexpected.
     pub(crate) column_sequences: Vec<(String, String)>,
+    /// The snapshot the catalog was read in, and the DDL watch it saw.
+    pub(crate) seen: crate::watch::Seen,
+}
+
+impl Catalog {
+    fn empty(seen: crate::watch::Seen) -> Self {
+        Catalog {
+            state: SchemaState::default(),
+            views: Vec::new(),
+            canonical: Default::default(),
+            column_sequences: Vec::new(),
+            seen,
+        }
+    }
+}
+
+/// The parameters both catalog statements bind: the managed schemas, and
+/// the schemas and names of the compat views.
+fn parameters(expected: &SchemaState) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let names: Vec<String> = expected.schemas.iter().cloned().collect();
+    let (view_schemas, view_names): (Vec<String>, Vec<String>) = expected
+        .views()
+        .map(|(v, _)| (v.schema.clone(), v.name.clone()))
+        .unzip();
+    (names, view_schemas, view_names)
+}
+
+fn parse_error(context: &'static str) -> impl Fn(serde_json::Error) -> Error + Copy {
+    move |e| Error::Database {
+        context,
+        source: sqlx::Error::Decode(Box::new(e)),
+    }
+}
+
+/// When the DDL watch says nothing changed since the last clean check of
+/// `fingerprint`, the catalog of the kinds it cannot vouch for
+/// ([`UNWATCHED`]); `None` when the whole catalog must be read.
+pub(crate) async fn read_unwatched(
+    conn: &mut PgConnection,
+    expected: &SchemaState,
+    fingerprint: &str,
+) -> Result<Option<Catalog>, Error> {
+    let (names, view_schemas, view_names) = parameters(expected);
+    let context = "reading strata's DDL watch";
+    let mut tx = conn.begin().await.map_err(db(context))?;
+    let row = crate::session::query(fast_statement())
+        .bind(&names)
+        .bind(&view_schemas)
+        .bind(&view_names)
+        .bind(fingerprint)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db(context))?;
+    tx.commit().await.map_err(db(context))?;
+    let unchanged: bool = row.try_get(0).map_err(db(context))?;
+    if !unchanged {
+        return Ok(None);
+    }
+    let mut catalog = Catalog::empty(crate::watch::Seen {
+        snapshot: String::new(),
+        watch: None,
+    });
+    for (i, kind) in UNWATCHED.iter().enumerate() {
+        let text: Option<String> = row.try_get(i + 1).map_err(db(context))?;
+        (kind.read)(text.as_deref().unwrap_or("[]"), &mut catalog).map_err(parse_error(context))?;
+    }
+    Ok(Some(catalog))
 }
 
 /// Reads the catalog for the schemas and views of `expected`, in one
@@ -35,11 +102,7 @@ pub(crate) async fn read_catalog_with(
     expected: &SchemaState,
     canonical: bool,
 ) -> Result<Catalog, Error> {
-    let names: Vec<String> = expected.schemas.iter().cloned().collect();
-    let (view_schemas, view_names): (Vec<String>, Vec<String>) = expected
-        .views()
-        .map(|(v, _)| (v.schema.clone(), v.name.clone()))
-        .unzip();
+    let (names, view_schemas, view_names) = parameters(expected);
     let context = "reading the catalog for the drift check";
     // In an explicit transaction, so that a transaction pooler keeps the
     // unnamed statement's parse and its execution on one server connection.
@@ -52,31 +115,51 @@ pub(crate) async fn read_catalog_with(
     sqlx::Executor::execute(&mut *tx, "SET LOCAL jit = off")
         .await
         .map_err(db(context))?;
-    let row = crate::session::query(statement())
-        .bind(&names)
-        .bind(&view_schemas)
-        .bind(&view_names)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db(context))?;
-    // Read first: a view's spelling depends on the live layout of its tables.
-    let part = |i: usize| -> Result<String, Error> {
-        let text: Option<String> = row.try_get(i).map_err(db(context))?;
-        Ok(text.unwrap_or_else(|| "[]".to_owned()))
-    };
-    let parse_error = |e: serde_json::Error| Error::Database {
-        context,
-        source: sqlx::Error::Decode(Box::new(e)),
-    };
-    let mut catalog = Catalog {
-        state: SchemaState::default(),
-        views: Vec::new(),
-        canonical: Default::default(),
-        column_sequences: Vec::new(),
-    };
-    for (i, kind) in KINDS.iter().enumerate() {
-        (kind.read)(&part(i)?, &mut catalog).map_err(parse_error)?;
+    // One kind's row at a time: read, then dropped. The server sends them in
+    // order; one that came early would wait in `early` for its turn.
+    let parse_error = parse_error(context);
+    let mut catalog = Catalog::empty(crate::watch::Seen {
+        snapshot: String::new(),
+        watch: None,
+    });
+    let mut extras: Option<(bool, String, String, Option<String>)> = None;
+    {
+        use futures_util::TryStreamExt;
+        let mut stream = crate::session::query(statement())
+            .bind(&names)
+            .bind(&view_schemas)
+            .bind(&view_names)
+            .fetch(&mut *tx);
+        let mut early: Vec<Option<sqlx::postgres::PgRow>> =
+            (0..KINDS.len()).map(|_| None).collect();
+        let mut next = 0;
+        while let Some(row) = stream.try_next().await.map_err(db(context))? {
+            let index: i32 = row.try_get(0).map_err(db(context))?;
+            let text: Option<&str> = row.try_get(1).map_err(db(context))?;
+            match usize::try_from(index).ok().filter(|i| *i < KINDS.len()) {
+                // Read first: a view's spelling depends on the live layout of its tables.
+                Some(i) if i == next => {
+                    (KINDS[i].read)(text.unwrap_or("[]"), &mut catalog).map_err(parse_error)?;
+                    next += 1;
+                }
+                Some(i) => early[i] = Some(row),
+                None => {
+                    extras =
+                        Some(serde_json::from_str(text.unwrap_or("null")).map_err(parse_error)?);
+                }
+            }
+            while let Some(row) = early.get_mut(next).and_then(Option::take) {
+                let text: Option<&str> = row.try_get(1).map_err(db(context))?;
+                (KINDS[next].read)(text.unwrap_or("[]"), &mut catalog).map_err(parse_error)?;
+                next += 1;
+            }
+        }
     }
+    let (cache_exists, search_path, snapshot, watch) = extras.ok_or_else(|| Error::Database {
+        context,
+        source: sqlx::Error::RowNotFound,
+    })?;
+    catalog.seen = crate::watch::Seen { snapshot, watch };
     // The server's spelling of the expected expressions, from its cache, in
     // the same transaction (no round trip when there is nothing to spell).
     let wanted = if canonical {
@@ -84,8 +167,6 @@ pub(crate) async fn read_catalog_with(
     } else {
         Default::default()
     };
-    let cache_exists: bool = row.try_get(KINDS.len()).map_err(db(context))?;
-    let search_path: String = row.try_get(KINDS.len() + 1).map_err(db(context))?;
     let cached = match (cache_exists, wanted.is_empty()) {
         (false, _) => None,
         (true, true) => Some(Default::default()),

@@ -92,12 +92,14 @@ mod tenant_apply;
 mod tenant_drift;
 mod tenants;
 mod tracking;
+mod watch;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use drift::{
-    check_drift, check_drift_at, Difference, DifferenceKind, DriftPolicy, DriftReport, ObjectKind,
+    check_drift, check_drift_at, Difference, DifferenceKind, DriftCheck, DriftPolicy, DriftReport,
+    ObjectKind,
 };
 pub use error::Error;
 pub use health::{

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use strata_manifest::lexer::{tokenize, TokenKind};
+use strata_manifest::lexer::{leading_trivia, TokenKind};
 use strata_manifest::{checksum, Manifest};
 
 use crate::Error;
@@ -79,9 +79,8 @@ pub(crate) struct Migration<'a> {
 pub const NO_TRANSACTION: &str = "-- strata:no-transaction";
 
 fn is_transactional(sql: &str) -> bool {
-    !tokenize(sql)
+    !leading_trivia(sql)
         .iter()
-        .take_while(|t| t.is_trivia())
         .any(|t| t.kind == TokenKind::Comment && t.text.trim() == NO_TRANSACTION)
 }
 
@@ -121,7 +120,7 @@ impl Migrations {
         })
     }
 
-    fn manifest_text(&self) -> &str {
+    pub(crate) fn manifest_text(&self) -> &str {
         match &self.source {
             Source::Embedded { manifest, .. } => manifest,
             Source::Owned { manifest, .. } => manifest,

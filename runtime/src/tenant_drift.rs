@@ -237,6 +237,7 @@ fn drift_by_tenant(
             views: views.remove(name).unwrap_or_default(),
             canonical: catalog.canonical.clone(),
             column_sequences: Vec::new(),
+            seen: catalog.seen.clone(),
         };
         let report = compare(&expected, &one);
         if !report.is_clean() {

@@ -3,7 +3,7 @@
 //! expected state.
 //!
 //! Every kind is listed in [`KINDS`] and nowhere else. The catalog is read in
-//! one statement, made of one column per kind (a JSON array of its rows), so
+//! one statement, made of one row per kind (a JSON array of its objects), so
 //! one round trip and one snapshot cover every kind however many objects
 //! there are; the statement binds `$1` (the managed schemas), `$2` and `$3`
 //! (schemas and names of the compat views) as `text[]`, and never has a name
@@ -72,16 +72,50 @@ pub(crate) fn named_parts() -> Vec<(&'static str, &'static str)> {
     KINDS.iter().map(|k| (k.name, k.sql)).collect()
 }
 
-/// The statement: one column per kind, then whether the expression cache
-/// `strata.expressions` exists (column [`KINDS`]`.len()`) and the session's
-/// `search_path` schemas (the column after), which the cache keys hold.
+/// The statement: one row per kind, `(index in KINDS, its JSON array)`,
+/// then a row at index [`KINDS`]`.len()` whose JSON array holds whether the
+/// expression cache `strata.expressions` exists, the session's
+/// `search_path` schemas (which the cache keys hold), the statement's
+/// snapshot and the DDL watch it saw (`watch.rs`). Rows, not columns, so
+/// that the client holds one kind's text at a time, never all of them.
 pub(crate) fn statement() -> &'static str {
     static STATEMENT: OnceLock<String> = OnceLock::new();
     STATEMENT.get_or_init(|| {
-        let mut columns: Vec<String> = KINDS.iter().map(|k| format!("({})::text", k.sql)).collect();
-        columns.push(r#"to_regclass('"strata"."expressions"') IS NOT NULL"#.to_owned());
-        columns.push("array_to_string(pg_catalog.current_schemas(false), ',')".to_owned());
-        format!("SELECT\n{}", columns.join(",\n"))
+        let mut rows: Vec<String> = KINDS
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("SELECT {i}, ({})::text", k.sql))
+            .collect();
+        rows.push(format!(
+            r#"SELECT {}, json_build_array(to_regclass('"strata"."expressions"') IS NOT NULL,
+    array_to_string(pg_catalog.current_schemas(false), ','),
+    pg_catalog.pg_current_snapshot()::text,
+    {})::text"#,
+            KINDS.len(),
+            crate::watch::WATCH
+        ));
+        rows.join("\nUNION ALL\n")
+    })
+}
+
+/// The kinds whose changes fire no DDL event (`ALTER DATABASE … SET`), so
+/// the DDL watch cannot vouch for them: a start-up reads and compares them
+/// even when the watch says nothing changed (`watch.rs`).
+pub(crate) const UNWATCHED: &[Part] = &[settings::PART];
+
+/// The fast statement of a start-up the DDL watch covers: whether the last
+/// clean check of fingerprint `$4` still holds, then one column per
+/// [`UNWATCHED`] kind; it binds `$1` to `$3` as [`statement`] does.
+pub(crate) fn fast_statement() -> &'static str {
+    static STATEMENT: OnceLock<String> = OnceLock::new();
+    STATEMENT.get_or_init(|| {
+        let mut columns = vec![crate::watch::unchanged_column()];
+        columns.extend(UNWATCHED.iter().map(|k| format!("({})::text", k.sql)));
+        format!(
+            "SELECT\n{}\n{}",
+            columns.join(",\n"),
+            crate::watch::FROM_CLEAN_CHECK
+        )
     })
 }
 

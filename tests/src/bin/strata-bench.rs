@@ -43,8 +43,13 @@ fn show(name: &str, measured: Duration, baseline_name: &str, baseline: Duration)
 /// columns, a unique constraint, an index, and a foreign key to the
 /// previous table of its schema.
 fn many_tables(count: usize) -> SchemaState {
+    many_tables_in(count, 10)
+}
+
+/// The first `schemas` of the 10 schemas of [`many_tables`]`(count)`.
+fn many_tables_in(count: usize, schemas: usize) -> SchemaState {
     let mut state = SchemaState::default();
-    for s in 0..10 {
+    for s in 0..schemas {
         let schema = format!("bench_{s}");
         for t in 0..count / 10 + usize::from(s < count % 10) {
             let name = format!("table_{t:03}");
@@ -277,6 +282,42 @@ async fn one_catalog_query(pool: &PgPool, schemas: &[String]) {
     assert!(!rows.is_empty());
 }
 
+/// The bare catalog queries that read what a drift check reads, one per
+/// kind, as a person would write them for psql: rows, no JSON, the
+/// server's own deparsing functions.
+const BARE_QUERIES: &[(&str, &str)] = &[
+    ("schemas", "SELECT nspname::text FROM pg_namespace WHERE nspname = ANY($1)"),
+    ("tables", "SELECT n.nspname::text, c.relname::text, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')"),
+    ("columns", "SELECT n.nspname::text, c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, pg_get_expr(d.adbin, d.adrelid), a.attidentity::text || a.attgenerated::text
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"),
+    ("constraints", "SELECT n.nspname::text, c.relname::text, con.conname::text, pg_get_constraintdef(con.oid) FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)"),
+    ("indexes", "SELECT n.nspname::text, c.relname::text, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)"),
+    ("views", "SELECT n.nspname::text, c.relname::text, pg_get_viewdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('v', 'm')"),
+    ("functions", "SELECT n.nspname::text, p.proname::text, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY($1) AND p.prokind IN ('f', 'p')"),
+    ("triggers", "SELECT c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND NOT t.tgisinternal"),
+    ("sequences", "SELECT n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)"),
+    ("enums", "SELECT n.nspname::text, t.typname::text, e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ANY($1)"),
+    ("comments", "SELECT d.objoid::text, d.objsubid::text, d.description FROM pg_description d JOIN pg_class c ON c.oid = d.objoid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE d.classoid = 'pg_class'::regclass AND n.nspname = ANY($1)"),
+    ("extensions", "SELECT extname::text, extversion FROM pg_extension"),
+    ("settings", "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database() AND s.setrole = 0 AND $1::text[] IS NOT NULL"),
+];
+
+/// The bare queries of every kind, one after another on one connection,
+/// each fetched in full; returns the total.
+async fn bare_catalog_queries(conn: &mut PgConnection, schemas: &[String]) -> Duration {
+    let start = Instant::now();
+    for (_, sql) in BARE_QUERIES {
+        let rows = sqlx::query(sql)
+            .bind(schemas)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        std::hint::black_box(rows);
+    }
+    start.elapsed()
+}
+
 /// Where a drift check's time goes: each kind's catalog subquery on its
 /// own, as the drift statement runs it.
 async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
@@ -302,6 +343,212 @@ async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
         "the whole drift check",
         whole,
     );
+}
+
+/// A 1,126-table initial migration applied by strata and by `psql -1 -f`.
+async fn apply_bench() {
+    let state = many_tables(1126);
+    let dir = tempfile::tempdir().unwrap();
+    let sql =
+        strata_tests::write_migrations(dir.path(), &[(&SchemaState::default(), &state)]).remove(0);
+    let big = Migrations::from_dir(dir.path()).unwrap();
+    let file = dir.path().join("0001_step_1.sql");
+    let mut strata_times = Vec::new();
+    let mut psql_times = Vec::new();
+    for _ in 0..3 {
+        let strata_db = strata::testing::database().await.unwrap();
+        let strata_pool = strata_db.pool().await.unwrap();
+        let start = Instant::now();
+        Migrator::new(&big)
+            .drift_policy(DriftPolicy::Ignore)
+            .run(&strata_pool)
+            .await
+            .unwrap();
+        strata_times.push(start.elapsed());
+        strata_pool.close().await;
+        strata_db.destroy().await.unwrap();
+        let psql_db = strata::testing::database().await.unwrap();
+        psql_times.push(psql_file(&["-1"], &file, psql_db.url()));
+        psql_db.destroy().await.unwrap();
+    }
+    strata_times.sort();
+    psql_times.sort();
+    show(
+        &format!(
+            "apply 1,126-table initial migration ({} KiB)",
+            sql.len() / 1024
+        ),
+        strata_times[1],
+        "psql -1 -f of the same file",
+        psql_times[1],
+    );
+}
+
+/// A `count`-table database over 10 schemas, with views, functions and
+/// triggers, migrated in one step per schema: the drift check against the
+/// bare catalog queries, start-up with nothing pending against
+/// `sqlx migrate run`'s library call, and a start-up's peak memory.
+async fn scale_bench(count: usize) {
+    let label = format!("{count} tables")
+        .replace("1126", "1,126")
+        .replace("11026", "11,026");
+    let states: Vec<SchemaState> = (0..=10).map(|n| many_tables_in(count, n)).collect();
+    let steps: Vec<(&SchemaState, &SchemaState)> =
+        states.windows(2).map(|w| (&w[0], &w[1])).collect();
+    let dir = tempfile::tempdir().unwrap();
+    strata_tests::write_migrations(dir.path(), &steps);
+    let migrations = Migrations::from_dir(dir.path()).unwrap();
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    Migrator::new(&migrations)
+        .drift_policy(DriftPolicy::Ignore)
+        .run(&pool)
+        .await
+        .unwrap();
+    let schemas: Vec<String> = states[10].schemas.iter().cloned().collect();
+    let runs = if count > 2000 { 5 } else { 11 };
+
+    let drift = median(runs, || async {
+        assert!(strata::check_drift(&pool, &migrations)
+            .await
+            .unwrap()
+            .is_clean());
+    })
+    .await;
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let mut bare = Vec::new();
+    for _ in 0..runs {
+        bare.push(bare_catalog_queries(&mut conn, &schemas).await);
+    }
+    bare.sort();
+    show(
+        &format!("drift check ({label}, every kind)"),
+        drift,
+        "bare catalog queries of every kind, summed",
+        bare[runs / 2],
+    );
+    drift_breakdown(&pool, &schemas, drift).await;
+
+    // Start-up with nothing pending: the DDL watch's fast path, and in full.
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean());
+    let fast = median(runs, || async {
+        let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+        assert_eq!(report.drift_check, strata::DriftCheck::Unchanged);
+    })
+    .await;
+    let full = median(runs, || async {
+        let report = Migrator::new(&migrations)
+            .ddl_watch(false)
+            .run(&pool)
+            .await
+            .unwrap();
+        assert_eq!(report.drift_check, strata::DriftCheck::Full);
+    })
+    .await;
+
+    // The same SQL files as sqlx migrations, applied once by sqlx.
+    let sqlx_dir = tempfile::tempdir().unwrap();
+    for (i, entry) in std::fs::read_dir(dir.path()).unwrap().enumerate() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".sql") && !name.contains(".down.") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(sqlx_dir.path().join(format!("{:04}_{name}", i + 1)), text).unwrap();
+        }
+    }
+    let sqlx_migrator = sqlx::migrate::Migrator::new(sqlx_dir.path()).await.unwrap();
+    let sqlx_db = strata::testing::database().await.unwrap();
+    let mut first = PgConnection::connect(sqlx_db.url()).await.unwrap();
+    sqlx_migrator.run(&mut first).await.unwrap();
+    first.close().await.unwrap();
+    let sqlx_run = median(runs, || async {
+        let mut conn = PgConnection::connect(sqlx_db.url()).await.unwrap();
+        sqlx_migrator.run(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    })
+    .await;
+    let files = sqlx_migrator.iter().count();
+    let baseline = format!("sqlx migrate run, nothing pending ({files} files)");
+    show(
+        &format!("start-up, nothing pending ({label}, DDL watch)"),
+        fast,
+        &baseline,
+        sqlx_run,
+    );
+    show(
+        &format!("start-up, nothing pending ({label}, full check)"),
+        full,
+        &baseline,
+        sqlx_run,
+    );
+    sqlx_db.destroy().await.unwrap();
+
+    // Peak memory of a process that starts up once, against one that only
+    // connects and runs `SELECT 1`.
+    let peak = |mode: &str| child_peak_kib(mode, dir.path(), db.url());
+    let select = peak("select");
+    for mode in ["fast", "full"] {
+        let kib = peak(mode);
+        println!(
+            "{:<52} {:>10.1} MiB   {:<40} {:>10.1} MiB   ratio {:>8.1}",
+            format!("peak memory, start-up ({label}, {mode})"),
+            kib as f64 / 1024.0,
+            "process that connects and runs SELECT 1",
+            select as f64 / 1024.0,
+            kib as f64 / select as f64
+        );
+    }
+    pool.close().await;
+    db.destroy().await.unwrap();
+}
+
+/// Runs this binary as `strata-bench child <mode> <dir> <url>` and returns
+/// the child's peak resident memory in KiB.
+fn child_peak_kib(mode: &str, dir: &std::path::Path, url: &str) -> u64 {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["child", mode])
+        .arg(dir)
+        .arg(url)
+        .output()
+        .expect("the child runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// The child of [`child_peak_kib`]: one start-up (`fast`: with the DDL
+/// watch, `full`: without), or only `SELECT 1`; prints its peak RSS (KiB).
+async fn child(mode: &str, dir: &str, url: &str) {
+    let pool = strata::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    match mode {
+        "select" => {
+            sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+        }
+        _ => {
+            let migrations = Migrations::from_dir(dir).unwrap();
+            let report = Migrator::new(&migrations)
+                .ddl_watch(mode == "fast")
+                .run(&pool)
+                .await
+                .unwrap();
+            assert!(report.drift.is_clean());
+        }
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap();
+    println!("{peak}");
 }
 
 /// The expression corpus: today's drift check, which asks the server to
@@ -350,6 +597,11 @@ async fn corpus_bench() {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("child") {
+        child(&args[2], &args[3], &args[4]).await;
+        return;
+    }
     println!("strata bench: medians; each line is strata against a baseline from the same run\n");
     // `strata-bench tenants` runs the tenant benchmark alone.
     if std::env::args().nth(1).as_deref() == Some("tenants") {
@@ -409,63 +661,40 @@ async fn main() {
         "one catalog query, same tables",
         catalog_kct,
     );
+    let mut conn = PgConnection::connect(db.url()).await.unwrap();
+    let mut bare = Vec::new();
+    for _ in 0..51 {
+        bare.push(bare_catalog_queries(&mut conn, &kct_schemas).await);
+    }
+    bare.sort();
+    show(
+        "drift check (KCT, 28 tables)",
+        drift_kct,
+        "bare catalog queries of every kind, summed",
+        bare[25],
+    );
+    let startup_full = median(21, || async {
+        let report = Migrator::new(&kct)
+            .ddl_watch(false)
+            .run(&pool)
+            .await
+            .unwrap();
+        assert!(report.applied.is_empty() && report.drift.is_clean());
+    })
+    .await;
+    show(
+        "start-up, nothing pending (KCT, full check)",
+        startup_full,
+        "connect + SELECT 1 + close",
+        connect_select_one,
+    );
 
     corpus_bench().await;
 
-    // A generated 1,126-table, 10-schema database, applied three times each way.
-    let state = many_tables(1126);
-    let dir = tempfile::tempdir().unwrap();
-    let sql =
-        strata_tests::write_migrations(dir.path(), &[(&SchemaState::default(), &state)]).remove(0);
-    let big = Migrations::from_dir(dir.path()).unwrap();
-    let file = dir.path().join("0001_step_1.sql");
-    let mut strata_times = Vec::new();
-    let mut psql_times = Vec::new();
-    let mut strata_dbs = Vec::new();
-    for _ in 0..3 {
-        let strata_db = strata::testing::database().await.unwrap();
-        let strata_pool = strata_db.pool().await.unwrap();
-        let start = Instant::now();
-        Migrator::new(&big)
-            .drift_policy(DriftPolicy::Ignore)
-            .run(&strata_pool)
-            .await
-            .unwrap();
-        strata_times.push(start.elapsed());
-        strata_dbs.push((strata_db, strata_pool));
-        let psql_db = strata::testing::database().await.unwrap();
-        psql_times.push(psql_file(&["-1"], &file, psql_db.url()));
-        psql_db.destroy().await.unwrap();
+    apply_bench().await;
+    for count in [1126, 11026] {
+        scale_bench(count).await;
     }
-    strata_times.sort();
-    psql_times.sort();
-    show(
-        &format!(
-            "apply 1,126-table initial migration ({} KiB)",
-            sql.len() / 1024
-        ),
-        strata_times[1],
-        "psql -1 -f of the same file",
-        psql_times[1],
-    );
-    let strata_pool = strata_dbs[0].1.clone();
-
-    let schemas: Vec<String> = state.schemas.iter().cloned().collect();
-    let drift_big = median(11, || async {
-        assert!(strata::check_drift(&strata_pool, &big)
-            .await
-            .unwrap()
-            .is_clean());
-    })
-    .await;
-    let catalog_big = median(11, || one_catalog_query(&strata_pool, &schemas)).await;
-    show(
-        "drift check (1,126 tables, 10 schemas)",
-        drift_big,
-        "one catalog query, same tables",
-        catalog_big,
-    );
-    drift_breakdown(&strata_pool, &schemas, drift_big).await;
 
     // `strata-bench core` leaves the tenant benchmark out.
     if std::env::args().nth(1).as_deref() != Some("core") {

@@ -20,3 +20,4 @@ mod names;
 mod no_transaction;
 mod sql_objects;
 mod tenants;
+mod watch;
