@@ -144,6 +144,17 @@ impl Migrations {
         parse_manifest(self.manifest_text())
     }
 
+    /// The manifest's migrations without their changes, and of its state
+    /// only the `search_path` ([`Manifest::from_json_light`]): what a
+    /// start-up reads before it knows whether it must compare in full.
+    pub(crate) fn manifest_light(&self) -> Result<Manifest, Error> {
+        let text = self.manifest_text();
+        if text.trim().is_empty() {
+            return Ok(Manifest::default());
+        }
+        Manifest::from_json_light(text).map_err(Error::Manifest)
+    }
+
     /// The migrations in order, each with the checksum of its text as carried.
     pub(crate) fn load<'a>(&'a self, manifest: &'a Manifest) -> Result<Vec<Migration<'a>>, Error> {
         manifest

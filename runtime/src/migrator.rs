@@ -201,9 +201,9 @@ impl<'m> Migrator<'m> {
 
     async fn run_inner(&self, pool: &PgPool) -> Result<RunReport, Error> {
         let started = Instant::now();
-        let mut manifest = self.migrations.manifest()?;
-        // Taken out, not copied: at 11,000 tables a state is tens of MiB.
-        let expected = take_expected_state(&mut manifest, self.target);
+        // Without the changes and the state: at 11,000 tables they are tens
+        // of MiB, and a start-up the DDL watch vouches for needs neither.
+        let manifest = self.migrations.manifest_light()?;
         let all = self.migrations.load(&manifest)?;
         let target = self.target.unwrap_or(u32::MAX);
         let mut conn = connect(pool).await?;
@@ -240,7 +240,11 @@ impl<'m> Migrator<'m> {
         let fingerprint =
             watched.then(|| watch::fingerprint(self.migrations.manifest_text(), self.target));
         (report.drift, report.drift_check) = self
-            .checked_drift(&mut conn, &expected, fingerprint.as_deref())
+            .checked_drift(
+                &mut conn,
+                Expected::Lazily(&manifest.state),
+                fingerprint.as_deref(),
+            )
             .await?;
         let _ = conn.close().await;
         tracing::info!(
@@ -297,7 +301,11 @@ impl<'m> Migrator<'m> {
             }
         }
         let (drift, _) = self
-            .checked_drift(&mut conn, &manifest.state_at(version), None)
+            .checked_drift(
+                &mut conn,
+                Expected::State(Box::new(manifest.state_at(version))),
+                None,
+            )
             .await?;
         let _ = conn.close().await;
         Ok(RollbackReport { reverted, drift })
@@ -328,24 +336,35 @@ impl<'m> Migrator<'m> {
     async fn checked_drift(
         &self,
         conn: &mut PgConnection,
-        expected: &SchemaState,
+        expected: Expected<'_>,
         fingerprint: Option<&str>,
     ) -> Result<(DriftReport, DriftCheck), Error> {
         if self.drift_policy == DriftPolicy::Ignore {
             return Ok((DriftReport::default(), DriftCheck::Skipped));
         }
+        let light: &SchemaState = match &expected {
+            Expected::Lazily(light) => light,
+            Expected::State(state) => state,
+        };
         let unwatched = match fingerprint {
-            Some(fingerprint) => introspect::read_unwatched(conn, expected, fingerprint).await?,
+            Some(fingerprint) => introspect::read_unwatched(conn, light, fingerprint).await?,
             None => None,
         };
         let (drift, how) = match unwatched {
             Some(catalog) => (
-                compare_kinds(crate::catalog::UNWATCHED, expected, &catalog),
+                compare_kinds(crate::catalog::UNWATCHED, light, &catalog),
                 DriftCheck::Unchanged,
             ),
             None => {
-                let catalog = introspect::read_catalog(conn, expected).await?;
-                let drift = compare(expected, &catalog);
+                let expected = match expected {
+                    Expected::State(state) => *state,
+                    Expected::Lazily(_) => {
+                        let mut manifest = self.migrations.manifest()?;
+                        take_expected_state(&mut manifest, self.target)
+                    }
+                };
+                let catalog = introspect::read_catalog(conn, &expected).await?;
+                let drift = compare(&expected, &catalog);
                 if let (true, Some(fingerprint)) = (drift.is_clean(), fingerprint) {
                     watch::record(conn, fingerprint, &catalog.seen).await;
                 }
@@ -357,6 +376,14 @@ impl<'m> Migrator<'m> {
         }
         Ok((drift, how))
     }
+}
+
+/// The state a drift check compares with: at hand, or to be read from the
+/// whole manifest only if the check must be full (a light manifest's state,
+/// which holds what the kinds the DDL watch cannot vouch for compare).
+enum Expected<'a> {
+    State(Box<SchemaState>),
+    Lazily(&'a SchemaState),
 }
 
 /// [`expected_state`], moved out of the manifest where it is the last one.
