@@ -105,7 +105,12 @@ impl Migrations {
             })
         };
         let manifest_text = read(&dir.join("manifest.json"))?;
-        let manifest = parse_manifest(&manifest_text)?;
+        // Only the file names are needed here: the light reading skips the
+        // changes and the state, which a start-up may never need.
+        let manifest = match manifest_text.trim().is_empty() {
+            true => Manifest::default(),
+            false => Manifest::from_json_light(&manifest_text).map_err(Error::Manifest)?,
+        };
         let mut files = Vec::new();
         for entry in &manifest.migrations {
             for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {

@@ -388,7 +388,7 @@ async fn apply_bench() {
 /// triggers, migrated in one step per schema: the drift check against the
 /// bare catalog queries, start-up with nothing pending against
 /// `sqlx migrate run`'s library call, and a start-up's peak memory.
-async fn scale_bench(count: usize) {
+async fn scale_bench(count: usize, memory_only: bool) {
     let label = format!("{count} tables")
         .replace("1126", "1,126")
         .replace("11026", "11,026");
@@ -407,6 +407,12 @@ async fn scale_bench(count: usize) {
         .unwrap();
     let schemas: Vec<String> = states[10].schemas.iter().cloned().collect();
     let runs = if count > 2000 { 5 } else { 11 };
+    if memory_only {
+        let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+        assert!(report.drift.is_clean());
+        memory_bench(&label, dir.path(), db.url());
+        return;
+    }
 
     let drift = median(runs, || async {
         assert!(strata::check_drift(&pool, &migrations)
@@ -486,9 +492,15 @@ async fn scale_bench(count: usize) {
     );
     sqlx_db.destroy().await.unwrap();
 
-    // Peak memory of a process that starts up once, against one that only
-    // connects and runs `SELECT 1`.
-    let peak = |mode: &str| child_peak_kib(mode, dir.path(), db.url());
+    memory_bench(&label, dir.path(), db.url());
+    pool.close().await;
+    db.destroy().await.unwrap();
+}
+
+/// Peak memory of a process that starts up once, against one that only
+/// connects and runs `SELECT 1`.
+fn memory_bench(label: &str, dir: &std::path::Path, url: &str) {
+    let peak = |mode: &str| child_peak_kib(mode, dir, url);
     let select = peak("select");
     for mode in ["fast", "full"] {
         let kib = peak(mode);
@@ -501,8 +513,6 @@ async fn scale_bench(count: usize) {
             kib as f64 / select as f64
         );
     }
-    pool.close().await;
-    db.destroy().await.unwrap();
 }
 
 /// Runs this binary as `strata-bench child <mode> <dir> <url>` and returns
@@ -605,6 +615,13 @@ async fn main() {
         return;
     }
     println!("strata bench: medians; each line is strata against a baseline from the same run\n");
+    // `strata-bench memory` measures only the start-ups' peak memory.
+    if args.get(1).map(String::as_str) == Some("memory") {
+        for count in [1126, 11026] {
+            scale_bench(count, true).await;
+        }
+        return;
+    }
     // `strata-bench tenants` runs the tenant benchmark alone.
     if std::env::args().nth(1).as_deref() == Some("tenants") {
         tenants_bench().await;
@@ -695,7 +712,7 @@ async fn main() {
 
     apply_bench().await;
     for count in [1126, 11026] {
-        scale_bench(count).await;
+        scale_bench(count, false).await;
     }
 
     // `strata-bench core` leaves the tenant benchmark out.
