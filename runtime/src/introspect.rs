@@ -81,7 +81,10 @@ pub(crate) async fn read_unwatched(
     });
     for (i, kind) in UNWATCHED.iter().enumerate() {
         let text: Option<String> = row.try_get(i + 1).map_err(db(context))?;
-        (kind.read)(text.as_deref().unwrap_or("[]"), &mut catalog).map_err(parse_error(context))?;
+        // The unwatched kinds are read as one JSON document each.
+        if let crate::catalog::Read::Json(read) = kind.read {
+            read(text.as_deref().unwrap_or("[]"), &mut catalog).map_err(parse_error(context))?;
+        }
     }
     Ok(Some(catalog))
 }
@@ -115,14 +118,35 @@ pub(crate) async fn read_catalog_with(
     sqlx::Executor::execute(&mut *tx, "SET LOCAL jit = off")
         .await
         .map_err(db(context))?;
-    // One kind's row at a time: read, then dropped. The server sends them in
-    // order; one that came early would wait in `early` for its turn.
+    // Kind by kind, each object read as it comes and dropped. With no
+    // parallel plan, the server's Append sends the kinds in statement order.
+    sqlx::Executor::execute(&mut *tx, "SET LOCAL max_parallel_workers_per_gather = 0")
+        .await
+        .map_err(db(context))?;
     let parse_error = parse_error(context);
+    let field_error = |e: serde::de::value::Error| Error::Database {
+        context,
+        source: sqlx::Error::Decode(Box::new(e)),
+    };
+    let out_of_order = || Error::Database {
+        context,
+        source: sqlx::Error::Protocol("the catalog statement's rows came out of order".to_owned()),
+    };
     let mut catalog = Catalog::empty(crate::watch::Seen {
         snapshot: String::new(),
         watch: None,
     });
     let mut extras: Option<(bool, String, String, Option<String>)> = None;
+    // The kinds before `done` are read; `current` is being read.
+    let mut done = 0;
+    let mut current: Option<usize> = None;
+    // A kind read as one JSON document has exactly one row; one read by
+    // rows may have none.
+    let skip = |from: usize, to: usize| {
+        KINDS[from..to]
+            .iter()
+            .all(|k| matches!(k.read, crate::catalog::Read::Rows(_)))
+    };
     {
         use futures_util::TryStreamExt;
         let mut stream = crate::session::query(statement())
@@ -130,30 +154,39 @@ pub(crate) async fn read_catalog_with(
             .bind(&view_schemas)
             .bind(&view_names)
             .fetch(&mut *tx);
-        let mut early: Vec<Option<sqlx::postgres::PgRow>> =
-            (0..KINDS.len()).map(|_| None).collect();
-        let mut next = 0;
         while let Some(row) = stream.try_next().await.map_err(db(context))? {
             let index: i32 = row.try_get(0).map_err(db(context))?;
-            let text: Option<&str> = row.try_get(1).map_err(db(context))?;
-            match usize::try_from(index).ok().filter(|i| *i < KINDS.len()) {
-                // Read first: a view's spelling depends on the live layout of its tables.
-                Some(i) if i == next => {
-                    (KINDS[i].read)(text.unwrap_or("[]"), &mut catalog).map_err(parse_error)?;
-                    next += 1;
+            let fields: Vec<Option<String>> = row.try_get(1).map_err(db(context))?;
+            let first = fields.first().cloned().flatten();
+            let Some(i) = usize::try_from(index).ok().filter(|i| *i < KINDS.len()) else {
+                extras = Some(
+                    serde_json::from_str(first.as_deref().unwrap_or("null"))
+                        .map_err(parse_error)?,
+                );
+                continue;
+            };
+            if current != Some(i) {
+                if i < done || !skip(done, i) {
+                    return Err(out_of_order());
                 }
-                Some(i) => early[i] = Some(row),
-                None => {
-                    extras =
-                        Some(serde_json::from_str(text.unwrap_or("null")).map_err(parse_error)?);
-                }
+                current = Some(i);
+                done = i + 1;
+            } else if matches!(KINDS[i].read, crate::catalog::Read::Json(_)) {
+                return Err(out_of_order());
             }
-            while let Some(row) = early.get_mut(next).and_then(Option::take) {
-                let text: Option<&str> = row.try_get(1).map_err(db(context))?;
-                (KINDS[next].read)(text.unwrap_or("[]"), &mut catalog).map_err(parse_error)?;
-                next += 1;
+            // Read in order: a view's spelling depends on the live layout of its tables.
+            match KINDS[i].read {
+                crate::catalog::Read::Json(read) => {
+                    read(first.as_deref().unwrap_or("[]"), &mut catalog).map_err(parse_error)?
+                }
+                crate::catalog::Read::Rows(read) => {
+                    read(&fields, &mut catalog).map_err(field_error)?
+                }
             }
         }
+    }
+    if !skip(done, KINDS.len()) {
+        return Err(out_of_order());
     }
     let (cache_exists, search_path, snapshot, watch) = extras.ok_or_else(|| Error::Database {
         context,

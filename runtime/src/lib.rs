@@ -215,9 +215,9 @@ pub mod __private {
 
     /// The drift check comparing expressions by their text alone, as strata
     /// did before the server spelled them: the benchmark's baseline.
-    /// Each kind's catalog subquery, by name, for the benchmark's breakdown
-    /// of the drift statement (they bind `$1` to `$3` as it does).
-    pub fn catalog_parts() -> Vec<(&'static str, &'static str)> {
+    /// Each kind's rows of the drift statement, by name, for the
+    /// benchmark's breakdown (they bind `$1` to `$3` as it does).
+    pub fn catalog_parts() -> Vec<(&'static str, String)> {
         crate::catalog::named_parts()
     }
 

@@ -2,7 +2,7 @@
 
 use strata_manifest::{Check, SchemaState};
 
-use super::{find, rows, tables, Part};
+use super::{find, rows, tables, Part, Read};
 use crate::canonical::Kind;
 use crate::drift::{compare_named, same_expr, Collector, ObjectKind};
 use crate::introspect::Catalog;
@@ -17,7 +17,7 @@ pub(crate) const PART: Part = Part {
    JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = ANY($1::text[]) AND con.contype = 'c'",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         for (schema, table, name, definition) in rows::<(String, String, String, String)>(json)? {
             if let Some(at) = find(&catalog.state, &schema, &table) {
                 catalog.state.tables[at].checks.push(Check {
@@ -27,7 +27,7 @@ pub(crate) const PART: Part = Part {
             }
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

@@ -2,7 +2,7 @@
 
 use strata_manifest::{canonical_default, canonical_expr, Column, SchemaState};
 
-use super::{find, rows, tables, Part};
+use super::{find, read_row, tables, Part, Read};
 use crate::canonical::Kind;
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
@@ -24,41 +24,40 @@ type Row = (
 /// in column order.
 pub(crate) const PART: Part = Part {
     name: "columns",
-    sql: r#"SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, a.attname,
+    sql: r#"SELECT ARRAY[n.nspname::text, c.relname::text, a.attname::text,
             CASE WHEN ty.typtype = 'e'
                  THEN '"' || replace(tn.nspname, '"', '""') || '"."' || replace(ty.typname, '"', '""') || '"'
                  ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END,
-            NOT a.attnotnull,
+            (NOT a.attnotnull)::text,
             CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
-            a.attidentity <> '',
-            CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END)
-          ORDER BY n.nspname, c.relname, a.attnum), '[]')
+            (a.attidentity <> '')::text,
+            CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END]
    FROM pg_catalog.pg_attribute a
    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
    JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace
-   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"#,
-    read: |json, catalog| {
-        for row in rows::<Row>(json)? {
-            let (schema, table, name, sql_type, nullable, default, identity, generated) = row;
-            if let Some(at) = find(&catalog.state, &schema, &table) {
-                catalog.state.tables[at].columns.push(Column {
-                    name,
-                    sql_type,
-                    nullable,
-                    default,
-                    identity,
-                    generated,
-                    comment: None,
-                    renamed_from: None,
-                    using: None,
-                });
-            }
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+   ORDER BY n.nspname, c.relname, a.attnum"#,
+    read: Read::Rows(|fields, catalog| {
+        let (schema, table, name, sql_type, nullable, default, identity, generated): Row =
+            read_row(fields)?;
+        if let Some(at) = find(&catalog.state, &schema, &table) {
+            catalog.state.tables[at].columns.push(Column {
+                name,
+                sql_type,
+                nullable,
+                default,
+                identity,
+                generated,
+                comment: None,
+                renamed_from: None,
+                using: None,
+            });
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

@@ -2,7 +2,7 @@
 
 use strata_manifest::SchemaState;
 
-use super::{find, rows, tables, Part};
+use super::{find, rows, tables, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -17,7 +17,7 @@ pub(crate) const PART: Part = Part {
    LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0
    WHERE d.classoid = 'pg_catalog.pg_class'::regclass
      AND n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         type Row = (String, String, Option<String>, String);
         for (schema, table, column, text) in rows::<Row>(json)? {
             let Some(at) = find(&catalog.state, &schema, &table) else {
@@ -34,7 +34,7 @@ pub(crate) const PART: Part = Part {
             }
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

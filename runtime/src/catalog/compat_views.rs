@@ -2,7 +2,7 @@
 
 use strata_manifest::{QualifiedName, SchemaState};
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -31,7 +31,7 @@ pub(crate) const PART: Part = Part {
         AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> vc.oid
    LEFT JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
    LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         type Row = (String, String, Option<String>, Option<String>, bool);
         catalog.views = rows::<Row>(json)?
             .into_iter()
@@ -44,7 +44,7 @@ pub(crate) const PART: Part = Part {
             })
             .collect();
         Ok(())
-    },
+    }),
     compare,
 };
 

@@ -3,7 +3,7 @@
 
 use strata_manifest::{EnumType, SchemaState};
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -21,7 +21,7 @@ pub(crate) const PART: Part = Part {
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                      WHERE x.classid = 'pg_catalog.pg_type'::regclass AND x.objid = t.oid
                        AND x.deptype = 'e')",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         for (schema, name, values) in rows::<(String, String, Vec<String>)>(json)? {
             catalog.state.add_enum(EnumType {
                 schema,
@@ -31,7 +31,7 @@ pub(crate) const PART: Part = Part {
             });
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

@@ -2,7 +2,7 @@
 
 use strata_manifest::SchemaState;
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -10,10 +10,10 @@ use crate::introspect::Catalog;
 pub(crate) const PART: Part = Part {
     name: "extensions",
     sql: "SELECT coalesce(json_agg(x.extname ORDER BY x.extname), '[]') FROM pg_catalog.pg_extension x",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         catalog.state.extensions = rows::<String>(json)?.into_iter().collect();
         Ok(())
-    },
+    }),
     compare,
 };
 

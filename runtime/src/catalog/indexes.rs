@@ -2,7 +2,7 @@
 
 use strata_manifest::{Index, SchemaState};
 
-use super::{find, rows, tables, Part};
+use super::{find, read_row, tables, Part, Read};
 use crate::canonical::Kind;
 use crate::drift::{compare_named, same_expr, Collector, ObjectKind};
 use crate::introspect::Catalog;
@@ -24,42 +24,41 @@ type Row = (
 /// does not back a primary key, unique or exclusion constraint.
 pub(crate) const PART: Part = Part {
     name: "indexes",
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, t.relname, i.relname,
-            ARRAY(SELECT COALESCE(a.attname::text, '(expression)')
+    sql: "SELECT ARRAY[n.nspname::text, t.relname::text, i.relname::text,
+            array_to_json(ARRAY(SELECT COALESCE(a.attname::text, '(expression)')
                   FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                   LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
                   WHERE k.ord <= x.indnkeyatts
-                  ORDER BY k.ord),
-            x.indisunique, pg_catalog.pg_get_expr(x.indpred, x.indrelid),
-            (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = i.relam),
+                  ORDER BY k.ord))::text,
+            x.indisunique::text, pg_catalog.pg_get_expr(x.indpred, x.indrelid),
+            (SELECT am.amname::text FROM pg_catalog.pg_am am WHERE am.oid = i.relam),
             (SELECT string_agg(DISTINCT oc.opcname, ',')
                FROM unnest(x.indclass::oid[]) WITH ORDINALITY AS k(oid, ord)
                JOIN pg_catalog.pg_opclass oc ON oc.oid = k.oid
-              WHERE k.ord <= x.indnkeyatts AND NOT oc.opcdefault))
-          ORDER BY n.nspname, t.relname, i.relname), '[]')
+              WHERE k.ord <= x.indnkeyatts AND NOT oc.opcdefault)]
    FROM pg_catalog.pg_index x
    JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
    JOIN pg_catalog.pg_class t ON t.oid = x.indrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
    WHERE n.nspname = ANY($1::text[]) AND t.relkind IN ('r', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
-                     WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))",
-    read: |json, catalog| {
-        for (schema, table, name, columns, unique, predicate, method, opclass) in rows::<Row>(json)?
-        {
-            if let Some(at) = find(&catalog.state, &schema, &table) {
-                catalog.state.tables[at].indexes.push(Index {
-                    name,
-                    columns,
-                    unique,
-                    predicate,
-                    method: Some(method),
-                    opclass,
-                });
-            }
+                     WHERE con.conindid = x.indexrelid AND con.contype IN ('p', 'u', 'x'))
+   ORDER BY n.nspname, t.relname, i.relname",
+    read: Read::Rows(|fields, catalog| {
+        let (schema, table, name, columns, unique, predicate, method, opclass): Row =
+            read_row(fields)?;
+        if let Some(at) = find(&catalog.state, &schema, &table) {
+            catalog.state.tables[at].indexes.push(Index {
+                name,
+                columns,
+                unique,
+                predicate,
+                method: Some(method),
+                opclass,
+            });
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

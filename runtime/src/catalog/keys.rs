@@ -2,7 +2,7 @@
 
 use strata_manifest::{Action, ForeignKey, Key, QualifiedName, SchemaState};
 
-use super::{find, rows, tables, Part};
+use super::{find, read_row, tables, Part, Read};
 use crate::drift::{compare_named, quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -24,58 +24,57 @@ type Row = (
 /// ON UPDATE codes.
 pub(crate) const PART: Part = Part {
     name: "keys",
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, con.conname, con.contype,
-            ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+    sql: "SELECT ARRAY[n.nspname::text, c.relname::text, con.conname::text, con.contype::text,
+            array_to_json(ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)
-                  ORDER BY array_position(con.conkey, a.attnum)),
-            fn.nspname, fc.relname,
-            ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                  ORDER BY array_position(con.conkey, a.attnum)))::text,
+            fn.nspname::text, fc.relname::text,
+            array_to_json(ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid = con.confrelid AND a.attnum = ANY(con.confkey)
-                  ORDER BY array_position(con.confkey, a.attnum)),
-            con.confdeltype, con.confupdtype)
-          ORDER BY n.nspname, c.relname, con.conname), '[]')
+                  ORDER BY array_position(con.confkey, a.attnum)))::text,
+            con.confdeltype::text, con.confupdtype::text]
    FROM pg_catalog.pg_constraint con
    JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
    LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
-   WHERE n.nspname = ANY($1::text[]) AND con.contype IN ('p', 'u', 'f')",
-    read: |json, catalog| {
-        for row in rows::<Row>(json)? {
-            let (
-                schema,
-                table,
+   WHERE n.nspname = ANY($1::text[]) AND con.contype IN ('p', 'u', 'f')
+   ORDER BY n.nspname, c.relname, con.conname",
+    read: Read::Rows(|fields, catalog| {
+        let row: Row = read_row(fields)?;
+        let (
+            schema,
+            table,
+            name,
+            kind,
+            columns,
+            ref_schema,
+            ref_table,
+            ref_columns,
+            on_delete,
+            on_update,
+        ) = row;
+        let Some(at) = find(&catalog.state, &schema, &table) else {
+            return Ok(());
+        };
+        let t = &mut catalog.state.tables[at];
+        match kind.as_str() {
+            "p" => t.primary_key = Some(Key { name, columns }),
+            "u" => t.uniques.push(Key { name, columns }),
+            _ => t.foreign_keys.push(ForeignKey {
                 name,
-                kind,
                 columns,
-                ref_schema,
-                ref_table,
-                ref_columns,
-                on_delete,
-                on_update,
-            ) = row;
-            let Some(at) = find(&catalog.state, &schema, &table) else {
-                continue;
-            };
-            let t = &mut catalog.state.tables[at];
-            match kind.as_str() {
-                "p" => t.primary_key = Some(Key { name, columns }),
-                "u" => t.uniques.push(Key { name, columns }),
-                _ => t.foreign_keys.push(ForeignKey {
-                    name,
-                    columns,
-                    references: QualifiedName::new(
-                        ref_schema.unwrap_or_default(),
-                        ref_table.unwrap_or_default(),
-                    ),
-                    referenced_columns: ref_columns,
-                    on_delete: action(&on_delete),
-                    on_update: action(&on_update),
-                }),
-            }
+                references: QualifiedName::new(
+                    ref_schema.unwrap_or_default(),
+                    ref_table.unwrap_or_default(),
+                ),
+                referenced_columns: ref_columns,
+                on_delete: action(&on_delete),
+                on_update: action(&on_update),
+            }),
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

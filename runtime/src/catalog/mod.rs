@@ -25,6 +25,7 @@ mod extensions;
 mod indexes;
 mod keys;
 mod routines;
+mod row;
 mod schemas;
 mod sequences;
 mod settings;
@@ -39,13 +40,25 @@ pub(crate) use compat_views::FoundView;
 pub(crate) struct Part {
     /// The kind, as the benchmark's breakdown names it.
     pub name: &'static str,
-    /// A scalar subquery giving the kind's rows as a JSON array (as text).
+    /// For [`Read::Json`], a scalar subquery giving the kind's objects as a
+    /// JSON array (as text); for [`Read::Rows`], a query of one `text[]`
+    /// column, a row per object, in order.
     pub sql: &'static str,
-    /// Reads those rows into the catalog. Parts read in [`KINDS`] order, so
-    /// a table's parts find their table.
-    pub read: fn(&str, &mut Catalog) -> serde_json::Result<()>,
+    /// Reads those objects into the catalog. Parts read in [`KINDS`] order,
+    /// so a table's parts find their table.
+    pub read: Read,
     /// Compares the expected state with the catalog.
     pub compare: fn(&SchemaState, &Catalog, &mut Collector),
+}
+
+/// How a part's objects come.
+pub(crate) enum Read {
+    /// As one JSON array: for kinds with few objects.
+    Json(fn(&str, &mut Catalog) -> serde_json::Result<()>),
+    /// A row per object, each read as it comes ([`row::read_row`]): for the
+    /// kinds with an object or more per table, where building JSON on the
+    /// server costs more than reading the catalog.
+    Rows(fn(&[Option<String>], &mut Catalog) -> Result<(), serde::de::value::Error>),
 }
 
 /// Every kind, in the order it is read and compared.
@@ -67,10 +80,16 @@ pub(crate) const KINDS: &[Part] = &[
     settings::PART,
 ];
 
-/// The kinds' names, in [`KINDS`] order, with their subqueries.
-pub(crate) fn named_parts() -> Vec<(&'static str, &'static str)> {
-    KINDS.iter().map(|k| (k.name, k.sql)).collect()
+/// The kinds' names, in [`KINDS`] order, with their rows' statements.
+pub(crate) fn named_parts() -> Vec<(&'static str, String)> {
+    KINDS
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.name, part_statement(i)))
+        .collect()
 }
+
+pub(crate) use row::read_row;
 
 /// The statement: one row per kind, `(index in KINDS, its JSON array)`,
 /// then a row at index [`KINDS`]`.len()` whose JSON array holds whether the
@@ -81,21 +100,28 @@ pub(crate) fn named_parts() -> Vec<(&'static str, &'static str)> {
 pub(crate) fn statement() -> &'static str {
     static STATEMENT: OnceLock<String> = OnceLock::new();
     STATEMENT.get_or_init(|| {
-        let mut rows: Vec<String> = KINDS
-            .iter()
-            .enumerate()
-            .map(|(i, k)| format!("SELECT {i}, ({})::text", k.sql))
-            .collect();
+        let mut rows: Vec<String> = (0..KINDS.len()).map(part_statement).collect();
         rows.push(format!(
-            r#"SELECT {}, json_build_array(to_regclass('"strata"."expressions"') IS NOT NULL,
+            r#"SELECT {}, ARRAY[json_build_array(to_regclass('"strata"."expressions"') IS NOT NULL,
     array_to_string(pg_catalog.current_schemas(false), ','),
     pg_catalog.pg_current_snapshot()::text,
-    {})::text"#,
+    {})::text]"#,
             KINDS.len(),
             crate::watch::WATCH
         ));
         rows.join("\nUNION ALL\n")
     })
+}
+
+/// The rows of kind `i` in the drift statement: `(i, text[])`, the array
+/// holding one JSON document for [`Read::Json`], an object's fields for
+/// [`Read::Rows`].
+pub(crate) fn part_statement(i: usize) -> String {
+    let kind = &KINDS[i];
+    match kind.read {
+        Read::Json(_) => format!("SELECT {i}, ARRAY[({})::text]", kind.sql),
+        Read::Rows(_) => format!("SELECT {i}, o.fields FROM ({}) AS o(fields)", kind.sql),
+    }
 }
 
 /// The kinds whose changes fire no DDL event (`ALTER DATABASE … SET`), so

@@ -5,7 +5,7 @@
 
 use strata_manifest::{definition_shape, Routine, SchemaState};
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -35,7 +35,7 @@ pub(crate) const PART: Part = Part {
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                      WHERE x.classid = 'pg_catalog.pg_proc'::regclass AND x.objid = p.oid
                        AND x.deptype = 'e')",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         for (schema, name, procedure, args, sql) in
             rows::<(String, String, bool, String, String)>(json)?
         {
@@ -48,7 +48,7 @@ pub(crate) const PART: Part = Part {
             });
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

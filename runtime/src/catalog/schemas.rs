@@ -2,7 +2,7 @@
 
 use strata_manifest::SchemaState;
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -11,10 +11,10 @@ pub(crate) const PART: Part = Part {
     name: "schemas",
     sql: "SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]')
    FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY($1::text[])",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         catalog.state.schemas = rows::<String>(json)?.into_iter().collect();
         Ok(())
-    },
+    }),
     compare,
 };
 

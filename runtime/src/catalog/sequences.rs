@@ -5,7 +5,7 @@
 
 use strata_manifest::{SchemaState, Sequence, SequenceSettings};
 
-use super::{rows, Part};
+use super::{read_row, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -29,9 +29,9 @@ type Row = (
 /// but those an extension owns.
 pub(crate) const PART: Part = Part {
     name: "sequences",
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname,
+    sql: "SELECT ARRAY[n.nspname::text, c.relname::text,
             pg_catalog.format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text,
-            s.seqmax::text, s.seqmin::text, s.seqcache::text, s.seqcycle,
+            s.seqmax::text, s.seqmin::text, s.seqcache::text, s.seqcycle::text,
             (SELECT tn.nspname || '.' || t.relname || '.' || a.attname
                FROM pg_catalog.pg_depend d
                JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
@@ -40,7 +40,7 @@ pub(crate) const PART: Part = Part {
               WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
                 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
               LIMIT 1),
-            EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+            (EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                      WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
                        AND d.deptype = 'i')
             OR EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef ad
@@ -48,40 +48,37 @@ pub(crate) const PART: Part = Part {
                          AND d.objid = ad.oid AND d.refobjid = c.oid
                         JOIN pg_catalog.pg_depend o ON o.classid = 'pg_catalog.pg_class'::regclass
                          AND o.objid = c.oid AND o.deptype = 'a'
-                         AND o.refobjid = ad.adrelid AND o.refobjsubid = ad.adnum))
-          ORDER BY n.nspname, c.relname), '[]')
+                         AND o.refobjid = ad.adrelid AND o.refobjsubid = ad.adnum))::text]
    FROM pg_catalog.pg_sequence s
    JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = ANY($1::text[])
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
-                       AND e.deptype = 'e')",
-    read: |json, catalog| {
-        for row in rows::<Row>(json)? {
-            let (schema, name, ty, start, increment, max, min, cache, cycle, owner, by_column) =
-                row;
-            // Spelt as a file would spell it, and read back by the same parser.
-            let mut sql = format!(
-                "CREATE SEQUENCE {}.{} AS {ty} INCREMENT BY {increment} MINVALUE {min} MAXVALUE {max} START WITH {start} CACHE {cache} {}",
-                strata_manifest::quote_ident(&schema),
-                strata_manifest::quote_ident(&name),
-                if cycle { "CYCLE" } else { "NO CYCLE" }
-            );
-            if let Some(owner) = &owner {
-                let parts: Vec<String> =
-                    owner.split('.').map(strata_manifest::quote_ident).collect();
-                sql.push_str(&format!(" OWNED BY {}", parts.join(".")));
-            }
-            if by_column {
-                catalog
-                    .column_sequences
-                    .push((schema.clone(), name.clone()));
-            }
-            catalog.state.add_sequence(Sequence { schema, name, sql });
+                       AND e.deptype = 'e')
+   ORDER BY n.nspname, c.relname",
+    read: Read::Rows(|fields, catalog| {
+        let row: Row = read_row(fields)?;
+        let (schema, name, ty, start, increment, max, min, cache, cycle, owner, by_column) = row;
+        // Spelt as a file would spell it, and read back by the same parser.
+        let mut sql = format!(
+            "CREATE SEQUENCE {}.{} AS {ty} INCREMENT BY {increment} MINVALUE {min} MAXVALUE {max} START WITH {start} CACHE {cache} {}",
+            strata_manifest::quote_ident(&schema),
+            strata_manifest::quote_ident(&name),
+            if cycle { "CYCLE" } else { "NO CYCLE" }
+        );
+        if let Some(owner) = &owner {
+            let parts: Vec<String> = owner.split('.').map(strata_manifest::quote_ident).collect();
+            sql.push_str(&format!(" OWNED BY {}", parts.join(".")));
         }
+        if by_column {
+            catalog
+                .column_sequences
+                .push((schema.clone(), name.clone()));
+        }
+        catalog.state.add_sequence(Sequence { schema, name, sql });
         Ok(())
-    },
+    }),
     compare,
 };
 

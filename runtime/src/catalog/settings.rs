@@ -2,7 +2,7 @@
 
 use strata_manifest::SchemaState;
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -13,13 +13,13 @@ pub(crate) const PART: Part = Part {
    FROM pg_catalog.pg_db_role_setting s
    JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
    WHERE d.datname = current_database() AND s.setrole = 0",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         let settings: Vec<String> = rows(json)?;
         catalog.state.search_path = settings
             .iter()
             .find_map(|s| s.strip_prefix("search_path=").map(parse_search_path));
         Ok(())
-    },
+    }),
     compare,
 };
 

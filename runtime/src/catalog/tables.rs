@@ -5,7 +5,7 @@ use strata_manifest::{SchemaState, Table};
 
 use std::collections::HashSet;
 
-use super::{find, rows, Part};
+use super::{find, rows, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -21,7 +21,7 @@ pub(crate) const PART: Part = Part {
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
                        AND e.deptype = 'e')",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         let mut tables: Vec<(String, String)> = rows(json)?;
         // The binary search of the later parts needs Rust's byte order. The
         // catalog's `name` columns sort as "C" too, but that is PostgreSQL's
@@ -32,7 +32,7 @@ pub(crate) const PART: Part = Part {
             .map(|(schema, name)| Table::new(schema, name))
             .collect();
         Ok(())
-    },
+    }),
     compare,
 };
 

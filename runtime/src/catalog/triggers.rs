@@ -6,7 +6,7 @@
 
 use strata_manifest::{definition_shape, SchemaState, Trigger};
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -23,7 +23,7 @@ pub(crate) const PART: Part = Part {
    JOIN pg_catalog.pg_proc f ON f.oid = t.tgfoid
    JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
    WHERE n.nspname = ANY($1::text[]) AND NOT t.tgisinternal",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         for (schema, table, name, function, sql) in
             rows::<(String, String, String, String, String)>(json)?
         {
@@ -36,7 +36,7 @@ pub(crate) const PART: Part = Part {
             });
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

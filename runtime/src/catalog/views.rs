@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use strata_manifest::{Index, QualifiedName, SchemaState, View};
 
-use super::{rows, Part};
+use super::{rows, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -43,7 +43,7 @@ pub(crate) const PART: Part = Part {
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
                        AND e.deptype = 'e')",
-    read: |json, catalog| {
+    read: Read::Json(|json, catalog| {
         for (schema, name, materialized, columns, definition, indexes) in rows::<Row>(json)? {
             catalog.state.add_view(View {
                 schema,
@@ -64,7 +64,7 @@ pub(crate) const PART: Part = Part {
             });
         }
         Ok(())
-    },
+    }),
     compare,
 };
 

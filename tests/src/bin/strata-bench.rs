@@ -322,14 +322,13 @@ async fn bare_catalog_queries(conn: &mut PgConnection, schemas: &[String]) -> Du
 /// own, as the drift statement runs it.
 async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
     let mut sum = Duration::ZERO;
-    for (name, sql) in strata::__private::catalog_parts() {
-        let statement = format!("SELECT ({sql})::text");
+    for (name, statement) in strata::__private::catalog_parts() {
         let took = median(11, || async {
             sqlx::query(&statement)
                 .bind(schemas)
                 .bind(Vec::<String>::new())
                 .bind(Vec::<String>::new())
-                .fetch_one(pool)
+                .fetch_all(pool)
                 .await
                 .unwrap();
         })
