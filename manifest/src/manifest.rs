@@ -130,6 +130,24 @@ impl Manifest {
         })
     }
 
+    /// Reads only the state after the last migration, skipping the
+    /// migrations' changes: what a full drift check compares with.
+    pub fn state_from_json(text: &str) -> Result<SchemaState, ManifestError> {
+        #[derive(Deserialize)]
+        struct StateOnly {
+            format: u32,
+            state: SchemaState,
+        }
+        let only: StateOnly = serde_json::from_str(text)?;
+        if only.format > FORMAT_VERSION {
+            return Err(ManifestError::UnsupportedFormat {
+                found: only.format,
+                supported: FORMAT_VERSION,
+            });
+        }
+        Ok(only.state)
+    }
+
     /// The manifest as JSON: pretty, ending in a newline, the same bytes for the same state.
     pub fn to_json(&self) -> String {
         let mut text =
@@ -192,6 +210,10 @@ mod tests {
             ..SchemaState::default()
         };
         assert_eq!(light, expected);
+        assert_eq!(
+            Manifest::state_from_json(&full.to_json()).unwrap(),
+            full.state
+        );
     }
 
     #[test]

@@ -188,8 +188,7 @@ impl fmt::Display for Difference {
 /// Checks the database against the state after the last embedded migration,
 /// reading the catalog in a fixed number of queries however many tables there are.
 pub async fn check_drift(pool: &PgPool, migrations: &Migrations) -> Result<DriftReport, Error> {
-    let manifest = migrations.manifest()?;
-    check_state(pool, &manifest.state).await
+    check_state(pool, &migrations.last_state()?).await
 }
 
 /// Checks the database against the state after migration `version`, for a

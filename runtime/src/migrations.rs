@@ -160,6 +160,15 @@ impl Migrations {
         Manifest::from_json_light(text).map_err(Error::Manifest)
     }
 
+    /// The state after the last migration alone, without the changes.
+    pub(crate) fn last_state(&self) -> Result<strata_manifest::SchemaState, Error> {
+        let text = self.manifest_text();
+        if text.trim().is_empty() {
+            return Ok(Default::default());
+        }
+        Manifest::state_from_json(text).map_err(Error::Manifest)
+    }
+
     /// The migrations in order, each with the checksum of its text as carried.
     pub(crate) fn load<'a>(&'a self, manifest: &'a Manifest) -> Result<Vec<Migration<'a>>, Error> {
         manifest

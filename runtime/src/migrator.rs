@@ -242,7 +242,10 @@ impl<'m> Migrator<'m> {
         (report.drift, report.drift_check) = self
             .checked_drift(
                 &mut conn,
-                Expected::Lazily(&manifest.state),
+                Expected::Lazily {
+                    light: &manifest.state,
+                    last: manifest.migrations.last().map_or(0, |m| m.version),
+                },
                 fingerprint.as_deref(),
             )
             .await?;
@@ -343,7 +346,7 @@ impl<'m> Migrator<'m> {
             return Ok((DriftReport::default(), DriftCheck::Skipped));
         }
         let light: &SchemaState = match &expected {
-            Expected::Lazily(light) => light,
+            Expected::Lazily { light, .. } => light,
             Expected::State(state) => state,
         };
         let unwatched = match fingerprint {
@@ -358,9 +361,14 @@ impl<'m> Migrator<'m> {
             None => {
                 let expected = match expected {
                     Expected::State(state) => *state,
-                    Expected::Lazily(_) => {
-                        let mut manifest = self.migrations.manifest()?;
-                        take_expected_state(&mut manifest, self.target)
+                    Expected::Lazily { last, .. } => {
+                        match self.target {
+                            // Replayed from the changes, which only this needs.
+                            Some(version) if version < last => {
+                                self.migrations.manifest()?.state_at(version)
+                            }
+                            _ => self.migrations.last_state()?,
+                        }
                     }
                 };
                 let catalog = introspect::read_catalog(conn, &expected).await?;
@@ -383,16 +391,7 @@ impl<'m> Migrator<'m> {
 /// which holds what the kinds the DDL watch cannot vouch for compare).
 enum Expected<'a> {
     State(Box<SchemaState>),
-    Lazily(&'a SchemaState),
-}
-
-/// [`expected_state`], moved out of the manifest where it is the last one.
-fn take_expected_state(manifest: &mut Manifest, target: Option<u32>) -> SchemaState {
-    let last = manifest.migrations.last().map_or(0, |m| m.version);
-    match target {
-        Some(version) if version < last => manifest.state_at(version),
-        _ => std::mem::take(&mut manifest.state),
-    }
+    Lazily { light: &'a SchemaState, last: u32 },
 }
 
 /// The state drift is checked against: after the target, or after the last migration.

@@ -11,27 +11,24 @@ type Row = (
     String,
     String,
     String,
-    Vec<String>,
+    String,
     Option<String>,
     Option<String>,
-    Vec<String>,
     String,
     String,
 );
 
-/// Schema, table, name, kind ('p', 'u' or 'f'), columns in key order, and for
-/// a foreign key the referenced schema, table and columns and its ON DELETE /
-/// ON UPDATE codes.
+/// Schema, table, name, kind ('p', 'u' or 'f'), definition (as
+/// `pg_get_constraintdef` prints it, which the columns are read from), and
+/// for a foreign key the referenced schema and table and its ON DELETE / ON
+/// UPDATE codes. The columns come from the definition, not from
+/// `pg_attribute` by `conkey`: looking each up cost more than the rest of
+/// the drift check's reading of keys together.
 pub(crate) const PART: Part = Part {
     name: "keys",
     sql: "SELECT ARRAY[n.nspname::text, c.relname::text, con.conname::text, con.contype::text,
-            array_to_json(ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-                  WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)
-                  ORDER BY array_position(con.conkey, a.attnum)))::text,
+            pg_catalog.pg_get_constraintdef(con.oid),
             fn.nspname::text, fc.relname::text,
-            array_to_json(ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-                  WHERE a.attrelid = con.confrelid AND a.attnum = ANY(con.confkey)
-                  ORDER BY array_position(con.confkey, a.attnum)))::text,
             con.confdeltype::text, con.confupdtype::text]
    FROM pg_catalog.pg_constraint con
    JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
@@ -42,18 +39,14 @@ pub(crate) const PART: Part = Part {
    ORDER BY n.nspname, c.relname, con.conname",
     read: Read::Rows(|fields, catalog| {
         let row: Row = read_row(fields)?;
-        let (
-            schema,
-            table,
-            name,
-            kind,
-            columns,
-            ref_schema,
-            ref_table,
-            ref_columns,
-            on_delete,
-            on_update,
-        ) = row;
+        let (schema, table, name, kind, definition, ref_schema, ref_table, on_delete, on_update) =
+            row;
+        let unreadable = || {
+            <serde::de::value::Error as serde::de::Error>::custom(format!(
+                "cannot read the columns of constraint {name} from `{definition}`"
+            ))
+        };
+        let (columns, ref_columns) = key_columns(&definition).ok_or_else(unreadable)?;
         let Some(at) = find(&catalog.state, &schema, &table) else {
             return Ok(());
         };
@@ -87,6 +80,34 @@ fn action(code: &str) -> Action {
         "d" => Action::SetDefault,
         _ => Action::NoAction,
     }
+}
+
+/// The key columns of a constraint definition as the server prints it
+/// (`PRIMARY KEY (a, "B")`, `UNIQUE NULLS NOT DISTINCT (a)`, `FOREIGN KEY
+/// (a) REFERENCES s.t(b) ON DELETE SET NULL (a)`), and for a foreign key the
+/// referenced ones.
+fn key_columns(definition: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let tokens = strata_manifest::lexer::significant(definition);
+    let list = |from: usize| -> Option<(Vec<String>, usize)> {
+        let open = from + tokens.get(from..)?.iter().position(|t| t.is_punct("("))?;
+        let mut names = Vec::new();
+        for (i, token) in tokens.iter().enumerate().skip(open + 1) {
+            if token.is_punct(")") {
+                return Some((names, i));
+            }
+            if !token.is_punct(",") {
+                names.push(token.name()?);
+            }
+        }
+        None
+    };
+    let (columns, end) = list(0)?;
+    let referenced = match tokens.iter().position(|t| t.is_word("REFERENCES")) {
+        Some(at) if at > end => list(at)?.0,
+        Some(_) => return None,
+        None => Vec::new(),
+    };
+    Some((columns, referenced))
 }
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
@@ -151,4 +172,55 @@ fn describe_foreign_key(key: &ForeignKey) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_columns;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn reads_the_columns_as_the_server_prints_them() {
+        for (definition, columns, referenced) in [
+            ("PRIMARY KEY (id)", names(&["id"]), names(&[])),
+            (
+                r#"PRIMARY KEY (tenant, "Mixed ""Case"", x)") INCLUDE (note)"#,
+                names(&["tenant", "Mixed \"Case\", x)"]),
+                names(&[]),
+            ),
+            ("UNIQUE NULLS NOT DISTINCT (sku, type)", names(&["sku", "type"]), names(&[])),
+            (
+                "FOREIGN KEY (parent_id, kind) REFERENCES bench_0.table_000(id, kind) ON DELETE SET NULL (parent_id) DEFERRABLE",
+                names(&["parent_id", "kind"]),
+                names(&["id", "kind"]),
+            ),
+            (
+                r#"FOREIGN KEY (customer_id) REFERENCES "Legacy"."Vendors"("Id") NOT VALID"#,
+                names(&["customer_id"]),
+                names(&["Id"]),
+            ),
+        ] {
+            assert_eq!(
+                key_columns(definition),
+                Some((columns, referenced)),
+                "{definition}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_definition_is_none_not_a_panic() {
+        for definition in [
+            "",
+            "PRIMARY KEY",
+            "UNIQUE (a",
+            "FOREIGN KEY (a) REFERENCES t",
+            "UNIQUE (1)",
+        ] {
+            assert_eq!(key_columns(definition), None, "{definition}");
+        }
+    }
 }
