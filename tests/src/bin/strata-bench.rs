@@ -397,6 +397,20 @@ async fn scale_bench(count: usize, memory_only: bool) {
     let dir = tempfile::tempdir().unwrap();
     strata_tests::write_migrations(dir.path(), &steps);
     let migrations = Migrations::from_dir(dir.path()).unwrap();
+    let size = |pick: &dyn Fn(&str) -> bool| -> f64 {
+        let bytes: u64 = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| pick(&e.file_name().to_string_lossy()))
+            .map(|e| e.metadata().unwrap().len())
+            .sum();
+        bytes as f64 / (1024.0 * 1024.0)
+    };
+    println!(
+        "{label}: manifest.json {:.1} MiB, migration files {:.1} MiB",
+        size(&|n| n == "manifest.json"),
+        size(&|n| n.ends_with(".sql"))
+    );
     let db = strata::testing::database().await.unwrap();
     let pool = db.pool().await.unwrap();
     Migrator::new(&migrations)
