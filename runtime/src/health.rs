@@ -204,8 +204,7 @@ pub async fn health(pool: &PgPool, migrations: &Migrations) -> Result<Health, Er
     found.sequences.retain(|q| {
         !catalog
             .column_sequences
-            .iter()
-            .any(|(s, n)| *s == q.schema && *n == q.name)
+            .contains(&(q.schema.clone(), q.name.clone()))
     });
     let schemas = manifest
         .state

@@ -236,8 +236,9 @@ fn drift_by_tenant(
             state,
             views: views.remove(name).unwrap_or_default(),
             canonical: catalog.canonical.clone(),
-            column_sequences: Vec::new(),
+            column_sequences: Default::default(),
             seen: catalog.seen.clone(),
+            last_table: 0,
         };
         let report = compare(&expected, &one);
         if !report.is_clean() {

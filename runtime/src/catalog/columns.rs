@@ -2,7 +2,7 @@
 
 use strata_manifest::{canonical_default, canonical_expr, Column, SchemaState};
 
-use super::{find, read_row, tables, Part, Read};
+use super::{read_row, tables, Part, Read};
 use crate::canonical::Kind;
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
@@ -43,7 +43,7 @@ pub(crate) const PART: Part = Part {
     read: Read::Rows(|fields, catalog| {
         let (schema, table, name, sql_type, nullable, default, identity, generated): Row =
             read_row(fields)?;
-        if let Some(at) = find(&catalog.state, &schema, &table) {
+        if let Some(at) = catalog.table_index(&schema, &table) {
             catalog.state.tables[at].columns.push(Column {
                 name,
                 sql_type,

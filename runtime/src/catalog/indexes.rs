@@ -2,7 +2,7 @@
 
 use strata_manifest::{Index, SchemaState};
 
-use super::{find, read_row, tables, Part, Read};
+use super::{read_row, tables, Part, Read};
 use crate::canonical::Kind;
 use crate::drift::{compare_named, same_expr, Collector, ObjectKind};
 use crate::introspect::Catalog;
@@ -47,7 +47,7 @@ pub(crate) const PART: Part = Part {
     read: Read::Rows(|fields, catalog| {
         let (schema, table, name, columns, unique, predicate, method, opclass): Row =
             read_row(fields)?;
-        if let Some(at) = find(&catalog.state, &schema, &table) {
+        if let Some(at) = catalog.table_index(&schema, &table) {
             catalog.state.tables[at].indexes.push(Index {
                 name,
                 columns,

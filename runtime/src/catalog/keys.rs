@@ -2,7 +2,7 @@
 
 use strata_manifest::{Action, ForeignKey, Key, QualifiedName, SchemaState};
 
-use super::{find, read_row, tables, Part, Read};
+use super::{read_row, tables, Part, Read};
 use crate::drift::{compare_named, quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -47,7 +47,7 @@ pub(crate) const PART: Part = Part {
             ))
         };
         let (columns, ref_columns) = key_columns(&definition).ok_or_else(unreadable)?;
-        let Some(at) = find(&catalog.state, &schema, &table) else {
+        let Some(at) = catalog.table_index(&schema, &table) else {
             return Ok(());
         };
         let t = &mut catalog.state.tables[at];

@@ -74,7 +74,7 @@ pub(crate) const PART: Part = Part {
         if by_column {
             catalog
                 .column_sequences
-                .push((schema.clone(), name.clone()));
+                .insert((schema.clone(), name.clone()));
         }
         catalog.state.add_sequence(Sequence { schema, name, sql });
         Ok(())
@@ -127,8 +127,7 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
     for have in &catalog.state.sequences {
         let owned = catalog
             .column_sequences
-            .iter()
-            .any(|(s, n)| *s == have.schema && *n == have.name);
+            .contains(&(have.schema.clone(), have.name.clone()));
         if !owned && find(&expected.sequences, have).is_none() {
             out.push(
                 Unexpected,

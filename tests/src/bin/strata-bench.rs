@@ -628,6 +628,32 @@ async fn main() {
         return;
     }
     println!("strata bench: medians; each line is strata against a baseline from the same run\n");
+    // `strata-bench profile` runs the 11,026-table drift check in a loop,
+    // for a profiler (`perf record`), and prints each run's time.
+    if args.get(1).map(String::as_str) == Some("profile") {
+        let states: Vec<SchemaState> = (0..=10).map(|n| many_tables_in(11026, n)).collect();
+        let steps: Vec<(&SchemaState, &SchemaState)> =
+            states.windows(2).map(|w| (&w[0], &w[1])).collect();
+        let dir = tempfile::tempdir().unwrap();
+        strata_tests::write_migrations(dir.path(), &steps);
+        let migrations = Migrations::from_dir(dir.path()).unwrap();
+        let db = strata::testing::database().await.unwrap();
+        let pool = db.pool().await.unwrap();
+        Migrator::new(&migrations)
+            .drift_policy(DriftPolicy::Ignore)
+            .run(&pool)
+            .await
+            .unwrap();
+        for _ in 0..8 {
+            let start = Instant::now();
+            assert!(strata::check_drift(&pool, &migrations)
+                .await
+                .unwrap()
+                .is_clean());
+            println!("drift check: {:.1} ms", start.elapsed().as_secs_f64() * 1e3);
+        }
+        return;
+    }
     // `strata-bench memory` measures only the start-ups' peak memory.
     if args.get(1).map(String::as_str) == Some("memory") {
         for count in [1126, 11026] {
