@@ -391,12 +391,7 @@ async fn scale_bench(count: usize, memory_only: bool) {
     let label = format!("{count} tables")
         .replace("1126", "1,126")
         .replace("11026", "11,026");
-    let states: Vec<SchemaState> = (0..=10).map(|n| many_tables_in(count, n)).collect();
-    let steps: Vec<(&SchemaState, &SchemaState)> =
-        states.windows(2).map(|w| (&w[0], &w[1])).collect();
-    let dir = tempfile::tempdir().unwrap();
-    strata_tests::write_migrations(dir.path(), &steps);
-    let migrations = Migrations::from_dir(dir.path()).unwrap();
+    let (dir, states, migrations, db, pool) = migrated_scale(count).await;
     let size = |pick: &dyn Fn(&str) -> bool| -> f64 {
         let bytes: u64 = std::fs::read_dir(dir.path())
             .unwrap()
@@ -411,13 +406,6 @@ async fn scale_bench(count: usize, memory_only: bool) {
         size(&|n| n == "manifest.json"),
         size(&|n| n.ends_with(".sql"))
     );
-    let db = strata::testing::database().await.unwrap();
-    let pool = db.pool().await.unwrap();
-    Migrator::new(&migrations)
-        .drift_policy(DriftPolicy::Ignore)
-        .run(&pool)
-        .await
-        .unwrap();
     let schemas: Vec<String> = states[10].schemas.iter().cloned().collect();
     let runs = if count > 2000 { 5 } else { 11 };
     if memory_only {
@@ -528,6 +516,34 @@ fn memory_bench(label: &str, dir: &std::path::Path, url: &str) {
     }
 }
 
+/// A fresh database holding [`many_tables`]`(count)`, migrated in one
+/// step per schema; the migrations' folder, the states after each step,
+/// the migrations, the database and a pool on it.
+async fn migrated_scale(
+    count: usize,
+) -> (
+    tempfile::TempDir,
+    Vec<SchemaState>,
+    Migrations,
+    strata::testing::TestDatabase,
+    PgPool,
+) {
+    let states: Vec<SchemaState> = (0..=10).map(|n| many_tables_in(count, n)).collect();
+    let steps: Vec<(&SchemaState, &SchemaState)> =
+        states.windows(2).map(|w| (&w[0], &w[1])).collect();
+    let dir = tempfile::tempdir().unwrap();
+    strata_tests::write_migrations(dir.path(), &steps);
+    let migrations = Migrations::from_dir(dir.path()).unwrap();
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    Migrator::new(&migrations)
+        .drift_policy(DriftPolicy::Ignore)
+        .run(&pool)
+        .await
+        .unwrap();
+    (dir, states, migrations, db, pool)
+}
+
 /// Runs this binary as `strata-bench child <mode> <dir> <url>` and returns
 /// the child's peak resident memory in KiB.
 fn child_peak_kib(mode: &str, dir: &std::path::Path, url: &str) -> u64 {
@@ -631,19 +647,7 @@ async fn main() {
     // `strata-bench profile` runs the 11,026-table drift check in a loop,
     // for a profiler (`perf record`), and prints each run's time.
     if args.get(1).map(String::as_str) == Some("profile") {
-        let states: Vec<SchemaState> = (0..=10).map(|n| many_tables_in(11026, n)).collect();
-        let steps: Vec<(&SchemaState, &SchemaState)> =
-            states.windows(2).map(|w| (&w[0], &w[1])).collect();
-        let dir = tempfile::tempdir().unwrap();
-        strata_tests::write_migrations(dir.path(), &steps);
-        let migrations = Migrations::from_dir(dir.path()).unwrap();
-        let db = strata::testing::database().await.unwrap();
-        let pool = db.pool().await.unwrap();
-        Migrator::new(&migrations)
-            .drift_policy(DriftPolicy::Ignore)
-            .run(&pool)
-            .await
-            .unwrap();
+        let (_dir, _states, migrations, _db, pool) = migrated_scale(11026).await;
         for _ in 0..8 {
             let start = Instant::now();
             assert!(strata::check_drift(&pool, &migrations)
