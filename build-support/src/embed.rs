@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use strata_manifest::Manifest;
+use strata_manifest::{checksum, digest, Manifest};
 
 use crate::builder::write_atomically;
 use crate::error::{io, Error};
@@ -23,28 +23,52 @@ pub(crate) fn write_embedded(
     manifest: &Manifest,
 ) -> Result<(), Error> {
     let dir = std::fs::canonicalize(migrations_dir).unwrap_or_else(|_| migrations_dir.to_owned());
-    let mut code = String::from("::strata::Migrations::__embedded(\n");
-    if manifest.migrations.is_empty() && !dir.join("manifest.json").is_file() {
-        code.push_str("    \"\",\n    &[],\n");
+    let manifest_path = dir.join("manifest.json");
+    let mut code = String::new();
+    if manifest.migrations.is_empty() && !manifest_path.is_file() {
+        code.push_str("::strata::Migrations::__embedded(\n    \"\",\n    &[],\n");
     } else {
+        // What a start-up reads first is computed here, once, from the very
+        // bytes `include_str!` embeds, so that a start-up with nothing to do
+        // never parses or hashes the whole manifest (tens of MiB at 11,000
+        // tables); a change to any of these files runs this script again.
+        let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
+        let light = match text.trim().is_empty() {
+            true => Manifest::default(),
+            false => Manifest::from_json_light(&text).map_err(|source| Error::Manifest {
+                path: manifest_path.clone(),
+                source,
+            })?,
+        };
         let _ = writeln!(
             code,
-            "    ::core::include_str!({:?}),\n    &[",
-            dir.join("manifest.json").display().to_string()
+            "::strata::Migrations::__embedded_prepared(\n    ::core::include_str!({:?}),\n    {:?},\n    {:?},\n    &[",
+            manifest_path.display().to_string(),
+            light.to_json(),
+            digest(text.as_bytes()),
         );
-        let files = manifest
+        let files: Vec<&String> = light
             .migrations
             .iter()
-            .flat_map(|entry| std::iter::once(&entry.file).chain(entry.down_file.as_ref()));
+            .flat_map(|entry| std::iter::once(&entry.file).chain(entry.down_file.as_ref()))
+            .collect();
+        let mut checksums = Vec::new();
         for file in files {
+            let path = dir.join(file);
+            let sql = std::fs::read_to_string(&path).map_err(io(&path))?;
+            checksums.push(checksum(&sql));
             let _ = writeln!(
                 code,
                 "        ({:?}, ::core::include_str!({:?})),",
                 file,
-                dir.join(file).display().to_string()
+                path.display().to_string()
             );
         }
-        code.push_str("    ],\n");
+        code.push_str("    ],\n    &[");
+        for sum in checksums {
+            let _ = write!(code, "{sum:?}, ");
+        }
+        code.push_str("],\n");
     }
     code.push_str(")\n");
     std::fs::create_dir_all(out).map_err(io(out))?;

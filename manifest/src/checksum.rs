@@ -12,6 +12,17 @@ pub fn checksum(sql: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The SHA-256 of a manifest's bytes as they are, as lowercase hex: what
+/// identifies the state a clean drift check was made against. Unlike
+/// [`checksum`] it normalises nothing, so that it can be computed while
+/// the file is streamed.
+pub fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ mod statements;
 mod tenant;
 mod types;
 
-pub use checksum::checksum;
+pub use checksum::{checksum, digest};
 pub use confirm::{object_name, Confirm, Unconfirmed, CONFIRM_ENV};
 pub use default_expr::{canonical_default, canonical_expr};
 pub use diff::{diff, diff_with};

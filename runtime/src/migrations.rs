@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use strata_manifest::lexer::{leading_trivia, TokenKind};
-use strata_manifest::{checksum, Manifest};
+use strata_manifest::{checksum, digest, Manifest};
 
 use crate::Error;
 
@@ -50,11 +50,29 @@ enum Source {
     Embedded {
         manifest: &'static str,
         files: &'static [(&'static str, &'static str)],
+        /// What the build computed from them, when it did.
+        prepared: Option<Prepared>,
     },
-    Owned {
+    /// Read from a directory, with what the build computes for the
+    /// embedded form computed as it was read.
+    Dir {
         manifest: String,
-        files: Vec<(String, String)>,
+        light: Box<Manifest>,
+        digest: String,
+        /// Name, checksum and text of each file.
+        files: Vec<(String, String, String)>,
     },
+}
+
+/// What `strata_build` computes from the embedded files at build time, so
+/// that a start-up with nothing to do never reads the whole manifest: its
+/// light reading ([`Manifest::from_json_light`]) as JSON, the digest of its
+/// bytes, and each file's checksum, in the order of `files`.
+#[derive(Debug)]
+struct Prepared {
+    light: &'static str,
+    digest: &'static str,
+    checksums: &'static [&'static str],
 }
 
 /// One migration, ready to apply.
@@ -91,11 +109,40 @@ impl Migrations {
         files: &'static [(&'static str, &'static str)],
     ) -> Self {
         Migrations {
-            source: Source::Embedded { manifest, files },
+            source: Source::Embedded {
+                manifest,
+                files,
+                prepared: None,
+            },
         }
     }
 
-    /// Reads `manifest.json` and the files it lists from a migrations directory.
+    /// What `embed_migrations!()` expands to: the files, and what the build
+    /// computed from them (see `strata_build`'s `embed.rs`).
+    #[doc(hidden)]
+    pub const fn __embedded_prepared(
+        manifest: &'static str,
+        light: &'static str,
+        digest: &'static str,
+        files: &'static [(&'static str, &'static str)],
+        checksums: &'static [&'static str],
+    ) -> Self {
+        Migrations {
+            source: Source::Embedded {
+                manifest,
+                files,
+                prepared: Some(Prepared {
+                    light,
+                    digest,
+                    checksums,
+                }),
+            },
+        }
+    }
+
+    /// Reads `manifest.json` and the files it lists from a migrations
+    /// directory, and computes what a start-up reads first, as the build
+    /// does for `embed_migrations!()`.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {
         let dir = dir.as_ref();
         let read = |path: &Path| {
@@ -104,60 +151,87 @@ impl Migrations {
                 source,
             })
         };
-        let manifest_text = read(&dir.join("manifest.json"))?;
-        // Only the file names are needed here: the light reading skips the
-        // changes and the state, which a start-up may never need.
-        let manifest = match manifest_text.trim().is_empty() {
-            true => Manifest::default(),
-            false => Manifest::from_json_light(&manifest_text).map_err(Error::Manifest)?,
-        };
+        let manifest = read(&dir.join("manifest.json"))?;
+        let light = light(&manifest)?;
         let mut files = Vec::new();
-        for entry in &manifest.migrations {
+        for entry in &light.migrations {
             for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
-                files.push((file.clone(), read(&dir.join(file))?));
+                let sql = read(&dir.join(file))?;
+                files.push((file.clone(), checksum(&sql), sql));
             }
         }
         Ok(Migrations {
-            source: Source::Owned {
-                manifest: manifest_text,
+            source: Source::Dir {
+                digest: digest(manifest.as_bytes()),
+                manifest,
+                light: Box::new(light),
                 files,
             },
         })
     }
 
-    pub(crate) fn manifest_text(&self) -> &str {
+    /// The digest of the manifest's bytes, which names the state a clean
+    /// drift check was made against.
+    pub(crate) fn manifest_digest(&self) -> std::borrow::Cow<'_, str> {
         match &self.source {
-            Source::Embedded { manifest, .. } => manifest,
-            Source::Owned { manifest, .. } => manifest,
+            Source::Embedded {
+                prepared: Some(prepared),
+                ..
+            } => prepared.digest.into(),
+            Source::Embedded { manifest, .. } => digest(manifest.as_bytes()).into(),
+            Source::Dir { digest, .. } => digest.as_str().into(),
         }
     }
 
-    fn file(&self, name: &str) -> Option<&str> {
+    /// A file's text and checksum.
+    fn file(&self, name: &str) -> Option<(&str, std::borrow::Cow<'_, str>)> {
         match &self.source {
-            Source::Embedded { files, .. } => {
-                files.iter().find(|(n, _)| *n == name).map(|(_, sql)| *sql)
+            Source::Embedded {
+                files, prepared, ..
+            } => {
+                let i = files.iter().position(|(n, _)| *n == name)?;
+                let sql = files.get(i)?.1;
+                let sum = prepared
+                    .as_ref()
+                    .and_then(|p| p.checksums.get(i))
+                    .map_or_else(|| checksum(sql).into(), |c| (*c).into());
+                Some((sql, sum))
             }
-            Source::Owned { files, .. } => files
+            Source::Dir { files, .. } => files
                 .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, sql)| sql.as_str()),
+                .find(|(n, ..)| n == name)
+                .map(|(_, sum, sql)| (sql.as_str(), sum.as_str().into())),
+        }
+    }
+
+    fn manifest_text(&self) -> &str {
+        match &self.source {
+            Source::Embedded { manifest, .. } => manifest,
+            Source::Dir { manifest, .. } => manifest,
         }
     }
 
     /// The manifest: the migrations and the schema state after the last one.
     pub fn manifest(&self) -> Result<Manifest, Error> {
-        parse_manifest(self.manifest_text())
+        let text = self.manifest_text();
+        if text.trim().is_empty() {
+            return Ok(Manifest::default());
+        }
+        Manifest::from_json(text).map_err(Error::Manifest)
     }
 
     /// The manifest's migrations without their changes, and of its state
     /// only the `search_path` ([`Manifest::from_json_light`]): what a
     /// start-up reads before it knows whether it must compare in full.
     pub(crate) fn manifest_light(&self) -> Result<Manifest, Error> {
-        let text = self.manifest_text();
-        if text.trim().is_empty() {
-            return Ok(Manifest::default());
+        match &self.source {
+            Source::Embedded {
+                prepared: Some(prepared),
+                ..
+            } => Manifest::from_json_light(prepared.light).map_err(Error::Manifest),
+            Source::Embedded { manifest, .. } => light(manifest),
+            Source::Dir { light, .. } => Ok((**light).clone()),
         }
-        Manifest::from_json_light(text).map_err(Error::Manifest)
     }
 
     /// The state after the last migration alone, without the changes.
@@ -171,21 +245,17 @@ impl Migrations {
 
     /// The migrations in order, each with the checksum of its text as carried.
     pub(crate) fn load<'a>(&'a self, manifest: &'a Manifest) -> Result<Vec<Migration<'a>>, Error> {
+        let file = |name: &String| {
+            self.file(name)
+                .ok_or_else(|| Error::MissingMigration { file: name.clone() })
+        };
         manifest
             .migrations
             .iter()
             .map(|entry| {
-                let sql = self
-                    .file(&entry.file)
-                    .ok_or_else(|| Error::MissingMigration {
-                        file: entry.file.clone(),
-                    })?;
+                let (sql, sum) = file(&entry.file)?;
                 let down = match &entry.down_file {
-                    Some(file) => Some((
-                        file.as_str(),
-                        self.file(file)
-                            .ok_or_else(|| Error::MissingMigration { file: file.clone() })?,
-                    )),
+                    Some(name) => Some((name.as_str(), file(name)?.0)),
                     None => None,
                 };
                 Ok(Migration {
@@ -193,7 +263,7 @@ impl Migrations {
                     name: &entry.name,
                     file: &entry.file,
                     sql,
-                    checksum: checksum(sql),
+                    checksum: sum.into_owned(),
                     down,
                     transactional: is_transactional(sql),
                     lossy_down: {
@@ -211,9 +281,10 @@ impl Migrations {
     }
 }
 
-fn parse_manifest(text: &str) -> Result<Manifest, Error> {
+/// The light reading of a manifest's text; a blank one is empty.
+fn light(text: &str) -> Result<Manifest, Error> {
     if text.trim().is_empty() {
         return Ok(Manifest::default());
     }
-    Manifest::from_json(text).map_err(Error::Manifest)
+    Manifest::from_json_light(text).map_err(Error::Manifest)
 }

@@ -238,7 +238,7 @@ impl<'m> Migrator<'m> {
             }
         }
         let fingerprint =
-            watched.then(|| watch::fingerprint(self.migrations.manifest_text(), self.target));
+            watched.then(|| watch::fingerprint(&self.migrations.manifest_digest(), self.target));
         (report.drift, report.drift_check) = self
             .checked_drift(
                 &mut conn,

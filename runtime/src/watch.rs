@@ -124,14 +124,15 @@ pub(crate) struct Seen {
 }
 
 /// The fingerprint of a check: this release's comparison, the manifest it
-/// checks against, and the version the state is taken at.
-pub(crate) fn fingerprint(manifest_text: &str, target: Option<u32>) -> String {
+/// checks against (by the digest of its bytes), and the version the state
+/// is taken at.
+pub(crate) fn fingerprint(manifest_digest: &str, target: Option<u32>) -> String {
     let mut hash = Sha256::new();
     hash.update(env!("CARGO_PKG_VERSION").as_bytes());
     hash.update([0]);
     hash.update(target.map_or(String::new(), |t| t.to_string()).as_bytes());
     hash.update([0]);
-    hash.update(manifest_text.as_bytes());
+    hash.update(manifest_digest.as_bytes());
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 

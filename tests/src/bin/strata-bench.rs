@@ -436,18 +436,95 @@ async fn scale_bench(count: usize, memory_only: bool) {
     );
     drift_breakdown(&pool, &schemas, drift).await;
 
-    // Start-up with nothing pending: the DDL watch's fast path, and in full.
-    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    startup_bench(&label, dir.path(), &pool, runs).await;
+
+    memory_bench(&label, dir.path(), db.url());
+    pool.close().await;
+    db.destroy().await.unwrap();
+}
+
+/// The migrations of `dir` as `embed_migrations!()` has them in a service:
+/// the files, their checksums and the manifest's light reading and digest,
+/// computed once (by the build script, in a service); leaked, as a
+/// `static` would be.
+fn embedded(dir: &std::path::Path) -> &'static Migrations {
+    prepare(dir);
+    embedded_with(dir, true)
+}
+
+/// Writes into `dir/prepared/` what the build script computes for
+/// `embed_migrations!()`: the manifest's light reading, its digest, and a
+/// checksum per file (one a line, in the manifest's order).
+fn prepare(dir: &std::path::Path) {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
+    let light = strata_manifest::Manifest::from_json_light(&text).unwrap();
+    let mut sums = String::new();
+    for entry in &light.migrations {
+        for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
+            let sql = std::fs::read_to_string(dir.join(file)).unwrap();
+            sums.push_str(&strata_manifest::checksum(&sql));
+            sums.push('\n');
+        }
+    }
+    let out = dir.join("prepared");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("light.json"), light.to_json()).unwrap();
+    std::fs::write(out.join("digest"), strata_manifest::digest(text.as_bytes())).unwrap();
+    std::fs::write(out.join("checksums"), sums).unwrap();
+}
+
+/// The migrations as [`embedded`] has them, from what [`prepare`] wrote,
+/// with the manifest's text itself left out unless `with_manifest`: a
+/// binary maps its embedded text from the executable, and pages of it
+/// that a start-up never reads never become resident.
+fn embedded_with(dir: &std::path::Path, with_manifest: bool) -> &'static Migrations {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let light_json = read("prepared/light.json");
+    let light = strata_manifest::Manifest::from_json_light(&light_json).unwrap();
+    let mut files = Vec::new();
+    for entry in &light.migrations {
+        for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
+            files.push((leak(file.clone()), leak(read(file))));
+        }
+    }
+    let sums: Vec<&'static str> = read("prepared/checksums")
+        .lines()
+        .map(|l| leak(l.to_owned()))
+        .collect();
+    Box::leak(Box::new(Migrations::__embedded_prepared(
+        leak(if with_manifest {
+            read("manifest.json")
+        } else {
+            String::new()
+        }),
+        leak(light_json),
+        leak(read("prepared/digest")),
+        Box::leak(files.into_boxed_slice()),
+        Box::leak(sums.into_boxed_slice()),
+    )))
+}
+
+/// A start-up with nothing pending on the database `pool` reaches, already
+/// migrated with the migrations in `dir`: through the DDL watch and in
+/// full, against sqlx applying the same SQL files with nothing pending,
+/// once as `sqlx migrate run` does (reading and hashing the files, then
+/// connecting) and once as a service embedding them with `sqlx::migrate!()`
+/// does (checksums computed at compile time: connect, compare).
+async fn startup_bench(label: &str, dir: &std::path::Path, pool: &PgPool, runs: usize) {
+    let migrations = embedded(dir);
+    let report = Migrator::new(migrations).run(pool).await.unwrap();
     assert!(report.drift.is_clean());
     let fast = median(runs, || async {
-        let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+        let report = Migrator::new(migrations).run(pool).await.unwrap();
+        assert!(report.applied.is_empty());
         assert_eq!(report.drift_check, strata::DriftCheck::Unchanged);
     })
     .await;
     let full = median(runs, || async {
-        let report = Migrator::new(&migrations)
+        let report = Migrator::new(migrations)
             .ddl_watch(false)
-            .run(&pool)
+            .run(pool)
             .await
             .unwrap();
         assert_eq!(report.drift_check, strata::DriftCheck::Full);
@@ -456,20 +533,21 @@ async fn scale_bench(count: usize, memory_only: bool) {
 
     // The same SQL files as sqlx migrations, applied once by sqlx.
     let sqlx_dir = tempfile::tempdir().unwrap();
-    for (i, entry) in std::fs::read_dir(dir.path()).unwrap().enumerate() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".sql") && !name.contains(".down.") {
-            let text = std::fs::read_to_string(&path).unwrap();
-            std::fs::write(sqlx_dir.path().join(format!("{:04}_{name}", i + 1)), text).unwrap();
-        }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sql") && !n.contains(".down."))
+        .collect();
+    names.sort();
+    for (i, name) in names.iter().enumerate() {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        std::fs::write(sqlx_dir.path().join(format!("{:04}_{name}", i + 1)), text).unwrap();
     }
     let sqlx_migrator = sqlx::migrate::Migrator::new(sqlx_dir.path()).await.unwrap();
     let sqlx_db = strata::testing::database().await.unwrap();
     let mut first = PgConnection::connect(sqlx_db.url()).await.unwrap();
     sqlx_migrator.run(&mut first).await.unwrap();
     first.close().await.unwrap();
-    // As `sqlx migrate run` does: read and hash the files, connect, compare.
     let sqlx_run = median(runs, || async {
         let migrator = sqlx::migrate::Migrator::new(sqlx_dir.path()).await.unwrap();
         let mut conn = PgConnection::connect(sqlx_db.url()).await.unwrap();
@@ -477,30 +555,35 @@ async fn scale_bench(count: usize, memory_only: bool) {
         conn.close().await.unwrap();
     })
     .await;
+    let sqlx_embedded = median(runs, || async {
+        let mut conn = PgConnection::connect(sqlx_db.url()).await.unwrap();
+        sqlx_migrator.run(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    })
+    .await;
     let files = sqlx_migrator.iter().count();
-    let baseline = format!("sqlx migrate run, nothing pending ({files} files)");
-    show(
-        &format!("start-up, nothing pending ({label}, DDL watch)"),
-        fast,
-        &baseline,
-        sqlx_run,
-    );
-    show(
-        &format!("start-up, nothing pending ({label}, full check)"),
-        full,
-        &baseline,
-        sqlx_run,
-    );
+    for (how, strata_time) in [("DDL watch", fast), ("full check", full)] {
+        let name = format!("start-up, nothing pending ({label}, {how})");
+        show(
+            &name,
+            strata_time,
+            &format!("sqlx migrate run, nothing pending ({files} files)"),
+            sqlx_run,
+        );
+        show(
+            &name,
+            strata_time,
+            "sqlx::migrate!() service start-up, the same",
+            sqlx_embedded,
+        );
+    }
     sqlx_db.destroy().await.unwrap();
-
-    memory_bench(&label, dir.path(), db.url());
-    pool.close().await;
-    db.destroy().await.unwrap();
 }
 
 /// Peak memory of a process that starts up once, against one that only
 /// connects and runs `SELECT 1`.
 fn memory_bench(label: &str, dir: &std::path::Path, url: &str) {
+    prepare(dir);
     let peak = |mode: &str| child_peak_kib(mode, dir, url);
     let select = peak("select");
     for mode in ["fast", "full"] {
@@ -547,7 +630,17 @@ async fn migrated_scale(
 /// Runs this binary as `strata-bench child <mode> <dir> <url>` and returns
 /// the child's peak resident memory in KiB.
 fn child_peak_kib(mode: &str, dir: &std::path::Path, url: &str) -> u64 {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
+    // STRATA_BENCH_WRAP=heaptrack runs the child under a memory profiler.
+    let exe = std::env::current_exe().unwrap();
+    let mut command = match std::env::var_os("STRATA_BENCH_WRAP") {
+        Some(wrapper) => {
+            let mut c = std::process::Command::new(wrapper);
+            c.arg(&exe);
+            c
+        }
+        None => std::process::Command::new(&exe),
+    };
+    let out = command
         .args(["child", mode])
         .arg(dir)
         .arg(url)
@@ -558,7 +651,9 @@ fn child_peak_kib(mode: &str, dir: &std::path::Path, url: &str) -> u64 {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let peak = stdout.lines().rev().find_map(|l| l.trim().parse().ok());
+    peak.unwrap_or_else(|| panic!("the child printed no peak: {stdout}"))
 }
 
 /// The child of [`child_peak_kib`]: one start-up (`fast`: with the DDL
@@ -574,13 +669,21 @@ async fn child(mode: &str, dir: &str, url: &str) {
             sqlx::query("SELECT 1").execute(&pool).await.unwrap();
         }
         _ => {
-            let migrations = Migrations::from_dir(dir).unwrap();
-            let report = Migrator::new(&migrations)
+            // The fast path never reads the manifest's text (its light
+            // reading and digest come with it, computed at build time):
+            // that its check took the fast path proves it.
+            let migrations = embedded_with(dir.as_ref(), mode == "full");
+            let report = Migrator::new(migrations)
                 .ddl_watch(mode == "fast")
                 .run(&pool)
                 .await
                 .unwrap();
             assert!(report.drift.is_clean());
+            let expected = match mode {
+                "fast" => strata::DriftCheck::Unchanged,
+                _ => strata::DriftCheck::Full,
+            };
+            assert_eq!(report.drift_check, expected);
         }
     }
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -665,6 +768,29 @@ async fn main() {
         }
         return;
     }
+    // `strata-bench startup [COUNT…]` measures only the start-ups, at KCT's
+    // size and at each COUNT tables (default 1126).
+    if args.get(1).map(String::as_str) == Some("startup") {
+        let kct_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/kct-menswear/migrations");
+        let db = strata::testing::database().await.unwrap();
+        let pool = db.pool().await.unwrap();
+        Migrator::new(&Migrations::from_dir(&kct_dir).unwrap())
+            .run(&pool)
+            .await
+            .unwrap();
+        startup_bench("KCT, 28 tables", &kct_dir, &pool, 21).await;
+        let counts: Vec<usize> = args.iter().skip(2).filter_map(|a| a.parse().ok()).collect();
+        for count in if counts.is_empty() {
+            vec![1126]
+        } else {
+            counts
+        } {
+            let (dir, _states, _migrations, _db, pool) = migrated_scale(count).await;
+            startup_bench(&format!("{count} tables"), dir.path(), &pool, 11).await;
+        }
+        return;
+    }
     // `strata-bench tenants` runs the tenant benchmark alone.
     if std::env::args().nth(1).as_deref() == Some("tenants") {
         tenants_bench().await;
@@ -683,33 +809,7 @@ async fn main() {
     let db = strata::testing::database().await.unwrap();
     let pool = db.pool().await.unwrap();
     Migrator::new(&kct).run(&pool).await.unwrap();
-    let startup = median(21, || async {
-        let report = Migrator::new(&kct).run(&pool).await.unwrap();
-        assert!(report.applied.is_empty() && report.drift.is_clean());
-    })
-    .await;
-    let select_one = median(201, || async {
-        sqlx::query("SELECT 1").execute(&pool).await.unwrap();
-    })
-    .await;
-    let connect_select_one = median(21, || async {
-        let mut conn = PgConnection::connect(db.url()).await.unwrap();
-        sqlx::query("SELECT 1").execute(&mut conn).await.unwrap();
-        conn.close().await.unwrap();
-    })
-    .await;
-    show(
-        "start-up, nothing pending (KCT, 28 tables)",
-        startup,
-        "SELECT 1 round trip (pooled)",
-        select_one,
-    );
-    show(
-        "start-up, nothing pending (KCT, 28 tables)",
-        startup,
-        "connect + SELECT 1 + close",
-        connect_select_one,
-    );
+    startup_bench("KCT, 28 tables", &kct_dir, &pool, 21).await;
 
     let kct_schemas: Vec<String> = kct.manifest().unwrap().state.schemas.into_iter().collect();
     let drift_kct = median(51, || async {
@@ -735,22 +835,6 @@ async fn main() {
         "bare catalog queries of every kind, summed",
         bare[25],
     );
-    let startup_full = median(21, || async {
-        let report = Migrator::new(&kct)
-            .ddl_watch(false)
-            .run(&pool)
-            .await
-            .unwrap();
-        assert!(report.applied.is_empty() && report.drift.is_clean());
-    })
-    .await;
-    show(
-        "start-up, nothing pending (KCT, full check)",
-        startup_full,
-        "connect + SELECT 1 + close",
-        connect_select_one,
-    );
-
     corpus_bench().await;
 
     apply_bench().await;

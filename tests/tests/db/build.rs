@@ -245,3 +245,36 @@ fn a_model_mistake_in_a_build_script_leaves_a_compile_error_not_a_silent_success
     assert!(embedded.contains("no migration was written"), "{embedded}");
     assert!(embedded.contains("uniqe"), "{embedded}");
 }
+
+#[test]
+fn the_embedded_migrations_carry_each_files_checksum_and_the_manifests_digest() {
+    // A start-up with nothing to do trusts these instead of hashing and
+    // parsing every file again: they must be those of the very bytes
+    // `include_str!` embeds, including a hand-edited file.
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let dir = scratch.migrations_dir();
+    let (first, text) = files_in(&dir)
+        .into_iter()
+        .find(|(name, _)| name.ends_with(".sql") && !name.contains(".down."))
+        .expect("a migration");
+    let edited = format!("{text}\n-- edited by hand\n");
+    std::fs::write(dir.join(&first), &edited).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    scratch.builder().out_dir(out.path()).run().unwrap();
+    let embedded = std::fs::read_to_string(out.path().join("strata_migrations.rs")).unwrap();
+    assert!(embedded.contains("__embedded_prepared"), "{embedded}");
+    let manifest = std::fs::read(dir.join("manifest.json")).unwrap();
+    assert!(
+        embedded.contains(&strata_manifest::digest(&manifest)),
+        "{embedded}"
+    );
+    for (file, sql) in files_in(&dir).iter().filter(|(f, _)| f.ends_with(".sql")) {
+        let sum = strata_manifest::checksum(sql);
+        assert!(
+            embedded.contains(&sum),
+            "{file}'s checksum {sum} in {embedded}"
+        );
+    }
+    assert!(embedded.contains(&strata_manifest::checksum(&edited)));
+}
