@@ -15,8 +15,9 @@ pub(crate) struct Catalog {
     pub(crate) views: Vec<crate::catalog::FoundView>,
     /// The server's spelling of the expected expressions.
     pub(crate) canonical: std::sync::Arc<Canonical>,
-    /// The sequences a column owns (an identity's, a `serial`'s): never
-    /// unexpected. A set: a schema of 11,000 identity columns has as many.
+    /// The sequences a `serial` column owns: never unexpected. (Those of
+    /// identity columns are not read at all.) A set: a schema may have
+    /// thousands.
     pub(crate) column_sequences: std::collections::HashSet<(String, String)>,
     /// The snapshot the catalog was read in, and the DDL watch it saw.
     pub(crate) seen: crate::watch::Seen,

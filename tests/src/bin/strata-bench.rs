@@ -344,6 +344,39 @@ async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
     );
 }
 
+/// The drift check on a database holding `state`, against the bare
+/// catalog queries of every kind over the same schemas, and where its
+/// time goes.
+async fn drift_bench(
+    label: &str,
+    state: &SchemaState,
+    migrations: &Migrations,
+    pool: &PgPool,
+    runs: usize,
+) {
+    let schemas: Vec<String> = state.schemas.iter().cloned().collect();
+    let drift = median(runs, || async {
+        assert!(strata::check_drift(pool, migrations)
+            .await
+            .unwrap()
+            .is_clean());
+    })
+    .await;
+    let mut conn = pool.acquire().await.unwrap();
+    let mut bare = Vec::new();
+    for _ in 0..runs {
+        bare.push(bare_catalog_queries(&mut conn, &schemas).await);
+    }
+    bare.sort();
+    show(
+        &format!("drift check ({label}, every kind)"),
+        drift,
+        "bare catalog queries of every kind, summed",
+        bare[runs / 2],
+    );
+    drift_breakdown(pool, &schemas, drift).await;
+}
+
 /// A 1,126-table initial migration applied by strata and by `psql -1 -f`.
 async fn apply_bench() {
     let state = many_tables(1126);
@@ -406,7 +439,6 @@ async fn scale_bench(count: usize, memory_only: bool) {
         size(&|n| n == "manifest.json"),
         size(&|n| n.ends_with(".sql"))
     );
-    let schemas: Vec<String> = states[10].schemas.iter().cloned().collect();
     let runs = if count > 2000 { 5 } else { 11 };
     if memory_only {
         let report = Migrator::new(&migrations).run(&pool).await.unwrap();
@@ -415,26 +447,7 @@ async fn scale_bench(count: usize, memory_only: bool) {
         return;
     }
 
-    let drift = median(runs, || async {
-        assert!(strata::check_drift(&pool, &migrations)
-            .await
-            .unwrap()
-            .is_clean());
-    })
-    .await;
-    let mut conn = PgConnection::connect(db.url()).await.unwrap();
-    let mut bare = Vec::new();
-    for _ in 0..runs {
-        bare.push(bare_catalog_queries(&mut conn, &schemas).await);
-    }
-    bare.sort();
-    show(
-        &format!("drift check ({label}, every kind)"),
-        drift,
-        "bare catalog queries of every kind, summed",
-        bare[runs / 2],
-    );
-    drift_breakdown(&pool, &schemas, drift).await;
+    drift_bench(&label, &states[10], &migrations, &pool, runs).await;
 
     startup_bench(&label, dir.path(), &pool, runs).await;
 
@@ -747,10 +760,12 @@ async fn main() {
         return;
     }
     println!("strata bench: medians; each line is strata against a baseline from the same run\n");
-    // `strata-bench profile` runs the 11,026-table drift check in a loop,
+    // `strata-bench profile [COUNT]` runs the drift check at COUNT tables
+    // (default 11,026) in a loop,
     // for a profiler (`perf record`), and prints each run's time.
     if args.get(1).map(String::as_str) == Some("profile") {
-        let (_dir, _states, migrations, _db, pool) = migrated_scale(11026).await;
+        let (_dir, _states, migrations, _db, pool) =
+            migrated_scale(args.get(2).and_then(|a| a.parse().ok()).unwrap_or(11026)).await;
         for _ in 0..8 {
             let start = Instant::now();
             assert!(strata::check_drift(&pool, &migrations)
@@ -788,6 +803,27 @@ async fn main() {
         } {
             let (dir, _states, _migrations, _db, pool) = migrated_scale(count).await;
             startup_bench(&format!("{count} tables"), dir.path(), &pool, 11).await;
+        }
+        return;
+    }
+    // `strata-bench drift [COUNT…]` measures only the drift check against
+    // the bare catalog queries, at each COUNT tables (default 1126).
+    if args.get(1).map(String::as_str) == Some("drift") {
+        let counts: Vec<usize> = args.iter().skip(2).filter_map(|a| a.parse().ok()).collect();
+        for count in if counts.is_empty() {
+            vec![1126]
+        } else {
+            counts
+        } {
+            let (_dir, states, migrations, _db, pool) = migrated_scale(count).await;
+            drift_bench(
+                &format!("{count} tables"),
+                &states[10],
+                &migrations,
+                &pool,
+                11,
+            )
+            .await;
         }
         return;
     }
