@@ -323,16 +323,28 @@ async fn bare_catalog_queries(conn: &mut PgConnection, schemas: &[String]) -> Du
 async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
     let mut sum = Duration::ZERO;
     for (name, statement) in strata::__private::catalog_parts() {
-        let took = median(11, || async {
+        // With the settings the drift statement runs with: without them,
+        // a part whose estimated cost passes `jit_above_cost` is compiled.
+        let mut times = Vec::new();
+        for _ in 0..11 {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::raw_sql("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            let start = Instant::now();
             sqlx::query(&statement)
                 .bind(schemas)
                 .bind(Vec::<String>::new())
                 .bind(Vec::<String>::new())
-                .fetch_all(pool)
+                .fetch_all(&mut *tx)
                 .await
                 .unwrap();
-        })
-        .await;
+            times.push(start.elapsed());
+            tx.commit().await.unwrap();
+        }
+        times.sort();
+        let took = times[5];
         sum += took;
         println!("    {name:<48} {:>10.3} ms", took.as_secs_f64() * 1e3);
     }
@@ -461,14 +473,15 @@ async fn scale_bench(count: usize, memory_only: bool) {
 /// computed once (by the build script, in a service); leaked, as a
 /// `static` would be.
 fn embedded(dir: &std::path::Path) -> &'static Migrations {
-    prepare(dir);
-    embedded_with(dir, true)
+    let prepared = prepare(dir);
+    embedded_with(dir, prepared.path(), true)
 }
 
-/// Writes into `dir/prepared/` what the build script computes for
-/// `embed_migrations!()`: the manifest's light reading, its digest, and a
-/// checksum per file (one a line, in the manifest's order).
-fn prepare(dir: &std::path::Path) {
+/// Writes into a new folder what the build script computes from the
+/// migrations in `dir` for `embed_migrations!()`: the manifest's light
+/// reading, its digest, and a checksum per file (one a line, in the
+/// manifest's order).
+fn prepare(dir: &std::path::Path) -> tempfile::TempDir {
     let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
     let light = strata_manifest::Manifest::from_json_light(&text).unwrap();
     let mut sums = String::new();
@@ -479,21 +492,30 @@ fn prepare(dir: &std::path::Path) {
             sums.push('\n');
         }
     }
-    let out = dir.join("prepared");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("light.json"), light.to_json()).unwrap();
-    std::fs::write(out.join("digest"), strata_manifest::digest(text.as_bytes())).unwrap();
-    std::fs::write(out.join("checksums"), sums).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    std::fs::write(out.path().join("light.json"), light.to_json()).unwrap();
+    std::fs::write(
+        out.path().join("digest"),
+        strata_manifest::digest(text.as_bytes()),
+    )
+    .unwrap();
+    std::fs::write(out.path().join("checksums"), sums).unwrap();
+    out
 }
 
 /// The migrations as [`embedded`] has them, from what [`prepare`] wrote,
 /// with the manifest's text itself left out unless `with_manifest`: a
 /// binary maps its embedded text from the executable, and pages of it
 /// that a start-up never reads never become resident.
-fn embedded_with(dir: &std::path::Path, with_manifest: bool) -> &'static Migrations {
+fn embedded_with(
+    dir: &std::path::Path,
+    prepared: &std::path::Path,
+    with_manifest: bool,
+) -> &'static Migrations {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
-    let light_json = read("prepared/light.json");
+    let read_prepared = |name: &str| std::fs::read_to_string(prepared.join(name)).unwrap();
+    let light_json = read_prepared("light.json");
     let light = strata_manifest::Manifest::from_json_light(&light_json).unwrap();
     let mut files = Vec::new();
     for entry in &light.migrations {
@@ -501,7 +523,7 @@ fn embedded_with(dir: &std::path::Path, with_manifest: bool) -> &'static Migrati
             files.push((leak(file.clone()), leak(read(file))));
         }
     }
-    let sums: Vec<&'static str> = read("prepared/checksums")
+    let sums: Vec<&'static str> = read_prepared("checksums")
         .lines()
         .map(|l| leak(l.to_owned()))
         .collect();
@@ -512,7 +534,7 @@ fn embedded_with(dir: &std::path::Path, with_manifest: bool) -> &'static Migrati
             String::new()
         }),
         leak(light_json),
-        leak(read("prepared/digest")),
+        leak(read_prepared("digest")),
         Box::leak(files.into_boxed_slice()),
         Box::leak(sums.into_boxed_slice()),
     )))
@@ -596,8 +618,8 @@ async fn startup_bench(label: &str, dir: &std::path::Path, pool: &PgPool, runs: 
 /// Peak memory of a process that starts up once, against one that only
 /// connects and runs `SELECT 1`.
 fn memory_bench(label: &str, dir: &std::path::Path, url: &str) {
-    prepare(dir);
-    let peak = |mode: &str| child_peak_kib(mode, dir, url);
+    let prepared = prepare(dir);
+    let peak = |mode: &str| child_peak_kib(mode, dir, prepared.path(), url);
     let select = peak("select");
     for mode in ["fast", "full"] {
         let kib = peak(mode);
@@ -640,9 +662,9 @@ async fn migrated_scale(
     (dir, states, migrations, db, pool)
 }
 
-/// Runs this binary as `strata-bench child <mode> <dir> <url>` and returns
+/// Runs this binary as `strata-bench child <mode> <dir> <prepared> <url>` and returns
 /// the child's peak resident memory in KiB.
-fn child_peak_kib(mode: &str, dir: &std::path::Path, url: &str) -> u64 {
+fn child_peak_kib(mode: &str, dir: &std::path::Path, prepared: &std::path::Path, url: &str) -> u64 {
     // STRATA_BENCH_WRAP=heaptrack runs the child under a memory profiler.
     let exe = std::env::current_exe().unwrap();
     let mut command = match std::env::var_os("STRATA_BENCH_WRAP") {
@@ -656,6 +678,7 @@ fn child_peak_kib(mode: &str, dir: &std::path::Path, url: &str) -> u64 {
     let out = command
         .args(["child", mode])
         .arg(dir)
+        .arg(prepared)
         .arg(url)
         .output()
         .expect("the child runs");
@@ -671,7 +694,7 @@ fn child_peak_kib(mode: &str, dir: &std::path::Path, url: &str) -> u64 {
 
 /// The child of [`child_peak_kib`]: one start-up (`fast`: with the DDL
 /// watch, `full`: without), or only `SELECT 1`; prints its peak RSS (KiB).
-async fn child(mode: &str, dir: &str, url: &str) {
+async fn child(mode: &str, dir: &str, prepared: &str, url: &str) {
     let pool = strata::sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
@@ -685,7 +708,7 @@ async fn child(mode: &str, dir: &str, url: &str) {
             // The fast path never reads the manifest's text (its light
             // reading and digest come with it, computed at build time):
             // that its check took the fast path proves it.
-            let migrations = embedded_with(dir.as_ref(), mode == "full");
+            let migrations = embedded_with(dir.as_ref(), prepared.as_ref(), mode == "full");
             let report = Migrator::new(migrations)
                 .ddl_watch(mode == "fast")
                 .run(&pool)
@@ -756,7 +779,7 @@ async fn corpus_bench() {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("child") {
-        child(&args[2], &args[3], &args[4]).await;
+        child(&args[2], &args[3], &args[4], &args[5]).await;
         return;
     }
     println!("strata bench: medians; each line is strata against a baseline from the same run\n");
