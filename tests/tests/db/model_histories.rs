@@ -5,8 +5,10 @@
 //! tables and columns (confirmed), widen and narrow types (`varchar`,
 //! `numeric` scale, `timestamp` precision, integers), change nullability
 //! and defaults, add and remove doc comments (comments on tables and
-//! columns), and reuse the names of what they dropped. Then the
-//! database is rolled back to every earlier version in turn.
+//! columns), grow, rename, shrink, reorder and drop an enum type, make,
+//! alter and drop a sequence of the `sql_dir`, and reuse the names of
+//! what they dropped. Then the database is rolled back to every earlier
+//! version in turn.
 //!
 //! Checked: the build refuses exactly the steps that can lose data or
 //! cannot apply to rows until they are confirmed; each version is
@@ -29,6 +31,10 @@ const TABLES: [&str; 3] = ["t_a", "t_b", "Tc"];
 const COLUMNS: [&str; 4] = ["a", "b", "Odd Name", "d"];
 
 /// Types from narrowest to widest; every row's value fits the narrowest.
+/// The labels the enum type `hist.mood` may hold, in snake_case as its
+/// variants spell them.
+const MOODS: [&str; 5] = ["calm", "busy", "late", "idle", "new_one"];
+
 const LADDERS: [&[&str]; 4] = [
     &["integer", "bigint"],
     &["varchar(10)", "varchar(40)", "text"],
@@ -71,6 +77,20 @@ enum Step {
     /// A view over a table and a trigger on it (from the `sql_dir`), and
     /// the trigger function's body, which counts the watched tables.
     ToggleWatch(usize),
+    /// The enum type `hist.mood`: made with two values, or dropped.
+    ToggleEnum,
+    /// A value appended to the enum (`ALTER TYPE … ADD VALUE`).
+    EnumAdd,
+    /// A value renamed (`#[value(renamed_from)]`).
+    EnumRename(usize),
+    /// A value removed: a rebuild, confirmed.
+    EnumRemove(usize),
+    /// Two values swapped: a rebuild, confirmed.
+    EnumSwap(usize),
+    /// The sequence `hist.counter` of the `sql_dir`: made, or dropped (confirmed).
+    ToggleSequence,
+    /// The sequence's increment changed (`ALTER SEQUENCE`).
+    SequenceIncrement(i64),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -99,6 +119,13 @@ fn step() -> impl Strategy<Value = Step> {
         (0..4usize, prop_oneof![Just(usize::MAX), 0..4usize])
             .prop_map(|(t, c)| Step::ToggleComment(t, c)),
         (0..4usize).prop_map(Step::ToggleWatch),
+        Just(Step::ToggleEnum),
+        Just(Step::EnumAdd),
+        (0..4usize).prop_map(Step::EnumRename),
+        (0..4usize).prop_map(Step::EnumRemove),
+        (0..4usize).prop_map(Step::EnumSwap),
+        Just(Step::ToggleSequence),
+        (1..4i64).prop_map(Step::SequenceIncrement),
     ]
 }
 
@@ -132,6 +159,12 @@ struct World {
     backfilled: Vec<usize>,
     /// The backfill the next build takes in: table, column, default.
     backfill: Option<(&'static str, &'static str, &'static str)>,
+    /// The values of the enum type `hist.mood`, if it exists.
+    mood: Option<Vec<&'static str>>,
+    /// The renames the next build's source declares: old label, new label.
+    renamed: Vec<(&'static str, &'static str)>,
+    /// The increment of the sequence `hist.counter`, if it exists.
+    counter: Option<i64>,
 }
 
 impl World {
@@ -253,6 +286,61 @@ impl World {
                 self.tables[t].watched = !self.tables[t].watched;
                 Some(false)
             }
+            Step::ToggleEnum => {
+                self.mood = match self.mood.take() {
+                    Some(_) => None,
+                    None => Some(vec![MOODS[0], MOODS[1]]),
+                };
+                Some(false)
+            }
+            // On a history without the enum, each of these makes it first.
+            Step::EnumAdd | Step::EnumRename(_) | Step::EnumRemove(_) | Step::EnumSwap(_)
+                if self.mood.is_none() =>
+            {
+                self.mood = Some(vec![MOODS[0], MOODS[1]]);
+                Some(false)
+            }
+            Step::EnumAdd => {
+                let values = self.mood.as_mut()?;
+                let label = MOODS.iter().find(|m| !values.contains(m))?;
+                values.push(label);
+                Some(false)
+            }
+            Step::EnumRename(i) => {
+                let values = self.mood.as_mut()?;
+                let i = pick(values.len(), i)?;
+                let label = MOODS.iter().find(|m| !values.contains(m))?;
+                self.renamed.push((values[i], label));
+                values[i] = label;
+                Some(false)
+            }
+            Step::EnumRemove(i) => {
+                let values = self.mood.as_mut().filter(|v| v.len() > 1)?;
+                let i = pick(values.len(), i)?;
+                values.remove(i);
+                Some(true)
+            }
+            Step::EnumSwap(i) => {
+                let values = self.mood.as_mut().filter(|v| v.len() > 1)?;
+                let i = pick(values.len() - 1, i)?;
+                values.swap(i, i + 1);
+                Some(true)
+            }
+            Step::ToggleSequence => match self.counter.take() {
+                Some(_) => Some(true),
+                None => {
+                    self.counter = Some(1);
+                    Some(false)
+                }
+            },
+            // On a history without the sequence, this makes it.
+            Step::SequenceIncrement(by) => match &mut self.counter {
+                Some(counter) if *counter == by => None,
+                counter => {
+                    *counter = Some(by);
+                    Some(false)
+                }
+            },
         }
     }
 
@@ -268,6 +356,12 @@ impl World {
                 watched.len()
             ),
         )];
+        if let Some(by) = self.counter {
+            files.push((
+                "db/counter.sql".to_owned(),
+                format!("CREATE SEQUENCE hist.counter INCREMENT BY {by};\n"),
+            ));
+        }
         for table in watched {
             files.push((
                 format!("db/watch_{}.sql", table.name),
@@ -283,6 +377,27 @@ impl World {
     /// The world as model source, as a user would write it.
     fn source(&self) -> String {
         let mut out = String::new();
+        if let Some(values) = &self.mood {
+            out.push_str("#[strata::schema(\"hist\")]\npub enum Mood {\n");
+            for value in values {
+                if let Some((from, _)) = self.renamed.iter().find(|(_, to)| to == value) {
+                    out.push_str(&format!("    #[value(renamed_from = {from:?})]\n"));
+                }
+                let variant: String = value
+                    .split('_')
+                    .flat_map(|word| {
+                        let mut chars = word.chars();
+                        chars
+                            .next()
+                            .map(|c| c.to_ascii_uppercase())
+                            .into_iter()
+                            .chain(chars)
+                    })
+                    .collect();
+                out.push_str(&format!("    {variant},\n"));
+            }
+            out.push_str("}\n\n");
+        }
         for table in &self.tables {
             let ident: String = table.name.chars().filter(|c| c.is_alphanumeric()).collect();
             if table.comment {
@@ -464,6 +579,8 @@ async fn run_history(steps: &[Step]) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
         }
+        // A rename is declared for the one build that makes it.
+        world.renamed.clear();
         let unconfirmed = scratch.builder().sql_dir("db").run();
         match (&unconfirmed, lossy) {
             (Ok(outcome), false) if outcome.written.is_some() => {}
