@@ -21,7 +21,8 @@ type Row = (
 /// Schema, table, column, type (as format_type spells it, but an enum type
 /// always as `"schema"."name"`, whatever the search path), nullable, default
 /// expression, identity and generation expression, for every live column,
-/// in column order. The enum test is a hashed subplan and the name a
+/// in column order, a table's columns together (by table oid: a cheaper
+/// sort than by name, and a table's parts find it by name anyway). The enum test is a hashed subplan and the name a
 /// lookup for enum columns only: joining every column to `pg_type` cost a
 /// sixth of the part.
 pub(crate) const PART: Part = Part {
@@ -41,7 +42,7 @@ pub(crate) const PART: Part = Part {
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
    WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-   ORDER BY n.nspname, c.relname, a.attnum"#,
+   ORDER BY a.attrelid, a.attnum"#,
     read: Read::Rows(|fields, catalog| {
         let (schema, table, name, sql_type, nullable, default, identity, generated): Row =
             read_row(fields)?;

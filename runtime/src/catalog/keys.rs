@@ -36,7 +36,7 @@ pub(crate) const PART: Part = Part {
    LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
    LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
    WHERE n.nspname = ANY($1::text[]) AND con.contype IN ('p', 'u', 'f')
-   ORDER BY n.nspname, c.relname, con.conname",
+   ORDER BY con.conrelid, con.conname",
     read: Read::Rows(|fields, catalog| {
         let row: Row = read_row(fields)?;
         let (schema, table, name, kind, definition, ref_schema, ref_table, on_delete, on_update) =
