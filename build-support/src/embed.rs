@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use strata_manifest::{checksum, digest, Manifest};
+use strata_manifest::{checksum, digest, Manifest, SchemaState};
 
 use crate::builder::write_atomically;
 use crate::error::{io, Error};
@@ -33,19 +33,27 @@ pub(crate) fn write_embedded(
         // never parses or hashes the whole manifest (tens of MiB at 11,000
         // tables); a change to any of these files runs this script again.
         let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
-        let light = match text.trim().is_empty() {
-            true => Manifest::default(),
-            false => Manifest::from_json_light(&text).map_err(|source| Error::Manifest {
-                path: manifest_path.clone(),
-                source,
-            })?,
+        let invalid = |source| Error::Manifest {
+            path: manifest_path.clone(),
+            source,
         };
+        let (light, state) = match text.trim().is_empty() {
+            true => (Manifest::default(), SchemaState::default()),
+            false => (
+                Manifest::from_json_light(&text).map_err(invalid)?,
+                Manifest::state_from_json(&text).map_err(invalid)?,
+            ),
+        };
+        // The state alone, compact, in a file of its own beside this one.
+        let state_path = out.join(file_name.replace(".rs", "_state.json"));
+        write_if_changed(out, &state_path, &state.to_compact_json())?;
         let _ = writeln!(
             code,
-            "::strata::Migrations::__embedded_prepared(\n    ::core::include_str!({:?}),\n    {:?},\n    {:?},\n    &[",
+            "::strata::Migrations::__embedded_prepared(\n    ::core::include_str!({:?}),\n    {:?},\n    {:?},\n    ::core::include_str!({:?}),\n    &[",
             manifest_path.display().to_string(),
             light.to_json(),
             digest(text.as_bytes()),
+            state_path.display().to_string(),
         );
         let files: Vec<&String> = light
             .migrations
@@ -71,12 +79,17 @@ pub(crate) fn write_embedded(
         code.push_str("],\n");
     }
     code.push_str(")\n");
+    write_if_changed(out, &out.join(file_name), &code)
+}
+
+/// Writes `text` to `path` inside `out` unless it holds it already, so that
+/// an unchanged build does not make cargo compile the crate again.
+fn write_if_changed(out: &Path, path: &Path, text: &str) -> Result<(), Error> {
     std::fs::create_dir_all(out).map_err(io(out))?;
-    let path = out.join(file_name);
-    if std::fs::read_to_string(&path).ok().as_deref() == Some(code.as_str()) {
+    if std::fs::read_to_string(path).ok().as_deref() == Some(text) {
         return Ok(());
     }
-    write_atomically(&path, &code)
+    write_atomically(path, text)
 }
 
 /// Writes `out/<file>` as a compile error carrying `why`, so that

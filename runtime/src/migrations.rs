@@ -65,13 +65,15 @@ enum Source {
 }
 
 /// What `strata_build` computes from the embedded files at build time, so
-/// that a start-up with nothing to do never reads the whole manifest: its
-/// light reading ([`Manifest::from_json_light`]) as JSON, the digest of its
-/// bytes, and each file's checksum, in the order of `files`.
+/// that a start-up never reads the whole manifest: its light reading
+/// ([`Manifest::from_json_light`]) as JSON, the digest of its bytes, the
+/// state after its last migration as compact JSON (what a full drift check
+/// compares with), and each file's checksum, in the order of `files`.
 #[derive(Debug)]
 struct Prepared {
     light: &'static str,
     digest: &'static str,
+    state: &'static str,
     checksums: &'static [&'static str],
 }
 
@@ -124,6 +126,7 @@ impl Migrations {
         manifest: &'static str,
         light: &'static str,
         digest: &'static str,
+        state: &'static str,
         files: &'static [(&'static str, &'static str)],
         checksums: &'static [&'static str],
     ) -> Self {
@@ -134,6 +137,7 @@ impl Migrations {
                 prepared: Some(Prepared {
                     light,
                     digest,
+                    state,
                     checksums,
                 }),
             },
@@ -236,6 +240,14 @@ impl Migrations {
 
     /// The state after the last migration alone, without the changes.
     pub(crate) fn last_state(&self) -> Result<strata_manifest::SchemaState, Error> {
+        if let Source::Embedded {
+            prepared: Some(prepared),
+            ..
+        } = &self.source
+        {
+            return strata_manifest::SchemaState::from_compact_json(prepared.state)
+                .map_err(Error::Manifest);
+        }
         let text = self.manifest_text();
         if text.trim().is_empty() {
             return Ok(Default::default());

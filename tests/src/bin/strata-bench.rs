@@ -356,7 +356,8 @@ async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
     );
 }
 
-/// The drift check on a database holding `state`, against the bare
+/// The drift check (with `migrations` as a service embeds them) on a
+/// database holding `state`, against the bare
 /// catalog queries of every kind over the same schemas, and where its
 /// time goes.
 async fn drift_bench(
@@ -459,7 +460,7 @@ async fn scale_bench(count: usize, memory_only: bool) {
         return;
     }
 
-    drift_bench(&label, &states[10], &migrations, &pool, runs).await;
+    drift_bench(&label, &states[10], embedded(dir.path()), &pool, runs).await;
 
     startup_bench(&label, dir.path(), &pool, runs).await;
 
@@ -474,13 +475,13 @@ async fn scale_bench(count: usize, memory_only: bool) {
 /// `static` would be.
 fn embedded(dir: &std::path::Path) -> &'static Migrations {
     let prepared = prepare(dir);
-    embedded_with(dir, prepared.path(), true)
+    embedded_with(dir, prepared.path(), true, true)
 }
 
 /// Writes into a new folder what the build script computes from the
 /// migrations in `dir` for `embed_migrations!()`: the manifest's light
-/// reading, its digest, and a checksum per file (one a line, in the
-/// manifest's order).
+/// reading, its digest, the last state as compact JSON, and a checksum per
+/// file (one a line, in the manifest's order).
 fn prepare(dir: &std::path::Path) -> tempfile::TempDir {
     let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
     let light = strata_manifest::Manifest::from_json_light(&text).unwrap();
@@ -500,17 +501,21 @@ fn prepare(dir: &std::path::Path) -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::write(out.path().join("checksums"), sums).unwrap();
+    let state = strata_manifest::Manifest::state_from_json(&text).unwrap();
+    std::fs::write(out.path().join("state.json"), state.to_compact_json()).unwrap();
     out
 }
 
 /// The migrations as [`embedded`] has them, from what [`prepare`] wrote,
-/// with the manifest's text itself left out unless `with_manifest`: a
-/// binary maps its embedded text from the executable, and pages of it
-/// that a start-up never reads never become resident.
+/// with the manifest's text left out unless `with_manifest`, and the
+/// compact state unless `with_state`: a binary maps what it embeds from
+/// its executable, and the pages a start-up never reads never become
+/// resident.
 fn embedded_with(
     dir: &std::path::Path,
     prepared: &std::path::Path,
     with_manifest: bool,
+    with_state: bool,
 ) -> &'static Migrations {
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
@@ -535,6 +540,11 @@ fn embedded_with(
         }),
         leak(light_json),
         leak(read_prepared("digest")),
+        leak(if with_state {
+            read_prepared("state.json")
+        } else {
+            String::new()
+        }),
         Box::leak(files.into_boxed_slice()),
         Box::leak(sums.into_boxed_slice()),
     )))
@@ -705,10 +715,13 @@ async fn child(mode: &str, dir: &str, prepared: &str, url: &str) {
             sqlx::query("SELECT 1").execute(&pool).await.unwrap();
         }
         _ => {
-            // The fast path never reads the manifest's text (its light
-            // reading and digest come with it, computed at build time):
-            // that its check took the fast path proves it.
-            let migrations = embedded_with(dir.as_ref(), prepared.as_ref(), mode == "full");
+            // Neither start-up reads the manifest's text (the light
+            // reading, the digest and the compact state come with it,
+            // computed at build time), and the fast path does not read
+            // the state either: that its check is clean proves it (an
+            // empty manifest or state would make it fail).
+            let full = mode == "full";
+            let migrations = embedded_with(dir.as_ref(), prepared.as_ref(), false, full);
             let report = Migrator::new(migrations)
                 .ddl_watch(mode == "fast")
                 .run(&pool)
@@ -838,11 +851,11 @@ async fn main() {
         } else {
             counts
         } {
-            let (_dir, states, migrations, _db, pool) = migrated_scale(count).await;
+            let (dir, states, _migrations, _db, pool) = migrated_scale(count).await;
             drift_bench(
                 &format!("{count} tables"),
                 &states[10],
-                &migrations,
+                embedded(dir.path()),
                 &pool,
                 11,
             )
@@ -871,8 +884,12 @@ async fn main() {
     startup_bench("KCT, 28 tables", &kct_dir, &pool, 21).await;
 
     let kct_schemas: Vec<String> = kct.manifest().unwrap().state.schemas.into_iter().collect();
+    let kct_embedded = embedded(&kct_dir);
     let drift_kct = median(51, || async {
-        assert!(strata::check_drift(&pool, &kct).await.unwrap().is_clean());
+        assert!(strata::check_drift(&pool, kct_embedded)
+            .await
+            .unwrap()
+            .is_clean());
     })
     .await;
     let catalog_kct = median(51, || one_catalog_query(&pool, &kct_schemas)).await;

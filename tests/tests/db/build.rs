@@ -247,7 +247,7 @@ fn a_model_mistake_in_a_build_script_leaves_a_compile_error_not_a_silent_success
 }
 
 #[test]
-fn the_embedded_migrations_carry_each_files_checksum_and_the_manifests_digest() {
+fn the_embedded_migrations_carry_each_files_checksum_the_manifests_digest_and_its_state() {
     // A start-up with nothing to do trusts these instead of hashing and
     // parsing every file again: they must be those of the very bytes
     // `include_str!` embeds, including a hand-edited file.
@@ -277,4 +277,15 @@ fn the_embedded_migrations_carry_each_files_checksum_and_the_manifests_digest() 
         );
     }
     assert!(embedded.contains(&strata_manifest::checksum(&edited)));
+    // The state a full drift check compares with, compact, beside it.
+    let state = std::fs::read_to_string(out.path().join("strata_migrations_state.json")).unwrap();
+    assert!(
+        embedded.contains("strata_migrations_state.json"),
+        "{embedded}"
+    );
+    let manifest = strata_manifest::Manifest::from_json(&String::from_utf8(manifest).unwrap());
+    assert_eq!(
+        strata_manifest::SchemaState::from_compact_json(&state).unwrap(),
+        manifest.unwrap().state
+    );
 }
