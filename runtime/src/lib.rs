@@ -87,6 +87,7 @@ mod migrator;
 mod model;
 mod runner;
 mod session;
+mod status;
 mod tenant;
 mod tenant_apply;
 mod tenant_drift;
@@ -110,6 +111,7 @@ pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
 pub use sqlx;
+pub use status::{MigrationLine, MigrationState, Plan, PlannedMigration, Status, UnknownMigration};
 pub use strata_macros::{schema, view};
 /// Quoting for names in SQL written by hand: `quote_ident("AiAction")` is
 /// `"AiAction"`, `qualified("tenant_kct", "orders")` is `"tenant_kct"."orders"`.

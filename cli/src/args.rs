@@ -1,0 +1,119 @@
+//! The command line's words, as clap reads them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// strata: applies, plans, rolls back and checks the migrations that
+/// `cargo build` wrote, against a live PostgreSQL database.
+///
+/// Exit status: 0 done or clean, 2 differences (drift, pending
+/// migrations), 1 error.
+#[derive(Debug, Parser)]
+#[command(name = "strata", version)]
+pub struct Cli {
+    /// The database, as a PostgreSQL URL.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// The folder the build writes migrations into.
+    #[arg(long, default_value = "migrations", global = true)]
+    pub migrations: PathBuf,
+    /// Print the report as JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Applied and pending migrations (exit 2 when any is pending, failed or edited).
+    Status(Scope),
+    /// The SQL that `migrate` would run, changing nothing.
+    Plan(Target),
+    /// Applies the pending migrations, then checks drift (exit 2 on drift).
+    Migrate(Target),
+    /// Undoes the migrations newer than a version, with their down files.
+    Rollback(Rollback),
+    /// Checks the live catalog against the models (exit 2 on drift).
+    Drift,
+    /// Writes the next, empty, hand-written migration.
+    New(New),
+    /// The schema-per-tenant stream: list, migrate or check every tenant.
+    Tenants(TenantsArgs),
+}
+
+/// The scope of the migrations.
+#[derive(Debug, Args)]
+pub struct Scope {
+    /// The scope in `strata.migrations`.
+    #[arg(long, default_value = "default")]
+    pub scope: String,
+}
+
+/// A scope and, optionally, the version to stop at.
+#[derive(Debug, Args)]
+pub struct Target {
+    #[command(flatten)]
+    pub scope: Scope,
+    /// Apply migrations up to and including this version only.
+    #[arg(long)]
+    pub target: Option<u32>,
+}
+
+/// What `rollback` undoes and what it may lose.
+#[derive(Debug, Args)]
+pub struct Rollback {
+    #[command(flatten)]
+    pub scope: Scope,
+    /// The version to roll back to (0: before the first migration).
+    #[arg(long)]
+    pub to: u32,
+    /// Confirms one lossy down step, named as the refusal names it
+    /// (repeat for several; `STRATA_CONFIRM` adds to them).
+    #[arg(long = "confirm", value_name = "OBJECT")]
+    pub confirm: Vec<String>,
+    /// Confirms every lossy down step.
+    #[arg(long)]
+    pub confirm_all: bool,
+}
+
+/// The name of a new migration.
+#[derive(Debug, Args)]
+pub struct New {
+    /// Lowercase letters, digits and `_`, as in `backfill_labels`.
+    pub name: String,
+}
+
+/// Where the tenants are, and what to do with them.
+#[derive(Debug, Args)]
+pub struct TenantsArgs {
+    /// The folder of the tenant stream (default: `tenant` inside `--migrations`).
+    #[arg(long)]
+    pub tenant_migrations: Option<PathBuf>,
+    /// The prefix of every tenant schema.
+    #[arg(long, default_value = "tenant_")]
+    pub prefix: String,
+    /// The registry of tenant ids, as `schema.table.column`.
+    #[arg(long, value_name = "SCHEMA.TABLE.COLUMN")]
+    pub registry: Option<String>,
+    /// How many tenants are migrated at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: TenantsCommand,
+}
+
+/// The tenant commands.
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// The tenants the registry lists, with their schemas.
+    List,
+    /// Migrates every tenant the registry lists (exit 2 when any fails).
+    Migrate,
+    /// Checks every tenant for drift (exit 2 when any has drifted).
+    Drift,
+}

@@ -1,0 +1,152 @@
+//! Each command: the library call it stands for, and what it prints.
+//! Nothing here decides anything the libraries do not.
+
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use strata::sqlx::postgres::PgPoolOptions;
+use strata::sqlx::{Connection, PgConnection, PgPool};
+use strata::{DriftPolicy, Migrations, Migrator, Tenants};
+
+use crate::args::{Cli, Command, TenantsArgs, TenantsCommand};
+use crate::output::{Outcome, Report};
+use crate::progress::Progress;
+
+/// Runs the command `cli` names; its report and whether it found differences.
+pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::New(new) => {
+            let path = strata_build::new_migration(&cli.migrations, &new.name)?;
+            Ok(Outcome::done(Report::Created {
+                file: path.display().to_string(),
+            }))
+        }
+        Command::Status(scope) => {
+            let (migrations, pool) = open(cli).await?;
+            let status = Migrator::new(&migrations)
+                .scope(&scope.scope)
+                .status(&pool)
+                .await?;
+            let current = status.is_current();
+            Ok(Outcome::new(Report::Status(status), current))
+        }
+        Command::Plan(target) => {
+            let (migrations, pool) = open(cli).await?;
+            let mut migrator = Migrator::new(&migrations).scope(&target.scope.scope);
+            if let Some(version) = target.target {
+                migrator = migrator.target(version);
+            }
+            Ok(Outcome::done(Report::Plan(migrator.plan(&pool).await?)))
+        }
+        Command::Migrate(target) => {
+            let (migrations, pool) = open(cli).await?;
+            let mut migrator = Migrator::new(&migrations)
+                .scope(&target.scope.scope)
+                .drift_policy(DriftPolicy::Warn);
+            if let Some(version) = target.target {
+                migrator = migrator.target(version);
+            }
+            let report = migrator.run(&pool).await?;
+            let clean = report.drift.is_clean();
+            Ok(Outcome::new(Report::Migrated(report), clean))
+        }
+        Command::Rollback(rollback) => {
+            let (migrations, pool) = open(cli).await?;
+            let mut migrator = Migrator::new(&migrations)
+                .scope(&rollback.scope.scope)
+                .drift_policy(DriftPolicy::Warn);
+            for object in &rollback.confirm {
+                migrator = migrator.confirm(object);
+            }
+            if rollback.confirm_all {
+                migrator = migrator.confirm_all();
+            }
+            let report = migrator.rollback_to(&pool, rollback.to).await?;
+            let clean = report.drift.is_clean();
+            Ok(Outcome::new(Report::RolledBack(report), clean))
+        }
+        Command::Drift => {
+            let (migrations, pool) = open(cli).await?;
+            let drift = strata::check_drift(&pool, &migrations).await?;
+            let clean = drift.is_clean();
+            Ok(Outcome::new(Report::Drift(drift), clean))
+        }
+        Command::Tenants(args) => tenants(cli, args).await,
+    }
+}
+
+async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
+    let dir = args
+        .tenant_migrations
+        .clone()
+        .unwrap_or_else(|| cli.migrations.join("tenant"));
+    let migrations = read_migrations(&dir)?;
+    let pool = connect(cli, args.concurrency as u32 + 1).await?;
+    let mut tenants = Tenants::new(&migrations)
+        .prefix(&args.prefix)
+        .concurrency(args.concurrency);
+    if let Some(registry) = &args.registry {
+        let parts: Vec<&str> = registry.split('.').collect();
+        let [schema, table, column] = parts.as_slice() else {
+            bail!("--registry {registry:?}: write it as schema.table.column, such as public.tenants.id");
+        };
+        tenants = tenants.registry(*schema, *table, *column);
+    }
+    match args.command {
+        TenantsCommand::List => {
+            let list = tenants.list(&pool).await?;
+            Ok(Outcome::done(Report::Tenants(
+                list.iter()
+                    .map(|t| (t.id().to_owned(), t.name().to_owned()))
+                    .collect(),
+            )))
+        }
+        TenantsCommand::Migrate => {
+            let progress = Progress::new();
+            let report = tenants
+                .on_progress(progress.callback())
+                .migrate_all(&pool)
+                .await?;
+            progress.finish();
+            let success = report.is_success();
+            Ok(Outcome::new(Report::TenantsMigrated(report), success))
+        }
+        TenantsCommand::Drift => {
+            let drift = tenants.check_drift_all(&pool).await?;
+            let clean = drift.is_clean();
+            Ok(Outcome::new(Report::TenantDrift(drift), clean))
+        }
+    }
+}
+
+/// The migrations of `--migrations` and a pool on `--database-url`.
+async fn open(cli: &Cli) -> anyhow::Result<(Migrations, PgPool)> {
+    let migrations = read_migrations(&cli.migrations)?;
+    Ok((migrations, connect(cli, 2).await?))
+}
+
+fn read_migrations(dir: &Path) -> anyhow::Result<Migrations> {
+    if !dir.join("manifest.json").is_file() {
+        bail!(
+            "{} has no manifest.json: point --migrations at the folder the build writes (a crate's `migrations`), or run `cargo build` first",
+            dir.display()
+        );
+    }
+    Ok(Migrations::from_dir(dir)?)
+}
+
+async fn connect(cli: &Cli, connections: u32) -> anyhow::Result<PgPool> {
+    let Some(url) = &cli.database_url else {
+        bail!("no database: pass --database-url postgres://… or set DATABASE_URL");
+    };
+    let context = || "connecting to the database of --database-url";
+    // A pool retries a refused connection until its timeout; one plain
+    // connection first fails at once, with the server's own reason.
+    let first = PgConnection::connect(url).await.with_context(context)?;
+    let _ = first.close().await;
+    PgPoolOptions::new()
+        .max_connections(connections)
+        .connect(url)
+        .await
+        .with_context(context)
+}

@@ -1,0 +1,130 @@
+//! What a command reports, as text for people or JSON for scripts, and the
+//! exit status that goes with it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The exit status of a command that found differences (drift, pending
+/// migrations, a failed tenant).
+pub const DIFFERENCES: u8 = 2;
+
+/// The exit status of a command that failed.
+pub const ERROR: u8 = 1;
+
+/// A command's report and whether it found differences.
+#[derive(Debug)]
+pub struct Outcome {
+    pub report: Report,
+    pub differences: bool,
+}
+
+impl Outcome {
+    /// `report`, with differences unless `clean`.
+    pub fn new(report: Report, clean: bool) -> Self {
+        Outcome {
+            report,
+            differences: !clean,
+        }
+    }
+
+    /// A report of something done, which has no differences to find.
+    pub fn done(report: Report) -> Self {
+        Outcome::new(report, true)
+    }
+
+    /// The exit status.
+    pub fn status(&self) -> u8 {
+        if self.differences {
+            DIFFERENCES
+        } else {
+            0
+        }
+    }
+}
+
+/// What a command reports.
+#[derive(Debug, Serialize)]
+#[serde(tag = "report", rename_all = "snake_case")]
+pub enum Report {
+    Created { file: String },
+    Status(strata::Status),
+    Plan(strata::Plan),
+    Migrated(strata::RunReport),
+    RolledBack(strata::RollbackReport),
+    Drift(strata::DriftReport),
+    Tenants(Vec<(String, String)>),
+    TenantsMigrated(strata::TenantsReport),
+    TenantDrift(strata::TenantDrift),
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Report::Created { file } => {
+                writeln!(f, "created {file}: write its SQL, then build")
+            }
+            Report::Status(status) => write!(f, "{status}"),
+            Report::Plan(plan) => write!(f, "{plan}"),
+            Report::Migrated(report) => {
+                for m in &report.applied {
+                    writeln!(
+                        f,
+                        "applied {:04} {} in {} ms",
+                        m.version,
+                        m.name,
+                        m.duration.as_millis()
+                    )?;
+                }
+                writeln!(
+                    f,
+                    "{} applied, {} already applied",
+                    report.applied.len(),
+                    report.already_applied
+                )?;
+                writeln!(f, "drift: {}", report.drift)
+            }
+            Report::RolledBack(report) => {
+                for m in &report.reverted {
+                    writeln!(f, "reverted {:04} {}", m.version, m.name)?;
+                }
+                writeln!(f, "{} reverted", report.reverted.len())?;
+                writeln!(f, "drift: {}", report.drift)
+            }
+            Report::Drift(drift) => writeln!(f, "drift: {drift}"),
+            Report::Tenants(list) => {
+                for (id, schema) in list {
+                    writeln!(f, "{id}\t{schema}")?;
+                }
+                writeln!(f, "{} tenants", list.len())
+            }
+            Report::TenantsMigrated(report) => writeln!(f, "{report}"),
+            Report::TenantDrift(drift) => writeln!(f, "tenant drift: {drift}"),
+        }
+    }
+}
+
+/// Prints `outcome` as text or JSON.
+pub fn print(outcome: &Outcome, json: bool) {
+    if json {
+        match serde_json::to_string_pretty(&outcome.report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error: the report could not be written as JSON: {e}"),
+        }
+    } else {
+        print!("{}", outcome.report);
+    }
+}
+
+/// Prints an error: to standard error as text, and as JSON on standard
+/// output too when `json`, so a script reading it always gets a document.
+pub fn print_error(error: &anyhow::Error, json: bool) {
+    let message = format!("{error:#}");
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "report": "error", "error": message })
+        );
+    }
+    eprintln!("error: {message}");
+}

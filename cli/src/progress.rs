@@ -1,0 +1,60 @@
+//! Progress of long work: a bar on a terminal, plain lines otherwise (a CI
+//! log, a pipe), always on standard error so standard output stays the report.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use strata::TenantProgress;
+
+/// How tenants' progress is shown.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    /// The bar, when standard error is a terminal.
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// A bar when standard error is a terminal, else plain lines.
+    pub fn new() -> Self {
+        Progress::with_terminal(std::io::stderr().is_terminal())
+    }
+
+    fn with_terminal(terminal: bool) -> Self {
+        let bar = terminal.then(|| {
+            let bar = ProgressBar::no_length();
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} tenants {elapsed} {msg}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar }
+    }
+
+    /// What the runtime calls after each tenant.
+    pub fn callback(&self) -> impl Fn(TenantProgress<'_>) + Send + Sync + 'static {
+        let bar = self.bar.clone();
+        move |progress: TenantProgress<'_>| match &bar {
+            Some(bar) => {
+                bar.set_length(progress.total as u64);
+                bar.set_position(progress.done as u64);
+                bar.set_message(progress.outcome.tenant.clone());
+                if matches!(progress.outcome.status, strata::TenantStatus::Failed { .. }) {
+                    bar.println(progress.outcome.to_string());
+                }
+            }
+            None => eprintln!(
+                "[{}/{}] {}",
+                progress.done, progress.total, progress.outcome
+            ),
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! The `strata` binary against a real PostgreSQL: each command's exit
+//! status, its JSON, and that `status` and `plan` change nothing.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use strata::sqlx::{self, PgPool};
+
+const SHOP: &str = r#"
+#[strata::schema("shop", table = "customers")]
+pub struct Customer {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(unique, type = "varchar(255)")]
+    pub email: String,
+    pub note: Option<String>,
+}
+
+#[strata::schema("shop", table = "orders")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = Customer, on_delete = "cascade")]
+    pub customer_id: i64,
+}
+
+#[strata::schema("public", table = "tenants")]
+pub struct TenantRow {
+    #[column(primary_key)]
+    pub id: String,
+}
+
+#[strata::schema(tenant, table = "contacts")]
+pub struct Contact {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub name: String,
+}
+"#;
+
+/// A crate whose models are [`SHOP`], built: its migrations are written.
+fn built() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/models.rs"), SHOP).unwrap();
+    strata_build::Builder::new()
+        .crate_dir(dir.path())
+        .frozen(false)
+        .run()
+        .expect("the build writes the migrations");
+    dir
+}
+
+/// Runs `strata` with `args` on the migrations of `crate_dir` and the database at `url`.
+fn strata(crate_dir: &Path, url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("--migrations")
+        .arg(crate_dir.join("migrations"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env_remove("STRATA_CONFIRM")
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("an exit status")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn tracked(pool: &PgPool) -> bool {
+    sqlx::query_scalar::<_, bool>("SELECT to_regclass('strata.migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn status_plan_migrate_drift_and_rollback_report_with_their_exit_status() {
+    let krate = built();
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let url = db.url();
+
+    // Nothing applied: status says pending (2), plan shows the SQL, and
+    // neither creates anything, not even the tracking table.
+    let status = strata(krate.path(), url, &["status", "--json"]);
+    assert_eq!(code(&status), 2, "{}", stderr(&status));
+    let report = json(&status);
+    assert_eq!(report["report"], "status");
+    assert_eq!(report["migrations"][0]["state"], "pending");
+    let plan = strata(krate.path(), url, &["plan"]);
+    assert_eq!(code(&plan), 0, "{}", stderr(&plan));
+    let sql = String::from_utf8_lossy(&plan.stdout);
+    assert!(sql.contains(r#"CREATE TABLE "shop"."customers""#), "{sql}");
+    assert!(!tracked(&pool).await, "plan and status changed nothing");
+
+    let migrate = strata(krate.path(), url, &["migrate", "--json"]);
+    assert_eq!(code(&migrate), 0, "{}", stderr(&migrate));
+    let report = json(&migrate);
+    assert_eq!(report["applied"].as_array().unwrap().len(), 1);
+    assert_eq!(report["drift"]["differences"], serde_json::json!([]));
+    let status = strata(krate.path(), url, &["status"]);
+    assert_eq!(code(&status), 0);
+    assert!(String::from_utf8_lossy(&status.stdout).contains("1 of 1 migrations applied"));
+    let plan = strata(krate.path(), url, &["plan"]);
+    assert!(String::from_utf8_lossy(&plan.stdout).contains("nothing to apply"));
+    let drift = strata(krate.path(), url, &["drift"]);
+    assert_eq!(code(&drift), 0);
+    assert_eq!(String::from_utf8_lossy(&drift.stdout), "drift: clean\n");
+
+    // A change by hand: drift, exit 2, named in the JSON.
+    sqlx::query("ALTER TABLE shop.customers ADD COLUMN planted integer")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let drift = strata(krate.path(), url, &["drift", "--json"]);
+    assert_eq!(code(&drift), 2);
+    let report = json(&drift);
+    let found = report["differences"].to_string();
+    assert!(found.contains("planted"), "{found}");
+    sqlx::query("ALTER TABLE shop.customers DROP COLUMN planted")
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    // Rolling back drops the tables: refused by name until confirmed.
+    sqlx::query("INSERT INTO shop.customers (email) VALUES ('ada@example.com')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = strata(krate.path(), url, &["rollback", "--to", "0"]);
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("shop.customers"),
+        "{}",
+        stderr(&refused)
+    );
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM shop.customers")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "a refused rollback changes nothing");
+    let rolled = strata(
+        krate.path(),
+        url,
+        &["rollback", "--to", "0", "--confirm-all", "--json"],
+    );
+    assert_eq!(code(&rolled), 0, "{}", stderr(&rolled));
+    assert_eq!(json(&rolled)["reverted"][0]["version"], 1);
+    let status = strata(krate.path(), url, &["status", "--json"]);
+    assert_eq!(code(&status), 2);
+    assert_eq!(json(&status)["migrations"][0]["state"], "pending");
+
+    pool.close().await;
+    db.destroy().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_edited_migration_is_shown_by_status_and_refused_by_plan() {
+    let krate = built();
+    let db = strata::testing::database().await.unwrap();
+    let url = db.url();
+    assert_eq!(code(&strata(krate.path(), url, &["migrate"])), 0);
+    let file = krate.path().join("migrations/0001_initial.sql");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{text}\n-- edited\n")).unwrap();
+    let status = strata(krate.path(), url, &["status", "--json"]);
+    assert_eq!(code(&status), 2);
+    assert_eq!(json(&status)["migrations"][0]["state"], "modified");
+    let plan = strata(krate.path(), url, &["plan"]);
+    assert_eq!(code(&plan), 1);
+    assert!(
+        stderr(&plan).contains("0001_initial.sql"),
+        "{}",
+        stderr(&plan)
+    );
+    db.destroy().await.unwrap();
+}
+
+#[test]
+fn mistakes_are_errors_with_exit_status_1_that_say_what_to_do() {
+    let krate = built();
+    let no_database = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("--migrations")
+        .arg(krate.path().join("migrations"))
+        .arg("status")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(code(&no_database), 1);
+    assert!(stderr(&no_database).contains("DATABASE_URL"));
+
+    let nowhere = strata(
+        Path::new("/nonexistent"),
+        "postgres://nobody@127.0.0.1:1/none",
+        &["status", "--json"],
+    );
+    assert_eq!(code(&nowhere), 1);
+    assert_eq!(json(&nowhere)["report"], "error");
+    assert!(
+        stderr(&nowhere).contains("/nonexistent/migrations has no manifest.json"),
+        "{}",
+        stderr(&nowhere)
+    );
+
+    let unreachable = strata(
+        krate.path(),
+        "postgres://nobody@127.0.0.1:1/none",
+        &["drift"],
+    );
+    assert_eq!(code(&unreachable), 1);
+    assert!(stderr(&unreachable).contains("connecting to the database"));
+
+    let usage = strata(krate.path(), "postgres://x", &["rollback"]);
+    assert_eq!(
+        code(&usage),
+        1,
+        "a usage mistake is an error, not a difference"
+    );
+    assert!(stderr(&usage).contains("--to"), "{}", stderr(&usage));
+
+    let bad_name = strata(krate.path(), "postgres://x", &["new", "Bad Name"]);
+    assert_eq!(code(&bad_name), 1);
+    let created = strata(krate.path(), "postgres://x", &["new", "backfill_notes"]);
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    assert!(krate
+        .path()
+        .join("migrations/0002_backfill_notes.sql")
+        .is_file());
+}
+
+#[tokio::test]
+async fn tenants_are_listed_migrated_with_progress_and_checked() {
+    let krate = built();
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let url = db.url();
+    assert_eq!(code(&strata(krate.path(), url, &["migrate"])), 0);
+    for id in ["acme", "globex"] {
+        sqlx::query("INSERT INTO public.tenants (id) VALUES ($1)")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let tenants = ["tenants", "--registry", "public.tenants.id"];
+    let run = |command: &str, json: bool| {
+        let mut args: Vec<&str> = tenants.to_vec();
+        args.push(command);
+        if json {
+            args.push("--json");
+        }
+        strata(krate.path(), url, &args)
+    };
+    let list = run("list", false);
+    assert_eq!(code(&list), 0, "{}", stderr(&list));
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        "acme\ttenant_acme\nglobex\ttenant_globex\n2 tenants\n"
+    );
+
+    // Not a terminal: a plain line per tenant on standard error.
+    let migrate = run("migrate", true);
+    assert_eq!(code(&migrate), 0, "{}", stderr(&migrate));
+    let lines = stderr(&migrate);
+    assert!(lines.contains("[1/2] tenant_"), "{lines}");
+    assert!(lines.contains("[2/2] tenant_"), "{lines}");
+    let report = json(&migrate);
+    assert_eq!(report["tenants"].as_array().unwrap().len(), 2);
+    assert_eq!(report["tenants"][0]["status"], "applied");
+
+    let drift = run("drift", false);
+    assert_eq!(code(&drift), 0, "{}", stderr(&drift));
+    assert_eq!(
+        String::from_utf8_lossy(&drift.stdout),
+        "tenant drift: clean (2 tenants)\n"
+    );
+    sqlx::query("ALTER TABLE tenant_globex.contacts ADD COLUMN planted integer")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let drift = run("drift", true);
+    assert_eq!(code(&drift), 2);
+    let drifted = json(&drift)["drifted"].clone();
+    assert!(drifted.get("tenant_globex").is_some(), "{drifted}");
+    assert!(drifted.get("tenant_acme").is_none(), "{drifted}");
+
+    let bad = strata(
+        krate.path(),
+        url,
+        &["tenants", "--registry", "tenants", "list"],
+    );
+    assert_eq!(code(&bad), 1);
+    assert!(
+        stderr(&bad).contains("schema.table.column"),
+        "{}",
+        stderr(&bad)
+    );
+    pool.close().await;
+    db.destroy().await.unwrap();
+}
+
+#[tokio::test]
+async fn on_a_terminal_tenant_progress_is_a_bar() {
+    // `script` gives the binary a terminal, as a person's shell would.
+    let krate = built();
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let url = db.url();
+    assert_eq!(code(&strata(krate.path(), url, &["migrate"])), 0);
+    sqlx::query("INSERT INTO public.tenants (id) VALUES ('acme')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let command = format!(
+        "{} --migrations {} tenants --registry public.tenants.id migrate",
+        env!("CARGO_BIN_EXE_strata"),
+        krate.path().join("migrations").display()
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("`script` (util-linux) runs the binary on a terminal");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(screen.contains("1/1 tenants"), "{screen}");
+    assert!(
+        !screen.contains("[1/1]"),
+        "no plain lines on a terminal: {screen}"
+    );
+    pool.close().await;
+    db.destroy().await.unwrap();
+}
