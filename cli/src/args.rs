@@ -39,6 +39,9 @@ pub enum Command {
     Rollback(Rollback),
     /// Checks the live catalog against the models (exit 2 on drift).
     Drift,
+    /// Records the migrations as applied without running them, on a
+    /// database that already holds what they make (refused on drift).
+    Baseline(Target),
     /// Writes the next, empty, hand-written migration.
     New(New),
     /// The schema-per-tenant stream: list, migrate or check every tenant.
@@ -116,4 +119,7 @@ pub enum TenantsCommand {
     Migrate,
     /// Checks every tenant for drift (exit 2 when any has drifted).
     Drift,
+    /// Records the tenant migrations as applied in every tenant, without
+    /// running them (refused when any tenant differs or is tracked).
+    Baseline,
 }

@@ -71,6 +71,16 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             let clean = drift.is_clean();
             Ok(Outcome::new(Report::Drift(drift), clean))
         }
+        Command::Baseline(target) => {
+            let (migrations, pool) = open(cli).await?;
+            let mut migrator = Migrator::new(&migrations).scope(&target.scope.scope);
+            if let Some(version) = target.target {
+                migrator = migrator.target(version);
+            }
+            Ok(Outcome::done(Report::Baseline(
+                migrator.baseline(&pool).await?,
+            )))
+        }
         Command::Tenants(args) => tenants(cli, args).await,
     }
 }
@@ -111,6 +121,9 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
             let success = report.is_success();
             Ok(Outcome::new(Report::TenantsMigrated(report), success))
         }
+        TenantsCommand::Baseline => Ok(Outcome::done(Report::TenantsBaseline(
+            tenants.baseline_all(&pool).await?,
+        ))),
         TenantsCommand::Drift => {
             let drift = tenants.check_drift_all(&pool).await?;
             let clean = drift.is_clean();

@@ -53,9 +53,11 @@ pub enum Report {
     Migrated(strata::RunReport),
     RolledBack(strata::RollbackReport),
     Drift(strata::DriftReport),
+    Baseline(strata::BaselineReport),
     Tenants(Vec<(String, String)>),
     TenantsMigrated(strata::TenantsReport),
     TenantDrift(strata::TenantDrift),
+    TenantsBaseline(strata::TenantBaselineReport),
 }
 
 impl fmt::Display for Report {
@@ -92,6 +94,18 @@ impl fmt::Display for Report {
                 writeln!(f, "drift: {}", report.drift)
             }
             Report::Drift(drift) => writeln!(f, "drift: {drift}"),
+            Report::Baseline(report) => {
+                for m in &report.recorded {
+                    writeln!(f, "recorded {:04} {} as applied", m.version, m.name)?;
+                }
+                writeln!(
+                    f,
+                    "scope {}: {} migration(s) recorded, none run; drift: {}",
+                    report.scope,
+                    report.recorded.len(),
+                    report.drift
+                )
+            }
             Report::Tenants(list) => {
                 for (id, schema) in list {
                     writeln!(f, "{id}\t{schema}")?;
@@ -100,6 +114,12 @@ impl fmt::Display for Report {
             }
             Report::TenantsMigrated(report) => writeln!(f, "{report}"),
             Report::TenantDrift(drift) => writeln!(f, "tenant drift: {drift}"),
+            Report::TenantsBaseline(report) => writeln!(
+                f,
+                "{} tenant(s) recorded at tenant migration {}, none run",
+                report.tenants.len(),
+                report.recorded.last().map_or(0, |m| m.version)
+            ),
         }
     }
 }

@@ -346,3 +346,141 @@ async fn on_a_terminal_tenant_progress_is_a_bar() {
     pool.close().await;
     db.destroy().await.unwrap();
 }
+
+#[tokio::test]
+async fn baseline_records_an_existing_database_and_refuses_one_that_differs() {
+    let krate = built();
+    // A database made by hand: the migration's own SQL, run by psql-like
+    // hands, with no tracking table.
+    let sql = std::fs::read_to_string(krate.path().join("migrations/0001_initial.sql")).unwrap();
+    let made = |extra: &'static str| {
+        let sql = sql.clone();
+        async move {
+            let db = strata::testing::database().await.unwrap();
+            let pool = db.pool().await.unwrap();
+            sqlx::raw_sql(&sql).execute(&pool).await.unwrap();
+            sqlx::raw_sql(extra).execute(&pool).await.unwrap();
+            sqlx::query("INSERT INTO shop.customers (email) VALUES ('ada@example.com')")
+                .execute(&pool)
+                .await
+                .unwrap();
+            (db, pool)
+        }
+    };
+
+    let (db, pool) = made("ALTER TABLE shop.orders ADD COLUMN legacy text").await;
+    let refused = strata(krate.path(), db.url(), &["baseline"]);
+    assert_eq!(code(&refused), 1);
+    let message = stderr(&refused);
+    assert!(message.contains("shop.orders.legacy"), "{message}");
+    assert!(message.contains("nothing was recorded"), "{message}");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM strata.migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    pool.close().await;
+    db.destroy().await.unwrap();
+
+    let (db, pool) = made("SELECT 1").await;
+    let baseline = strata(krate.path(), db.url(), &["baseline", "--json"]);
+    assert_eq!(code(&baseline), 0, "{}", stderr(&baseline));
+    assert_eq!(json(&baseline)["recorded"][0]["version"], 1);
+    // Nothing ran: the row is still there, and start-up has nothing to do.
+    let status = strata(krate.path(), db.url(), &["status"]);
+    assert_eq!(
+        code(&status),
+        0,
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    let migrate = strata(krate.path(), db.url(), &["migrate", "--json"]);
+    assert_eq!(code(&migrate), 0, "{}", stderr(&migrate));
+    assert_eq!(json(&migrate)["applied"], serde_json::json!([]));
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM shop.customers")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    let again = strata(krate.path(), db.url(), &["baseline"]);
+    assert_eq!(code(&again), 1);
+    assert!(
+        stderr(&again).contains("already has 1 migration"),
+        "{}",
+        stderr(&again)
+    );
+    pool.close().await;
+    db.destroy().await.unwrap();
+}
+
+#[tokio::test]
+async fn tenants_made_by_hand_are_baselined_all_or_none() {
+    let krate = built();
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let url = db.url();
+    assert_eq!(code(&strata(krate.path(), url, &["migrate"])), 0);
+    let template =
+        std::fs::read_to_string(krate.path().join("migrations/tenant/0001_initial.sql")).unwrap();
+    for id in ["acme", "globex"] {
+        sqlx::query("INSERT INTO public.tenants (id) VALUES ($1)")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        let tenant = strata::TenantSchema::new(id).unwrap();
+        sqlx::raw_sql(&strata::__private::tenant_sql(&template, &tenant))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let tenants = |command: &str| {
+        strata(
+            krate.path(),
+            url,
+            &["tenants", "--registry", "public.tenants.id", command],
+        )
+    };
+    sqlx::query("ALTER TABLE tenant_acme.contacts ADD COLUMN legacy text")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = tenants("baseline");
+    assert_eq!(code(&refused), 1);
+    assert!(
+        stderr(&refused).contains("tenant_acme"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(
+        !stderr(&refused).contains("tenant_globex:"),
+        "{}",
+        stderr(&refused)
+    );
+    let rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM strata.migrations WHERE scope LIKE 'tenant_%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 0, "none recorded while one tenant differs");
+
+    sqlx::query("ALTER TABLE tenant_acme.contacts DROP COLUMN legacy")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let baseline = tenants("baseline");
+    assert_eq!(code(&baseline), 0, "{}", stderr(&baseline));
+    assert_eq!(
+        String::from_utf8_lossy(&baseline.stdout),
+        "2 tenant(s) recorded at tenant migration 1, none run\n"
+    );
+    let migrate = tenants("migrate");
+    assert_eq!(code(&migrate), 0);
+    assert!(
+        stderr(&migrate).contains("current at version 1"),
+        "{}",
+        stderr(&migrate)
+    );
+    pool.close().await;
+    db.destroy().await.unwrap();
+}

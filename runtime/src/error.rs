@@ -137,6 +137,29 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A baseline was asked of a database whose catalog does not match the
+    /// migrations it would record as applied.
+    #[error("the database does not match the state after migration {version}, so it cannot be recorded as applied:\n{drift}\nhelp: make the models (or the pulled files) describe this database, build, and baseline again; nothing was recorded")]
+    BaselineDrift {
+        /// The migration the state was taken after.
+        version: u32,
+        /// How the database differs.
+        drift: Box<DriftReport>,
+    },
+    /// A tenant baseline was asked while some tenants differ from the tenant models.
+    #[error("{drift}\nhelp: a tenant baseline records every tenant's migrations as applied, so every tenant must match the tenant models first; fix those tenants (or the models), build, and baseline again; nothing was recorded")]
+    TenantBaselineDrift {
+        /// Which tenants differ, and how.
+        drift: Box<crate::TenantDrift>,
+    },
+    /// A baseline was asked of a scope that has migrations recorded already.
+    #[error("scope {scope} already has {count} migration(s) recorded in strata.migrations: a baseline is for a database strata has never migrated\nhelp: use `strata status` to see where it stands, and `strata migrate` to apply what is pending")]
+    AlreadyTracked {
+        /// The scope.
+        scope: String,
+        /// How many rows it has.
+        count: usize,
+    },
     /// The database differs from the models (with `DriftPolicy::Fail`).
     #[error("the database has drifted from the models:\n{0}\nhelp: undo the manual changes, or change the models and let `cargo build` write a migration for them")]
     Drift(Box<DriftReport>),

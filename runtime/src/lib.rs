@@ -75,6 +75,7 @@
 extern crate self as strata;
 
 mod apply;
+mod baseline;
 mod canonical;
 mod catalog;
 mod drift;
@@ -98,6 +99,7 @@ mod watch;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use baseline::{BaselineReport, TenantBaselineReport};
 pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftCheck, DriftPolicy, DriftReport,
     ObjectKind,

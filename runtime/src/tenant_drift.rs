@@ -188,7 +188,7 @@ impl Tenants<'_> {
 
 /// The tenant stream's state repeated for every tenant: what the catalog
 /// statement reads in one go.
-fn all_tenants(template: &SchemaState, tenants: &[TenantSchema]) -> SchemaState {
+pub(crate) fn all_tenants(template: &SchemaState, tenants: &[TenantSchema]) -> SchemaState {
     let mut all = SchemaState::default();
     for tenant in tenants {
         let one = template.for_tenant(tenant.name());
@@ -202,7 +202,7 @@ fn all_tenants(template: &SchemaState, tenants: &[TenantSchema]) -> SchemaState 
 }
 
 /// Splits the catalog by schema and compares each tenant with its own expected state.
-fn drift_by_tenant(
+pub(crate) fn drift_by_tenant(
     template: &SchemaState,
     tenants: &[TenantSchema],
     catalog: Catalog,
