@@ -44,8 +44,34 @@ pub enum Command {
     Baseline(Target),
     /// Writes the next, empty, hand-written migration.
     New(New),
+    /// The staged migration that turns the --from database into the --to
+    /// one (exit 2 when they differ); --apply runs it on --from.
+    Diff(Diff),
     /// The schema-per-tenant stream: list, migrate or check every tenant.
     Tenants(TenantsArgs),
+}
+
+/// The two databases of `diff`, and what to do with the difference.
+#[derive(Debug, Args)]
+pub struct Diff {
+    /// The database to change.
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// The database to match.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Only these schemas (default: every schema either database's users made).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub schemas: Option<Vec<String>>,
+    /// Write the migration to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+    /// Run the migration on --from, stage by stage, then compare again.
+    #[arg(long)]
+    pub apply: bool,
+    /// Write what can lose data too (drops, narrowing type changes).
+    #[arg(long = "unsafe")]
+    pub allow_unsafe: bool,
 }
 
 /// The scope of the migrations.

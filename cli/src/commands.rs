@@ -81,6 +81,11 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
                 migrator.baseline(&pool).await?,
             )))
         }
+        Command::Diff(args) => {
+            let report = crate::diff::run(args).await?;
+            let clean = report.is_clean();
+            Ok(Outcome::new(Report::Diff(report), clean))
+        }
         Command::Tenants(args) => tenants(cli, args).await,
     }
 }

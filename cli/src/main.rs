@@ -13,6 +13,7 @@
 
 mod args;
 mod commands;
+mod diff;
 mod output;
 mod progress;
 

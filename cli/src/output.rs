@@ -54,6 +54,7 @@ pub enum Report {
     RolledBack(strata::RollbackReport),
     Drift(strata::DriftReport),
     Baseline(strata::BaselineReport),
+    Diff(crate::diff::DiffReport),
     Tenants(Vec<(String, String)>),
     TenantsMigrated(strata::TenantsReport),
     TenantDrift(strata::TenantDrift),
@@ -94,6 +95,7 @@ impl fmt::Display for Report {
                 writeln!(f, "drift: {}", report.drift)
             }
             Report::Drift(drift) => writeln!(f, "drift: {drift}"),
+            Report::Diff(report) => write!(f, "{report}"),
             Report::Baseline(report) => {
                 for m in &report.recorded {
                     writeln!(f, "recorded {:04} {} as applied", m.version, m.name)?;

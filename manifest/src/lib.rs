@@ -58,7 +58,7 @@ pub use kinds::view::{View, ViewChange};
 pub use kinds::Change;
 pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};
-pub use render::{render_down, render_migration};
+pub use render::{render_down, render_migration, stages, Stage};
 pub use sql_object::{
     definition_shape, identify, replace_spans, RoutineKind, SequenceOption, SqlObject,
 };

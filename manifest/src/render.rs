@@ -5,17 +5,27 @@ use std::fmt::Write;
 use crate::kinds::STAGES;
 use crate::Change;
 
-/// The SQL file for migration `version` called `name`: a header, then each
-/// non-empty stage under its own comment. `changes` come in apply order, as
-/// `diff` gives them.
-pub fn render_migration(version: u32, name: &str, changes: &[Change]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "-- strata migration {version:04}_{name}");
-    out.push_str("-- Generated from the models by strata. Review it; edit it only before it is first applied.\n");
-    let mut stage = None;
+/// One stage of a migration: its number (from 1), its title (the kinds it
+/// holds), how many changes it makes, and their SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// Its number in the stage order, from 1.
+    pub number: usize,
+    /// The kinds of object it changes, as the migration file titles it.
+    pub title: String,
+    /// How many changes it makes.
+    pub changes: usize,
+    /// Their SQL, one statement group per change.
+    pub sql: String,
+}
+
+/// `changes` (in apply order, as `diff` gives them) grouped into their
+/// non-empty stages, in order.
+pub fn stages(changes: &[Change]) -> Vec<Stage> {
+    let mut out: Vec<Stage> = Vec::new();
     for (i, change) in changes.iter().enumerate() {
         let this = change.order().0;
-        if stage != Some(this) {
+        if out.last().map(|s| s.number) != Some(this + 1) {
             // What the stage holds: its own name for the changes it is
             // named for, each other kind by its own.
             let mut seen: Vec<&str> = Vec::new();
@@ -29,12 +39,32 @@ pub fn render_migration(version: u32, name: &str, changes: &[Change]) -> String 
                     seen.push(label);
                 }
             }
-            let title = seen.join(", ");
-            let _ = writeln!(out, "\n-- {}. {title}", this + 1);
-            stage = Some(this);
+            out.push(Stage {
+                number: this + 1,
+                title: seen.join(", "),
+                changes: 0,
+                sql: String::new(),
+            });
         }
-        out.push_str(&change.render());
-        out.push('\n');
+        if let Some(stage) = out.last_mut() {
+            stage.changes += 1;
+            stage.sql.push_str(&change.render());
+            stage.sql.push('\n');
+        }
+    }
+    out
+}
+
+/// The SQL file for migration `version` called `name`: a header, then each
+/// non-empty stage under its own comment. `changes` come in apply order, as
+/// `diff` gives them.
+pub fn render_migration(version: u32, name: &str, changes: &[Change]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "-- strata migration {version:04}_{name}");
+    out.push_str("-- Generated from the models by strata. Review it; edit it only before it is first applied.\n");
+    for stage in stages(changes) {
+        let _ = writeln!(out, "\n-- {}. {}", stage.number, stage.title);
+        out.push_str(&stage.sql);
     }
     out
 }

@@ -86,6 +86,7 @@ mod introspect;
 mod migrations;
 mod migrator;
 mod model;
+mod read_database;
 mod runner;
 mod session;
 mod status;
@@ -112,6 +113,7 @@ pub use health::{
 pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
+pub use read_database::read_database;
 pub use sqlx;
 pub use status::{MigrationLine, MigrationState, Plan, PlannedMigration, Status, UnknownMigration};
 pub use strata_macros::{schema, view};

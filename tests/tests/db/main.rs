@@ -1,6 +1,7 @@
 //! strata's database tests: each on a fresh database of a real PostgreSQL
 //! (`DATABASE_URL`, or one throwaway cluster for the whole binary).
 
+mod read_back;
 mod support;
 
 mod build;
