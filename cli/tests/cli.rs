@@ -582,6 +582,9 @@ async fn diff_brings_the_current_database_to_parity_with_the_legacy_one_stage_by
         "the old constraint goes before the new one is made:\n{sql}"
     );
 
+    // The judge sees the difference before, and none after.
+    let before = strata_tests::migra::changes(current.url(), legacy.url());
+    assert!(before.contains("unique_wishlist_item"), "{before}");
     let applied = diff(
         current.url(),
         legacy.url(),
@@ -605,6 +608,15 @@ async fn diff_brings_the_current_database_to_parity_with_the_legacy_one_stage_by
         0,
         "{}",
         String::from_utf8_lossy(&again.stdout)
+    );
+    // And by an independent judge, both ways.
+    assert_eq!(
+        strata_tests::migra::changes(current.url(), legacy.url()),
+        ""
+    );
+    assert_eq!(
+        strata_tests::migra::changes(legacy.url(), current.url()),
+        ""
     );
     current_pool.close().await;
     current.destroy().await.unwrap();

@@ -1,6 +1,7 @@
 //! Helpers shared by strata's integration tests and its benchmark binary.
 
 pub mod corpus;
+pub mod migra;
 
 use std::path::Path;
 

@@ -1,0 +1,84 @@
+//! migra, the independent judge of "these two databases are the same":
+//! installed once, pinned, into a virtual environment under the target
+//! directory, unless `MIGRA` names one.
+
+use std::process::Command;
+
+/// migra, the independent judge of "these two databases are the same":
+/// `MIGRA` if set, else the pinned set installed once into a virtual
+/// environment under the target directory (PyPI is reachable where the
+/// tests run; python3 is needed).
+pub fn migra() -> std::path::PathBuf {
+    if let Some(path) = std::env::var_os("MIGRA") {
+        return path.into();
+    }
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/migra-venv");
+    let migra = target.join("bin/migra");
+    if migra.is_file() {
+        return migra;
+    }
+    let run = |program: &std::path::Path, args: &[&str]| {
+        let status = Command::new(program)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{} cannot run ({e}): install python3 with venv, or set MIGRA",
+                    program.display()
+                )
+            });
+        assert!(
+            status.success(),
+            "{} {args:?} failed: set MIGRA to a migra binary",
+            program.display()
+        );
+    };
+    // One install at a time in this process; a venv cannot be moved once
+    // made (its scripts name their interpreter by path), so it is made in
+    // place, and an interrupted install is completed by the next one.
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if !migra.is_file() {
+        run(
+            std::path::Path::new("python3"),
+            &["-m", "venv", target.to_str().unwrap()],
+        );
+        run(
+            &target.join("bin/pip"),
+            &[
+                "install",
+                "-q",
+                "migra==3.0.1663481299",
+                "schemainspect==3.1.1663587362",
+                "sqlbag==0.1.1617247075",
+                "sqlalchemy>=1.4,<2",
+                "psycopg2-binary",
+            ],
+        );
+    }
+    migra
+}
+
+/// What migra would change to turn `from` into `to` (empty when they are
+/// the same), leaving out strata's own schema.
+pub fn changes(from: &str, to: &str) -> String {
+    // SQLAlchemy knows the scheme as postgresql:// only.
+    let sqlalchemy = |url: &str| match url.strip_prefix("postgres://") {
+        Some(rest) => format!("postgresql://{rest}"),
+        None => url.to_owned(),
+    };
+    let output = Command::new(migra())
+        .args(["--unsafe", "--exclude_schema", "strata"])
+        .arg(sqlalchemy(from))
+        .arg(sqlalchemy(to))
+        .output()
+        .expect("migra runs");
+    // migra exits 0 when the databases are the same, 2 when they differ.
+    assert!(
+        matches!(output.status.code(), Some(0 | 2)),
+        "migra failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
