@@ -17,6 +17,7 @@ mod embed;
 mod error;
 mod model;
 mod parse;
+pub mod pull;
 mod rust_type;
 mod scan;
 mod sql_dir;

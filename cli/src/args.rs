@@ -44,11 +44,25 @@ pub enum Command {
     Baseline(Target),
     /// Writes the next, empty, hand-written migration.
     New(New),
+    /// Writes models for the database: src/models/, db/, and build.rs
+    /// (exit 2 when something could not be expressed; it is listed).
+    Pull(Pull),
     /// The staged migration that turns the --from database into the --to
     /// one (exit 2 when they differ); --apply runs it on --from.
     Diff(Diff),
     /// The schema-per-tenant stream: list, migrate or check every tenant.
     Tenants(TenantsArgs),
+}
+
+/// What `pull` reads and where it writes.
+#[derive(Debug, Args)]
+pub struct Pull {
+    /// Only these schemas (default: every schema the database's users made).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub schemas: Option<Vec<String>>,
+    /// The crate to write into.
+    #[arg(long = "crate", value_name = "DIR", default_value = ".")]
+    pub krate: std::path::PathBuf,
 }
 
 /// The two databases of `diff`, and what to do with the difference.

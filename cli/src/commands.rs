@@ -81,6 +81,16 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
                 migrator.baseline(&pool).await?,
             )))
         }
+        Command::Pull(args) => {
+            let pool = connect(cli, 2).await?;
+            let state = strata::read_database(&pool, args.schemas.as_deref()).await?;
+            let pulled = strata_build::pull::write(&state, &args.krate)?;
+            let clean = pulled.not_expressed.is_empty();
+            Ok(Outcome::new(
+                Report::Pulled(crate::output::PullReport::from(pulled)),
+                clean,
+            ))
+        }
         Command::Diff(args) => {
             let report = crate::diff::run(args).await?;
             let clean = report.is_clean();

@@ -55,6 +55,7 @@ pub enum Report {
     Drift(strata::DriftReport),
     Baseline(strata::BaselineReport),
     Diff(crate::diff::DiffReport),
+    Pulled(PullReport),
     Tenants(Vec<(String, String)>),
     TenantsMigrated(strata::TenantsReport),
     TenantDrift(strata::TenantDrift),
@@ -96,6 +97,30 @@ impl fmt::Display for Report {
             }
             Report::Drift(drift) => writeln!(f, "drift: {drift}"),
             Report::Diff(report) => write!(f, "{report}"),
+            Report::Pulled(report) => {
+                for file in &report.files {
+                    writeln!(f, "wrote {file}")?;
+                }
+                if !report.wrote_build_script {
+                    writeln!(
+                        f,
+                        "the crate has a build.rs already: make its Builder do what this one does\n{}",
+                        report.build_script
+                    )?;
+                }
+                if report.not_expressed.is_empty() {
+                    return writeln!(f, "every object is in the models");
+                }
+                writeln!(
+                    f,
+                    "not in the models ({}): write a migration for each by hand, or leave it unmanaged",
+                    report.not_expressed.len()
+                )?;
+                for object in &report.not_expressed {
+                    writeln!(f, "  - {object}")?;
+                }
+                Ok(())
+            }
             Report::Baseline(report) => {
                 for m in &report.recorded {
                     writeln!(f, "recorded {:04} {} as applied", m.version, m.name)?;
@@ -122,6 +147,30 @@ impl fmt::Display for Report {
                 report.tenants.len(),
                 report.recorded.last().map_or(0, |m| m.version)
             ),
+        }
+    }
+}
+
+/// What `pull` wrote, and what it could not put in the models.
+#[derive(Debug, Serialize)]
+pub struct PullReport {
+    pub files: Vec<String>,
+    pub wrote_build_script: bool,
+    pub build_script: String,
+    pub not_expressed: Vec<String>,
+}
+
+impl From<strata_build::pull::Pulled> for PullReport {
+    fn from(pulled: strata_build::pull::Pulled) -> Self {
+        PullReport {
+            files: pulled
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect(),
+            wrote_build_script: pulled.wrote_build_script,
+            build_script: pulled.build.build_script(),
+            not_expressed: pulled.not_expressed,
         }
     }
 }

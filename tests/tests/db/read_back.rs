@@ -42,3 +42,79 @@ async fn the_kct_database_read_back_and_made_again_is_the_same() {
     let drift = strata::check_drift(&b, &kct).await.unwrap();
     assert!(drift.is_clean(), "{drift}");
 }
+
+#[tokio::test]
+async fn the_kct_database_pulled_into_models_and_built_gives_the_same_database() {
+    let kct = Migrations::from_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/kct-menswear/migrations"
+    ))
+    .unwrap();
+    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
+    Migrator::new(&kct).run(&a).await.unwrap();
+    let state = strata::read_database(&a, None).await.unwrap();
+
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    assert!(pulled.wrote_build_script);
+    let outcome = pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    assert!(outcome.written.is_some());
+    let pulled_migrations = Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    let (url_a, url_b) = (db_a.url().to_owned(), db_b.url().to_owned());
+    assert_eq!(strata_tests::migra::changes(&url_a, &url_b), "");
+    assert_eq!(strata_tests::migra::changes(&url_b, &url_a), "");
+    // The original models' drift check agrees.
+    let drift = strata::check_drift(&b, &kct).await.unwrap();
+    assert!(drift.is_clean(), "{drift}");
+
+    // And the pulled models compile, in a crate of the user's that
+    // declares them, against this workspace's strata.
+    compiles(krate.path());
+}
+
+/// `cargo check` of a crate at `dir` whose `src/lib.rs` declares the
+/// pulled `models`, with this workspace's crates and lock file, in a
+/// target directory shared by every run.
+fn compiles(dir: &std::path::Path) {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = workspace.canonicalize().unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"pulled\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n\
+             [dependencies]\nstrata = {{ package = \"strata-pg\", path = {:?} }}\n\n\
+             [build-dependencies]\nstrata-build = {{ path = {:?} }}\n",
+            workspace.join("runtime").display().to_string(),
+            workspace.join("build-support").display().to_string(),
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "pub mod models;\n").unwrap();
+    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"))
+        .join("pulled-check");
+    let output =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["check", "--quiet", "--manifest-path"])
+            .arg(dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", target)
+            .env("STRATA_FROZEN", "1")
+            .output()
+            .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "the pulled models do not compile:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -1,0 +1,622 @@
+//! Model source for a database strata did not make: the mirror of the
+//! parser, writing `#[strata::schema]` models, `#[strata::view]` views and
+//! `db/` SQL files from a schema state read off a live database, so that
+//! the build writes back the very same database.
+//!
+//! ```no_run
+//! # fn pull(state: &strata_manifest::SchemaState) -> Result<(), strata_build::Error> {
+//! let pulled = strata_build::pull::write(state, std::path::Path::new("."))?;
+//! for object in &pulled.not_expressed {
+//!     eprintln!("not written: {object}");
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use strata_manifest::{constraint_name, Action, Column, EnumType, SchemaState, Table, View};
+
+use crate::error::{io, Error};
+
+/// What [`write`] wrote, and what it could not say in models.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pulled {
+    /// Every file written, relative to the crate.
+    pub files: Vec<PathBuf>,
+    /// The build script's settings the database needs: extensions, the
+    /// `search_path`, schemas with nothing in them, and whether `db/` holds files.
+    pub build: BuildSettings,
+    /// Whether a `build.rs` was written (the crate had none).
+    pub wrote_build_script: bool,
+    /// Objects the models cannot express, by name, with why: a build from
+    /// the pulled models leaves them out, so each needs a hand-written
+    /// migration (or stays unmanaged).
+    pub not_expressed: Vec<String>,
+}
+
+/// What the pulled crate's `build.rs` sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildSettings {
+    /// `Builder::extension`, each.
+    pub extensions: Vec<String>,
+    /// `Builder::search_path`.
+    pub search_path: Option<Vec<String>>,
+    /// `Builder::schema`, for schemas that hold nothing a model declares.
+    pub empty_schemas: Vec<String>,
+    /// `Builder::sql_dir("db")`.
+    pub sql_dir: bool,
+}
+
+impl BuildSettings {
+    /// A builder for the crate at `dir` with these settings: what the
+    /// pulled `build.rs` does, for a build run in-process.
+    pub fn builder(&self, dir: &Path) -> crate::Builder {
+        let mut builder = crate::Builder::new().crate_dir(dir);
+        for extension in &self.extensions {
+            builder = builder.extension(extension);
+        }
+        if let Some(path) = &self.search_path {
+            builder = builder.search_path(path.iter().cloned());
+        }
+        for schema in &self.empty_schemas {
+            builder = builder.schema(schema);
+        }
+        if self.sql_dir {
+            builder = builder.sql_dir("db");
+        }
+        builder
+    }
+
+    /// The lines of a `build.rs` with these settings.
+    pub fn build_script(&self) -> String {
+        let mut out = String::from("fn main() {\n    strata_build::Builder::new()\n");
+        for extension in &self.extensions {
+            let _ = writeln!(out, "        .extension({extension:?})");
+        }
+        if let Some(path) = &self.search_path {
+            let _ = writeln!(out, "        .search_path({path:?})");
+        }
+        for schema in &self.empty_schemas {
+            let _ = writeln!(out, "        .schema({schema:?})");
+        }
+        if self.sql_dir {
+            out.push_str("        .sql_dir(\"db\")\n");
+        }
+        out.push_str("        .run()\n        .expect(\"strata: generating migrations\");\n}\n");
+        out
+    }
+}
+
+/// Writes the models of `state` into the crate at `dir`: `src/models/mod.rs`
+/// with a module per schema, `src/models/<schema>.rs`, the SQL-bodied
+/// objects under `db/`, and `build.rs` when the crate has none.
+pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
+    let mut pulled = Pulled::default();
+    let names = Names::new(state);
+    let models = dir.join("src/models");
+    let mut modules = String::from(
+        "//! Models pulled from a live database by `strata pull`. Review them:\n//! they are yours from now on.\n\n",
+    );
+    for schema in &state.schemas {
+        let source = schema_source(state, schema, &names, &mut pulled);
+        if source.trim().is_empty() {
+            pulled.build.empty_schemas.push(schema.clone());
+            continue;
+        }
+        let module = names.module(schema);
+        let _ = writeln!(modules, "pub mod {module};");
+        write_file(
+            dir,
+            &format!("src/models/{module}.rs"),
+            &source,
+            &mut pulled,
+        )?;
+    }
+    std::fs::create_dir_all(&models).map_err(io(&models))?;
+    write_file(dir, "src/models/mod.rs", &modules, &mut pulled)?;
+
+    for routine in &state.routines {
+        let kind = if routine.procedure {
+            "procedures"
+        } else {
+            "functions"
+        };
+        let file = format!("db/{kind}/{}.{}.sql", routine.schema, routine.name);
+        let file = unique_file(&pulled, file);
+        write_file(dir, &file, &statement(&routine.sql), &mut pulled)?;
+        pulled.build.sql_dir = true;
+    }
+    for sequence in &state.sequences {
+        let file = format!("db/sequences/{}.{}.sql", sequence.schema, sequence.name);
+        write_file(dir, &file, &statement(&sequence.sql), &mut pulled)?;
+        pulled.build.sql_dir = true;
+    }
+    for trigger in &state.triggers {
+        let file = format!(
+            "db/triggers/{}.{}.{}.sql",
+            trigger.schema, trigger.table, trigger.name
+        );
+        write_file(dir, &file, &statement(&trigger.sql), &mut pulled)?;
+        pulled.build.sql_dir = true;
+    }
+    // PL/pgSQL comes with every database.
+    pulled.build.extensions = state
+        .extensions
+        .iter()
+        .filter(|e| *e != "plpgsql")
+        .cloned()
+        .collect();
+    pulled.build.search_path = state.search_path.clone();
+    let build = dir.join("build.rs");
+    if !build.exists() {
+        write_file(dir, "build.rs", &pulled.build.build_script(), &mut pulled)?;
+        pulled.wrote_build_script = true;
+    }
+    Ok(pulled)
+}
+
+/// A statement as a file holds it: ending in `;` and a newline.
+fn statement(sql: &str) -> String {
+    let sql = sql.trim_end();
+    match sql.ends_with(';') {
+        true => format!("{sql}\n"),
+        false => format!("{sql};\n"),
+    }
+}
+
+/// `file`, or with a number before `.sql` when another object (an
+/// overload) took it.
+fn unique_file(pulled: &Pulled, file: String) -> String {
+    let taken = |f: &str| pulled.files.iter().any(|p| p == Path::new(f));
+    if !taken(&file) {
+        return file;
+    }
+    let stem = file.strip_suffix(".sql").unwrap_or(&file).to_owned();
+    (2..)
+        .map(|n| format!("{stem}.{n}.sql"))
+        .find(|f| !taken(f))
+        .unwrap_or(file)
+}
+
+fn write_file(dir: &Path, relative: &str, text: &str, pulled: &mut Pulled) -> Result<(), Error> {
+    let path = dir.join(relative);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    std::fs::write(&path, text).map_err(io(&path))?;
+    pulled.files.push(PathBuf::from(relative));
+    Ok(())
+}
+
+/// Rust names for schemas (modules), tables, views and enums (types), each
+/// unique in its module.
+struct Names {
+    types: BTreeMap<(String, String), String>,
+}
+
+impl Names {
+    fn new(state: &SchemaState) -> Self {
+        let mut types = BTreeMap::new();
+        let mut taken: BTreeSet<(String, String)> = BTreeSet::new();
+        let objects = state
+            .enums
+            .iter()
+            .map(|e| (&e.schema, &e.name))
+            .chain(state.tables.iter().map(|t| (&t.schema, &t.name)))
+            .chain(state.views.iter().map(|v| (&v.schema, &v.name)));
+        for (schema, name) in objects {
+            let base = rust_type_name(name);
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while !taken.insert((schema.clone(), candidate.clone())) {
+                candidate = format!("{base}{n}");
+                n += 1;
+            }
+            types.insert((schema.clone(), name.clone()), candidate);
+        }
+        Names { types }
+    }
+
+    fn module(&self, schema: &str) -> String {
+        rust_field_name(schema).0
+    }
+
+    fn ty(&self, schema: &str, name: &str) -> String {
+        self.types
+            .get(&(schema.to_owned(), name.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| rust_type_name(name))
+    }
+
+    /// The path of a type from inside the module of `from`.
+    fn path(&self, from: &str, schema: &str, name: &str) -> String {
+        match from == schema {
+            true => self.ty(schema, name),
+            false => format!("super::{}::{}", self.module(schema), self.ty(schema, name)),
+        }
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use",
+    "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+    "try", "typeof", "unsized", "virtual", "yield", "gen",
+];
+
+/// A Rust field (or module) name for a SQL name, and whether it differs
+/// from it (then the model says `name = "…"`).
+fn rust_field_name(sql: &str) -> (String, bool) {
+    let mut name: String = sql
+        .to_snake_case()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "c_");
+    }
+    if KEYWORDS.contains(&name.as_str()) {
+        name.push('_');
+    }
+    let differs = name != sql;
+    (name, differs)
+}
+
+fn rust_type_name(sql: &str) -> String {
+    let mut name: String = sql
+        .to_upper_camel_case()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, 'T');
+    }
+    if KEYWORDS.contains(&name.as_str()) || name == "Self" {
+        name.push('_');
+    }
+    name
+}
+
+/// A Rust string literal for `text`: plain when nothing in it needs an
+/// escape, else raw when it can be.
+fn literal(text: &str) -> String {
+    if !text.contains(['"', '\\', '\n', '\r', '\t']) {
+        return format!("\"{text}\"");
+    }
+    for hashes in 0..4 {
+        let close = format!("\"{}", "#".repeat(hashes));
+        if !text.contains(&close) && !text.contains('\r') {
+            let h = "#".repeat(hashes);
+            return format!("r{h}\"{text}\"{h}");
+        }
+    }
+    format!("{text:?}")
+}
+
+fn doc(out: &mut String, indent: &str, comment: Option<&String>) {
+    if let Some(comment) = comment {
+        for line in comment.lines() {
+            let _ = writeln!(
+                out,
+                "{indent}///{}{line}",
+                if line.is_empty() { "" } else { " " }
+            );
+        }
+        if comment.is_empty() {
+            let _ = writeln!(out, "{indent}///");
+        }
+    }
+}
+
+/// The source of one schema's module: enums, tables, views.
+fn schema_source(state: &SchemaState, schema: &str, names: &Names, pulled: &mut Pulled) -> String {
+    let mut out = String::new();
+    for ty in state.enums.iter().filter(|e| e.schema == schema) {
+        enum_source(&mut out, ty, names, pulled);
+    }
+    for table in state.tables.iter().filter(|t| t.schema == schema) {
+        table_source(&mut out, state, table, names, pulled);
+    }
+    for view in state.views.iter().filter(|v| v.schema == schema) {
+        view_source(&mut out, view, names, pulled);
+    }
+    out
+}
+
+fn enum_source(out: &mut String, ty: &EnumType, names: &Names, pulled: &mut Pulled) {
+    let rust = names.ty(&ty.schema, &ty.name);
+    let variants: Vec<String> = ty.values.iter().map(|v| rust_type_name(v)).collect();
+    // A value is its variant's name in snake_case: one that is not cannot be said.
+    if let Some(value) = ty
+        .values
+        .iter()
+        .zip(&variants)
+        .find(|(value, variant)| variant.to_snake_case() != **value)
+        .map(|(value, _)| value)
+    {
+        pulled.not_expressed.push(format!(
+            "enum {}.{}: its value {value:?} is not the snake_case name of a Rust variant",
+            ty.schema, ty.name
+        ));
+        return;
+    }
+    let table = match rust.to_snake_case() == ty.name {
+        true => String::new(),
+        false => {
+            pulled.not_expressed.push(format!(
+                "enum {}.{}: its name is not the snake_case name of a Rust enum",
+                ty.schema, ty.name
+            ));
+            return;
+        }
+    };
+    let _ = writeln!(out, "#[strata::schema({:?}{table})]", ty.schema);
+    let _ = writeln!(
+        out,
+        "#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum {rust} {{"
+    );
+    for variant in &variants {
+        let _ = writeln!(out, "    {variant},");
+    }
+    out.push_str("}\n\n");
+}
+
+/// The Rust type for a column's SQL type, and whether the model must say
+/// `type = "…"` beside it.
+fn rust_type(state: &SchemaState, from: &str, column: &Column, names: &Names) -> (String, bool) {
+    let ty = column.sql_type.as_str();
+    for e in &state.enums {
+        let quoted = strata_manifest::qualified(&e.schema, &e.name);
+        if ty == quoted {
+            return (names.path(from, &e.schema, &e.name), false);
+        }
+    }
+    let scalar = |t: &str| -> Option<&'static str> {
+        Some(match t {
+            "smallint" => "i16",
+            "integer" => "i32",
+            "bigint" => "i64",
+            "real" => "f32",
+            "double precision" => "f64",
+            "boolean" => "bool",
+            "text" => "String",
+            _ => return None,
+        })
+    };
+    if ty == "bytea" {
+        return ("Vec<u8>".to_owned(), false);
+    }
+    if let Some(rust) = scalar(ty) {
+        return (rust.to_owned(), false);
+    }
+    if let Some(rust) = ty.strip_suffix("[]").and_then(scalar) {
+        return (format!("Vec<{rust}>"), false);
+    }
+    // Read as text; the type attribute keeps the column's own type.
+    ("String".to_owned(), true)
+}
+
+fn action(keyword: &str, action: Action) -> String {
+    match action {
+        Action::NoAction => String::new(),
+        other => format!(", {keyword} = {:?}", other.sql().to_lowercase()),
+    }
+}
+
+fn table_source(
+    out: &mut String,
+    state: &SchemaState,
+    table: &Table,
+    names: &Names,
+    pulled: &mut Pulled,
+) {
+    let object = format!("{}.{}", table.schema, table.name);
+    let rust = names.ty(&table.schema, &table.name);
+    let mut attrs = String::new();
+    if rust.to_snake_case() != table.name {
+        let _ = write!(attrs, ", table = {:?}", table.name);
+    }
+    doc(out, "", table.comment.as_ref());
+    let _ = writeln!(out, "#[strata::schema({:?}{attrs})]", table.schema);
+    if let Some(pk) = &table.primary_key {
+        if pk.name != constraint_name(&table.name, &[], "pkey") {
+            pulled.not_expressed.push(format!(
+                "primary key {} of {object}: strata names it {}",
+                pk.name,
+                constraint_name(&table.name, &[], "pkey")
+            ));
+        }
+    }
+    for index in &table.indexes {
+        let columns: Vec<String> = index.columns.iter().map(|c| format!("{c:?}")).collect();
+        if index.columns.iter().any(|c| c == "(expression)") {
+            pulled.not_expressed.push(format!(
+                "index {} of {object}: it indexes an expression",
+                index.name
+            ));
+            continue;
+        }
+        let mut extra = String::new();
+        if index.unique {
+            extra.push_str(", unique");
+        }
+        if let Some(predicate) = &index.predicate {
+            let _ = write!(extra, ", where = {predicate:?}");
+        }
+        if let Some(method) = index.method.as_deref().filter(|m| *m != "btree") {
+            let _ = write!(extra, ", using = {method:?}");
+        }
+        if let Some(ops) = &index.opclass {
+            let _ = write!(extra, ", ops = {ops:?}");
+        }
+        let _ = writeln!(
+            out,
+            "#[index(columns = [{}], name = {:?}{extra})]",
+            columns.join(", "),
+            index.name
+        );
+    }
+    for check in &table.checks {
+        let _ = writeln!(
+            out,
+            "#[check(name = {:?}, expr = {})]",
+            check.name,
+            literal(&check.expr)
+        );
+    }
+    let _ = writeln!(out, "pub struct {rust} {{");
+    let pk_columns: &[String] = table
+        .primary_key
+        .as_ref()
+        .map_or(&[], |k| k.columns.as_slice());
+    let mut expressed_uniques = BTreeSet::new();
+    let mut expressed_keys = BTreeSet::new();
+    for column in &table.columns {
+        let mut attrs: Vec<String> = Vec::new();
+        let (field, renamed) = rust_field_name(&column.name);
+        if pk_columns.contains(&column.name) {
+            attrs.push("primary_key".to_owned());
+        }
+        if column.identity {
+            attrs.push("identity".to_owned());
+        }
+        let one = std::slice::from_ref(&column.name);
+        if let Some(unique) = table
+            .uniques
+            .iter()
+            .find(|u| u.columns == one && u.name == constraint_name(&table.name, one, "key"))
+        {
+            attrs.push("unique".to_owned());
+            expressed_uniques.insert(unique.name.clone());
+        }
+        let (ty, needs_type) = rust_type(state, &table.schema, column, names);
+        if needs_type {
+            attrs.push(format!("type = {:?}", column.sql_type));
+        }
+        if renamed {
+            attrs.push(format!("name = {:?}", column.name));
+        }
+        if let Some(default) = &column.default {
+            attrs.push(format!("default = {}", literal(default)));
+        }
+        if let Some(generated) = &column.generated {
+            attrs.push(format!("generated = {}", literal(generated)));
+        }
+        if let Some(fk) = table
+            .foreign_keys
+            .iter()
+            .find(|fk| fk.columns == one && fk.name == constraint_name(&table.name, one, "fkey"))
+        {
+            let target = state
+                .tables
+                .iter()
+                .find(|t| t.schema == fk.references.schema && t.name == fk.references.name);
+            let to_primary_key = target
+                .and_then(|t| t.primary_key.as_ref())
+                .is_some_and(|pk| pk.columns == fk.referenced_columns);
+            let reference = match (target, to_primary_key) {
+                (Some(_), true) => {
+                    names.path(&table.schema, &fk.references.schema, &fk.references.name)
+                }
+                _ => format!(
+                    "{:?}",
+                    format!(
+                        "{}.{}({})",
+                        fk.references.schema,
+                        fk.references.name,
+                        fk.referenced_columns.join(", ")
+                    )
+                ),
+            };
+            attrs.push(format!(
+                "references = {reference}{}{}",
+                action("on_delete", fk.on_delete),
+                action("on_update", fk.on_update)
+            ));
+            expressed_keys.insert(fk.name.clone());
+        }
+        doc(out, "    ", column.comment.as_ref());
+        if !attrs.is_empty() {
+            let _ = writeln!(out, "    #[column({})]", attrs.join(", "));
+        }
+        let ty = match column.nullable {
+            true => format!("Option<{ty}>"),
+            false => ty,
+        };
+        let _ = writeln!(out, "    pub {field}: {ty},");
+    }
+    out.push_str("}\n\n");
+    for unique in table
+        .uniques
+        .iter()
+        .filter(|u| !expressed_uniques.contains(&u.name))
+    {
+        pulled.not_expressed.push(format!(
+            "unique constraint {} of {object} on ({}): models name a unique constraint after its one column",
+            unique.name,
+            unique.columns.join(", ")
+        ));
+    }
+    for fk in table
+        .foreign_keys
+        .iter()
+        .filter(|fk| !expressed_keys.contains(&fk.name))
+    {
+        pulled.not_expressed.push(format!(
+            "foreign key {} of {object} on ({}): models name a foreign key after its one column",
+            fk.name,
+            fk.columns.join(", ")
+        ));
+    }
+}
+
+fn view_source(out: &mut String, view: &View, names: &Names, pulled: &mut Pulled) {
+    let rust = names.ty(&view.schema, &view.name);
+    if rust.to_snake_case() != view.name {
+        pulled.not_expressed.push(format!(
+            "view {}.{}: its name is not the snake_case name of a Rust struct",
+            view.schema, view.name
+        ));
+        return;
+    }
+    let materialized = match view.materialized {
+        true => ", materialized = true",
+        false => "",
+    };
+    let _ = writeln!(
+        out,
+        "#[strata::view({:?}, sql = {}{materialized})]",
+        view.schema,
+        literal(view.sql.trim())
+    );
+    for index in &view.indexes {
+        let columns: Vec<String> = index.columns.iter().map(|c| format!("{c:?}")).collect();
+        let unique = if index.unique { ", unique" } else { "" };
+        let _ = writeln!(
+            out,
+            "#[index(columns = [{}], name = {:?}{unique})]",
+            columns.join(", "),
+            index.name
+        );
+    }
+    // A view's columns have the types its query gives them; read as text.
+    let _ = writeln!(out, "pub struct {rust} {{");
+    for column in &view.columns {
+        let (field, renamed) = rust_field_name(column);
+        if renamed {
+            let _ = writeln!(out, "    #[column(name = {column:?})]");
+        }
+        let _ = writeln!(out, "    pub {field}: Option<String>,");
+    }
+    out.push_str("}\n\n");
+}
