@@ -17,7 +17,9 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use strata_manifest::{constraint_name, Action, Column, EnumType, SchemaState, Table, View};
+use strata_manifest::{
+    constraint_name, Action, Column, EnumType, SchemaState, Table, View, TENANT_PLACEHOLDER,
+};
 
 use crate::error::{io, Error};
 
@@ -35,6 +37,22 @@ pub struct Pulled {
     /// the pulled models leaves them out, so each needs a hand-written
     /// migration (or stays unmanaged).
     pub not_expressed: Vec<String>,
+    /// The tenant schemas found, if any: pulled as one set of
+    /// `#[strata::schema(tenant)]` models.
+    pub tenants: Option<TenantsFound>,
+}
+
+/// Schemas under one prefix that hold the same tables: one schema per
+/// tenant, pulled as one set of tenant models.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantsFound {
+    /// The prefix (`tenant_`), for `Tenants::prefix`.
+    pub prefix: String,
+    /// Every tenant schema, by name.
+    pub schemas: Vec<String>,
+    /// The tenant schemas whose tables differ from the others': they will
+    /// show as drift until made alike.
+    pub differing: Vec<String>,
 }
 
 /// What the pulled crate's `build.rs` sets.
@@ -95,6 +113,70 @@ impl BuildSettings {
 /// objects under `db/`, and `build.rs` when the crate has none.
 pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
     let mut pulled = Pulled::default();
+    // Tenant schemas become one set of tenant models: the tables they share,
+    // under the placeholder schema.
+    let (state, tenants) = match find_tenants(state) {
+        Some((template, found)) => (template, Some(found)),
+        None => (state.clone(), None),
+    };
+    let state = &state;
+    if let Some(found) = &tenants {
+        let in_tenant = |schema: &String| found.schemas.contains(schema);
+        let objects = state
+            .views
+            .iter()
+            .filter(|v| in_tenant(&v.schema))
+            .map(|v| format!("view {}.{}", v.schema, v.name))
+            .chain(
+                state
+                    .enums
+                    .iter()
+                    .filter(|e| in_tenant(&e.schema))
+                    .map(|e| format!("enum {}.{}", e.schema, e.name)),
+            )
+            .chain(
+                state
+                    .routines
+                    .iter()
+                    .filter(|r| in_tenant(&r.schema))
+                    .map(|r| format!("function {}.{}", r.schema, r.name)),
+            )
+            .chain(
+                state
+                    .sequences
+                    .iter()
+                    .filter(|q| in_tenant(&q.schema))
+                    .map(|q| format!("sequence {}.{}", q.schema, q.name)),
+            )
+            .chain(
+                state
+                    .triggers
+                    .iter()
+                    .filter(|t| in_tenant(&t.schema))
+                    .map(|t| format!("trigger {}.{}.{}", t.schema, t.table, t.name)),
+            );
+        for object in objects {
+            pulled.not_expressed.push(format!(
+                "{object}: a tenant schema holds tables only (put it in a shared schema)"
+            ));
+        }
+        for schema in &found.differing {
+            pulled.not_expressed.push(format!(
+                "tenant schema {schema}: its tables differ from the other tenants' (it will show as drift)"
+            ));
+        }
+    }
+    let mut state = state.clone();
+    if let Some(found) = &tenants {
+        let keep = |schema: &String| !found.schemas.contains(schema);
+        state.views.retain(|v| keep(&v.schema));
+        state.enums.retain(|e| keep(&e.schema));
+        state.routines.retain(|r| keep(&r.schema));
+        state.sequences.retain(|q| keep(&q.schema));
+        state.triggers.retain(|t| keep(&t.schema));
+    }
+    let state = &state;
+    pulled.tenants = tenants;
     let names = Names::new(state);
     let models = dir.join("src/models");
     let mut modules = String::from(
@@ -107,6 +189,12 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
             continue;
         }
         let module = names.module(schema);
+        if schema == TENANT_PLACEHOLDER {
+            let _ = writeln!(
+                modules,
+                "/// The tables of every tenant's schema (`Tenants::prefix`: see `strata pull`'s report)."
+            );
+        }
         let _ = writeln!(modules, "pub mod {module};");
         write_file(
             dir,
@@ -156,6 +244,79 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
         pulled.wrote_build_script = true;
     }
     Ok(pulled)
+}
+
+/// The schemas of `state` that look like one schema per tenant: two or
+/// more under one prefix (the name up to its first `_`, the rest a valid
+/// tenant id) whose tables are the same once the schema is taken out. The
+/// state with their tables replaced by one copy under the placeholder
+/// schema (the most common shape among them), and what was found.
+fn find_tenants(state: &SchemaState) -> Option<(SchemaState, TenantsFound)> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for schema in &state.schemas {
+        if let Some((head, id)) = schema.split_once('_') {
+            let valid = !id.is_empty()
+                && !head.is_empty()
+                && head.starts_with(|c: char| c.is_ascii_lowercase())
+                && schema
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if valid {
+                groups
+                    .entry(format!("{head}_"))
+                    .or_default()
+                    .push(schema.clone());
+            }
+        }
+    }
+    let shape = |schema: &str| -> Vec<Table> {
+        state
+            .tables
+            .iter()
+            .filter(|t| t.schema == schema)
+            .map(|t| {
+                let mut t = t.clone();
+                t.schema = TENANT_PLACEHOLDER.to_owned();
+                for key in &mut t.foreign_keys {
+                    if key.references.schema == schema {
+                        key.references.schema = TENANT_PLACEHOLDER.to_owned();
+                    }
+                }
+                t
+            })
+            .collect()
+    };
+    // The largest group whose most common shape at least two share.
+    let (prefix, schemas, template) = groups
+        .into_iter()
+        .filter(|(_, schemas)| schemas.len() >= 2)
+        .filter_map(|(prefix, schemas)| {
+            let shapes: Vec<Vec<Table>> = schemas.iter().map(|s| shape(s)).collect();
+            let (best, count) = shapes
+                .iter()
+                .map(|a| (a, shapes.iter().filter(|b| *b == a).count()))
+                .max_by_key(|(_, count)| *count)?;
+            (count >= 2 && !best.is_empty()).then(|| (prefix, schemas.clone(), best.clone()))
+        })
+        .max_by_key(|(_, schemas, _)| schemas.len())?;
+    let differing = schemas
+        .iter()
+        .filter(|s| shape(s) != template)
+        .cloned()
+        .collect();
+    let mut pulled = state.clone();
+    pulled.tables.retain(|t| !schemas.contains(&t.schema));
+    pulled.tables.extend(template);
+    pulled.schemas.retain(|s| !schemas.contains(s));
+    pulled.schemas.insert(TENANT_PLACEHOLDER.to_owned());
+    Some((
+        pulled,
+        TenantsFound {
+            prefix,
+            schemas,
+            differing,
+        },
+    ))
 }
 
 /// A statement as a file holds it: ending in `;` and a newline.
@@ -427,7 +588,11 @@ fn table_source(
         let _ = write!(attrs, ", table = {:?}", table.name);
     }
     doc(out, "", table.comment.as_ref());
-    let _ = writeln!(out, "#[strata::schema({:?}{attrs})]", table.schema);
+    let schema = match table.schema == TENANT_PLACEHOLDER {
+        true => "tenant".to_owned(),
+        false => format!("{:?}", table.schema),
+    };
+    let _ = writeln!(out, "#[strata::schema({schema}{attrs})]");
     if let Some(pk) = &table.primary_key {
         if pk.name != constraint_name(&table.name, &[], "pkey") {
             pulled.not_expressed.push(format!(

@@ -101,6 +101,16 @@ impl fmt::Display for Report {
                 for file in &report.files {
                     writeln!(f, "wrote {file}")?;
                 }
+                if let Some(tenants) = &report.tenants {
+                    writeln!(
+                        f,
+                        "tenant schemas: {} under the prefix {} ({}), pulled as #[strata::schema(tenant)] models in src/models/tenant.rs; migrate them with Tenants::new(&TENANT_MIGRATIONS).prefix({:?})",
+                        tenants.schemas.len(),
+                        tenants.prefix,
+                        tenants.schemas.join(", "),
+                        tenants.prefix
+                    )?;
+                }
                 if !report.wrote_build_script {
                     writeln!(
                         f,
@@ -155,9 +165,20 @@ impl fmt::Display for Report {
 #[derive(Debug, Serialize)]
 pub struct PullReport {
     pub files: Vec<String>,
+    /// The tenant schemas recognised: prefix and schemas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenants: Option<PulledTenants>,
     pub wrote_build_script: bool,
     pub build_script: String,
     pub not_expressed: Vec<String>,
+}
+
+/// Tenant schemas `pull` recognised.
+#[derive(Debug, Serialize)]
+pub struct PulledTenants {
+    pub prefix: String,
+    pub schemas: Vec<String>,
+    pub differing: Vec<String>,
 }
 
 impl From<strata_build::pull::Pulled> for PullReport {
@@ -168,6 +189,11 @@ impl From<strata_build::pull::Pulled> for PullReport {
                 .iter()
                 .map(|f| f.display().to_string())
                 .collect(),
+            tenants: pulled.tenants.map(|t| PulledTenants {
+                prefix: t.prefix,
+                schemas: t.schemas,
+                differing: t.differing,
+            }),
             wrote_build_script: pulled.wrote_build_script,
             build_script: pulled.build.build_script(),
             not_expressed: pulled.not_expressed,

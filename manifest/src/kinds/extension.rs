@@ -17,8 +17,9 @@ pub enum ExtensionChange {
         extension: String,
         /// Where it goes: the first schema of the database's `search_path`
         /// when the models set one, so that every session finds its types,
-        /// functions and operators; else PostgreSQL's choice (the first
-        /// schema of the migrating session's path).
+        /// functions and operators; else `public` (`None` in manifests
+        /// written before: PostgreSQL's choice, the first schema of the
+        /// migrating session's path).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         schema: Option<String>,
     },
@@ -36,6 +37,10 @@ pub enum ExtensionChange {
 pub(crate) const OPS: &[&str] = &["create_extension", "drop_extension"];
 
 pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
+    // The first schema of the database's `search_path`, or `public`, where
+    // every session with PostgreSQL's default path finds it. Left to
+    // PostgreSQL, it would go to the migrating session's first schema,
+    // `"$user"`: for a role named `strata`, strata's own schema.
     let home = |state: &SchemaState| {
         state
             .search_path
@@ -43,6 +48,7 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
             .flatten()
             .find(|s| !s.starts_with('$'))
             .cloned()
+            .or_else(|| Some("public".to_owned()))
     };
     let schema = home(new);
     for extension in new.extensions.difference(&old.extensions) {

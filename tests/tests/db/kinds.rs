@@ -23,7 +23,7 @@ async fn an_extension_is_created_first_dropped_last_and_missing_is_drift() {
         .into_iter()
         .find(|(name, _)| name == "0001_initial.sql")
         .expect("the first migration");
-    let extension = up.find(r#"CREATE EXTENSION IF NOT EXISTS "pg_trgm";"#);
+    let extension = up.find(r#"CREATE EXTENSION IF NOT EXISTS "pg_trgm" SCHEMA "public";"#);
     let table = up.find(r#"CREATE TABLE "shop"."item""#);
     assert!(extension.is_some() && extension < table, "{up}");
 

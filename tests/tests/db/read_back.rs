@@ -118,3 +118,78 @@ fn compiles(dir: &std::path::Path) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn salesflow_with_its_tenants_is_pulled_into_shared_and_tenant_models() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/salesflow/migrations"
+    );
+    let shared = Migrations::from_dir(dir).unwrap();
+    let tenant_stream = Migrations::from_dir(format!("{dir}/tenant")).unwrap();
+    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
+    Migrator::new(&shared).run(&a).await.unwrap();
+    // No registry: SalesFlow's wants a name with each id, and migra
+    // compares schemas, not rows.
+    let tenants = strata::Tenants::new;
+    let ids: Vec<strata::TenantSchema> = ["acme", "globex", "initech"]
+        .iter()
+        .map(|id| strata::TenantSchema::new(id).unwrap())
+        .collect();
+    for tenant in &ids {
+        tenants(&tenant_stream).create(&a, tenant).await.unwrap();
+    }
+    let state = strata::read_database(&a, None).await.unwrap();
+
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let found = pulled
+        .tenants
+        .clone()
+        .expect("the tenant schemas are recognised");
+    assert_eq!(found.prefix, "tenant_");
+    assert_eq!(
+        found.schemas,
+        ["tenant_acme", "tenant_globex", "tenant_initech"]
+    );
+    let models = std::fs::read_to_string(krate.path().join("src/models/tenant.rs")).unwrap();
+    assert!(models.contains("#[strata::schema(tenant"), "{models}");
+    pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let pulled_shared = Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let pulled_tenant = Migrations::from_dir(krate.path().join("migrations/tenant")).unwrap();
+    let report = Migrator::new(&pulled_shared).run(&b).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    for tenant in &ids {
+        tenants(&pulled_tenant).create(&b, tenant).await.unwrap();
+    }
+    let (url_a, url_b) = (db_a.url().to_owned(), db_b.url().to_owned());
+    assert_eq!(strata_tests::migra::changes(&url_a, &url_b), "");
+    assert_eq!(strata_tests::migra::changes(&url_b, &url_a), "");
+    // The example's own tenant models find every pulled tenant clean.
+    let drift = tenants(&tenant_stream).check_drift(&b, &ids).await.unwrap();
+    assert!(drift.is_clean(), "{drift}");
+
+    // One tenant changed by hand is listed, not silently made like the others.
+    sqlx::raw_sql("ALTER TABLE tenant_globex.contacts ADD COLUMN legacy text")
+        .execute(&a)
+        .await
+        .unwrap();
+    let state = strata::read_database(&a, None).await.unwrap();
+    let again = tempfile::tempdir().unwrap();
+    let pulled = strata_build::pull::write(&state, again.path()).unwrap();
+    assert_eq!(pulled.tenants.unwrap().differing, ["tenant_globex"]);
+    assert!(
+        pulled
+            .not_expressed
+            .iter()
+            .any(|o| o.contains("tenant_globex")),
+        "{:?}",
+        pulled.not_expressed
+    );
+}
