@@ -1,12 +1,9 @@
-//! `strata diff`: two live databases read as the drift check reads them,
-//! the model diff between them, and its stages applied one transaction each.
-
-use std::collections::BTreeSet;
+//! `strata diff`: what [`strata::DatabaseDiff`] plans and does, as a report.
 
 use anyhow::Context;
 use serde::Serialize;
-use strata::sqlx::{self, Connection, PgConnection, PgPool};
-use strata_manifest::{diff_with, render_migration, stages, Confirm, SchemaState};
+use strata::sqlx::{Connection, PgConnection, PgPool};
+use strata::{DatabaseDiff, StageOutcome};
 
 use crate::args::Diff;
 
@@ -105,20 +102,10 @@ impl std::fmt::Display for DiffReport {
 pub async fn run(args: &Diff) -> anyhow::Result<DiffReport> {
     let from = pool(&args.from, "--from").await?;
     let to = pool(&args.to, "--to").await?;
-    let (old, new) = read_both(&from, &to, args.schemas.as_deref()).await?;
-    let confirm = match args.allow_unsafe {
-        true => Confirm::all(),
-        false => Confirm::none(),
-    };
-    let changes = diff_with(&old, &new, &confirm).map_err(|e| {
-        anyhow::anyhow!(
-            "{e}\nhelp: pass --unsafe to write these changes too, once you have checked that --from may lose them"
-        )
-    })?;
-    let sql = render_migration(1, "diff", &changes);
-    let staged = stages(&changes);
+    let plan = DatabaseDiff::plan(&from, &to, args.schemas.as_deref(), args.allow_unsafe).await?;
     let mut report = DiffReport {
-        stages: staged
+        stages: plan
+            .stages
             .iter()
             .map(|s| StageReport {
                 stage: s.number,
@@ -134,107 +121,29 @@ pub async fn run(args: &Diff) -> anyhow::Result<DiffReport> {
     };
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &sql).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(path, &plan.sql)
+                .with_context(|| format!("writing {}", path.display()))?;
             report.out = Some(path.display().to_string());
         }
-        None => report.sql = sql,
+        None => report.sql = plan.sql.clone(),
     }
     if !args.apply {
         return Ok(report);
     }
-    let mut failed = false;
-    for (stage, line) in staged.iter().zip(report.stages.iter_mut()) {
-        if failed {
-            line.outcome = "not run";
-            continue;
-        }
-        match apply_stage(&from, &stage.sql).await {
-            Ok(()) => line.outcome = "applied",
-            Err(why) => {
-                line.outcome = "failed";
-                line.error = Some(why);
-                failed = true;
-            }
-        }
+    let outcomes = plan.apply(&from).await?;
+    for (line, outcome) in report.stages.iter_mut().zip(outcomes) {
+        (line.outcome, line.error) = match outcome {
+            StageOutcome::Applied => ("applied", None),
+            StageOutcome::Failed { error } => ("failed", Some(error)),
+            StageOutcome::NotRun => ("not run", None),
+        };
     }
-    let (old, new) = read_both(&from, &to, args.schemas.as_deref()).await?;
-    let remaining: Vec<String> = diff_with(&old, &new, &Confirm::all())
-        .map(|changes| changes.iter().map(describe).collect())
-        .unwrap_or_else(|e| vec![e.to_string()]);
+    let remaining = plan.remaining(&from, &to).await?;
     report.parity = Some(Parity {
         clean: remaining.is_empty(),
         remaining,
     });
     Ok(report)
-}
-
-/// A change as one line: its first line of SQL.
-fn describe(change: &strata_manifest::Change) -> String {
-    let sql = render_migration(1, "x", std::slice::from_ref(change));
-    sql.lines()
-        .find(|l| !l.starts_with("--") && !l.trim().is_empty())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Both databases, over the same schemas: those named, or every schema
-/// either one's users made.
-async fn read_both(
-    from: &PgPool,
-    to: &PgPool,
-    schemas: Option<&[String]>,
-) -> anyhow::Result<(SchemaState, SchemaState)> {
-    let names: Vec<String> = match schemas {
-        Some(names) => names.to_vec(),
-        None => {
-            let a = strata::read_database(from, None).await?;
-            let b = strata::read_database(to, None).await?;
-            a.schemas
-                .union(&b.schemas)
-                .cloned()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
-        }
-    };
-    let old = strata::read_database(from, Some(&names))
-        .await
-        .context("reading --from")?;
-    let new = strata::read_database(to, Some(&names))
-        .await
-        .context("reading --to")?;
-    Ok((old, new))
-}
-
-/// One stage in one transaction: all of it or none. On failure, the stage
-/// is run again statement by statement (in a transaction rolled back) to
-/// name the statement that fails, with PostgreSQL's reason.
-async fn apply_stage(pool: &PgPool, sql: &str) -> Result<(), String> {
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
-    let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
-    match sqlx::raw_sql(sql).execute(&mut *tx).await {
-        Ok(_) => tx.commit().await.map_err(|e| e.to_string()),
-        Err(error) => {
-            drop(tx);
-            Err(name_failure(&mut conn, sql)
-                .await
-                .unwrap_or_else(|| error.to_string()))
-        }
-    }
-}
-
-async fn name_failure(conn: &mut PgConnection, sql: &str) -> Option<String> {
-    let mut tx = conn.begin().await.ok()?;
-    for statement in strata_manifest::split_statements(sql) {
-        if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut *tx).await {
-            let first = statement.sql.lines().next().unwrap_or_default().to_owned();
-            return Some(format!(
-                "statement at line {} ({first}): {error}",
-                statement.line
-            ));
-        }
-    }
-    None
 }
 
 async fn pool(url: &str, flag: &str) -> anyhow::Result<PgPool> {

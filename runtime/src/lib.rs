@@ -78,6 +78,7 @@ mod apply;
 mod baseline;
 mod canonical;
 mod catalog;
+mod db_diff;
 mod drift;
 mod error;
 mod health;
@@ -101,6 +102,7 @@ mod watch;
 pub mod testing;
 
 pub use baseline::{BaselineReport, TenantBaselineReport};
+pub use db_diff::{DatabaseDiff, StageOutcome};
 pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftCheck, DriftPolicy, DriftReport,
     ObjectKind,

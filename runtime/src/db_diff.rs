@@ -1,0 +1,212 @@
+//! One live database brought to parity with another: both read as the
+//! drift check reads a database, the build's own diff between them, and
+//! its stages applied one transaction each.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use sqlx::{Connection, PgConnection, PgPool};
+use strata_manifest::{
+    diff_with, has_assignment_cast, render_migration, stages, Confirm, SchemaState, Stage,
+};
+
+use crate::{read_database, Error};
+
+/// The migration that turns one database into another, in stages.
+#[derive(Debug, Clone)]
+pub struct DatabaseDiff {
+    /// The schemas compared.
+    pub schemas: Vec<String>,
+    /// The stages, in order.
+    pub stages: Vec<Stage>,
+    /// The whole migration, as one file.
+    pub sql: String,
+}
+
+/// How one stage went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum StageOutcome {
+    /// Applied whole, in its transaction.
+    Applied,
+    /// Rolled back: nothing of it stays. The statement that failed and
+    /// PostgreSQL's reason.
+    Failed {
+        /// Where and why.
+        error: String,
+    },
+    /// Not run, because a stage before it failed.
+    NotRun,
+}
+
+impl DatabaseDiff {
+    /// Reads `from` and `to` (the `schemas` named, or every schema either
+    /// one's users made) and plans the changes that turn `from` into `to`.
+    /// What can lose data on `from` is refused (listed in the error) unless
+    /// `allow_loss`. A column whose type changes without an assignment cast
+    /// is converted with an explicit cast (`USING col::type`): a value that
+    /// does not convert fails its stage, and nothing of the stage stays.
+    pub async fn plan(
+        from: &PgPool,
+        to: &PgPool,
+        schemas: Option<&[String]>,
+        allow_loss: bool,
+    ) -> Result<Self, Error> {
+        let (old, mut new, schemas) = read_both(from, to, schemas).await?;
+        cast_changed_types(&old, &mut new);
+        let confirm = match allow_loss {
+            true => Confirm::all(),
+            false => Confirm::none(),
+        };
+        let changes = diff_with(&old, &new, &confirm).map_err(Error::DiffRefused)?;
+        Ok(DatabaseDiff {
+            schemas,
+            stages: stages(&changes),
+            sql: render_migration(1, "diff", &changes),
+        })
+    }
+
+    /// True when the two databases were the same.
+    pub fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+
+    /// Runs the stages on `from`, in order, each in one transaction: a stage
+    /// applies whole or not at all, and after one fails the rest are not run.
+    pub async fn apply(&self, from: &PgPool) -> Result<Vec<StageOutcome>, Error> {
+        let mut outcomes = Vec::with_capacity(self.stages.len());
+        for stage in &self.stages {
+            if outcomes
+                .iter()
+                .any(|o| matches!(o, StageOutcome::Failed { .. }))
+            {
+                outcomes.push(StageOutcome::NotRun);
+                continue;
+            }
+            outcomes.push(apply_stage(from, &stage.sql).await?);
+        }
+        Ok(outcomes)
+    }
+
+    /// What still differs between `from` and `to` over these schemas, one
+    /// line per change the next diff would make (empty at parity).
+    pub async fn remaining(&self, from: &PgPool, to: &PgPool) -> Result<Vec<String>, Error> {
+        let (old, mut new, _) = read_both(from, to, Some(&self.schemas)).await?;
+        cast_changed_types(&old, &mut new);
+        Ok(match diff_with(&old, &new, &Confirm::all()) {
+            Ok(changes) => changes
+                .iter()
+                .map(|change| {
+                    first_statement(&render_migration(1, "x", std::slice::from_ref(change)))
+                })
+                .collect(),
+            Err(refused) => vec![refused.to_string()],
+        })
+    }
+}
+
+fn first_statement(sql: &str) -> String {
+    sql.lines()
+        .find(|l| !l.starts_with("--") && !l.trim().is_empty())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Gives every column of `new` whose type differs from its namesake's in
+/// `old`, with no assignment cast between them, an explicit cast.
+fn cast_changed_types(old: &SchemaState, new: &mut SchemaState) {
+    for table in &mut new.tables {
+        let Some(before) = old
+            .tables
+            .iter()
+            .find(|t| t.schema == table.schema && t.name == table.name)
+        else {
+            continue;
+        };
+        for column in &mut table.columns {
+            let Some(was) = before.columns.iter().find(|c| c.name == column.name) else {
+                continue;
+            };
+            if was.sql_type != column.sql_type
+                && column.using.is_none()
+                && !has_assignment_cast(&was.sql_type, &column.sql_type)
+            {
+                column.using = Some(format!(
+                    "{}::{}",
+                    strata_manifest::quote_ident(&column.name),
+                    column.sql_type
+                ));
+            }
+        }
+    }
+}
+
+/// Both databases over the same schemas: those named, or every schema
+/// either one's users made.
+async fn read_both(
+    from: &PgPool,
+    to: &PgPool,
+    schemas: Option<&[String]>,
+) -> Result<(SchemaState, SchemaState, Vec<String>), Error> {
+    let names: Vec<String> = match schemas {
+        Some(names) => names.to_vec(),
+        None => {
+            let a = read_database(from, None).await?;
+            let b = read_database(to, None).await?;
+            a.schemas
+                .union(&b.schemas)
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        }
+    };
+    let old = read_database(from, Some(&names)).await?;
+    let new = read_database(to, Some(&names)).await?;
+    Ok((old, new, names))
+}
+
+/// One stage in one transaction. On failure the stage is run again
+/// statement by statement, in a transaction rolled back, to name the
+/// statement that fails with PostgreSQL's reason.
+async fn apply_stage(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
+    let context = "applying a stage of the diff";
+    let mut conn = crate::session::connect(pool).await?;
+    let mut tx = conn.begin().await.map_err(crate::error::db(context))?;
+    let outcome = match sqlx::raw_sql(sql).execute(&mut *tx).await {
+        Ok(_) => {
+            tx.commit().await.map_err(crate::error::db(context))?;
+            StageOutcome::Applied
+        }
+        Err(error) => {
+            drop(tx);
+            StageOutcome::Failed {
+                error: name_failure(&mut conn, sql)
+                    .await
+                    .unwrap_or_else(|| error.to_string()),
+            }
+        }
+    };
+    let _ = conn.close().await;
+    Ok(outcome)
+}
+
+async fn name_failure(conn: &mut PgConnection, sql: &str) -> Option<String> {
+    let mut tx = conn.begin().await.ok()?;
+    for statement in strata_manifest::split_statements(sql) {
+        if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut *tx).await {
+            let first = statement
+                .sql
+                .trim()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            return Some(format!(
+                "statement at line {} ({first}): {error}",
+                statement.line
+            ));
+        }
+    }
+    None
+}
