@@ -30,6 +30,18 @@ pub struct Model {
     pub indexes: Vec<IndexSpec>,
     /// `#[check(…)]` on the struct.
     pub checks: Vec<Check>,
+    /// `#[unique(…)]` on the struct.
+    pub uniques: Vec<UniqueSpec>,
+}
+
+/// `#[unique(columns = […], name = "…")]`: a unique constraint over
+/// several columns, or one named otherwise than strata names it.
+#[derive(Debug, Clone)]
+pub struct UniqueSpec {
+    /// The columns, in order.
+    pub columns: Vec<String>,
+    /// The name, if given (default `<table>_<columns>_key`).
+    pub name: Option<String>,
 }
 
 /// A struct annotated with `#[strata::view(…)]`: a view or materialized view.
@@ -332,6 +344,15 @@ impl Model {
         }
         for check in &self.checks {
             table.add_check(check.clone());
+        }
+        for unique in &self.uniques {
+            table.add_named_unique(
+                unique
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| constraint_name(&self.table, &unique.columns, "key")),
+                unique.columns.clone(),
+            );
         }
         Ok(table)
     }

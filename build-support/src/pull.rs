@@ -639,12 +639,25 @@ fn table_source(
             literal(&check.expr)
         );
     }
+    // A one-column unique constraint named as strata names it is the
+    // column's `unique`; any other is the struct's `#[unique]`.
+    let by_column = |u: &strata_manifest::Key| {
+        u.columns.len() == 1 && u.name == constraint_name(&table.name, &u.columns, "key")
+    };
+    for unique in table.uniques.iter().filter(|u| !by_column(u)) {
+        let columns: Vec<String> = unique.columns.iter().map(|c| format!("{c:?}")).collect();
+        let _ = writeln!(
+            out,
+            "#[unique(columns = [{}], name = {:?})]",
+            columns.join(", "),
+            unique.name
+        );
+    }
     let _ = writeln!(out, "pub struct {rust} {{");
     let pk_columns: &[String] = table
         .primary_key
         .as_ref()
         .map_or(&[], |k| k.columns.as_slice());
-    let mut expressed_uniques = BTreeSet::new();
     let mut expressed_keys = BTreeSet::new();
     for column in &table.columns {
         let mut attrs: Vec<String> = Vec::new();
@@ -656,13 +669,12 @@ fn table_source(
             attrs.push("identity".to_owned());
         }
         let one = std::slice::from_ref(&column.name);
-        if let Some(unique) = table
+        if table
             .uniques
             .iter()
-            .find(|u| u.columns == one && u.name == constraint_name(&table.name, one, "key"))
+            .any(|u| u.columns == one && by_column(u))
         {
             attrs.push("unique".to_owned());
-            expressed_uniques.insert(unique.name.clone());
         }
         let (ty, needs_type) = rust_type(state, &table.schema, column, names);
         if needs_type {
@@ -721,17 +733,6 @@ fn table_source(
         let _ = writeln!(out, "    pub {field}: {ty},");
     }
     out.push_str("}\n\n");
-    for unique in table
-        .uniques
-        .iter()
-        .filter(|u| !expressed_uniques.contains(&u.name))
-    {
-        pulled.not_expressed.push(format!(
-            "unique constraint {} of {object} on ({}): models name a unique constraint after its one column",
-            unique.name,
-            unique.columns.join(", ")
-        ));
-    }
     for fk in table
         .foreign_keys
         .iter()

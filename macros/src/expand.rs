@@ -27,9 +27,11 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     for field in input.fields.iter_mut() {
         field.attrs.retain(|a| !a.path().is_ident("column"));
     }
-    input
-        .attrs
-        .retain(|a| !a.path().is_ident("index") && !a.path().is_ident("check"));
+    input.attrs.retain(|a| {
+        !["index", "check", "unique"]
+            .iter()
+            .any(|n| a.path().is_ident(n))
+    });
     match model {
         Ok(model) => {
             let generated = generate(&model);
@@ -433,9 +435,11 @@ pub(crate) fn expand_view(args: TokenStream, item: TokenStream) -> TokenStream {
     for field in input.fields.iter_mut() {
         field.attrs.retain(|a| !a.path().is_ident("column"));
     }
-    input
-        .attrs
-        .retain(|a| !a.path().is_ident("index") && !a.path().is_ident("check"));
+    input.attrs.retain(|a| {
+        !["index", "check", "unique"]
+            .iter()
+            .any(|n| a.path().is_ident(n))
+    });
     let view = match view {
         Ok(view) => view,
         Err(error) => {

@@ -39,6 +39,7 @@
 //! After it, on the struct:
 //! * `#[index(columns = ["supplier_id", "sku"], unique, name = "…", where = "deleted_at IS NULL")]`
 //! * `#[check(name = "orders_total_not_negative", expr = "total_cents >= 0")]`
+//! * `#[unique(columns = ["profile_id", "product_id"], name = "unique_wishlist_item")]`
 //!
 //! On a field, `#[column(…)]`:
 //! * `primary_key`: part of the primary key (several fields make a composite key): `#[column(primary_key)]`

@@ -115,7 +115,11 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         ),
     }
     check_fields(&mut cx, item, &fields);
-    let (indexes, checks) = table::parse_table_attrs(&mut cx, item, &fields);
+    let table::TableAttrs {
+        indexes,
+        checks,
+        uniques,
+    } = table::parse_table_attrs(&mut cx, item, &fields);
     cx.check()?;
     Ok(Model {
         ident: item.ident.clone(),
@@ -129,6 +133,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         fields,
         indexes,
         checks,
+        uniques,
     })
 }
 

@@ -1,34 +1,108 @@
-//! `#[index(…)]` and `#[check(…)]` on the struct.
+//! `#[index(…)]`, `#[check(…)]` and `#[unique(…)]` on the struct.
 
 use syn::LitStr;
 
 use super::values::{checked_expr, checked_name, flag, path_name, string_once, unknown_key};
 use crate::context::Ctxt;
-use crate::model::{Field, IndexSpec};
+use crate::model::{Field, IndexSpec, UniqueSpec};
 use strata_manifest::Check;
 
 const INDEX_KEYS: &str = "columns = [\"…\", …], unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
+const UNIQUE_KEYS: &str = "columns = [\"…\", …], name = \"…\"";
+
+/// What the struct's own attributes declare.
+pub(super) struct TableAttrs {
+    pub indexes: Vec<IndexSpec>,
+    pub checks: Vec<Check>,
+    pub uniques: Vec<UniqueSpec>,
+}
 
 pub(super) fn parse_table_attrs(
     cx: &mut Ctxt,
     item: &syn::ItemStruct,
     fields: &[Field],
-) -> (Vec<IndexSpec>, Vec<Check>) {
-    let mut indexes = Vec::new();
-    let mut checks = Vec::new();
+) -> TableAttrs {
+    let mut attrs = TableAttrs {
+        indexes: Vec::new(),
+        checks: Vec::new(),
+        uniques: Vec::new(),
+    };
     for attr in &item.attrs {
         if attr.path().is_ident("index") {
             if let Some(index) = parse_index(cx, attr, fields) {
-                indexes.push(index);
+                attrs.indexes.push(index);
             }
         } else if attr.path().is_ident("check") {
             if let Some(check) = parse_check(cx, attr) {
-                checks.push(check);
+                attrs.checks.push(check);
+            }
+        } else if attr.path().is_ident("unique") {
+            if let Some(unique) = parse_unique(cx, attr, fields) {
+                attrs.uniques.push(unique);
             }
         }
     }
-    (indexes, checks)
+    attrs
+}
+
+fn parse_unique(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option<UniqueSpec> {
+    let mut columns: Option<Vec<LitStr>> = None;
+    let mut name = None;
+    let result = attr.parse_nested_meta(|meta| {
+        match path_name(&meta.path).as_str() {
+            "columns" => {
+                let value: syn::Expr = meta.value()?.parse()?;
+                match string_array(&value) {
+                    Some(list) => columns = Some(list),
+                    None => cx.error_spanned_by(
+                        &value,
+                        "`columns` takes a list of column names: columns = [\"profile_id\", \"product_id\"]",
+                    ),
+                }
+            }
+            "name" => string_once(cx, &meta, &mut name, "name = \"unique_wishlist_item\"")?,
+            _ => unknown_key(cx, &meta, "#[unique]", UNIQUE_KEYS)?,
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.push(error);
+        return None;
+    }
+    let Some(columns) = columns.filter(|c| !c.is_empty()) else {
+        cx.error_spanned_by(
+            attr,
+            "a unique constraint needs its columns: #[unique(columns = [\"profile_id\", \"product_id\"])]",
+        );
+        return None;
+    };
+    known_columns(cx, &columns, fields);
+    Some(UniqueSpec {
+        columns: columns.iter().map(LitStr::value).collect(),
+        name: name.map(|lit| checked_name(cx, &lit, lit.value())),
+    })
+}
+
+/// Reports each of `columns` that names no column of the model.
+fn known_columns(cx: &mut Ctxt, columns: &[LitStr], fields: &[Field]) {
+    let known: Vec<&str> = fields
+        .iter()
+        .filter(|f| !f.skip)
+        .map(|f| f.column.as_str())
+        .collect();
+    for lit in columns {
+        if !known.contains(&lit.value().as_str()) {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "no column `{}` in this model\nhelp: the columns are: {}",
+                    lit.value(),
+                    known.join(", ")
+                ),
+            );
+        }
+    }
 }
 
 fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option<IndexSpec> {
@@ -73,23 +147,7 @@ fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option
     if columns.is_empty() {
         cx.error_spanned_by(attr, "an index needs at least one column");
     }
-    let known: Vec<&str> = fields
-        .iter()
-        .filter(|f| !f.skip)
-        .map(|f| f.column.as_str())
-        .collect();
-    for lit in &columns {
-        if !known.contains(&lit.value().as_str()) {
-            cx.error_spanned_by(
-                lit,
-                format!(
-                    "no column `{}` in this model\nhelp: the columns are: {}",
-                    lit.value(),
-                    known.join(", ")
-                ),
-            );
-        }
-    }
+    known_columns(cx, &columns, fields);
     Some(IndexSpec {
         columns: columns.iter().map(LitStr::value).collect(),
         unique: unique.is_some(),

@@ -132,7 +132,17 @@ pub fn parse_view(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<View
             "#[view] needs a struct with named fields, one per column of the view",
         ),
     }
-    let (indexes, checks) = table::parse_table_attrs(&mut cx, item, &fields);
+    let table::TableAttrs {
+        indexes,
+        checks,
+        uniques,
+    } = table::parse_table_attrs(&mut cx, item, &fields);
+    if !uniques.is_empty() {
+        cx.error_spanned_by(
+            &item.ident,
+            "a view has no unique constraints: a unique index does that on a materialized view, #[index(columns = […], unique)]",
+        );
+    }
     if !checks.is_empty() {
         cx.error_spanned_by(
             &item.ident,

@@ -96,6 +96,11 @@ impl Table {
     /// Adds a unique constraint over `columns`, with the name PostgreSQL would give it.
     pub fn add_unique(&mut self, columns: Vec<String>) {
         let name = constraint_name(&self.name, &columns, "key");
+        self.add_named_unique(name, columns);
+    }
+
+    /// Adds a unique constraint called `name`, keeping them sorted by name.
+    pub fn add_named_unique(&mut self, name: String, columns: Vec<String>) {
         insert_sorted(&mut self.uniques, Key { name, columns }, |k| &k.name);
     }
 
