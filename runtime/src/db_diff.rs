@@ -6,9 +6,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 use sqlx::{Connection, PgConnection, PgPool};
-use strata_manifest::{
-    diff_with, has_assignment_cast, render_migration, stages, Confirm, SchemaState, Stage,
-};
+use strata_manifest::{diff_with, render_migration, stages, Confirm, SchemaState, Stage};
 
 use crate::{read_database, Error};
 
@@ -43,9 +41,10 @@ impl DatabaseDiff {
     /// Reads `from` and `to` (the `schemas` named, or every schema either
     /// one's users made) and plans the changes that turn `from` into `to`.
     /// What can lose data on `from` is refused (listed in the error) unless
-    /// `allow_loss`. A column whose type changes without an assignment cast
-    /// is converted with an explicit cast (`USING col::type`): a value that
-    /// does not convert fails its stage, and nothing of the stage stays.
+    /// `allow_loss`. A column whose type changes is converted with an
+    /// explicit cast (`USING col::type`, but for a type with a length or
+    /// precision, which an assignment cast checks instead of cutting): a
+    /// value that does not convert fails its stage, and nothing of it stays.
     pub async fn plan(
         from: &PgPool,
         to: &PgPool,
@@ -127,9 +126,12 @@ fn cast_changed_types(old: &SchemaState, new: &mut SchemaState) {
             let Some(was) = before.columns.iter().find(|c| c.name == column.name) else {
                 continue;
             };
+            // An explicit cast converts wherever an assignment cast does,
+            // and where none is known (an enum, a domain); not to a type
+            // with a length or precision, which it would cut values to.
             if was.sql_type != column.sql_type
                 && column.using.is_none()
-                && !has_assignment_cast(&was.sql_type, &column.sql_type)
+                && !column.sql_type.contains('(')
             {
                 column.using = Some(format!(
                     "{}::{}",

@@ -253,7 +253,15 @@ pub(crate) fn compare_kinds(
 
 /// The server's spelling of the model's expression against the live one;
 /// without it (a standby cannot make scratch tables), a comparison key.
+/// A model that states the live spelling itself is the same expression
+/// too: PostgreSQL's printing is not always a fixed point (a `varchar`
+/// column's `IN` list prints as `(ARRAY[…])::text[]`, which parses and
+/// prints again as `ARRAY[(…)::text, …]`), and a model pulled from a live
+/// database holds exactly what it printed.
 pub(crate) fn same_expr(spelling: &TableSpelling<'_>, kind: Kind, want: &str, have: &str) -> bool {
+    if want.trim() == have.trim() {
+        return true;
+    }
     match spelling.get(kind, None, want) {
         Some(spelled) => spelled == have,
         None => canonical_expr(want) == canonical_expr(have),
