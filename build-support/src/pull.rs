@@ -306,7 +306,9 @@ fn find_tenants(state: &SchemaState) -> Option<(SchemaState, TenantsFound)> {
         .collect();
     let mut pulled = state.clone();
     pulled.tables.retain(|t| !schemas.contains(&t.schema));
-    pulled.tables.extend(template);
+    for table in template {
+        pulled.add_table(table);
+    }
     pulled.schemas.retain(|s| !schemas.contains(s));
     pulled.schemas.insert(TENANT_PLACEHOLDER.to_owned());
     Some((

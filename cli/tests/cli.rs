@@ -671,6 +671,47 @@ async fn a_stage_that_fails_is_named_with_its_statement_and_reason_and_leaves_no
     legacy.destroy().await.unwrap();
 }
 
+/// A database made from the models pulled from `original` (into `krate`,
+/// already written there, or written now): built in-process with the
+/// settings the pulled `build.rs` has, migrated on an empty database, and
+/// compared with the original by migra, both ways. Returns the pulled
+/// migrations and the new database.
+async fn made_again_from_pulled(
+    original: &strata::testing::TestDatabase,
+    krate: &Path,
+) -> (strata::Migrations, strata::testing::TestDatabase) {
+    let state = {
+        let pool = PgPool::connect(original.url()).await.unwrap();
+        strata::read_database(&pool, None).await.unwrap()
+    };
+    let settings = strata_build::pull::write(&state, krate).unwrap();
+    assert_eq!(settings.not_expressed, Vec::<String>::new());
+    settings
+        .build
+        .builder(krate)
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let fresh = strata::testing::database().await.unwrap();
+    let fresh_pool = fresh.pool().await.unwrap();
+    let migrations = strata::Migrations::from_dir(krate.join("migrations")).unwrap();
+    let report = strata::Migrator::new(&migrations)
+        .run(&fresh_pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    fresh_pool.close().await;
+    assert_eq!(
+        strata_tests::migra::changes(original.url(), fresh.url()),
+        ""
+    );
+    assert_eq!(
+        strata_tests::migra::changes(fresh.url(), original.url()),
+        ""
+    );
+    (migrations, fresh)
+}
+
 /// Names a model cannot take as they are: mixed case, spaces, keywords, a
 /// schema in capitals, two tables whose Rust names collide, and a foreign
 /// key across schemas.
@@ -726,36 +767,7 @@ async fn hostile_names_are_pulled_into_models_that_build_the_same_database() {
     assert!(build.contains("strata_build::Builder::new()"), "{build}");
 
     // The build in-process, with what the written build.rs sets.
-    let state = {
-        let pool = PgPool::connect(original.url()).await.unwrap();
-        strata::read_database(&pool, None).await.unwrap()
-    };
-    let again = tempfile::tempdir().unwrap();
-    let settings = strata_build::pull::write(&state, again.path()).unwrap();
-    assert_eq!(settings.not_expressed, Vec::<String>::new());
-    settings
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let fresh = strata::testing::database().await.unwrap();
-    let fresh_pool = fresh.pool().await.unwrap();
-    let migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = strata::Migrator::new(&migrations)
-        .run(&fresh_pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    assert_eq!(
-        strata_tests::migra::changes(original.url(), fresh.url()),
-        ""
-    );
-    assert_eq!(
-        strata_tests::migra::changes(fresh.url(), original.url()),
-        ""
-    );
-    fresh_pool.close().await;
+    let (_, fresh) = made_again_from_pulled(&original, krate.path()).await;
     fresh.destroy().await.unwrap();
     original.destroy().await.unwrap();
 }
@@ -837,7 +849,6 @@ async fn a_database_of_every_kind_is_pulled_into_models_that_build_the_same_data
     let state = strata::read_database(&pool, None).await.unwrap();
     let krate = tempfile::tempdir().unwrap();
     let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
-    assert_eq!(pulled.not_expressed, Vec::<String>::new());
     let shop = std::fs::read_to_string(krate.path().join("src/models/shop.rs")).unwrap();
     assert!(
         shop.contains(
@@ -858,32 +869,10 @@ async fn a_database_of_every_kind_is_pulled_into_models_that_build_the_same_data
             pulled.files
         );
     }
-    pulled
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let fresh = strata::testing::database().await.unwrap();
-    let fresh_pool = fresh.pool().await.unwrap();
-    let migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = strata::Migrator::new(&migrations)
-        .run(&fresh_pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    assert_eq!(
-        strata_tests::migra::changes(original.url(), fresh.url()),
-        ""
-    );
-    assert_eq!(
-        strata_tests::migra::changes(fresh.url(), original.url()),
-        ""
-    );
+    let (migrations, fresh) = made_again_from_pulled(&original, krate.path()).await;
     // The original is adopted: its catalog matches the pulled models.
     let baseline = strata::Migrator::new(&migrations).baseline(&pool).await;
     assert!(baseline.unwrap_or_else(|e| panic!("{e}")).drift.is_clean());
-    fresh_pool.close().await;
     pool.close().await;
     fresh.destroy().await.unwrap();
     original.destroy().await.unwrap();

@@ -2,10 +2,11 @@
 //! as applied, without running them, once the catalog is proven to match.
 
 use serde::Serialize;
-use sqlx::{Connection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::drift::{compare, DriftReport};
 use crate::error::db;
+use crate::migrations::Migration;
 use crate::migrator::expected_state;
 use crate::session::{connect, query_as};
 use crate::tracking::{self, Recorded, SELECT_APPLIED};
@@ -22,6 +23,70 @@ pub struct BaselineReport {
     pub drift: DriftReport,
 }
 
+/// What a tenant baseline recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantBaselineReport {
+    /// The tenant schemas, each now at the newest tenant migration (or the target).
+    pub tenants: Vec<String>,
+    /// The tenant migrations recorded for each, oldest first.
+    pub recorded: Vec<MigrationStatus>,
+}
+
+const CONTEXT: &str = "recording the baseline";
+
+/// The migrations up to `target` (all without one).
+fn up_to<'a>(all: &'a [Migration<'a>], target: Option<u32>) -> Vec<&'a Migration<'a>> {
+    let target = target.unwrap_or(u32::MAX);
+    all.iter().filter(|m| m.version <= target).collect()
+}
+
+fn statuses(chosen: &[&Migration<'_>]) -> Vec<MigrationStatus> {
+    chosen
+        .iter()
+        .map(|m| MigrationStatus {
+            version: m.version,
+            name: m.name.to_owned(),
+        })
+        .collect()
+}
+
+/// A connection of its own with the tracking table made.
+async fn tracked_connection(pool: &PgPool) -> Result<PgConnection, Error> {
+    let mut conn = connect(pool).await?;
+    tracking::ensure(&mut conn).await?;
+    Ok(conn)
+}
+
+/// Locks `scope` and refuses it when it has migrations recorded already.
+async fn claim(tx: &mut PgConnection, scope: &str) -> Result<(), Error> {
+    tracking::lock(tx, scope).await?;
+    let recorded: Vec<Recorded> = query_as(SELECT_APPLIED)
+        .bind(scope)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db(CONTEXT))?;
+    match recorded.is_empty() {
+        true => Ok(()),
+        false => Err(Error::AlreadyTracked {
+            scope: scope.to_owned(),
+            count: recorded.len(),
+        }),
+    }
+}
+
+/// Records `chosen` as applied in `scope`, none of them run.
+async fn record(
+    tx: &mut PgConnection,
+    scope: &str,
+    chosen: &[&Migration<'_>],
+) -> Result<(), Error> {
+    for migration in chosen {
+        let no_time = std::time::Duration::ZERO;
+        tracking::record_in(tx, scope, migration, no_time, None, migration.transactional).await?;
+    }
+    Ok(())
+}
+
 impl Migrator<'_> {
     /// Records every migration (up to the target) as applied without
     /// running it, on a database that already holds what they make: one
@@ -35,27 +100,12 @@ impl Migrator<'_> {
     pub async fn baseline(&self, pool: &PgPool) -> Result<BaselineReport, Error> {
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
-        let target = self.target.unwrap_or(u32::MAX);
-        let chosen: Vec<_> = all.iter().filter(|m| m.version <= target).collect();
+        let chosen = up_to(&all, self.target);
         let version = chosen.last().map_or(0, |m| m.version);
         let expected = expected_state(&manifest, Some(version));
-
-        let mut conn = connect(pool).await?;
-        tracking::ensure(&mut conn).await?;
-        let context = "recording the baseline";
-        let mut tx = conn.begin().await.map_err(db(context))?;
-        tracking::lock(&mut tx, &self.scope).await?;
-        let recorded: Vec<Recorded> = query_as(SELECT_APPLIED)
-            .bind(&self.scope)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db(context))?;
-        if !recorded.is_empty() {
-            return Err(Error::AlreadyTracked {
-                scope: self.scope.clone(),
-                count: recorded.len(),
-            });
-        }
+        let mut conn = tracked_connection(pool).await?;
+        let mut tx = conn.begin().await.map_err(db(CONTEXT))?;
+        claim(&mut tx, &self.scope).await?;
         let catalog = introspect::read_catalog(&mut tx, &expected).await?;
         let drift = compare(&expected, &catalog);
         if !drift.is_clean() {
@@ -64,40 +114,15 @@ impl Migrator<'_> {
                 drift: Box::new(drift),
             });
         }
-        for migration in &chosen {
-            tracking::record_in(
-                &mut tx,
-                &self.scope,
-                migration,
-                std::time::Duration::ZERO,
-                None,
-                migration.transactional,
-            )
-            .await?;
-        }
-        tx.commit().await.map_err(db(context))?;
+        record(&mut tx, &self.scope, &chosen).await?;
+        tx.commit().await.map_err(db(CONTEXT))?;
         let _ = conn.close().await;
         Ok(BaselineReport {
             scope: self.scope.clone(),
-            recorded: chosen
-                .iter()
-                .map(|m| MigrationStatus {
-                    version: m.version,
-                    name: m.name.to_owned(),
-                })
-                .collect(),
+            recorded: statuses(&chosen),
             drift,
         })
     }
-}
-
-/// What a tenant baseline recorded.
-#[derive(Debug, Clone, Serialize)]
-pub struct TenantBaselineReport {
-    /// The tenant schemas, each now at the newest tenant migration (or the target).
-    pub tenants: Vec<String>,
-    /// The tenant migrations recorded for each, oldest first.
-    pub recorded: Vec<MigrationStatus>,
 }
 
 impl crate::Tenants<'_> {
@@ -110,28 +135,13 @@ impl crate::Tenants<'_> {
         let tenants = self.list(pool).await?;
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
-        let target = self.target.unwrap_or(u32::MAX);
-        let chosen: Vec<_> = all.iter().filter(|m| m.version <= target).collect();
+        let chosen = up_to(&all, self.target);
         let version = chosen.last().map_or(0, |m| m.version);
         let expected = expected_state(&manifest, Some(version));
-
-        let mut conn = connect(pool).await?;
-        tracking::ensure(&mut conn).await?;
-        let context = "recording the tenants' baseline";
-        let mut tx = conn.begin().await.map_err(db(context))?;
+        let mut conn = tracked_connection(pool).await?;
+        let mut tx = conn.begin().await.map_err(db(CONTEXT))?;
         for tenant in &tenants {
-            tracking::lock(&mut tx, tenant.name()).await?;
-            let recorded: Vec<Recorded> = query_as(SELECT_APPLIED)
-                .bind(tenant.name())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db(context))?;
-            if !recorded.is_empty() {
-                return Err(Error::AlreadyTracked {
-                    scope: tenant.name().to_owned(),
-                    count: recorded.len(),
-                });
-            }
+            claim(&mut tx, tenant.name()).await?;
         }
         let together = crate::tenant_drift::all_tenants(&expected, &tenants);
         let catalog = introspect::read_catalog(&mut tx, &together).await?;
@@ -142,29 +152,13 @@ impl crate::Tenants<'_> {
             });
         }
         for tenant in &tenants {
-            for migration in &chosen {
-                tracking::record_in(
-                    &mut tx,
-                    tenant.name(),
-                    migration,
-                    std::time::Duration::ZERO,
-                    None,
-                    migration.transactional,
-                )
-                .await?;
-            }
+            record(&mut tx, tenant.name(), &chosen).await?;
         }
-        tx.commit().await.map_err(db(context))?;
+        tx.commit().await.map_err(db(CONTEXT))?;
         let _ = conn.close().await;
         Ok(TenantBaselineReport {
             tenants: tenants.iter().map(|t| t.name().to_owned()).collect(),
-            recorded: chosen
-                .iter()
-                .map(|m| MigrationStatus {
-                    version: m.version,
-                    name: m.name.to_owned(),
-                })
-                .collect(),
+            recorded: statuses(&chosen),
         })
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::{Connection, PgConnection, PgPool};
 use strata_manifest::{diff_with, render_migration, stages, Confirm, SchemaState, Stage};
 
-use crate::{read_database, Error};
+use crate::{read_database, user_schemas, Error};
 
 /// The migration that turns one database into another, in stages.
 #[derive(Debug, Clone)]
@@ -115,11 +115,7 @@ fn first_statement(sql: &str) -> String {
 /// `old`, with no assignment cast between them, an explicit cast.
 fn cast_changed_types(old: &SchemaState, new: &mut SchemaState) {
     for table in &mut new.tables {
-        let Some(before) = old
-            .tables
-            .iter()
-            .find(|t| t.schema == table.schema && t.name == table.name)
-        else {
+        let Some(before) = old.table(&table.schema, &table.name) else {
             continue;
         };
         for column in &mut table.columns {
@@ -153,18 +149,18 @@ async fn read_both(
     let names: Vec<String> = match schemas {
         Some(names) => names.to_vec(),
         None => {
-            let a = read_database(from, None).await?;
-            let b = read_database(to, None).await?;
-            a.schemas
-                .union(&b.schemas)
-                .cloned()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
+            let (a, b) =
+                futures_util::future::try_join(user_schemas(from), user_schemas(to)).await?;
+            let names: BTreeSet<String> = a.into_iter().chain(b).collect();
+            names.into_iter().collect()
         }
     };
-    let old = read_database(from, Some(&names)).await?;
-    let new = read_database(to, Some(&names)).await?;
+    // The two servers (or two databases of one) read at once.
+    let (old, new) = futures_util::future::try_join(
+        read_database(from, Some(&names)),
+        read_database(to, Some(&names)),
+    )
+    .await?;
     Ok((old, new, names))
 }
 

@@ -116,7 +116,7 @@ pub use health::{
 pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
-pub use read_database::read_database;
+pub use read_database::{read_database, user_schemas};
 pub use sqlx;
 pub use status::{MigrationLine, MigrationState, Plan, PlannedMigration, Status, UnknownMigration};
 pub use strata_macros::{schema, view};

@@ -17,6 +17,22 @@ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname NOT IN ('information_schema', 'st
                     AND d.objid = n.oid AND d.deptype = 'e')
 ORDER BY 1"#;
 
+/// Every schema the users of the database behind `pool` made.
+pub async fn user_schemas(pool: &PgPool) -> Result<Vec<String>, Error> {
+    let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+    schemas_of(&mut conn).await
+}
+
+async fn schemas_of(conn: &mut sqlx::PgConnection) -> Result<Vec<String>, Error> {
+    Ok(query_as::<(String,)>(USER_SCHEMAS)
+        .fetch_all(conn)
+        .await
+        .map_err(db("listing the database's schemas"))?
+        .into_iter()
+        .map(|(name,)| name)
+        .collect())
+}
+
 /// The database behind `pool` as a schema state: the schemas named, or
 /// every schema its users made, with their tables, columns, keys,
 /// indexes, checks, views, enums, functions, procedures, sequences,
@@ -35,13 +51,7 @@ pub async fn read_database(
         .map_err(db("reading the database"))?;
     let names: Vec<String> = match schemas {
         Some(names) => names.to_vec(),
-        None => query_as::<(String,)>(USER_SCHEMAS)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(db("listing the database's schemas"))?
-            .into_iter()
-            .map(|(name,)| name)
-            .collect(),
+        None => schemas_of(&mut conn).await?,
     };
     let wanted = SchemaState {
         schemas: names.into_iter().collect(),

@@ -51,16 +51,7 @@ fn parse_unique(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Optio
     let mut name = None;
     let result = attr.parse_nested_meta(|meta| {
         match path_name(&meta.path).as_str() {
-            "columns" => {
-                let value: syn::Expr = meta.value()?.parse()?;
-                match string_array(&value) {
-                    Some(list) => columns = Some(list),
-                    None => cx.error_spanned_by(
-                        &value,
-                        "`columns` takes a list of column names: columns = [\"profile_id\", \"product_id\"]",
-                    ),
-                }
-            }
+            "columns" => columns = column_list(cx, &meta, "[\"profile_id\", \"product_id\"]")?,
             "name" => string_once(cx, &meta, &mut name, "name = \"unique_wishlist_item\"")?,
             _ => unknown_key(cx, &meta, "#[unique]", UNIQUE_KEYS)?,
         }
@@ -82,6 +73,23 @@ fn parse_unique(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Optio
         columns: columns.iter().map(LitStr::value).collect(),
         name: name.map(|lit| checked_name(cx, &lit, lit.value())),
     })
+}
+
+/// `columns = ["a", "b"]`: the names, or an error showing `example`.
+fn column_list(
+    cx: &mut Ctxt,
+    meta: &syn::meta::ParseNestedMeta<'_>,
+    example: &str,
+) -> syn::Result<Option<Vec<LitStr>>> {
+    let value: syn::Expr = meta.value()?.parse()?;
+    let list = string_array(&value);
+    if list.is_none() {
+        cx.error_spanned_by(
+            &value,
+            format!("`columns` takes a list of column names: columns = {example}"),
+        );
+    }
+    Ok(list)
 }
 
 /// Reports each of `columns` that names no column of the model.
@@ -116,16 +124,7 @@ fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option
         match path_name(&meta.path).as_str() {
             "using" => string_once(cx, &meta, &mut method, "using = \"gin\"")?,
             "ops" => string_once(cx, &meta, &mut opclass, "ops = \"gin_trgm_ops\"")?,
-            "columns" => {
-                let value: syn::Expr = meta.value()?.parse()?;
-                match string_array(&value) {
-                    Some(list) => columns = Some(list),
-                    None => cx.error_spanned_by(
-                        &value,
-                        "`columns` takes a list of column names: columns = [\"supplier_id\", \"sku\"]",
-                    ),
-                }
-            }
+            "columns" => columns = column_list(cx, &meta, "[\"supplier_id\", \"sku\"]")?,
             "unique" => flag(cx, &meta, &mut unique)?,
             "name" => string_once(cx, &meta, &mut name, "name = \"products_supplier_sku\"")?,
             "where" => string_once(cx, &meta, &mut predicate, "where = \"deleted_at IS NULL\"")?,

@@ -390,6 +390,110 @@ async fn drift_bench(
     drift_breakdown(pool, &schemas, drift).await;
 }
 
+/// `strata diff` and `strata pull`, each as the command a person runs
+/// (the release binary next to this one), against migra comparing the
+/// same two databases: one of `count` tables over 10 schemas, and one
+/// that lacks its last schema (a tenth of the tables, with their view,
+/// function and triggers).
+async fn parity_bench(count: usize) {
+    let strata_bin = std::env::current_exe().unwrap().with_file_name("strata");
+    assert!(
+        strata_bin.is_file(),
+        "build the command line first: cargo build --release -p strata-pg-cli"
+    );
+    let (dir, _states, _migrations, to_db, to_pool) = migrated_scale(count).await;
+    let from_db = strata::testing::database().await.unwrap();
+    let from_pool = from_db.pool().await.unwrap();
+    Migrator::new(&Migrations::from_dir(dir.path()).unwrap())
+        .target(9)
+        .drift_policy(DriftPolicy::Ignore)
+        .run(&from_pool)
+        .await
+        .unwrap();
+    let run = |args: Vec<std::ffi::OsString>, program: &std::path::Path| {
+        let start = Instant::now();
+        let output = std::process::Command::new(program)
+            .args(&args)
+            .output()
+            .expect("runs");
+        let took = start.elapsed();
+        assert!(
+            matches!(output.status.code(), Some(0 | 2)),
+            "{}: {}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (took, output.stdout.len())
+    };
+    let sqlalchemy = |url: &str| url.replacen("postgres://", "postgresql://", 1);
+    let migra = strata_tests::migra::migra();
+    let runs = 3;
+    let times = |f: &dyn Fn() -> (Duration, usize)| {
+        let mut all: Vec<Duration> = (0..runs).map(|_| f().0).collect();
+        all.sort();
+        all[runs / 2]
+    };
+    let (from_url, to_url) = (from_db.url().to_owned(), to_db.url().to_owned());
+    let out = tempfile::tempdir().unwrap();
+    let strata_diff = times(&|| {
+        run(
+            vec![
+                "diff".into(),
+                "--from".into(),
+                from_url.clone().into(),
+                "--to".into(),
+                to_url.clone().into(),
+                "--out".into(),
+                out.path().join("diff.sql").into(),
+            ],
+            &strata_bin,
+        )
+    });
+    let strata_pull = times(&|| {
+        let krate = tempfile::tempdir().unwrap();
+        let result = run(
+            vec![
+                "--database-url".into(),
+                to_url.clone().into(),
+                "pull".into(),
+                "--crate".into(),
+                krate.path().into(),
+            ],
+            &strata_bin,
+        );
+        drop(krate);
+        result
+    });
+    let migra_time = times(&|| {
+        run(
+            vec![
+                "--unsafe".into(),
+                "--exclude_schema".into(),
+                "strata".into(),
+                sqlalchemy(&from_url).into(),
+                sqlalchemy(&to_url).into(),
+            ],
+            &migra,
+        )
+    });
+    let label = format!("{count} tables");
+    show(
+        &format!("strata diff ({label}, --out)"),
+        strata_diff,
+        "migra, the same pair",
+        migra_time,
+    );
+    show(
+        &format!("strata pull ({label})"),
+        strata_pull,
+        "migra, the same pair",
+        migra_time,
+    );
+    let _ = to_pool;
+    from_pool.close().await;
+    from_db.destroy().await.unwrap();
+}
+
 /// A 1,126-table initial migration applied by strata and by `psql -1 -f`.
 async fn apply_bench() {
     let state = many_tables(1126);
@@ -860,6 +964,19 @@ async fn main() {
                 11,
             )
             .await;
+        }
+        return;
+    }
+    // `strata-bench parity [COUNT…]`: `strata diff` and `strata pull` against
+    // migra on the same pair of databases (default 1126 and 11026 tables).
+    if args.get(1).map(String::as_str) == Some("parity") {
+        let counts: Vec<usize> = args.iter().skip(2).filter_map(|a| a.parse().ok()).collect();
+        for count in if counts.is_empty() {
+            vec![1126, 11026]
+        } else {
+            counts
+        } {
+            parity_bench(count).await;
         }
         return;
     }

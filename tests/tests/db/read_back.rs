@@ -8,15 +8,21 @@ use strata_manifest::{diff_with, render_migration, Confirm, SchemaState};
 
 use crate::support::fresh_db;
 
-#[tokio::test]
-async fn the_kct_database_read_back_and_made_again_is_the_same() {
+/// The KCT migrations, a database they migrated, and an empty one.
+async fn kct_and_two_databases() -> (Migrations, crate::support::Db, crate::support::Db) {
     let kct = Migrations::from_dir(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/kct-menswear/migrations"
     ))
     .unwrap();
-    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
-    Migrator::new(&kct).run(&a).await.unwrap();
+    let (a, b) = (fresh_db().await, fresh_db().await);
+    Migrator::new(&kct).run(&a.1).await.unwrap();
+    (kct, a, b)
+}
+
+#[tokio::test]
+async fn the_kct_database_read_back_and_made_again_is_the_same() {
+    let (kct, (db_a, a), (db_b, b)) = kct_and_two_databases().await;
     let read = strata::read_database(&a, None).await.unwrap();
     assert!(read.tables.len() >= 27, "{} tables", read.tables.len());
     let changes = diff_with(&SchemaState::default(), &read, &Confirm::all()).unwrap();
@@ -45,13 +51,7 @@ async fn the_kct_database_read_back_and_made_again_is_the_same() {
 
 #[tokio::test]
 async fn the_kct_database_pulled_into_models_and_built_gives_the_same_database() {
-    let kct = Migrations::from_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/kct-menswear/migrations"
-    ))
-    .unwrap();
-    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
-    Migrator::new(&kct).run(&a).await.unwrap();
+    let (kct, (db_a, a), (db_b, b)) = kct_and_two_databases().await;
     let state = strata::read_database(&a, None).await.unwrap();
 
     let krate = tempfile::tempdir().unwrap();
