@@ -709,6 +709,11 @@ async fn made_again_from_pulled(
         strata_tests::migra::changes(fresh.url(), original.url()),
         ""
     );
+    // And by pg_dump, which sees ownership and privileges too.
+    assert_eq!(
+        strata_tests::migra::schema_dump(original.url()),
+        strata_tests::migra::schema_dump(fresh.url())
+    );
     (migrations, fresh)
 }
 

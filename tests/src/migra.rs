@@ -82,3 +82,46 @@ pub fn changes(from: &str, to: &str) -> String {
     );
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
+
+/// `pg_dump --schema-only` of the database at `url`, normalised so that two
+/// databases with the same schema give the same text: without comments,
+/// `SET` lines, blank lines, strata's own schema and its event trigger.
+/// The second judge beside migra, which skips ownership and privileges.
+pub fn schema_dump(url: &str) -> String {
+    let bin = strata::testing::bin_dir().unwrap_or_else(|e| panic!("{e}"));
+    let output = Command::new(bin.join("pg_dump"))
+        .args([
+            "--schema-only",
+            "--no-tablespaces",
+            "--exclude-schema",
+            "strata",
+            "--dbname",
+            url,
+        ])
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        output.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dump = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        dump.contains("CREATE TABLE"),
+        "pg_dump wrote no table: {dump}"
+    );
+    dump.lines()
+        .filter(|line| {
+            let line = line.trim();
+            !(line.is_empty()
+                || line.starts_with("--")
+                || line.starts_with("SET ")
+                || line.starts_with("SELECT pg_catalog.set_config")
+                || line.contains("strata_ddl")
+                || line.contains("strata.log_ddl")
+                || line.starts_with("\\restrict")
+                || line.starts_with("\\unrestrict"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -27,3 +27,9 @@ mod process;
 pub use cluster::Cluster;
 pub use database::{database, server_url, TestDatabase};
 pub use pgbouncer::PgBouncer;
+
+/// The directory of the PostgreSQL binaries the harness starts servers
+/// with (`pg_dump` sits beside them), found as [`Cluster::start`] finds them.
+pub fn bin_dir() -> Result<std::path::PathBuf, String> {
+    binaries::find_bin_dir()
+}
