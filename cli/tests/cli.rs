@@ -709,6 +709,8 @@ async fn made_again_from_pulled(
         strata_tests::migra::changes(fresh.url(), original.url()),
         ""
     );
+    // The pulled models compile, as the user's crate would build them.
+    strata_tests::pulled::compiles(krate);
     // And by pg_dump, which sees ownership and privileges too.
     assert_eq!(
         strata_tests::migra::schema_dump(original.url()),

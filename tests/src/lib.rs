@@ -2,6 +2,7 @@
 
 pub mod corpus;
 pub mod migra;
+pub mod pulled;
 
 use std::path::Path;
 

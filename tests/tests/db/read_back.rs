@@ -86,45 +86,7 @@ async fn the_kct_database_pulled_into_models_and_built_gives_the_same_database()
 
     // And the pulled models compile, in a crate of the user's that
     // declares them, against this workspace's strata.
-    compiles(krate.path());
-}
-
-/// `cargo check` of a crate at `dir` whose `src/lib.rs` declares the
-/// pulled `models`, with this workspace's crates and lock file, in a
-/// target directory shared by every run.
-fn compiles(dir: &std::path::Path) {
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let workspace = workspace.canonicalize().unwrap();
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"pulled\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n\
-             [dependencies]\nstrata = {{ package = \"strata-pg\", path = {:?} }}\n\n\
-             [build-dependencies]\nstrata-build = {{ path = {:?} }}\n",
-            workspace.join("runtime").display().to_string(),
-            workspace.join("build-support").display().to_string(),
-        ),
-    )
-    .unwrap();
-    std::fs::write(dir.join("src/lib.rs"), "pub mod models;\n").unwrap();
-    std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"))
-        .join("pulled-check");
-    let output =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["check", "--quiet", "--manifest-path"])
-            .arg(dir.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", target)
-            .env("STRATA_FROZEN", "1")
-            .output()
-            .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "the pulled models do not compile:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    strata_tests::pulled::compiles(krate.path());
 }
 
 #[tokio::test]
@@ -169,6 +131,7 @@ async fn salesflow_with_its_tenants_is_pulled_into_shared_and_tenant_models() {
         .frozen(false)
         .run()
         .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    strata_tests::pulled::compiles(krate.path());
     let pulled_shared = Migrations::from_dir(krate.path().join("migrations")).unwrap();
     let pulled_tenant = Migrations::from_dir(krate.path().join("migrations/tenant")).unwrap();
     let report = Migrator::new(&pulled_shared).run(&b).await.unwrap();
