@@ -358,6 +358,7 @@ fn write_file(dir: &Path, relative: &str, text: &str, pulled: &mut Pulled) -> Re
 /// unique in its module.
 struct Names {
     types: BTreeMap<(String, String), String>,
+    modules: BTreeMap<String, String>,
 }
 
 impl Names {
@@ -380,11 +381,30 @@ impl Names {
             }
             types.insert((schema.clone(), name.clone()), candidate);
         }
-        Names { types }
+        // Schemas `Sales` and `sales` would both be `mod sales`.
+        let mut modules = BTreeMap::new();
+        let mut used: BTreeSet<String> = BTreeSet::new();
+        for schema in &state.schemas {
+            let base = match schema.as_str() {
+                TENANT_PLACEHOLDER => "tenant".to_owned(),
+                other => rust_field_name(other).0,
+            };
+            let mut candidate = base.clone();
+            let mut n = 2;
+            while !used.insert(candidate.clone()) {
+                candidate = format!("{base}_{n}");
+                n += 1;
+            }
+            modules.insert(schema.clone(), candidate);
+        }
+        Names { types, modules }
     }
 
     fn module(&self, schema: &str) -> String {
-        rust_field_name(schema).0
+        self.modules
+            .get(schema)
+            .cloned()
+            .unwrap_or_else(|| rust_field_name(schema).0)
     }
 
     fn ty(&self, schema: &str, name: &str) -> String {
