@@ -212,21 +212,29 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
         } else {
             "functions"
         };
-        let file = format!("db/{kind}/{}.{}.sql", routine.schema, routine.name);
+        let file = format!(
+            "db/{kind}/{}.sql",
+            file_stem(&[&routine.schema, &routine.name])
+        );
         let file = unique_file(&pulled, file);
         write_file(dir, &file, &statement(&routine.sql), &mut pulled)?;
         pulled.build.sql_dir = true;
     }
     for sequence in &state.sequences {
-        let file = format!("db/sequences/{}.{}.sql", sequence.schema, sequence.name);
+        let file = format!(
+            "db/sequences/{}.sql",
+            file_stem(&[&sequence.schema, &sequence.name])
+        );
+        let file = unique_file(&pulled, file);
         write_file(dir, &file, &statement(&sequence.sql), &mut pulled)?;
         pulled.build.sql_dir = true;
     }
     for trigger in &state.triggers {
         let file = format!(
-            "db/triggers/{}.{}.{}.sql",
-            trigger.schema, trigger.table, trigger.name
+            "db/triggers/{}.sql",
+            file_stem(&[&trigger.schema, &trigger.table, &trigger.name])
         );
+        let file = unique_file(&pulled, file);
         write_file(dir, &file, &statement(&trigger.sql), &mut pulled)?;
         pulled.build.sql_dir = true;
     }
@@ -330,8 +338,28 @@ fn statement(sql: &str) -> String {
     }
 }
 
+/// A file name for an object named by `parts`, joined with `.`: any
+/// character but ASCII letters, digits, `_` and `-` becomes `_`, so that no
+/// name (`a/b`, `..`) reaches outside its folder.
+fn file_stem(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|part| {
+            part.chars()
+                .map(
+                    |c| match c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                        true => c,
+                        false => '_',
+                    },
+                )
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
 /// `file`, or with a number before `.sql` when another object (an
-/// overload) took it.
+/// overload, or a name that reads the same once made a file name) took it.
 fn unique_file(pulled: &Pulled, file: String) -> String {
     let taken = |f: &str| pulled.files.iter().any(|p| p == Path::new(f));
     if !taken(&file) {
