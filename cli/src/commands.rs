@@ -83,8 +83,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         }
         Command::Pull(args) => {
             let pool = connect(cli, 2).await?;
-            let state = strata::read_database(&pool, args.schemas.as_deref()).await?;
-            let pulled = strata_build::pull::write(&state, &args.krate)?;
+            let progress = Progress::spinner("reading the database…");
+            let state = strata::read_database(&pool, args.schemas.as_deref()).await;
+            progress.finish();
+            let pulled = strata_build::pull::write(&state?, &args.krate)?;
             let clean = pulled.not_expressed.is_empty();
             Ok(Outcome::new(
                 Report::Pulled(crate::output::PullReport::from(pulled)),
@@ -92,7 +94,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             ))
         }
         Command::Diff(args) => {
-            let report = crate::diff::run(args).await?;
+            let progress = Progress::spinner("reading both databases…");
+            let report = crate::diff::run(args).await;
+            progress.finish();
+            let report = report?;
             let clean = report.is_clean();
             Ok(Outcome::new(Report::Diff(report), clean))
         }

@@ -51,6 +51,21 @@ impl Progress {
         }
     }
 
+    /// Shows `message` while long work with no count runs (reading a large
+    /// database): a spinner on a terminal, one plain line otherwise.
+    pub fn spinner(message: &str) -> Self {
+        let progress = Progress::new();
+        match &progress.bar {
+            Some(bar) => {
+                bar.set_style(ProgressStyle::default_spinner());
+                bar.set_message(message.to_owned());
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            }
+            None => eprintln!("{message}"),
+        }
+        progress
+    }
+
     /// Clears the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {

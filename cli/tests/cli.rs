@@ -760,6 +760,12 @@ async fn hostile_names_are_pulled_into_models_that_build_the_same_database() {
         stderr(&pulled),
         String::from_utf8_lossy(&pulled.stdout)
     );
+    // Not a terminal: one plain line while it reads, on standard error.
+    assert!(
+        stderr(&pulled).contains("reading the database"),
+        "{}",
+        stderr(&pulled)
+    );
     let sales = std::fs::read_to_string(krate.path().join("src/models/sales.rs")).unwrap();
     assert!(
         sales.contains(r#"#[strata::schema("Sales", table = "AiAction")]"#),
