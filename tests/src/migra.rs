@@ -125,3 +125,12 @@ pub fn schema_dump(url: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The two databases at `a` and `b` hold the same schema, as both judges
+/// see it: migra finds nothing to change either way, and their normalised
+/// schema dumps are equal.
+pub fn assert_same(a: &str, b: &str) {
+    assert_eq!(changes(a, b), "", "migra, {a} to {b}");
+    assert_eq!(changes(b, a), "", "migra, {b} to {a}");
+    assert_eq!(schema_dump(a), schema_dump(b), "pg_dump --schema-only");
+}
