@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use strata_manifest::{checksum, digest, Manifest, SchemaState};
+use strata_manifest::{checksum, Manifest};
 
 use crate::builder::write_atomically;
 use crate::error::{io, Error};
@@ -33,29 +33,23 @@ pub(crate) fn write_embedded(
         // never parses or hashes the whole manifest (tens of MiB at 11,000
         // tables); a change to any of these files runs this script again.
         let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
-        let invalid = |source| Error::Manifest {
+        let prepared = Manifest::prepare(&text).map_err(|source| Error::Manifest {
             path: manifest_path.clone(),
             source,
-        };
-        let (light, state) = match text.trim().is_empty() {
-            true => (Manifest::default(), SchemaState::default()),
-            false => (
-                Manifest::from_json_light(&text).map_err(invalid)?,
-                Manifest::state_from_json(&text).map_err(invalid)?,
-            ),
-        };
+        })?;
         // The state alone, compact, in a file of its own beside this one.
         let state_path = out.join(file_name.replace(".rs", "_state.json"));
-        write_if_changed(out, &state_path, &state.to_compact_json())?;
+        write_if_changed(out, &state_path, &prepared.state)?;
         let _ = writeln!(
             code,
             "::strata::Migrations::__embedded_prepared(\n    ::core::include_str!({:?}),\n    {:?},\n    {:?},\n    ::core::include_str!({:?}),\n    &[",
             manifest_path.display().to_string(),
-            light.to_json(),
-            digest(text.as_bytes()),
+            prepared.light.to_json(),
+            prepared.digest,
             state_path.display().to_string(),
         );
-        let files: Vec<&String> = light
+        let files: Vec<&String> = prepared
+            .light
             .migrations
             .iter()
             .flat_map(|entry| std::iter::once(&entry.file).chain(entry.down_file.as_ref()))

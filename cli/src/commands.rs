@@ -172,7 +172,12 @@ async fn connect(cli: &Cli, connections: u32) -> anyhow::Result<PgPool> {
     let Some(url) = &cli.database_url else {
         bail!("no database: pass --database-url postgres://… or set DATABASE_URL");
     };
-    let context = || "connecting to the database of --database-url";
+    pool(url, "--database-url", connections).await
+}
+
+/// A pool of `connections` on `url`, the database `flag` names.
+pub(crate) async fn pool(url: &str, flag: &str, connections: u32) -> anyhow::Result<PgPool> {
+    let context = || format!("connecting to the database of {flag}");
     // A pool retries a refused connection until its timeout; one plain
     // connection first fails at once, with the server's own reason.
     let first = PgConnection::connect(url).await.with_context(context)?;

@@ -2,10 +2,10 @@
 
 use anyhow::Context;
 use serde::Serialize;
-use strata::sqlx::{Connection, PgConnection, PgPool};
 use strata::{DatabaseDiff, StageOutcome};
 
 use crate::args::Diff;
+use crate::commands::pool;
 
 /// What `diff` found and, with `--apply`, did.
 #[derive(Debug, Serialize)]
@@ -100,8 +100,8 @@ impl std::fmt::Display for DiffReport {
 
 /// Runs `strata diff`.
 pub async fn run(args: &Diff) -> anyhow::Result<DiffReport> {
-    let from = pool(&args.from, "--from").await?;
-    let to = pool(&args.to, "--to").await?;
+    let from = pool(&args.from, "--from", 2).await?;
+    let to = pool(&args.to, "--to", 2).await?;
     let plan = DatabaseDiff::plan(&from, &to, args.schemas.as_deref(), args.allow_unsafe).await?;
     let mut report = DiffReport {
         stages: plan
@@ -144,16 +144,4 @@ pub async fn run(args: &Diff) -> anyhow::Result<DiffReport> {
         remaining,
     });
     Ok(report)
-}
-
-async fn pool(url: &str, flag: &str) -> anyhow::Result<PgPool> {
-    let first = PgConnection::connect(url)
-        .await
-        .with_context(|| format!("connecting to the database of {flag}"))?;
-    let _ = first.close().await;
-    strata::sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .connect(url)
-        .await
-        .with_context(|| format!("connecting to the database of {flag}"))
 }

@@ -583,7 +583,7 @@ async fn diff_brings_the_current_database_to_parity_with_the_legacy_one_stage_by
     );
 
     // The judge sees the difference before, and none after.
-    let before = strata_tests::migra::changes(current.url(), legacy.url());
+    let before = strata_tests::judges::changes(current.url(), legacy.url());
     assert!(before.contains("unique_wishlist_item"), "{before}");
     let applied = diff(
         current.url(),
@@ -611,11 +611,11 @@ async fn diff_brings_the_current_database_to_parity_with_the_legacy_one_stage_by
     );
     // And by an independent judge, both ways.
     assert_eq!(
-        strata_tests::migra::changes(current.url(), legacy.url()),
+        strata_tests::judges::changes(current.url(), legacy.url()),
         ""
     );
     assert_eq!(
-        strata_tests::migra::changes(legacy.url(), current.url()),
+        strata_tests::judges::changes(legacy.url(), current.url()),
         ""
     );
     current_pool.close().await;
@@ -703,7 +703,7 @@ async fn made_again_from_pulled(
     fresh_pool.close().await;
     // The same by migra both ways, and by pg_dump, which sees ownership
     // and privileges too; and the pulled models compile.
-    strata_tests::migra::assert_same(original.url(), fresh.url());
+    strata_tests::judges::assert_same(original.url(), fresh.url());
     strata_tests::pulled::compiles(krate);
     (migrations, fresh)
 }

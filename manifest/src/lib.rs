@@ -56,7 +56,7 @@ pub use kinds::table::{Table, TableChange};
 pub use kinds::trigger::{Trigger, TriggerChange};
 pub use kinds::view::{View, ViewChange};
 pub use kinds::Change;
-pub use manifest::{Manifest, MigrationEntry, FORMAT_VERSION};
+pub use manifest::{Manifest, MigrationEntry, Prepared, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};
 pub use render::{render_down, render_migration, stages, Stage};
 pub use sql_object::{

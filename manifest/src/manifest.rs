@@ -47,6 +47,21 @@ pub struct MigrationEntry {
     pub hand_written: bool,
 }
 
+/// What `embed_migrations!()` carries beside a manifest's text, computed
+/// once by the build so that a start-up reads none of the text itself: the
+/// light reading ([`Manifest::from_json_light`]), the digest of the bytes
+/// ([`crate::digest`]), and the last state as compact JSON
+/// ([`SchemaState::to_compact_json`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The migrations without their changes, and the `search_path`.
+    pub light: Manifest,
+    /// The SHA-256 of the manifest's bytes, as hex.
+    pub digest: String,
+    /// The state after the last migration, as compact JSON.
+    pub state: String,
+}
+
 impl Default for Manifest {
     fn default() -> Self {
         Manifest {
@@ -58,6 +73,22 @@ impl Default for Manifest {
 }
 
 impl Manifest {
+    /// [`Prepared`] from a manifest's text; a blank one is empty.
+    pub fn prepare(text: &str) -> Result<Prepared, ManifestError> {
+        let (light, state) = match text.trim().is_empty() {
+            true => (Manifest::default(), SchemaState::default()),
+            false => (
+                Manifest::from_json_light(text)?,
+                Manifest::state_from_json(text)?,
+            ),
+        };
+        Ok(Prepared {
+            light,
+            digest: crate::digest(text.as_bytes()),
+            state: state.to_compact_json(),
+        })
+    }
+
     /// Reads a manifest from its JSON text.
     pub fn from_json(text: &str) -> Result<Self, ManifestError> {
         let manifest: Manifest = serde_json::from_str(text)?;

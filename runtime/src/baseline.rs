@@ -11,6 +11,7 @@ use crate::migrator::expected_state;
 use crate::session::{connect, query_as};
 use crate::tracking::{self, Recorded, SELECT_APPLIED};
 use crate::{introspect, Error, MigrationStatus, Migrator};
+use strata_manifest::Manifest;
 
 /// What a baseline recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -34,10 +35,18 @@ pub struct TenantBaselineReport {
 
 const CONTEXT: &str = "recording the baseline";
 
-/// The migrations up to `target` (all without one).
-fn up_to<'a>(all: &'a [Migration<'a>], target: Option<u32>) -> Vec<&'a Migration<'a>> {
+/// The migrations up to `target` (all without one), the last of them, and
+/// the state after it: what a baseline records and checks against.
+fn up_to<'a>(
+    manifest: &Manifest,
+    all: &'a [Migration<'a>],
+    target: Option<u32>,
+) -> (Vec<&'a Migration<'a>>, u32, strata_manifest::SchemaState) {
     let target = target.unwrap_or(u32::MAX);
-    all.iter().filter(|m| m.version <= target).collect()
+    let chosen: Vec<_> = all.iter().filter(|m| m.version <= target).collect();
+    let version = chosen.last().map_or(0, |m| m.version);
+    let expected = expected_state(manifest, Some(version));
+    (chosen, version, expected)
 }
 
 fn statuses(chosen: &[&Migration<'_>]) -> Vec<MigrationStatus> {
@@ -100,9 +109,7 @@ impl Migrator<'_> {
     pub async fn baseline(&self, pool: &PgPool) -> Result<BaselineReport, Error> {
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
-        let chosen = up_to(&all, self.target);
-        let version = chosen.last().map_or(0, |m| m.version);
-        let expected = expected_state(&manifest, Some(version));
+        let (chosen, version, expected) = up_to(&manifest, &all, self.target);
         let mut conn = tracked_connection(pool).await?;
         let mut tx = conn.begin().await.map_err(db(CONTEXT))?;
         claim(&mut tx, &self.scope).await?;
@@ -135,9 +142,7 @@ impl crate::Tenants<'_> {
         let tenants = self.list(pool).await?;
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
-        let chosen = up_to(&all, self.target);
-        let version = chosen.last().map_or(0, |m| m.version);
-        let expected = expected_state(&manifest, Some(version));
+        let (chosen, _, expected) = up_to(&manifest, &all, self.target);
         let mut conn = tracked_connection(pool).await?;
         let mut tx = conn.begin().await.map_err(db(CONTEXT))?;
         for tenant in &tenants {

@@ -1,7 +1,7 @@
 //! Helpers shared by strata's integration tests and its benchmark binary.
 
 pub mod corpus;
-pub mod migra;
+pub mod judges;
 pub mod pulled;
 
 use std::path::Path;

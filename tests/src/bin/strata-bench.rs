@@ -426,7 +426,7 @@ async fn parity_bench(count: usize) {
         (took, output.stdout.len())
     };
     let sqlalchemy = |url: &str| url.replacen("postgres://", "postgresql://", 1);
-    let migra = strata_tests::migra::migra();
+    let migra = strata_tests::judges::migra();
     let runs = 3;
     let times = |f: &dyn Fn() -> (Duration, usize)| {
         let mut all: Vec<Duration> = (0..runs).map(|_| f().0).collect();
@@ -588,9 +588,9 @@ fn embedded(dir: &std::path::Path) -> &'static Migrations {
 /// file (one a line, in the manifest's order).
 fn prepare(dir: &std::path::Path) -> tempfile::TempDir {
     let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
-    let light = strata_manifest::Manifest::from_json_light(&text).unwrap();
+    let prepared = strata_manifest::Manifest::prepare(&text).unwrap();
     let mut sums = String::new();
-    for entry in &light.migrations {
+    for entry in &prepared.light.migrations {
         for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
             let sql = std::fs::read_to_string(dir.join(file)).unwrap();
             sums.push_str(&strata_manifest::checksum(&sql));
@@ -598,15 +598,11 @@ fn prepare(dir: &std::path::Path) -> tempfile::TempDir {
         }
     }
     let out = tempfile::tempdir().unwrap();
-    std::fs::write(out.path().join("light.json"), light.to_json()).unwrap();
-    std::fs::write(
-        out.path().join("digest"),
-        strata_manifest::digest(text.as_bytes()),
-    )
-    .unwrap();
-    std::fs::write(out.path().join("checksums"), sums).unwrap();
-    let state = strata_manifest::Manifest::state_from_json(&text).unwrap();
-    std::fs::write(out.path().join("state.json"), state.to_compact_json()).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(out.path().join(name), text).unwrap();
+    write("light.json", &prepared.light.to_json());
+    write("digest", &prepared.digest);
+    write("checksums", &sums);
+    write("state.json", &prepared.state);
     out
 }
 

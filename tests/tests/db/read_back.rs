@@ -41,7 +41,7 @@ async fn the_kct_database_read_back_and_made_again_is_the_same() {
         "{both_ways:#?}"
     );
     // By an independent judge: migra sees nothing to change, either way.
-    strata_tests::migra::assert_same(db_a.url(), db_b.url());
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
     // And by the drift check of the models that made the first one.
     let drift = strata::check_drift(&b, &kct).await.unwrap();
     assert!(drift.is_clean(), "{drift}");
@@ -67,7 +67,7 @@ async fn the_kct_database_pulled_into_models_and_built_gives_the_same_database()
     let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
     assert!(report.drift.is_clean(), "{}", report.drift);
 
-    strata_tests::migra::assert_same(db_a.url(), db_b.url());
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
     // The original models' drift check agrees.
     let drift = strata::check_drift(&b, &kct).await.unwrap();
     assert!(drift.is_clean(), "{drift}");
@@ -127,7 +127,7 @@ async fn salesflow_with_its_tenants_is_pulled_into_shared_and_tenant_models() {
     for tenant in &ids {
         tenants(&pulled_tenant).create(&b, tenant).await.unwrap();
     }
-    strata_tests::migra::assert_same(db_a.url(), db_b.url());
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
     // The example's own tenant models find every pulled tenant clean.
     let drift = tenants(&tenant_stream).check_drift(&b, &ids).await.unwrap();
     assert!(drift.is_clean(), "{drift}");

@@ -1,6 +1,7 @@
-//! migra, the independent judge of "these two databases are the same":
-//! installed once, pinned, into a virtual environment under the target
-//! directory, unless `MIGRA` names one.
+//! The independent judges of "these two databases are the same": migra
+//! (installed once, pinned, into a virtual environment under the target
+//! directory, unless `MIGRA` names one) and a normalised `pg_dump
+//! --schema-only`.
 
 use std::process::Command;
 
