@@ -304,11 +304,20 @@ const BARE_QUERIES: &[(&str, &str)] = &[
 ];
 
 /// The bare queries of every kind, one after another on one connection,
-/// each fetched in full; returns the total.
-async fn bare_catalog_queries(conn: &mut PgConnection, schemas: &[String]) -> Duration {
+/// each fetched in full; returns the total. `prepared`: each a named
+/// statement, prepared once per connection and reused, so that after five
+/// runs the server may skip planning it (a generic plan); otherwise an
+/// unnamed statement the server plans every time, as psql's queries are,
+/// and as a start-up's one drift check is.
+async fn bare_catalog_queries(
+    conn: &mut PgConnection,
+    schemas: &[String],
+    prepared: bool,
+) -> Duration {
     let start = Instant::now();
     for (_, sql) in BARE_QUERIES {
         let rows = sqlx::query(sql)
+            .persistent(prepared)
             .bind(schemas)
             .fetch_all(&mut *conn)
             .await
@@ -316,6 +325,29 @@ async fn bare_catalog_queries(conn: &mut PgConnection, schemas: &[String]) -> Du
         std::hint::black_box(rows);
     }
     start.elapsed()
+}
+
+/// Shows `took` against the bare catalog queries of every kind, both as
+/// psql runs them (planned every time, as a start-up's drift check is)
+/// and prepared once and reused; medians of `runs`.
+async fn against_bare(
+    name: &str,
+    took: Duration,
+    conn: &mut PgConnection,
+    schemas: &[String],
+    runs: usize,
+) {
+    for (prepared, baseline) in [
+        (false, "bare catalog queries of every kind, summed"),
+        (true, "the same, prepared once and reused"),
+    ] {
+        let mut bare = Vec::new();
+        for _ in 0..runs {
+            bare.push(bare_catalog_queries(conn, schemas, prepared).await);
+        }
+        bare.sort();
+        show(name, took, baseline, bare[runs / 2]);
+    }
 }
 
 /// Where a drift check's time goes: each kind's catalog subquery on its
@@ -376,17 +408,14 @@ async fn drift_bench(
     })
     .await;
     let mut conn = pool.acquire().await.unwrap();
-    let mut bare = Vec::new();
-    for _ in 0..runs {
-        bare.push(bare_catalog_queries(&mut conn, &schemas).await);
-    }
-    bare.sort();
-    show(
+    against_bare(
         &format!("drift check ({label}, every kind)"),
         drift,
-        "bare catalog queries of every kind, summed",
-        bare[runs / 2],
-    );
+        &mut conn,
+        &schemas,
+        runs,
+    )
+    .await;
     drift_breakdown(pool, &schemas, drift).await;
 }
 
@@ -945,7 +974,21 @@ async fn main() {
     // `strata-bench drift [COUNT…]` measures only the drift check against
     // the bare catalog queries, at each COUNT tables (default 1126).
     if args.get(1).map(String::as_str) == Some("drift") {
+        // `kct` among the arguments: the KCT example's migrated schema too.
+        if args.iter().any(|a| a == "kct") {
+            let kct_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples/kct-menswear/migrations");
+            let kct = Migrations::from_dir(&kct_dir).unwrap();
+            let db = strata::testing::database().await.unwrap();
+            let pool = db.pool().await.unwrap();
+            Migrator::new(&kct).run(&pool).await.unwrap();
+            let state = kct.manifest().unwrap().state;
+            drift_bench("KCT, 28 tables", &state, embedded(&kct_dir), &pool, 51).await;
+        }
         let counts: Vec<usize> = args.iter().skip(2).filter_map(|a| a.parse().ok()).collect();
+        if counts.is_empty() && args.iter().any(|a| a == "kct") {
+            return;
+        }
         for count in if counts.is_empty() {
             vec![1126]
         } else {
@@ -1013,17 +1056,14 @@ async fn main() {
         catalog_kct,
     );
     let mut conn = PgConnection::connect(db.url()).await.unwrap();
-    let mut bare = Vec::new();
-    for _ in 0..51 {
-        bare.push(bare_catalog_queries(&mut conn, &kct_schemas).await);
-    }
-    bare.sort();
-    show(
+    against_bare(
         "drift check (KCT, 28 tables)",
         drift_kct,
-        "bare catalog queries of every kind, summed",
-        bare[25],
-    );
+        &mut conn,
+        &kct_schemas,
+        51,
+    )
+    .await;
     corpus_bench().await;
 
     apply_bench().await;
