@@ -12,6 +12,7 @@ pub struct SchemaState {
     /// The managed schemas, sorted.
     pub schemas: BTreeSet<String>,
     /// The managed tables, sorted by schema and name.
+    #[serde(deserialize_with = "exact")]
     pub tables: Vec<Table>,
     /// The database's default `search_path`, when the application sets one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,4 +177,17 @@ impl QualifiedName {
             name: name.into(),
         }
     }
+}
+
+/// A list read with no room to spare: serde grows a list read from JSON by
+/// doubling, which left a state of 11,000 tables holding twice the memory
+/// its columns need.
+pub(crate) fn exact<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut list = Vec::<T>::deserialize(deserializer)?;
+    list.shrink_to_fit();
+    Ok(list)
 }

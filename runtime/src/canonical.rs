@@ -88,8 +88,27 @@ impl Canonical {
         TableSpelling {
             canonical: self,
             table,
-            shape: shape(table),
+            shape: std::cell::OnceCell::new(),
+            missed: std::cell::Cell::new(false),
         }
+    }
+
+    /// The spellings `cached` (the cache's rows, by key) holds for `wanted`.
+    pub(crate) fn from_cache(
+        wanted: &BTreeMap<Request, Source<'_>>,
+        cached: Option<&BTreeMap<String, String>>,
+        search_path: &str,
+    ) -> Canonical {
+        let mut canonical = Canonical::default();
+        let Some(cached) = cached else {
+            return canonical;
+        };
+        for request in wanted.keys() {
+            if let Some(text) = cached.get(&request.key(search_path)) {
+                canonical.spelled.insert(request.clone(), text.clone());
+            }
+        }
+        canonical
     }
 }
 
@@ -187,23 +206,36 @@ fn view_context(view: &View, expected: &SchemaState, live: &SchemaState) -> Stri
     format!("{}\u{1f}{digest}", Kind::View.tag())
 }
 
-/// [`Canonical`] for one table, whose shape is hashed once.
+/// [`Canonical`] for one table, whose shape is hashed once, when first needed.
 #[derive(Debug)]
 pub(crate) struct TableSpelling<'c> {
     canonical: &'c Canonical,
     table: &'c Table,
-    shape: String,
+    shape: std::cell::OnceCell<String>,
+    missed: std::cell::Cell<bool>,
 }
 
 impl TableSpelling<'_> {
     /// The server's spelling of a check, predicate or default (of `column`);
     /// empty for a default the server keeps no expression for.
     pub(crate) fn get(&self, kind: Kind, column: Option<&str>, expr: &str) -> Option<&str> {
+        let shape = self.shape.get_or_init(|| shape(self.table));
         let request = Request {
-            context: context(&self.shape, self.table, kind, column)?,
+            context: context(shape, self.table, kind, column)?,
             expression: expr.to_owned(),
         };
-        self.canonical.spelled.get(&request).map(String::as_str)
+        let spelled = self.canonical.spelled.get(&request).map(String::as_str);
+        if spelled.is_none() {
+            self.missed.set(true);
+        }
+        spelled
+    }
+
+    /// Whether [`TableSpelling::get`] was asked for an expression it has no
+    /// spelling of: a comparison made before the server spelt every
+    /// expression (while the catalog streams in) is then not final.
+    pub(crate) fn missed(&self) -> bool {
+        self.missed.get()
     }
 }
 
@@ -262,8 +294,9 @@ static NO_TABLE: Table = Table {
 /// Where an expression comes from: its kind, its table, and for a default its column.
 pub(crate) type Source<'a> = (Kind, &'a Table, Option<String>);
 
-/// Every expression of `expected`, each once.
-pub(crate) fn requests<'s>(
+/// The definitions of the views of `expected`, each once: what they are
+/// spelt against depends on the live layout of the tables they read.
+pub(crate) fn view_requests<'s>(
     expected: &'s SchemaState,
     live: &SchemaState,
 ) -> BTreeMap<Request, Source<'s>> {
@@ -275,6 +308,13 @@ pub(crate) fn requests<'s>(
         };
         all.entry(request).or_insert((Kind::View, &NO_TABLE, None));
     }
+    all
+}
+
+/// Every expression of `expected` but the views' definitions, each once:
+/// what `expected` alone decides, known before the catalog is read.
+pub(crate) fn table_requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> {
+    let mut all = BTreeMap::new();
     for routine in &expected.routines {
         all.entry(routine_request(routine))
             .or_insert((Kind::Routine, &NO_TABLE, None));
@@ -368,19 +408,11 @@ pub(crate) async fn canonicalise(
     cached: Option<BTreeMap<String, String>>,
     search_path: &str,
 ) -> Canonical {
-    let mut canonical = Canonical::default();
-    let mut missing: Vec<(&Request, &Source<'_>)> = Vec::new();
-    for (request, source) in &wanted {
-        match cached
-            .as_ref()
-            .and_then(|c| c.get(&request.key(search_path)))
-        {
-            Some(text) => {
-                canonical.spelled.insert(request.clone(), text.clone());
-            }
-            None => missing.push((request, source)),
-        }
-    }
+    let mut canonical = Canonical::from_cache(&wanted, cached.as_ref(), search_path);
+    let missing: Vec<(&Request, &Source<'_>)> = wanted
+        .iter()
+        .filter(|(request, _)| !canonical.spelled.contains_key(*request))
+        .collect();
     if missing.is_empty() {
         return canonical;
     }

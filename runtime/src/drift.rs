@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use strata_manifest::{canonical_expr, SchemaState};
 
 use crate::canonical::{Kind, TableSpelling};
-use crate::catalog::KINDS;
+use crate::catalog::{compare_tables, Compare, KINDS};
 use crate::error::db;
 use crate::introspect::{self, Catalog};
 use crate::{Error, Migrations};
@@ -207,14 +207,23 @@ pub(crate) async fn check_state(
     expected: &SchemaState,
 ) -> Result<DriftReport, Error> {
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
-    let actual = introspect::read_catalog(&mut conn, expected).await?;
+    let actual = introspect::read_catalog_for_drift(&mut conn, expected).await?;
     Ok(compare(expected, &actual))
 }
 
 /// The differences found so far.
+#[derive(Default)]
 pub(crate) struct Collector(Vec<Difference>);
 
 impl Collector {
+    pub(crate) fn extend(&mut self, differences: impl IntoIterator<Item = Difference>) {
+        self.0.extend(differences);
+    }
+
+    pub(crate) fn into_differences(self) -> Vec<Difference> {
+        self.0
+    }
+
     pub(crate) fn push(
         &mut self,
         kind: DifferenceKind,
@@ -244,9 +253,19 @@ pub(crate) fn compare_kinds(
     expected: &SchemaState,
     catalog: &Catalog,
 ) -> DriftReport {
-    let mut out = Collector(Vec::new());
+    let mut out = Collector::default();
     for kind in kinds {
-        (kind.compare)(expected, catalog, &mut out);
+        match &kind.compare {
+            Compare::State(compare) => compare(expected, catalog, &mut out),
+            Compare::Table(how) => {
+                // Kinds compared by table are in KINDS, never UNWATCHED.
+                let at = KINDS
+                    .iter()
+                    .position(|k| k.name == kind.name)
+                    .expect("a kind compared by table is one of KINDS");
+                compare_tables(at, how, expected, catalog, &mut out);
+            }
+        }
     }
     DriftReport { differences: out.0 }
 }

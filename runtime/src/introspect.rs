@@ -4,8 +4,8 @@
 use sqlx::{Connection, PgConnection, Row};
 use strata_manifest::SchemaState;
 
-use crate::canonical::{canonicalise, requests, Canonical, CACHED};
-use crate::catalog::{fast_statement, statement, KINDS, UNWATCHED};
+use crate::canonical::{canonicalise, table_requests, view_requests, Canonical, CACHED};
+use crate::catalog::{fast_statement, statement, Streamer, KINDS, UNWATCHED};
 use crate::error::{db, Error};
 
 /// What the catalog holds: the managed schemas' state and the compat views found.
@@ -24,6 +24,10 @@ pub(crate) struct Catalog {
     /// The table the last object read belonged to: a table's columns, keys
     /// and indexes come one after another, so most lookups end here.
     pub(crate) last_table: usize,
+    /// The table the object being read belongs to, once looked up.
+    pub(crate) touched: Option<usize>,
+    /// What the drift check compared while the catalog streamed in.
+    pub(crate) streamed: crate::catalog::Streamed,
 }
 
 impl Catalog {
@@ -37,6 +41,7 @@ impl Catalog {
         if !hit {
             self.last_table = crate::catalog::find(&self.state, schema, table)?;
         }
+        self.touched = Some(self.last_table);
         Some(self.last_table)
     }
 }
@@ -50,6 +55,8 @@ impl Catalog {
             column_sequences: Default::default(),
             seen,
             last_table: 0,
+            touched: None,
+            streamed: Default::default(),
         }
     }
 }
@@ -116,34 +123,90 @@ pub(crate) async fn read_catalog(
     conn: &mut PgConnection,
     expected: &SchemaState,
 ) -> Result<Catalog, Error> {
-    read_catalog_with(conn, expected, true).await
+    read_catalog_with(conn, expected, true, false).await
+}
+
+/// [`read_catalog`] for a drift check: the kinds compared table by table are
+/// compared while the rows stream in, and what a compared table held is
+/// freed (`catalog/stream.rs`), so the catalog is not whole afterwards.
+pub(crate) async fn read_catalog_for_drift(
+    conn: &mut PgConnection,
+    expected: &SchemaState,
+) -> Result<Catalog, Error> {
+    read_catalog_with(conn, expected, true, true).await
+}
+
+/// Sets the catalog statement's transaction up and reads what its
+/// expressions' spellings depend on: whether the expression cache exists,
+/// and the session's `search_path` schemas (which the cache keys hold).
+///
+/// The statement's estimated cost is that of every kind's subquery
+/// together, which passes `jit_above_cost` on a schema of any size: the
+/// server then spends far longer compiling it (a third of a second for
+/// KCT's 28 tables, seconds for 1,126) than running it. Without a parallel
+/// plan, the server's Append sends the kinds in statement order. Both for
+/// this transaction only, so nothing leaks through a pooler.
+const SET_UP: &str = r#"SELECT pg_catalog.set_config('jit', 'off', true),
+    pg_catalog.set_config('max_parallel_workers_per_gather', '0', true),
+    to_regclass('"strata"."expressions"') IS NOT NULL,
+    pg_catalog.array_to_string(pg_catalog.current_schemas(false), ',')"#;
+
+/// The cache's spellings of `wanted`, by key.
+async fn cached(
+    conn: &mut PgConnection,
+    wanted: &std::collections::BTreeMap<crate::canonical::Request, crate::canonical::Source<'_>>,
+    search_path: &str,
+) -> Result<std::collections::BTreeMap<String, String>, sqlx::Error> {
+    if wanted.is_empty() {
+        return Ok(Default::default());
+    }
+    let keys: Vec<String> = wanted.keys().map(|r| r.key(search_path)).collect();
+    let rows: Vec<(String, String)> = crate::session::query_as(CACHED)
+        .bind(&keys)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// [`read_catalog`], with the server's spelling of the expected expressions
-/// or (`canonical` false, for the benchmark's baseline) without.
+/// or (`canonical` false, for the benchmark's baseline) without, and
+/// (`stream`) compared table by table as it comes, for a drift check.
 pub(crate) async fn read_catalog_with(
     conn: &mut PgConnection,
     expected: &SchemaState,
     canonical: bool,
+    stream: bool,
 ) -> Result<Catalog, Error> {
     let (names, view_schemas, view_names) = parameters(expected);
     let context = "reading the catalog for the drift check";
     // In an explicit transaction, so that a transaction pooler keeps the
     // unnamed statement's parse and its execution on one server connection.
     let mut tx = conn.begin().await.map_err(db(context))?;
-    // The statement's estimated cost is that of every kind's subquery
-    // together, which passes `jit_above_cost` on a schema of any size: the
-    // server then spends far longer compiling it (a third of a second for
-    // KCT's 28 tables, seconds for 1,126) than running it. For this
-    // transaction only, so nothing leaks through a pooler.
-    sqlx::Executor::execute(&mut *tx, "SET LOCAL jit = off")
-        .await
-        .map_err(db(context))?;
-    // Kind by kind, each object read as it comes and dropped. With no
-    // parallel plan, the server's Append sends the kinds in statement order.
-    sqlx::Executor::execute(&mut *tx, "SET LOCAL max_parallel_workers_per_gather = 0")
-        .await
-        .map_err(db(context))?;
+    let (_, _, cache_exists, search_path): (String, String, bool, String) =
+        crate::session::query_as(SET_UP)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db(context))?;
+    // The spellings of what `expected` alone decides, before the catalog,
+    // so that tables can be compared as they come.
+    let table_wanted = match canonical {
+        true => table_requests(expected),
+        false => Default::default(),
+    };
+    let mut cache = match cache_exists {
+        true => Some(
+            cached(&mut tx, &table_wanted, &search_path)
+                .await
+                .map_err(db(context))?,
+        ),
+        false => None,
+    };
+    let mut streamer = stream.then(|| {
+        Streamer::new(
+            expected,
+            Canonical::from_cache(&table_wanted, cache.as_ref(), &search_path),
+        )
+    });
     let parse_error = parse_error(context);
     let field_error = |e: serde::de::value::Error| Error::Database {
         context,
@@ -157,25 +220,25 @@ pub(crate) async fn read_catalog_with(
         snapshot: String::new(),
         watch: None,
     });
-    let mut extras: Option<(bool, String, String, Option<String>)> = None;
+    let mut extras: Option<(String, Option<String>)> = None;
     // The kinds before `done` are read; `current` is being read.
     let mut done = 0;
     let mut current: Option<usize> = None;
     // A kind read as one JSON document has exactly one row; one read by
-    // rows may have none.
+    // rows may have none, and one read with another kind has none.
     let skip = |from: usize, to: usize| {
         KINDS[from..to]
             .iter()
-            .all(|k| matches!(k.read, crate::catalog::Read::Rows(_)))
+            .all(|k| !matches!(k.read, crate::catalog::Read::Json(_)))
     };
     {
         use futures_util::TryStreamExt;
-        let mut stream = crate::session::query(statement())
+        let mut rows = crate::session::query(statement())
             .bind(&names)
             .bind(&view_schemas)
             .bind(&view_names)
             .fetch(&mut *tx);
-        while let Some(row) = stream.try_next().await.map_err(db(context))? {
+        while let Some(row) = rows.try_next().await.map_err(db(context))? {
             let index: i32 = row.try_get(0).map_err(db(context))?;
             let fields: Vec<Option<String>> = row.try_get(1).map_err(db(context))?;
             let first = fields.first().cloned().flatten();
@@ -190,6 +253,9 @@ pub(crate) async fn read_catalog_with(
                 if i < done || !skip(done, i) {
                     return Err(out_of_order());
                 }
+                if let Some(streamer) = streamer.as_mut() {
+                    streamer.finish(&mut catalog);
+                }
                 current = Some(i);
                 done = i + 1;
             } else if matches!(KINDS[i].read, crate::catalog::Read::Json(_)) {
@@ -201,43 +267,51 @@ pub(crate) async fn read_catalog_with(
                     read(first.as_deref().unwrap_or("[]"), &mut catalog).map_err(parse_error)?
                 }
                 crate::catalog::Read::Rows(read) => {
-                    read(&fields, &mut catalog).map_err(field_error)?
+                    catalog.touched = None;
+                    read(&fields, &mut catalog).map_err(field_error)?;
+                    if let Some(streamer) = streamer.as_mut() {
+                        let touched = catalog.touched;
+                        streamer
+                            .row(i, touched, &mut catalog)
+                            .map_err(|()| out_of_order())?;
+                    }
                 }
+                crate::catalog::Read::Nothing => return Err(out_of_order()),
             }
         }
+    }
+    if let Some(streamer) = streamer.as_mut() {
+        streamer.finish(&mut catalog);
     }
     if !skip(done, KINDS.len()) {
         return Err(out_of_order());
     }
-    let (cache_exists, search_path, snapshot, watch) = extras.ok_or_else(|| Error::Database {
+    let (snapshot, watch) = extras.ok_or_else(|| Error::Database {
         context,
         source: sqlx::Error::RowNotFound,
     })?;
     catalog.seen = crate::watch::Seen { snapshot, watch };
-    // The server's spelling of the expected expressions, from its cache, in
-    // the same transaction (no round trip when there is nothing to spell).
-    let wanted = if canonical {
-        requests(expected, &catalog.state)
-    } else {
-        Default::default()
+    // The views' definitions are spelt against the live layout of the
+    // tables they read: their cached spellings, in the same transaction.
+    let view_wanted = match canonical {
+        true => view_requests(expected, &catalog.state),
+        false => Default::default(),
     };
-    let cached = match (cache_exists, wanted.is_empty()) {
-        (false, _) => None,
-        (true, true) => Some(Default::default()),
-        (true, false) => {
-            let keys: Vec<String> = wanted.keys().map(|r| r.key(&search_path)).collect();
-            let rows: Vec<(String, String)> = crate::session::query_as(CACHED)
-                .bind(&keys)
-                .fetch_all(&mut *tx)
+    if let Some(cache) = cache.as_mut() {
+        cache.extend(
+            cached(&mut tx, &view_wanted, &search_path)
                 .await
-                .map_err(db(context))?;
-            Some(rows.into_iter().collect())
-        }
-    };
+                .map_err(db(context))?,
+        );
+    }
     tx.commit().await.map_err(db(context))?;
+    let mut wanted = table_wanted;
+    for (request, source) in view_wanted {
+        wanted.entry(request).or_insert(source);
+    }
     let canonical = std::sync::Arc::new(match wanted.is_empty() {
         true => Canonical::default(),
-        false => canonicalise(conn, wanted, cached, &search_path).await,
+        false => canonicalise(conn, wanted, cache, &search_path).await,
     });
     catalog.canonical = canonical;
     Ok(catalog)

@@ -239,7 +239,24 @@ pub mod __private {
             .acquire()
             .await
             .map_err(crate::error::db("connecting"))?;
-        let catalog = crate::introspect::read_catalog_with(&mut conn, &expected, false).await?;
+        let catalog =
+            crate::introspect::read_catalog_with(&mut conn, &expected, false, false).await?;
+        Ok(crate::drift::compare(&expected, &catalog))
+    }
+
+    /// The drift check with the catalog read whole and compared once read,
+    /// as `strata pull` and the health report read it: what the drift
+    /// check, which compares tables as they stream in, must agree with.
+    pub async fn check_drift_whole(
+        pool: &sqlx::PgPool,
+        migrations: &crate::Migrations,
+    ) -> Result<crate::DriftReport, crate::Error> {
+        let expected = migrations.last_state()?;
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(crate::error::db("connecting"))?;
+        let catalog = crate::introspect::read_catalog(&mut conn, &expected).await?;
         Ok(crate::drift::compare(&expected, &catalog))
     }
 

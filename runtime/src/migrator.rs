@@ -371,7 +371,7 @@ impl<'m> Migrator<'m> {
                         }
                     }
                 };
-                let catalog = introspect::read_catalog(conn, &expected).await?;
+                let catalog = introspect::read_catalog_for_drift(conn, &expected).await?;
                 let drift = compare(&expected, &catalog);
                 if let (true, Some(fingerprint)) = (drift.is_clean(), fingerprint) {
                     watch::record(conn, fingerprint, &catalog.seen).await;

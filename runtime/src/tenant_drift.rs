@@ -239,6 +239,8 @@ pub(crate) fn drift_by_tenant(
             column_sequences: Default::default(),
             seen: catalog.seen.clone(),
             last_table: 0,
+            touched: None,
+            streamed: Default::default(),
         };
         let report = compare(&expected, &one);
         if !report.is_clean() {

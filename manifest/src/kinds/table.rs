@@ -21,21 +21,38 @@ pub struct Table {
     /// Its name.
     pub name: String,
     /// Its columns, in declaration order.
+    #[serde(deserialize_with = "crate::state::exact")]
     pub columns: Vec<Column>,
     /// The primary key, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_key: Option<Key>,
     /// Unique constraints, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::state::exact"
+    )]
     pub uniques: Vec<Key>,
     /// Foreign keys, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::state::exact"
+    )]
     pub foreign_keys: Vec<ForeignKey>,
     /// Indexes other than those behind keys, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::state::exact"
+    )]
     pub indexes: Vec<Index>,
     /// Check constraints, sorted by name.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::state::exact"
+    )]
     pub checks: Vec<Check>,
     /// A view under the table's old name, left after a move or rename.
     #[serde(default, skip_serializing_if = "Option::is_none")]

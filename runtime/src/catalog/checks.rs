@@ -2,7 +2,7 @@
 
 use strata_manifest::{Check, SchemaState};
 
-use super::{find, rows, tables, Part, Read};
+use super::{find, rows, tables, Compare, Part, Read};
 use crate::canonical::Kind;
 use crate::drift::{compare_named, same_expr, Collector, ObjectKind};
 use crate::introspect::Catalog;
@@ -28,7 +28,7 @@ pub(crate) const PART: Part = Part {
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

@@ -1,11 +1,10 @@
 //! Columns: type, nullability, default (in the server's own spelling) and identity.
 
-use strata_manifest::{canonical_default, canonical_expr, Column, SchemaState};
+use strata_manifest::{canonical_default, canonical_expr, Column, Table};
 
-use super::{read_row, tables, Part, Read};
-use crate::canonical::Kind;
+use super::{read_row, Compare, Part, Read, TableCompare};
+use crate::canonical::{Kind, TableSpelling};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
-use crate::introspect::Catalog;
 
 type Row = (
     String,
@@ -16,11 +15,12 @@ type Row = (
     Option<String>,
     bool,
     Option<String>,
+    Option<String>,
 );
 
 /// Schema, table, column, type (as format_type spells it, but an enum type
 /// always as `"schema"."name"`, whatever the search path), nullable, default
-/// expression, identity and generation expression, for every live column,
+/// expression, identity, generation expression and comment, for every live column,
 /// in column order, a table's columns together (by table oid: a cheaper
 /// sort than by name, and a table's parts find it by name anyway). The enum test is a hashed subplan and the name a
 /// lookup for enum columns only: joining every column to `pg_type` cost a
@@ -36,15 +36,18 @@ pub(crate) const PART: Part = Part {
             (NOT a.attnotnull)::text,
             CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
             (a.attidentity <> '')::text,
-            CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END]
+            CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+            ds.description]
    FROM pg_catalog.pg_attribute a
    JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = a.attrelid
+        AND ds.classoid = 'pg_catalog.pg_class'::regclass AND ds.objsubid = a.attnum
    WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
    ORDER BY a.attrelid, a.attnum"#,
     read: Read::Rows(|fields, catalog| {
-        let (schema, table, name, sql_type, nullable, default, identity, generated): Row =
+        let (schema, table, name, sql_type, nullable, default, identity, generated, comment): Row =
             read_row(fields)?;
         if let Some(at) = catalog.table_index(&schema, &table) {
             catalog.state.tables[at].columns.push(Column {
@@ -54,20 +57,23 @@ pub(crate) const PART: Part = Part {
                 default,
                 identity,
                 generated,
-                comment: None,
+                comment,
                 renamed_from: None,
                 using: None,
             });
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::Table(TableCompare {
+        complete_with: "columns",
+        compare,
+        release: |table| table.columns = Vec::new(),
+    }),
 };
 
-fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+fn compare(expected: &Table, actual: &Table, canonical: &TableSpelling<'_>, out: &mut Collector) {
     use DifferenceKind::*;
-    for (expected, actual) in tables::pairs(expected, catalog) {
-        let canonical = catalog.canonical.table(expected);
+    {
         let name = |column: &str| quoted(&[&expected.schema, &expected.name, column]);
         for column in &expected.columns {
             let Some(found) = actual.column(&column.name) else {

@@ -3,7 +3,7 @@
 
 use strata_manifest::{EnumType, SchemaState};
 
-use super::{rows, Part, Read};
+use super::{rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -32,7 +32,7 @@ pub(crate) const PART: Part = Part {
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

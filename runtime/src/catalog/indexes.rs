@@ -1,11 +1,10 @@
 //! Indexes other than those behind keys: columns, uniqueness and predicate.
 
-use strata_manifest::{Index, SchemaState};
+use strata_manifest::{Index, Table};
 
-use super::{read_row, tables, Part, Read};
-use crate::canonical::Kind;
+use super::{read_row, Compare, Part, Read, TableCompare};
+use crate::canonical::{Kind, TableSpelling};
 use crate::drift::{compare_named, same_expr, Collector, ObjectKind};
-use crate::introspect::Catalog;
 
 type Row = (
     String,
@@ -66,12 +65,15 @@ pub(crate) const PART: Part = Part {
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::Table(TableCompare {
+        complete_with: "indexes",
+        compare,
+        release: |table| table.indexes = Vec::new(),
+    }),
 };
 
-fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
-    for (expected, actual) in tables::pairs(expected, catalog) {
-        let spelling = catalog.canonical.table(expected);
+fn compare(expected: &Table, actual: &Table, spelling: &TableSpelling<'_>, out: &mut Collector) {
+    {
         compare_named(
             out,
             ObjectKind::Index,
@@ -87,7 +89,7 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
                     && a.opclass == b.opclass
                     && match (&a.predicate, &b.predicate) {
                         (Some(want), Some(have)) => {
-                            same_expr(&spelling, Kind::Predicate, want, have)
+                            same_expr(spelling, Kind::Predicate, want, have)
                         }
                         (want, have) => want.is_none() && have.is_none(),
                     }

@@ -1,10 +1,10 @@
 //! Primary keys, unique constraints and foreign keys.
 
-use strata_manifest::{Action, ForeignKey, Key, QualifiedName, SchemaState};
+use strata_manifest::{Action, ForeignKey, Key, QualifiedName, Table};
 
-use super::{read_row, tables, Part, Read};
+use super::{read_row, Compare, Part, Read, TableCompare};
+use crate::canonical::TableSpelling;
 use crate::drift::{compare_named, quoted, Collector, DifferenceKind, ObjectKind};
-use crate::introspect::Catalog;
 
 type Row = (
     String,
@@ -68,7 +68,15 @@ pub(crate) const PART: Part = Part {
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::Table(TableCompare {
+        complete_with: "keys",
+        compare,
+        release: |table| {
+            table.primary_key = None;
+            table.uniques = Vec::new();
+            table.foreign_keys = Vec::new();
+        },
+    }),
 };
 
 /// `confdeltype` / `confupdtype` codes.
@@ -110,9 +118,9 @@ fn key_columns(definition: &str) -> Option<(Vec<String>, Vec<String>)> {
     Some((columns, referenced))
 }
 
-fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+fn compare(expected: &Table, actual: &Table, _: &TableSpelling<'_>, out: &mut Collector) {
     use DifferenceKind::*;
-    for (expected, actual) in tables::pairs(expected, catalog) {
+    {
         let table = quoted(&[&expected.schema, &expected.name]);
         match (&expected.primary_key, &actual.primary_key) {
             (Some(want), None) => {

@@ -11,8 +11,9 @@
 
 use std::sync::OnceLock;
 
-use strata_manifest::SchemaState;
+use strata_manifest::{SchemaState, Table};
 
+use crate::canonical::TableSpelling;
 use crate::drift::Collector;
 use crate::introspect::Catalog;
 
@@ -29,12 +30,14 @@ mod row;
 mod schemas;
 mod sequences;
 mod settings;
+mod stream;
 mod tables;
 mod triggers;
 mod views;
 
 pub(crate) use checks::check_expression;
 pub(crate) use compat_views::FoundView;
+pub(crate) use stream::{compare_tables, Streamed, Streamer};
 
 /// One kind of object in the catalog.
 pub(crate) struct Part {
@@ -42,13 +45,13 @@ pub(crate) struct Part {
     pub name: &'static str,
     /// For [`Read::Json`], a scalar subquery giving the kind's objects as a
     /// JSON array (as text); for [`Read::Rows`], a query of one `text[]`
-    /// column, a row per object, in order.
+    /// column, a row per object, in order; for [`Read::Nothing`], empty.
     pub sql: &'static str,
     /// Reads those objects into the catalog. Parts read in [`KINDS`] order,
     /// so a table's parts find their table.
     pub read: Read,
     /// Compares the expected state with the catalog.
-    pub compare: fn(&SchemaState, &Catalog, &mut Collector),
+    pub compare: Compare,
 }
 
 /// How a part's objects come.
@@ -57,8 +60,32 @@ pub(crate) enum Read {
     Json(fn(&str, &mut Catalog) -> serde_json::Result<()>),
     /// A row per object, each read as it comes ([`row::read_row`]): for the
     /// kinds with an object or more per table, where building JSON on the
-    /// server costs more than reading the catalog.
+    /// server costs more than reading the catalog. A kind compared table by
+    /// table ([`Compare::Table`]) has a table's rows together.
     Rows(fn(&[Option<String>], &mut Catalog) -> Result<(), serde::de::value::Error>),
+    /// Not read on its own: its objects come with another kind's rows.
+    Nothing,
+}
+
+/// How a part compares.
+pub(crate) enum Compare {
+    /// The whole kind at once, once the catalog is read.
+    State(fn(&SchemaState, &Catalog, &mut Collector)),
+    /// Table by table (`stream.rs`): while the catalog streams in, as soon
+    /// as a table's rows are read, so a drift check never holds every
+    /// table's columns, keys and indexes at once.
+    Table(TableCompare),
+}
+
+/// A kind compared table by table.
+pub(crate) struct TableCompare {
+    /// The kind ([`Part::name`]) whose rows complete what this kind
+    /// compares of a table.
+    pub complete_with: &'static str,
+    /// Compares an expected table with the live one of the same name.
+    pub compare: fn(&Table, &Table, &TableSpelling<'_>, &mut Collector),
+    /// Frees what the live table holds for this comparison, once made.
+    pub release: fn(&mut Table),
 }
 
 /// Every kind, in the order it is read and compared.
@@ -85,6 +112,7 @@ pub(crate) fn named_parts() -> Vec<(&'static str, String)> {
     KINDS
         .iter()
         .enumerate()
+        .filter(|(_, k)| !matches!(k.read, Read::Nothing))
         .map(|(i, k)| (k.name, part_statement(i)))
         .collect()
 }
@@ -92,19 +120,18 @@ pub(crate) fn named_parts() -> Vec<(&'static str, String)> {
 pub(crate) use row::read_row;
 
 /// The statement: one row per kind, `(index in KINDS, its JSON array)`,
-/// then a row at index [`KINDS`]`.len()` whose JSON array holds whether the
-/// expression cache `strata.expressions` exists, the session's
-/// `search_path` schemas (which the cache keys hold), the statement's
-/// snapshot and the DDL watch it saw (`watch.rs`). Rows, not columns, so
+/// then a row at index [`KINDS`]`.len()` whose JSON array holds the
+/// statement's snapshot and the DDL watch it saw (`watch.rs`). Rows, not columns, so
 /// that the client holds one kind's text at a time, never all of them.
 pub(crate) fn statement() -> &'static str {
     static STATEMENT: OnceLock<String> = OnceLock::new();
     STATEMENT.get_or_init(|| {
-        let mut rows: Vec<String> = (0..KINDS.len()).map(part_statement).collect();
+        let mut rows: Vec<String> = (0..KINDS.len())
+            .filter(|i| !matches!(KINDS[*i].read, Read::Nothing))
+            .map(part_statement)
+            .collect();
         rows.push(format!(
-            r#"SELECT {}, ARRAY[json_build_array(to_regclass('"strata"."expressions"') IS NOT NULL,
-    array_to_string(pg_catalog.current_schemas(false), ','),
-    pg_catalog.pg_current_snapshot()::text,
+            r#"SELECT {}, ARRAY[json_build_array(pg_catalog.pg_current_snapshot()::text,
     {})::text]"#,
             KINDS.len(),
             crate::watch::WATCH
@@ -121,6 +148,7 @@ pub(crate) fn part_statement(i: usize) -> String {
     match kind.read {
         Read::Json(_) => format!("SELECT {i}, ARRAY[({})::text]", kind.sql),
         Read::Rows(_) => format!("SELECT {i}, o.fields FROM ({}) AS o(fields)", kind.sql),
+        Read::Nothing => String::new(),
     }
 }
 

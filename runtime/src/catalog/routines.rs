@@ -5,7 +5,7 @@
 
 use strata_manifest::{definition_shape, Routine, SchemaState};
 
-use super::{rows, Part, Read};
+use super::{rows, Compare, Part, Read};
 use crate::drift::{Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -49,7 +49,7 @@ pub(crate) const PART: Part = Part {
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn kind(r: &Routine) -> ObjectKind {

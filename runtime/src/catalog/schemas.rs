@@ -2,7 +2,7 @@
 
 use strata_manifest::SchemaState;
 
-use super::{rows, Part, Read};
+use super::{rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -15,7 +15,7 @@ pub(crate) const PART: Part = Part {
         catalog.state.schemas = rows::<String>(json)?.into_iter().collect();
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

@@ -5,7 +5,7 @@
 
 use strata_manifest::{SchemaState, Sequence, SequenceSettings};
 
-use super::{read_row, Part, Read};
+use super::{read_row, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -79,7 +79,7 @@ pub(crate) const PART: Part = Part {
         catalog.state.add_sequence(Sequence { schema, name, sql });
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

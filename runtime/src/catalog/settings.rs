@@ -2,7 +2,7 @@
 
 use strata_manifest::SchemaState;
 
-use super::{rows, Part, Read};
+use super::{rows, Compare, Part, Read};
 use crate::drift::{Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -20,7 +20,7 @@ pub(crate) const PART: Part = Part {
             .find_map(|s| s.strip_prefix("search_path=").map(parse_search_path));
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

@@ -5,35 +5,40 @@ use strata_manifest::{SchemaState, Table};
 
 use std::collections::HashSet;
 
-use super::{find, rows, Part, Read};
+use super::{find, rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Schema and name of every ordinary or partitioned table in the managed
-/// schemas, but those an extension owns (`pg_depend` type `e`): they are the
-/// extension's, never drift.
+/// Schema, name and comment of every ordinary or partitioned table in the
+/// managed schemas, but those an extension owns (`pg_depend` type `e`): they
+/// are the extension's, never drift.
 pub(crate) const PART: Part = Part {
     name: "tables",
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname) ORDER BY n.nspname, c.relname), '[]')
+    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, ds.description) ORDER BY n.nspname, c.relname), '[]')
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = c.oid
+        AND ds.classoid = 'pg_catalog.pg_class'::regclass AND ds.objsubid = 0
    WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
                        AND e.deptype = 'e')",
     read: Read::Json(|json, catalog| {
-        let mut tables: Vec<(String, String)> = rows(json)?;
+        let mut tables: Vec<(String, String, Option<String>)> = rows(json)?;
         // The binary search of the later parts needs Rust's byte order. The
         // catalog's `name` columns sort as "C" too, but that is PostgreSQL's
         // choice, not ours.
         tables.sort();
         catalog.state.tables = tables
             .into_iter()
-            .map(|(schema, name)| Table::new(schema, name))
+            .map(|(schema, name, comment)| Table {
+                comment,
+                ..Table::new(schema, name)
+            })
             .collect();
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

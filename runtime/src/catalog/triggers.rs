@@ -6,7 +6,7 @@
 
 use strata_manifest::{definition_shape, SchemaState, Trigger};
 
-use super::{rows, Part, Read};
+use super::{rows, Compare, Part, Read};
 use crate::drift::{Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -37,7 +37,7 @@ pub(crate) const PART: Part = Part {
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use strata_manifest::{Index, QualifiedName, SchemaState, View};
 
-use super::{rows, Part, Read};
+use super::{rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
@@ -65,7 +65,7 @@ pub(crate) const PART: Part = Part {
         }
         Ok(())
     }),
-    compare,
+    compare: Compare::State(compare),
 };
 
 fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {

@@ -444,3 +444,106 @@ pub struct Zebra {
         .await
         .unwrap();
 }
+
+/// The drift check compares a table's columns, keys, indexes and comments
+/// as its rows stream in, and frees them; a table with an expression the
+/// server has not spelt yet waits for the spelling. Either way it must
+/// report exactly what comparing the whole catalog at once reports, in the
+/// same order.
+#[tokio::test]
+async fn comparing_tables_as_they_stream_in_reports_what_the_whole_catalog_does() {
+    let scratch = Scratch::with_models(RICH);
+    scratch.build();
+    let migrations = scratch.migrations();
+    let (_db, pool) = fresh_db().await;
+    assert!(apply(&pool, &migrations).await.drift.is_clean());
+    psql(
+        &pool,
+        "ALTER TABLE tenant_kct.orders ALTER COLUMN total_cents TYPE numeric;
+         ALTER TABLE tenant_kct.orders DROP CONSTRAINT orders_customer_id_fkey;
+         DROP INDEX tenant_kct.customers_note_idx;
+         CREATE INDEX customers_adhoc ON tenant_kct.customers (email) WHERE email <> '';
+         ALTER TABLE tenant_kct.customers DROP CONSTRAINT customers_email_key;
+         COMMENT ON COLUMN tenant_kct.customers.note IS 'written by hand';
+         COMMENT ON TABLE tenant_kct.orders IS 'also by hand';
+         ALTER TABLE tenant_shared.products ADD COLUMN extra integer DEFAULT 1;",
+    )
+    .await;
+    let whole = strata::__private::check_drift_whole(&pool, &migrations)
+        .await
+        .unwrap();
+    // The spellings cached by the clean check: every table compared as it came.
+    let streamed = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(streamed, whole);
+    // No spellings cached: the tables with expressions wait for them.
+    psql(&pool, r#"DELETE FROM "strata"."expressions""#).await;
+    let uncached = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(uncached, whole);
+
+    let found: Vec<(DifferenceKind, ObjectKind, &str, Option<&str>)> = whole
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str(), d.property.as_deref()))
+        .collect();
+    use DifferenceKind::*;
+    for planted in [
+        (
+            Changed,
+            ObjectKind::Column,
+            "tenant_kct.orders.total_cents",
+            Some("type"),
+        ),
+        (
+            Missing,
+            ObjectKind::ForeignKey,
+            "tenant_kct.orders_customer_id_fkey",
+            None,
+        ),
+        (
+            Missing,
+            ObjectKind::Index,
+            "tenant_kct.customers_note_idx",
+            None,
+        ),
+        (
+            Unexpected,
+            ObjectKind::Index,
+            "tenant_kct.customers_adhoc",
+            None,
+        ),
+        (
+            Missing,
+            ObjectKind::Unique,
+            "tenant_kct.customers_email_key",
+            None,
+        ),
+        (
+            Changed,
+            ObjectKind::Column,
+            "tenant_kct.customers.note",
+            Some("comment"),
+        ),
+        (
+            Changed,
+            ObjectKind::Table,
+            "tenant_kct.orders",
+            Some("comment"),
+        ),
+        (
+            Unexpected,
+            ObjectKind::Column,
+            "tenant_shared.products.extra",
+            None,
+        ),
+        // The type change reaches the check on the column.
+        (
+            Changed,
+            ObjectKind::Check,
+            "tenant_kct.orders_total_not_negative",
+            None,
+        ),
+    ] {
+        assert!(found.contains(&planted), "{planted:?} in {whole}");
+    }
+    assert_eq!(found.len(), 9, "{whole}");
+}
