@@ -22,6 +22,7 @@ use strata_manifest::{
     Trigger, View,
 };
 
+use crate::expected::Expected;
 use crate::session::{query, query_as};
 
 /// What kind of expression.
@@ -95,7 +96,7 @@ impl Canonical {
 
     /// The spellings `cached` (the cache's rows, by key) holds for `wanted`.
     pub(crate) fn from_cache(
-        wanted: &BTreeMap<Request, Source<'_>>,
+        wanted: &BTreeMap<Request, Source>,
         cached: Option<&BTreeMap<String, String>>,
         search_path: &str,
     ) -> Canonical {
@@ -291,66 +292,87 @@ static NO_TABLE: Table = Table {
     renamed_from: None,
 };
 
-/// Where an expression comes from: its kind, its table, and for a default its column.
-pub(crate) type Source<'a> = (Kind, &'a Table, Option<String>);
+/// Where an expression comes from: its kind, its table (by its place in
+/// the expected state's tables; none for a view's or a function's
+/// definition), and for a default its column.
+pub(crate) type Source = (Kind, Option<usize>, Option<String>);
 
 /// The definitions of the views of `expected`, each once: what they are
 /// spelt against depends on the live layout of the tables they read.
-pub(crate) fn view_requests<'s>(
-    expected: &'s SchemaState,
+pub(crate) fn view_requests(
+    expected: &SchemaState,
     live: &SchemaState,
-) -> BTreeMap<Request, Source<'s>> {
+) -> BTreeMap<Request, Source> {
     let mut all = BTreeMap::new();
     for view in &expected.views {
         let request = Request {
             context: view_context(view, expected, live),
             expression: view.sql.clone(),
         };
-        all.entry(request).or_insert((Kind::View, &NO_TABLE, None));
+        all.entry(request).or_insert((Kind::View, None, None));
     }
     all
 }
 
 /// Every expression of `expected` but the views' definitions, each once:
 /// what `expected` alone decides, known before the catalog is read.
-pub(crate) fn table_requests(expected: &SchemaState) -> BTreeMap<Request, Source<'_>> {
+pub(crate) fn table_requests(expected: &SchemaState) -> BTreeMap<Request, Source> {
     let mut all = BTreeMap::new();
+    for (at, table) in expected.tables.iter().enumerate() {
+        for (request, source) in requests_of_table(table, at) {
+            all.entry(request).or_insert(source);
+        }
+    }
+    for (request, source) in state_requests(expected) {
+        all.entry(request).or_insert(source);
+    }
+    all
+}
+
+/// The definitions of the functions and triggers of `expected`: a
+/// trigger's is spelt on its table, which `expected` must hold whole.
+pub(crate) fn state_requests(expected: &SchemaState) -> Vec<(Request, Source)> {
+    let mut all = Vec::new();
     for routine in &expected.routines {
-        all.entry(routine_request(routine))
-            .or_insert((Kind::Routine, &NO_TABLE, None));
+        all.push((routine_request(routine), (Kind::Routine, None, None)));
     }
     for trigger in &expected.triggers {
         if let Some((request, table)) = trigger_request(trigger, expected) {
-            all.entry(request).or_insert((Kind::Trigger, table, None));
+            let at = crate::catalog::find(expected, &table.schema, &table.name);
+            all.push((request, (Kind::Trigger, at, None)));
         }
     }
-    for table in &expected.tables {
-        let shape = shape(table);
-        let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
-            if let Some(context) = context(&shape, table, kind, column) {
-                let request = Request {
-                    context,
-                    expression: expr.to_owned(),
-                };
-                all.entry(request)
-                    .or_insert_with(|| (kind, table, column.map(str::to_owned)));
-            }
-        };
-        for check in &table.checks {
-            add(Kind::Check, None, &check.expr);
+    all
+}
+
+/// The checks, predicates, defaults and generation expressions of `table`,
+/// the expected state's table `at`.
+pub(crate) fn requests_of_table(table: &Table, at: usize) -> Vec<(Request, Source)> {
+    let mut all = Vec::new();
+    let shape = shape(table);
+    let mut add = |kind: Kind, column: Option<&str>, expr: &str| {
+        if let Some(context) = context(&shape, table, kind, column) {
+            let request = Request {
+                context,
+                expression: expr.to_owned(),
+            };
+            all.push((request, (kind, Some(at), column.map(str::to_owned))));
         }
-        for index in &table.indexes {
-            if let Some(predicate) = &index.predicate {
-                add(Kind::Predicate, None, predicate);
-            }
+    };
+    for check in &table.checks {
+        add(Kind::Check, None, &check.expr);
+    }
+    for index in &table.indexes {
+        if let Some(predicate) = &index.predicate {
+            add(Kind::Predicate, None, predicate);
         }
-        for column in &table.columns {
-            if let Some(default) = &column.default {
-                add(Kind::Default, Some(&column.name), default);
-            }
-            if let Some(expr) = &column.generated {
-                add(Kind::Generated, Some(&column.name), expr);
-            }
+    }
+    for column in &table.columns {
+        if let Some(default) = &column.default {
+            add(Kind::Default, Some(&column.name), default);
+        }
+        if let Some(expr) = &column.generated {
+            add(Kind::Generated, Some(&column.name), expr);
         }
     }
     all
@@ -404,25 +426,26 @@ WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND t.tgname LIKE 'strata\
 /// out, and drift falls back to comparing text.
 pub(crate) async fn canonicalise(
     conn: &mut PgConnection,
-    wanted: BTreeMap<Request, Source<'_>>,
+    wanted: BTreeMap<Request, Source>,
     cached: Option<BTreeMap<String, String>>,
     search_path: &str,
+    expected: &Expected<'_>,
 ) -> Canonical {
     let mut canonical = Canonical::from_cache(&wanted, cached.as_ref(), search_path);
-    let missing: Vec<(&Request, &Source<'_>)> = wanted
+    let missing: Vec<(&Request, &Source)> = wanted
         .iter()
         .filter(|(request, _)| !canonical.spelled.contains_key(*request))
         .collect();
     if missing.is_empty() {
         return canonical;
     }
-    let fresh = match on_scratch(conn, &missing).await {
+    let fresh = match on_scratch(conn, &missing, expected).await {
         Ok(fresh) => fresh,
         Err(error) => {
             tracing::debug!(%error, "strata: expressions could not be canonicalised together; trying one by one");
             let mut fresh = BTreeMap::new();
             for one in &missing {
-                if let Ok(spelled) = on_scratch(conn, std::slice::from_ref(one)).await {
+                if let Ok(spelled) = on_scratch(conn, std::slice::from_ref(one), expected).await {
                     fresh.extend(spelled);
                 }
             }
@@ -467,13 +490,18 @@ async fn remember(
 /// already; names are quoted.
 async fn on_scratch(
     conn: &mut PgConnection,
-    missing: &[(&Request, &Source<'_>)],
+    missing: &[(&Request, &Source)],
+    expected: &Expected<'_>,
 ) -> Result<BTreeMap<Request, String>, sqlx::Error> {
     let mut tables: BTreeMap<&str, String> = BTreeMap::new();
     let mut sql = String::new();
     // Each scratch object given to the server, with what it spells.
     let mut names: BTreeMap<String, (&Request, Kind)> = BTreeMap::new();
-    for (n, (request, (kind, table, column))) in missing.iter().enumerate() {
+    for (n, (request, (kind, at, column))) in missing.iter().enumerate() {
+        let table: std::borrow::Cow<'_, Table> = match at {
+            Some(at) => expected.table(*at),
+            None => std::borrow::Cow::Borrowed(&NO_TABLE),
+        };
         let object = format!("strata_x_{n}");
         match kind {
             Kind::Default => {

@@ -9,6 +9,7 @@ use strata_manifest::{canonical_expr, SchemaState};
 use crate::canonical::{Kind, TableSpelling};
 use crate::catalog::{compare_tables, Compare, KINDS};
 use crate::error::db;
+use crate::expected::Expected;
 use crate::introspect::{self, Catalog};
 use crate::{Error, Migrations};
 
@@ -188,7 +189,7 @@ impl fmt::Display for Difference {
 /// Checks the database against the state after the last embedded migration,
 /// reading the catalog in a fixed number of queries however many tables there are.
 pub async fn check_drift(pool: &PgPool, migrations: &Migrations) -> Result<DriftReport, Error> {
-    check_state(pool, &migrations.last_state()?).await
+    check_state(pool, &migrations.expected()?).await
 }
 
 /// Checks the database against the state after migration `version`, for a
@@ -199,16 +200,16 @@ pub async fn check_drift_at(
     version: u32,
 ) -> Result<DriftReport, Error> {
     let manifest = migrations.manifest()?;
-    check_state(pool, &manifest.state_at(version)).await
+    check_state(pool, &Expected::owned(manifest.state_at(version))).await
 }
 
 pub(crate) async fn check_state(
     pool: &PgPool,
-    expected: &SchemaState,
+    expected: &Expected<'_>,
 ) -> Result<DriftReport, Error> {
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
     let actual = introspect::read_catalog_for_drift(&mut conn, expected).await?;
-    Ok(compare(expected, &actual))
+    Ok(compare_expected(expected, &actual))
 }
 
 /// The differences found so far.
@@ -244,19 +245,23 @@ impl Collector {
 
 /// The differences between the expected and the actual state, kind by kind.
 pub(crate) fn compare(expected: &SchemaState, catalog: &Catalog) -> DriftReport {
+    compare_expected(&Expected::whole(expected), catalog)
+}
+
+pub(crate) fn compare_expected(expected: &Expected<'_>, catalog: &Catalog) -> DriftReport {
     compare_kinds(KINDS, expected, catalog)
 }
 
 /// The differences of the given kinds only.
 pub(crate) fn compare_kinds(
     kinds: &[crate::catalog::Part],
-    expected: &SchemaState,
+    expected: &Expected<'_>,
     catalog: &Catalog,
 ) -> DriftReport {
     let mut out = Collector::default();
     for kind in kinds {
         match &kind.compare {
-            Compare::State(compare) => compare(expected, catalog, &mut out),
+            Compare::State(compare) => compare(&expected.state, catalog, &mut out),
             Compare::Table(how) => {
                 // Kinds compared by table are in KINDS, never UNWATCHED.
                 let at = KINDS

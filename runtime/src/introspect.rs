@@ -4,9 +4,10 @@
 use sqlx::{Connection, PgConnection, Row};
 use strata_manifest::SchemaState;
 
-use crate::canonical::{canonicalise, table_requests, view_requests, Canonical, CACHED};
+use crate::canonical::{canonicalise, view_requests, Canonical, CACHED};
 use crate::catalog::{fast_statement, statement, Streamer, KINDS, UNWATCHED};
 use crate::error::{db, Error};
+use crate::expected::Expected;
 
 /// What the catalog holds: the managed schemas' state and the compat views found.
 pub(crate) struct Catalog {
@@ -123,7 +124,7 @@ pub(crate) async fn read_catalog(
     conn: &mut PgConnection,
     expected: &SchemaState,
 ) -> Result<Catalog, Error> {
-    read_catalog_with(conn, expected, true, false).await
+    read_catalog_with(conn, &Expected::whole(expected), true, false).await
 }
 
 /// [`read_catalog`] for a drift check: the kinds compared table by table are
@@ -131,7 +132,7 @@ pub(crate) async fn read_catalog(
 /// freed (`catalog/stream.rs`), so the catalog is not whole afterwards.
 pub(crate) async fn read_catalog_for_drift(
     conn: &mut PgConnection,
-    expected: &SchemaState,
+    expected: &Expected<'_>,
 ) -> Result<Catalog, Error> {
     read_catalog_with(conn, expected, true, true).await
 }
@@ -154,7 +155,7 @@ const SET_UP: &str = r#"SELECT pg_catalog.set_config('jit', 'off', true),
 /// The cache's spellings of `wanted`, by key.
 async fn cached(
     conn: &mut PgConnection,
-    wanted: &std::collections::BTreeMap<crate::canonical::Request, crate::canonical::Source<'_>>,
+    wanted: &std::collections::BTreeMap<crate::canonical::Request, crate::canonical::Source>,
     search_path: &str,
 ) -> Result<std::collections::BTreeMap<String, String>, sqlx::Error> {
     if wanted.is_empty() {
@@ -173,10 +174,11 @@ async fn cached(
 /// (`stream`) compared table by table as it comes, for a drift check.
 pub(crate) async fn read_catalog_with(
     conn: &mut PgConnection,
-    expected: &SchemaState,
+    whole: &Expected<'_>,
     canonical: bool,
     stream: bool,
 ) -> Result<Catalog, Error> {
+    let expected: &SchemaState = &whole.state;
     let (names, view_schemas, view_names) = parameters(expected);
     let context = "reading the catalog for the drift check";
     // In an explicit transaction, so that a transaction pooler keeps the
@@ -190,7 +192,7 @@ pub(crate) async fn read_catalog_with(
     // The spellings of what `expected` alone decides, before the catalog,
     // so that tables can be compared as they come.
     let table_wanted = match canonical {
-        true => table_requests(expected),
+        true => whole.requests().clone(),
         false => Default::default(),
     };
     let mut cache = match cache_exists {
@@ -203,7 +205,7 @@ pub(crate) async fn read_catalog_with(
     };
     let mut streamer = stream.then(|| {
         Streamer::new(
-            expected,
+            whole,
             Canonical::from_cache(&table_wanted, cache.as_ref(), &search_path),
         )
     });
@@ -311,7 +313,7 @@ pub(crate) async fn read_catalog_with(
     }
     let canonical = std::sync::Arc::new(match wanted.is_empty() {
         true => Canonical::default(),
-        false => canonicalise(conn, wanted, cache, &search_path).await,
+        false => canonicalise(conn, wanted, cache, &search_path, whole).await,
     });
     catalog.canonical = canonical;
     Ok(catalog)

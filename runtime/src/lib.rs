@@ -82,6 +82,7 @@ mod catalog;
 mod db_diff;
 mod drift;
 mod error;
+mod expected;
 mod health;
 mod index_target;
 mod introspect;
@@ -239,8 +240,13 @@ pub mod __private {
             .acquire()
             .await
             .map_err(crate::error::db("connecting"))?;
-        let catalog =
-            crate::introspect::read_catalog_with(&mut conn, &expected, false, false).await?;
+        let catalog = crate::introspect::read_catalog_with(
+            &mut conn,
+            &crate::expected::Expected::whole(&expected),
+            false,
+            false,
+        )
+        .await?;
         Ok(crate::drift::compare(&expected, &catalog))
     }
 

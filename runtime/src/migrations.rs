@@ -61,6 +61,8 @@ enum Source {
         digest: String,
         /// Name, checksum and text of each file.
         files: Vec<(String, String, String)>,
+        /// The last state as compact JSON, once a drift check needed it.
+        state: std::sync::OnceLock<String>,
     },
 }
 
@@ -170,6 +172,7 @@ impl Migrations {
                 manifest,
                 light: Box::new(light),
                 files,
+                state: std::sync::OnceLock::new(),
             },
         })
     }
@@ -236,6 +239,29 @@ impl Migrations {
             Source::Embedded { manifest, .. } => light(manifest),
             Source::Dir { light, .. } => Ok((**light).clone()),
         }
+    }
+
+    /// The state after the last migration, for a drift check: from the
+    /// compact state a build embeds, one table at a time
+    /// ([`crate::expected::Expected`]); else whole.
+    pub(crate) fn expected(&self) -> Result<crate::expected::Expected<'_>, Error> {
+        let text = match &self.source {
+            Source::Embedded {
+                prepared: Some(prepared),
+                ..
+            } => prepared.state,
+            Source::Dir { state, .. } => match state.get() {
+                Some(text) => text,
+                None => {
+                    let text = self.last_state()?.to_compact_json();
+                    state.get_or_init(|| text)
+                }
+            },
+            Source::Embedded { prepared: None, .. } => {
+                return Ok(crate::expected::Expected::owned(self.last_state()?))
+            }
+        };
+        crate::expected::Expected::from_compact_json(text).map_err(|e| Error::Manifest(e.into()))
     }
 
     /// The state after the last migration alone, without the changes.

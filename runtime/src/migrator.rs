@@ -9,7 +9,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use strata_manifest::{Confirm, Manifest, SchemaState, CONFIRM_ENV};
 use tracing::Instrument;
 
-use crate::drift::{compare, compare_kinds, DriftCheck, DriftPolicy, DriftReport};
+use crate::drift::{compare_expected, compare_kinds, DriftCheck, DriftPolicy, DriftReport};
 use crate::error::db;
 use crate::migrations::Migration;
 use crate::runner::Timeouts;
@@ -355,24 +355,28 @@ impl<'m> Migrator<'m> {
         };
         let (drift, how) = match unwatched {
             Some(catalog) => (
-                compare_kinds(crate::catalog::UNWATCHED, light, &catalog),
+                compare_kinds(
+                    crate::catalog::UNWATCHED,
+                    &crate::expected::Expected::whole(light),
+                    &catalog,
+                ),
                 DriftCheck::Unchanged,
             ),
             None => {
                 let expected = match expected {
-                    Expected::State(state) => *state,
+                    Expected::State(state) => crate::expected::Expected::owned(*state),
                     Expected::Lazily { last, .. } => {
                         match self.target {
                             // Replayed from the changes, which only this needs.
-                            Some(version) if version < last => {
-                                self.migrations.manifest()?.state_at(version)
-                            }
-                            _ => self.migrations.last_state()?,
+                            Some(version) if version < last => crate::expected::Expected::owned(
+                                self.migrations.manifest()?.state_at(version),
+                            ),
+                            _ => self.migrations.expected()?,
                         }
                     }
                 };
                 let catalog = introspect::read_catalog_for_drift(conn, &expected).await?;
-                let drift = compare(&expected, &catalog);
+                let drift = compare_expected(&expected, &catalog);
                 if let (true, Some(fingerprint)) = (drift.is_clean(), fingerprint) {
                     watch::record(conn, fingerprint, &catalog.seen).await;
                 }

@@ -17,6 +17,7 @@ use strata_manifest::{SchemaState, Table};
 use super::{find, Compare, TableCompare, KINDS};
 use crate::canonical::Canonical;
 use crate::drift::{Collector, Difference};
+use crate::expected::Expected;
 use crate::introspect::Catalog;
 
 // A kind's bit in [`Streamed::settled`].
@@ -44,11 +45,11 @@ impl Streamed {
 pub(crate) fn compare_tables(
     kind: usize,
     how: &TableCompare,
-    expected: &SchemaState,
+    expected: &Expected<'_>,
     catalog: &Catalog,
     out: &mut Collector,
 ) {
-    for want in &expected.tables {
+    for (i, want) in expected.state.tables.iter().enumerate() {
         let Some(at) = find(&catalog.state, &want.schema, &want.name) else {
             continue;
         };
@@ -57,15 +58,16 @@ pub(crate) fn compare_tables(
                 out.extend(found.iter().cloned());
             }
         } else {
-            let spelling = catalog.canonical.table(want);
-            (how.compare)(want, &catalog.state.tables[at], &spelling, out);
+            let want = expected.table(i);
+            let spelling = catalog.canonical.table(&want);
+            (how.compare)(&want, &catalog.state.tables[at], &spelling, out);
         }
     }
 }
 
 /// Follows the rows of a drift check's catalog statement.
 pub(crate) struct Streamer<'e> {
-    expected: &'e SchemaState,
+    expected: &'e Expected<'e>,
     /// The spellings the cache held before the catalog was read.
     early: Canonical,
     /// Tables a view of `expected` reads: their live layout is what the
@@ -76,13 +78,14 @@ pub(crate) struct Streamer<'e> {
 }
 
 impl<'e> Streamer<'e> {
-    pub(crate) fn new(expected: &'e SchemaState, early: Canonical) -> Self {
-        let keep = expected
+    pub(crate) fn new(expected: &'e Expected<'e>, early: Canonical) -> Self {
+        let state: &'e SchemaState = &expected.state;
+        let keep = state
             .views
             .iter()
             .flat_map(|v| v.reads())
             .filter_map(|read| {
-                expected
+                state
                     .table(&read.schema, &read.name)
                     .map(|t| (t.schema.as_str(), t.name.as_str()))
             })
@@ -131,9 +134,9 @@ impl<'e> Streamer<'e> {
     fn settle(&self, kind: usize, table: usize, catalog: &mut Catalog) {
         let live = &catalog.state.tables[table];
         let want =
-            find(self.expected, &live.schema, &live.name).map(|at| &self.expected.tables[at]);
+            find(&self.expected.state, &live.schema, &live.name).map(|at| self.expected.table(at));
         let mut decided = Vec::new();
-        if let Some(want) = want {
+        if let Some(want) = &want {
             let spelling = self.early.table(want);
             for (j, how) in completes(kind) {
                 let mut out = Collector::default();

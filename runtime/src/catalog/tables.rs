@@ -67,14 +67,3 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
         }
     }
 }
-
-/// Each expected table that exists, with the catalog's.
-pub(crate) fn pairs<'a>(
-    expected: &'a SchemaState,
-    catalog: &'a Catalog,
-) -> impl Iterator<Item = (&'a Table, &'a Table)> {
-    expected.tables.iter().filter_map(|table| {
-        find(&catalog.state, &table.schema, &table.name)
-            .map(|at| (table, &catalog.state.tables[at]))
-    })
-}
