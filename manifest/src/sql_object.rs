@@ -106,8 +106,13 @@ pub fn identify(sql: &str) -> Result<SqlObject, String> {
     }
     let after_create = tokens.first().map_or(0, Token::end);
     let or_replace = at.eat_word("or") && at.eat_word("replace");
-    if at.peek_word("constraint") {
-        return Err("a constraint trigger is not supported in sql_dir yet; write it in a hand-written migration".to_owned());
+    if at.eat_word("constraint") {
+        // `CREATE CONSTRAINT TRIGGER`: a trigger that can be deferred to
+        // the end of the transaction, dropped and read back as any other.
+        if or_replace || !at.eat_word("trigger") {
+            return Err("`CREATE CONSTRAINT` here is not a constraint trigger: write `CREATE CONSTRAINT TRIGGER name AFTER … ON schema.table … EXECUTE FUNCTION schema.function()` (a table's constraints belong on its model)".to_owned());
+        }
+        return trigger(&mut at);
     }
     if at.eat_word("function") {
         routine(&mut at, RoutineKind::Function, or_replace, after_create)
@@ -693,8 +698,8 @@ mod tests {
                 "name the schema of the table",
             ),
             (
-                "CREATE CONSTRAINT TRIGGER t AFTER INSERT ON a.b EXECUTE FUNCTION f()",
-                "constraint trigger",
+                "CREATE CONSTRAINT t AFTER INSERT ON a.b EXECUTE FUNCTION f()",
+                "not a constraint trigger",
             ),
             ("", "is not a function"),
             ("DROP FUNCTION app.f()", "`DROP FUNCTION app.f …` is not"),

@@ -1,12 +1,15 @@
 //! Triggers from the files of `Builder::sql_dir`, one per file: created
 //! after their table and function, dropped before anything is moved,
 //! renamed or dropped under them, and dropped and made again when their
-//! statement changes or their function is made again.
+//! statement changes or their function is made again. A trigger on a view
+//! (`INSTEAD OF`) comes after the views, and is dropped and made again
+//! around its view when the view is.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::view::ViewChange;
 use super::{q, Change, Step};
 use crate::diff::Plan;
 use crate::sql_object::{identify, SqlObject};
@@ -75,11 +78,17 @@ pub enum TriggerChange {
     CreateTrigger {
         /// The trigger.
         trigger: Trigger,
+        /// On a view (`INSTEAD OF`): made after the views.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        on_view: bool,
     },
     /// `DROP TRIGGER … ON …`.
     DropTrigger {
         /// The trigger as it was.
         trigger: Trigger,
+        /// On a view: made again after the views when undone.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        on_view: bool,
     },
 }
 
@@ -96,22 +105,40 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
                 .iter()
                 .any(|r| r.rsplit('.').next() == Some(t.function.as_str()))
     };
+    // Views dropped and made again in this plan: `DROP VIEW` takes their
+    // triggers with it, so those are dropped first, by name, and made again
+    // after the views.
+    let remade_views: BTreeSet<QualifiedName> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::View(ViewChange::DropModelView { view }) => Some(view.qualified_name()),
+            _ => None,
+        })
+        .collect();
+    let on_view = |state: &SchemaState, t: &Trigger| {
+        let table = t.table_name();
+        state.views.iter().any(|v| v.qualified_name() == table)
+    };
     let find = |state: &'_ SchemaState, t: &Trigger| {
         state.triggers.iter().find(|o| o.same_object(t)).cloned()
     };
+    let stays = |t: &Trigger| !uses_remade(t) && !remade_views.contains(&t.table_name());
     for trigger in &old.triggers {
-        let keep = find(new, trigger).is_some_and(|now| now == *trigger) && !uses_remade(trigger);
+        let keep = find(new, trigger).is_some_and(|now| now == *trigger) && stays(trigger);
         if !keep {
             plan.push(TriggerChange::DropTrigger {
                 trigger: trigger.clone(),
+                on_view: on_view(old, trigger),
             });
         }
     }
     for trigger in &new.triggers {
-        let keep = find(old, trigger).is_some_and(|was| was == *trigger) && !uses_remade(trigger);
+        let keep = find(old, trigger).is_some_and(|was| was == *trigger) && stays(trigger);
         if !keep {
             plan.push(TriggerChange::CreateTrigger {
                 trigger: trigger.clone(),
+                on_view: on_view(new, trigger),
             });
         }
     }
@@ -123,7 +150,9 @@ impl Step for TriggerChange {
             // Before any table is moved, renamed or dropped under it.
             TriggerChange::DropTrigger { .. } => (1, 0),
             // After its table, its columns and its function.
-            TriggerChange::CreateTrigger { .. } => (6, 10),
+            TriggerChange::CreateTrigger { on_view: false, .. } => (6, 10),
+            // After its view, which comes last but the drops.
+            TriggerChange::CreateTrigger { on_view: true, .. } => (7, 3),
         }
     }
 
@@ -133,8 +162,10 @@ impl Step for TriggerChange {
 
     fn describe(&self) -> String {
         match self {
-            TriggerChange::CreateTrigger { trigger } => format!("create trigger {}", trigger.name),
-            TriggerChange::DropTrigger { trigger } => format!("drop trigger {}", trigger.name),
+            TriggerChange::CreateTrigger { trigger, .. } => {
+                format!("create trigger {}", trigger.name)
+            }
+            TriggerChange::DropTrigger { trigger, .. } => format!("drop trigger {}", trigger.name),
         }
     }
 
@@ -147,16 +178,20 @@ impl Step for TriggerChange {
 
     fn inverse(&self) -> Vec<Change> {
         let change = match self.clone() {
-            TriggerChange::CreateTrigger { trigger } => TriggerChange::DropTrigger { trigger },
-            TriggerChange::DropTrigger { trigger } => TriggerChange::CreateTrigger { trigger },
+            TriggerChange::CreateTrigger { trigger, on_view } => {
+                TriggerChange::DropTrigger { trigger, on_view }
+            }
+            TriggerChange::DropTrigger { trigger, on_view } => {
+                TriggerChange::CreateTrigger { trigger, on_view }
+            }
         };
         vec![change.into()]
     }
 
     fn apply_to(&self, state: &mut SchemaState) {
         match self {
-            TriggerChange::CreateTrigger { trigger } => state.add_trigger(trigger.clone()),
-            TriggerChange::DropTrigger { trigger } => {
+            TriggerChange::CreateTrigger { trigger, .. } => state.add_trigger(trigger.clone()),
+            TriggerChange::DropTrigger { trigger, .. } => {
                 state.triggers.retain(|t| !t.same_object(trigger));
             }
         }
@@ -164,8 +199,8 @@ impl Step for TriggerChange {
 
     fn render(&self) -> String {
         match self {
-            TriggerChange::CreateTrigger { trigger } => format!("{};", trigger.sql),
-            TriggerChange::DropTrigger { trigger } => format!(
+            TriggerChange::CreateTrigger { trigger, .. } => format!("{};", trigger.sql),
+            TriggerChange::DropTrigger { trigger, .. } => format!(
                 "DROP TRIGGER {} ON {};",
                 quote_ident(&trigger.name),
                 q(&trigger.table_name())

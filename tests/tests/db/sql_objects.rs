@@ -430,3 +430,223 @@ async fn a_sequence_comes_before_the_default_that_calls_it_and_is_owned_once_its
         "the sequence and its owner are back: {back}"
     );
 }
+
+const OPEN_ORDERS: &str = r#"
+#[strata::schema("shop", table = "orders")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub total_cents: i32,
+}
+
+#[strata::view("shop", sql = "SELECT id, total_cents FROM shop.orders WHERE total_cents > 0")]
+pub struct OpenOrder {
+    pub id: i64,
+    pub total_cents: i32,
+}
+"#;
+
+const INSERT_OPEN_ORDER: &str = "CREATE FUNCTION shop.insert_open_order() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO shop.orders (total_cents) VALUES (NEW.total_cents);
+  RETURN NEW;
+END
+$$;
+";
+
+const OPEN_ORDERS_INSERT: &str = "CREATE TRIGGER open_orders_insert
+INSTEAD OF INSERT ON shop.open_order
+FOR EACH ROW EXECUTE FUNCTION shop.insert_open_order();
+";
+
+/// An `INSTEAD OF` trigger makes a view writable: it comes after its view
+/// and its function, works, is drift-checked, and the rollback removes it
+/// before the view.
+#[tokio::test]
+async fn an_instead_of_trigger_on_a_view_comes_after_the_view_and_is_drift_checked() {
+    let scratch = Scratch::with_models(OPEN_ORDERS);
+    scratch.write_file("db/functions/insert_open_order.sql", INSERT_OPEN_ORDER);
+    scratch.write_file("db/triggers/open_orders_insert.sql", OPEN_ORDERS_INSERT);
+    let up = build(&scratch);
+    let at = |text: &str| up.find(text).unwrap_or_else(|| panic!("{text} in:\n{up}"));
+    assert!(at(r#"CREATE VIEW "shop"."open_order""#) < at("CREATE TRIGGER open_orders_insert"));
+    assert!(
+        at("CREATE FUNCTION shop.insert_open_order()") < at("CREATE TRIGGER open_orders_insert")
+    );
+
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    psql(
+        &pool,
+        "INSERT INTO shop.open_order (total_cents) VALUES (70)",
+    )
+    .await;
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM shop.orders WHERE total_cents = 70"
+        )
+        .await,
+        1,
+        "the insert through the view reached the table"
+    );
+
+    psql(&pool, "DROP TRIGGER open_orders_insert ON shop.open_order").await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let found: Vec<_> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            DifferenceKind::Missing,
+            ObjectKind::Trigger,
+            "shop.open_order.open_orders_insert"
+        )],
+        "{drift}"
+    );
+    psql(&pool, OPEN_ORDERS_INSERT).await;
+    assert!(check_drift(&pool, &migrations).await.unwrap().is_clean());
+
+    // A new definition makes the view again, and `DROP VIEW` would take
+    // the trigger with it: the trigger goes first and comes back after.
+    scratch.write_file(
+        "src/models.rs",
+        &OPEN_ORDERS.replace("WHERE total_cents > 0", "WHERE total_cents >= 0"),
+    );
+    let remake = build(&scratch);
+    let at = |text: &str| {
+        remake
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} in:\n{remake}"))
+    };
+    assert!(at("DROP TRIGGER \"open_orders_insert\"") < at("DROP VIEW"));
+    assert!(at("CREATE VIEW") < at("CREATE TRIGGER open_orders_insert"));
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    psql(
+        &pool,
+        "INSERT INTO shop.open_order (total_cents) VALUES (0)",
+    )
+    .await;
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM shop.orders WHERE total_cents = 0"
+        )
+        .await,
+        1,
+        "the trigger came back with its view"
+    );
+
+    // Back to nothing: the trigger goes before its view.
+    let back = Migrator::new(&migrations)
+        .confirm_all()
+        .rollback_to(&pool, 0)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM pg_catalog.pg_trigger WHERE tgname = 'open_orders_insert'"
+        )
+        .await,
+        0
+    );
+}
+
+const CHECK_BALANCE: &str = "CREATE FUNCTION shop.check_balance() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT sum(total_cents) FROM shop.orders) < 0 THEN
+    RAISE EXCEPTION 'the orders do not balance';
+  END IF;
+  RETURN NULL;
+END
+$$;
+";
+
+const ORDERS_BALANCE: &str = "CREATE CONSTRAINT TRIGGER orders_balance
+AFTER INSERT OR UPDATE ON shop.orders
+DEFERRABLE INITIALLY DEFERRED
+FOR EACH ROW EXECUTE FUNCTION shop.check_balance();
+";
+
+/// A constraint trigger, deferred to the end of the transaction: made
+/// after its table and function, checked at commit, drift-checked, and
+/// rolled back.
+#[tokio::test]
+async fn a_deferred_constraint_trigger_checks_at_commit_and_is_drift_checked() {
+    let scratch = Scratch::with_models(OPEN_ORDERS);
+    scratch.write_file("db/functions/check_balance.sql", CHECK_BALANCE);
+    scratch.write_file("db/triggers/orders_balance.sql", ORDERS_BALANCE);
+    let up = build(&scratch);
+    let at = |text: &str| up.find(text).unwrap_or_else(|| panic!("{text} in:\n{up}"));
+    assert!(at(r#"CREATE TABLE "shop"."orders""#) < at("CREATE CONSTRAINT TRIGGER orders_balance"));
+
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    // Deferred: a transaction may pass through a negative sum and end balanced.
+    psql(
+        &pool,
+        "BEGIN; INSERT INTO shop.orders (total_cents) VALUES (-5); INSERT INTO shop.orders (total_cents) VALUES (5); COMMIT;",
+    )
+    .await;
+    let refused =
+        strata::sqlx::raw_sql("BEGIN; INSERT INTO shop.orders (total_cents) VALUES (-50); COMMIT;")
+            .execute(&pool)
+            .await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("do not balance")),
+        "the check ran at commit"
+    );
+
+    psql(&pool, "DROP TRIGGER orders_balance ON shop.orders").await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let found: Vec<_> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            DifferenceKind::Missing,
+            ObjectKind::Trigger,
+            "shop.orders.orders_balance"
+        )],
+        "{drift}"
+    );
+    // Made again not deferrable: its definition differs.
+    psql(
+        &pool,
+        &ORDERS_BALANCE.replace("DEFERRABLE INITIALLY DEFERRED\n", ""),
+    )
+    .await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(drift.differences.len(), 1, "{drift}");
+    assert_eq!(
+        drift.differences[0].kind,
+        DifferenceKind::Changed,
+        "{drift}"
+    );
+    psql(&pool, "DROP TRIGGER orders_balance ON shop.orders").await;
+    psql(&pool, ORDERS_BALANCE).await;
+    assert!(check_drift(&pool, &migrations).await.unwrap().is_clean());
+
+    let back = Migrator::new(&migrations)
+        .confirm_all()
+        .rollback_to(&pool, 0)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+}
