@@ -48,6 +48,8 @@ pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::index::{Index, IndexChange};
 pub use kinds::key::{Action, ForeignKey, Key};
+pub use kinds::policy::{Policy, PolicyChange, PolicyCommand};
+pub use kinds::role::RoleChange;
 pub use kinds::routine::{Routine, RoutineChange};
 pub use kinds::schema::SchemaChange;
 pub use kinds::search_path::SearchPathChange;

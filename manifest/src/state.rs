@@ -36,6 +36,9 @@ pub struct SchemaState {
     /// The triggers of `Builder::sql_dir`, sorted by schema, table and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
+    /// The roles the migrations grant to (`Builder::role`), sorted.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub roles: BTreeSet<String>,
 }
 
 impl SchemaState {

@@ -22,6 +22,8 @@ pub(crate) mod enum_type;
 pub(crate) mod extension;
 pub(crate) mod index;
 pub(crate) mod key;
+pub(crate) mod policy;
+pub(crate) mod role;
 pub(crate) mod routine;
 pub(crate) mod schema;
 pub(crate) mod search_path;
@@ -84,6 +86,7 @@ const KINDS: &[KindDiff] = &[
     schema::diff,
     search_path::diff,
     extension::diff,
+    role::diff,
     enum_type::diff,
     routine::diff,
     sequence::diff,
@@ -108,6 +111,7 @@ pub(crate) const TABLE_PARTS: &[TablePart] = &[
     index::PART,
     compat_view::PART,
     comment::PART,
+    policy::PART,
 ];
 
 /// Runs the diff of every kind.
@@ -170,6 +174,8 @@ changes! {
     SearchPath(search_path::SearchPathChange),
     /// Extensions.
     Extension(extension::ExtensionChange),
+    /// Roles the migrations grant to.
+    Role(role::RoleChange),
     /// Enum types.
     Enum(enum_type::EnumChange),
     /// Tables: create, drop, move, rename.
@@ -184,6 +190,8 @@ changes! {
     CompatView(compat_view::CompatViewChange),
     /// Comments on tables and columns.
     Comment(comment::CommentChange),
+    /// Row-level security and its policies.
+    Policy(policy::PolicyChange),
     /// Views and materialized views of `#[strata::view]` models.
     View(view::ViewChange),
     /// Functions and procedures of `Builder::sql_dir`.

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::policy::Policy;
 use super::{column, constraint, Change, Step, TABLE_PARTS};
 use crate::diff::{Plan, Renames};
 use crate::naming::constraint_name;
@@ -66,6 +67,16 @@ pub struct Table {
     /// `COMMENT ON TABLE`: the model's doc comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Row-level security enabled and forced (`rls` on the model).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rls: bool,
+    /// Row-level security policies, sorted by name.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::state::exact"
+    )]
+    pub policies: Vec<Policy>,
     /// Build-time hint: the schema the table used to live in. Never stored.
     #[serde(skip)]
     pub moved_from: Option<String>,
@@ -89,6 +100,8 @@ impl Table {
             compat_view: None,
             compat_view_security_invoker: false,
             comment: None,
+            rls: false,
+            policies: Vec::new(),
             moved_from: None,
             renamed_from: None,
         }
@@ -136,6 +149,11 @@ impl Table {
         insert_sorted(&mut self.checks, check, |c| &c.name);
     }
 
+    /// Adds a policy, keeping them sorted by name.
+    pub fn add_policy(&mut self, policy: Policy) {
+        insert_sorted(&mut self.policies, policy, |p| &p.name);
+    }
+
     /// The table without its indexes and foreign keys: what `CREATE TABLE` makes.
     pub fn bare(&self) -> Table {
         Table {
@@ -143,6 +161,8 @@ impl Table {
             indexes: Vec::new(),
             compat_view: None,
             compat_view_security_invoker: false,
+            rls: false,
+            policies: Vec::new(),
             moved_from: None,
             renamed_from: None,
             ..self.clone()
@@ -349,6 +369,21 @@ impl Step for TableChange {
                         constraint: Constraint::ForeignKey(key.clone()),
                     })
                 }));
+                changes.extend(table.policies.iter().map(|policy| {
+                    Change::from(super::policy::PolicyChange::CreatePolicy {
+                        table: name.clone(),
+                        policy: policy.clone(),
+                    })
+                }));
+                if table.rls {
+                    changes.push(
+                        super::policy::PolicyChange::SetRowSecurity {
+                            table: name.clone(),
+                            enabled: true,
+                        }
+                        .into(),
+                    );
+                }
                 changes
             }
             TableChange::MoveTable { table, from, to } => vec![TableChange::MoveTable {
