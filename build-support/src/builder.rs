@@ -29,6 +29,7 @@ pub struct Builder {
     search_path: Option<Vec<String>>,
     extensions: Vec<String>,
     sql_dir: Option<PathBuf>,
+    roles: Vec<String>,
 }
 
 /// What a run did.
@@ -44,6 +45,10 @@ pub struct Outcome {
     pub tenant_written: Option<PathBuf>,
     /// What the written tenant migration does.
     pub tenant_changes: Vec<String>,
+    /// The row-level security traps found in the models and `sql_dir`
+    /// files (each also printed as a `cargo:warning`), naming the object
+    /// and the fix.
+    pub warnings: Vec<String>,
 }
 
 /// The header line of every tenant migration.
@@ -121,6 +126,16 @@ impl Builder {
     /// schema is never reported as unexpected.
     pub fn extension(mut self, name: impl Into<String>) -> Self {
         self.extensions.push(name.into());
+        self
+    }
+
+    /// A role the migrations grant to and policies name (`to = "app_user"`):
+    /// made `NOLOGIN` when missing, before anything names it. Roles belong
+    /// to the whole cluster: strata never drops one, never changes one it
+    /// finds (its password, `LOGIN`, `BYPASSRLS`), and never makes a
+    /// superuser.
+    pub fn role(mut self, name: impl Into<String>) -> Self {
+        self.roles.push(name.into());
         self
     }
 
@@ -255,6 +270,19 @@ impl Builder {
         desired.schemas.extend(self.schemas.iter().cloned());
         desired.search_path = self.search_path.clone();
         desired.extensions.extend(self.extensions.iter().cloned());
+        for role in &self.roles {
+            let reserved = role.starts_with("pg_") || role.eq_ignore_ascii_case("public");
+            strata_manifest::validate_ident(role)
+                .map_err(|source| Error::InvalidName {
+                    name: role.clone(),
+                    source,
+                })
+                .and_then(|()| match reserved {
+                    true => Err(Error::ReservedRole { role: role.clone() }),
+                    false => Ok(()),
+                })?;
+            desired.roles.insert(role.clone());
+        }
         for scanned_view in &scanned.views {
             let view = &scanned_view.model;
             let sql = match (&view.sql, &view.sql_file) {
@@ -299,10 +327,24 @@ impl Builder {
             crate::sql_dir::add_to(objects, &mut desired)?;
         }
 
+        let warnings: Vec<String> = crate::warnings::warnings(&desired)
+            .into_iter()
+            .chain(
+                crate::warnings::warnings(&tenant_desired)
+                    .into_iter()
+                    .map(|w| format!("tenant models: {w}")),
+            )
+            .collect();
+        if in_build_script {
+            for warning in &warnings {
+                println!("cargo:warning=strata: {warning}");
+            }
+        }
         let confirm = self.confirmed();
         let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;
         let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, &confirm)?;
         let mut outcome = Outcome {
+            warnings,
             models: scanned.models.len(),
             changes: changes.iter().map(Change::describe).collect(),
             tenant_changes: tenant_changes.iter().map(Change::describe).collect(),

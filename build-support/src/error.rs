@@ -66,6 +66,12 @@ pub enum Error {
         /// What is wrong with it.
         source: strata_manifest::IdentError,
     },
+    /// `Builder::role` names a role PostgreSQL keeps for itself.
+    #[error("Builder::role(\"{role}\"): roles named `pg_…` and `public` are PostgreSQL's own; declare a role of your own, such as \"app_user\"")]
+    ReservedRole {
+        /// The role as given.
+        role: String,
+    },
     /// The manifest could not be read.
     #[error("{}: {source}; restore it from version control", .path.display())]
     Manifest {

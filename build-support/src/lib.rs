@@ -22,6 +22,7 @@ mod rust_type;
 mod scan;
 mod sql_dir;
 mod stream;
+mod warnings;
 
 pub use builder::{Builder, Outcome};
 pub use error::{Error, ModelError};

@@ -1,7 +1,7 @@
 //! A model as read from its struct: what the macro expands and the build script plans from.
 
 use strata_manifest::{
-    constraint_name, Action, Check, Column, ForeignKey, Index, QualifiedName, Table,
+    constraint_name, Action, Check, Column, ForeignKey, Index, Policy, QualifiedName, Table,
 };
 
 /// A struct annotated with `#[strata::schema(…)]`.
@@ -32,6 +32,10 @@ pub struct Model {
     pub checks: Vec<Check>,
     /// `#[unique(…)]` on the struct.
     pub uniques: Vec<UniqueSpec>,
+    /// `rls`: row-level security enabled and forced.
+    pub rls: bool,
+    /// `#[policy(…)]` on the struct.
+    pub policies: Vec<Policy>,
 }
 
 /// `#[unique(columns = […], name = "…")]`: a unique constraint over
@@ -235,6 +239,10 @@ impl Model {
         table.moved_from = self.moved_from.clone();
         table.renamed_from = self.renamed_from.clone();
         table.comment = self.comment.clone();
+        table.rls = self.rls;
+        for policy in &self.policies {
+            table.add_policy(policy.clone());
+        }
         if self.compat_view {
             table.compat_view = Some(QualifiedName::new(
                 self.moved_from.as_deref().unwrap_or(&self.schema),

@@ -21,7 +21,8 @@ use crate::context::Ctxt;
 use crate::model::{Field, Model};
 use values::{checked_name, checked_schema, doc_comment, flag, string_once, unknown_key, unraw};
 
-const SCHEMA_KEYS: &str = "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view";
+const SCHEMA_KEYS: &str =
+    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls";
 
 /// `r#type` → `type`.
 pub(crate) fn unraw_ident(ident: &syn::Ident) -> String {
@@ -119,7 +120,17 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         indexes,
         checks,
         uniques,
+        policies,
     } = table::parse_table_attrs(&mut cx, item, &fields);
+    if let (Some(policy), None) = (policies.first(), &schema_args.rls) {
+        cx.push(syn::Error::new_spanned(
+            &policy.1,
+            format!(
+                "policy `{}` needs row-level security on the table: add `rls` to #[strata::schema(…, rls)]",
+                policy.0.name
+            ),
+        ));
+    }
     cx.check()?;
     Ok(Model {
         ident: item.ident.clone(),
@@ -134,6 +145,8 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         indexes,
         checks,
         uniques,
+        rls: schema_args.rls.is_some(),
+        policies: policies.into_iter().map(|(policy, _)| policy).collect(),
     })
 }
 
@@ -146,6 +159,7 @@ struct SchemaArgs {
     moved_from: Option<LitStr>,
     renamed_from: Option<LitStr>,
     compat_view: Option<syn::Path>,
+    rls: Option<syn::Path>,
 }
 
 fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
@@ -198,6 +212,7 @@ fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
                 "renamed_from = \"product\"",
             )?,
             "compat_view" => flag(cx, &meta, &mut parsed.compat_view)?,
+            "rls" => flag(cx, &meta, &mut parsed.rls)?,
             _ => unknown_key(cx, &meta, "#[schema]", SCHEMA_KEYS)?,
         }
         Ok(())

@@ -1,21 +1,24 @@
-//! `#[index(…)]`, `#[check(…)]` and `#[unique(…)]` on the struct.
+//! `#[index(…)]`, `#[check(…)]`, `#[unique(…)]` and `#[policy(…)]` on the struct.
 
 use syn::LitStr;
 
 use super::values::{checked_expr, checked_name, flag, path_name, string_once, unknown_key};
 use crate::context::Ctxt;
 use crate::model::{Field, IndexSpec, UniqueSpec};
-use strata_manifest::Check;
+use strata_manifest::{Check, Policy, PolicyCommand};
 
 const INDEX_KEYS: &str = "columns = [\"…\", …], unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
 const UNIQUE_KEYS: &str = "columns = [\"…\", …], name = \"…\"";
+const POLICY_KEYS: &str = "name = \"…\", for = \"select\" | \"insert\" | \"update\" | \"delete\" | \"all\", to = \"role\" or [\"role\", …], using = \"…\", with_check = \"…\", restrictive";
 
 /// What the struct's own attributes declare.
 pub(super) struct TableAttrs {
     pub indexes: Vec<IndexSpec>,
     pub checks: Vec<Check>,
     pub uniques: Vec<UniqueSpec>,
+    /// Each policy, with the attribute that declares it.
+    pub policies: Vec<(Policy, syn::Attribute)>,
 }
 
 pub(super) fn parse_table_attrs(
@@ -27,6 +30,7 @@ pub(super) fn parse_table_attrs(
         indexes: Vec::new(),
         checks: Vec::new(),
         uniques: Vec::new(),
+        policies: Vec::new(),
     };
     for attr in &item.attrs {
         if attr.path().is_ident("index") {
@@ -41,9 +45,145 @@ pub(super) fn parse_table_attrs(
             if let Some(unique) = parse_unique(cx, attr, fields) {
                 attrs.uniques.push(unique);
             }
+        } else if attr.path().is_ident("policy") {
+            if let Some(policy) = parse_policy(cx, attr) {
+                if attrs.policies.iter().any(|(p, _)| p.name == policy.name) {
+                    cx.error_spanned_by(
+                        attr,
+                        format!(
+                            "two policies are called `{}`: give each its own name",
+                            policy.name
+                        ),
+                    );
+                }
+                attrs.policies.push((policy, attr.clone()));
+            }
         }
     }
     attrs
+}
+
+fn parse_policy(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Policy> {
+    let mut name: Option<LitStr> = None;
+    let mut command: Option<LitStr> = None;
+    let mut roles: Option<Vec<LitStr>> = None;
+    let mut using: Option<LitStr> = None;
+    let mut with_check: Option<LitStr> = None;
+    let mut restrictive = None;
+    let result = attr.parse_nested_meta(|meta| {
+        match path_name(&meta.path).as_str() {
+            "name" => string_once(cx, &meta, &mut name, "name = \"tickets_by_org\"")?,
+            "for" => string_once(cx, &meta, &mut command, "for = \"select\"")?,
+            "to" => {
+                let value: syn::Expr = meta.value()?.parse()?;
+                match (string_array(&value), &value) {
+                    (Some(list), _) => roles = Some(list),
+                    (
+                        None,
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(lit),
+                            ..
+                        }),
+                    ) => roles = Some(vec![lit.clone()]),
+                    _ => cx.error_spanned_by(
+                        &value,
+                        "`to` takes a role or a list of roles: to = \"app_user\" or to = [\"app_user\", \"auditor\"]",
+                    ),
+                }
+            }
+            "using" => string_once(cx, &meta, &mut using, "using = \"org_id = current_org_id()\"")?,
+            "with_check" => string_once(
+                cx,
+                &meta,
+                &mut with_check,
+                "with_check = \"org_id = current_org_id()\"",
+            )?,
+            "restrictive" => flag(cx, &meta, &mut restrictive)?,
+            _ => unknown_key(cx, &meta, "#[policy]", POLICY_KEYS)?,
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.push(error);
+        return None;
+    }
+    let Some(name) = name else {
+        cx.error_spanned_by(
+            attr,
+            "a policy needs a name: #[policy(name = \"tickets_by_org\", using = \"org_id = current_org_id()\")]",
+        );
+        return None;
+    };
+    let command = match &command {
+        None => PolicyCommand::All,
+        Some(lit) => match PolicyCommand::parse(&lit.value()) {
+            Some(command) => command,
+            None => {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "unknown command `{}`: for = \"select\", \"insert\", \"update\", \"delete\" or \"all\"",
+                        lit.value()
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    let example = "\"org_id = current_org_id()\"";
+    let mut using = using.map(|lit| (checked_expr(cx, &lit, "using", example), lit));
+    let with_check = with_check.map(|lit| (checked_expr(cx, &lit, "with_check", example), lit));
+    if !command.takes_with_check() {
+        if let Some((_, lit)) = &with_check {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "a policy for {} has no WITH CHECK (it writes no rows): use `using`",
+                    command.sql()
+                ),
+            );
+        }
+    }
+    // An INSERT policy checks only new rows: `using` says which (the
+    // default of `with_check` is `using`).
+    let mut with_check = with_check.map(|(expr, _)| expr);
+    if !command.takes_using() {
+        if let Some((expr, lit)) = using.take() {
+            if with_check.is_some() {
+                cx.error_spanned_by(
+                    &lit,
+                    "a policy for INSERT has no USING (it reads no rows): give only `with_check`",
+                );
+            }
+            with_check.get_or_insert(expr);
+        }
+    }
+    let using = using.map(|(expr, _)| expr);
+    if using.is_none() && with_check.is_none() {
+        cx.error_spanned_by(
+            attr,
+            format!(
+                "policy `{}` needs `using = {example}` (or `with_check`): which rows it allows",
+                name.value()
+            ),
+        );
+    }
+    let mut names: Vec<String> = Vec::new();
+    for lit in roles.unwrap_or_default() {
+        let role = checked_name(cx, &lit, lit.value());
+        if !role.eq_ignore_ascii_case("public") && !names.contains(&role) {
+            names.push(role);
+        }
+    }
+    names.sort();
+    Some(Policy {
+        name: checked_name(cx, &name, name.value()),
+        command,
+        restrictive: restrictive.is_some(),
+        roles: names,
+        using,
+        with_check,
+    })
 }
 
 fn parse_unique(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option<UniqueSpec> {

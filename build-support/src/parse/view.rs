@@ -136,7 +136,14 @@ pub fn parse_view(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<View
         indexes,
         checks,
         uniques,
+        policies,
     } = table::parse_table_attrs(&mut cx, item, &fields);
+    if let Some((_, attr)) = policies.first() {
+        cx.push(syn::Error::new_spanned(
+            attr,
+            "a view has no row-level security policies: put them on the tables it reads, and the view reads them with its caller's rights (security_invoker)",
+        ));
+    }
     if !uniques.is_empty() {
         cx.error_spanned_by(
             &item.ident,

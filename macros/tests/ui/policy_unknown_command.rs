@@ -1,0 +1,9 @@
+#[strata::schema("ticketing", rls)]
+#[policy(name = "tickets_by_org", for = "upsert", using = "org_id = 1")]
+pub struct Ticket {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub org_id: i64,
+}
+
+fn main() {}
