@@ -35,6 +35,7 @@ pub(crate) enum Kind {
     View,
     Routine,
     Trigger,
+    Policy,
 }
 
 impl Kind {
@@ -47,6 +48,7 @@ impl Kind {
             Kind::View => "view",
             Kind::Routine => "routine",
             Kind::Trigger => "trigger",
+            Kind::Policy => "policy",
         }
     }
 }
@@ -288,6 +290,8 @@ static NO_TABLE: Table = Table {
     compat_view: None,
     compat_view_security_invoker: false,
     comment: None,
+    rls: false,
+    policies: Vec::new(),
     moved_from: None,
     renamed_from: None,
 };
@@ -367,6 +371,11 @@ pub(crate) fn requests_of_table(table: &Table, at: usize) -> Vec<(Request, Sourc
             add(Kind::Predicate, None, predicate);
         }
     }
+    for policy in &table.policies {
+        for expr in policy.using.iter().chain(&policy.with_check) {
+            add(Kind::Policy, None, expr);
+        }
+    }
     for column in &table.columns {
         if let Some(default) = &column.default {
             add(Kind::Default, Some(&column.name), default);
@@ -403,6 +412,11 @@ WHERE i.relnamespace = pg_catalog.pg_my_temp_schema() AND i.relname LIKE 'strata
 const SCRATCH_DEFAULTS: &str = r#"SELECT c.relname::text, pg_catalog.pg_get_expr(d.adbin, d.adrelid)
 FROM pg_catalog.pg_attrdef d JOIN pg_catalog.pg_class c ON c.oid = d.adrelid
 WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname LIKE 'strata\_x\_%'"#;
+
+/// Returns the name and `USING` expression of each scratch policy.
+const SCRATCH_POLICIES: &str = r#"SELECT p.polname::text, pg_catalog.pg_get_expr(p.polqual, p.polrelid)
+FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND p.polname LIKE 'strata\_x\_%'"#;
 
 /// Returns the name and definition of each scratch view.
 const SCRATCH_VIEWS: &str = r#"SELECT c.relname::text, pg_catalog.pg_get_viewdef(c.oid)
@@ -590,7 +604,7 @@ async fn on_scratch(
                     columns.join(", ")
                 );
             }
-            Kind::Check | Kind::Predicate => {
+            Kind::Check | Kind::Predicate | Kind::Policy => {
                 let count = tables.len();
                 let scratch = tables.entry(&request.context).or_insert_with(|| {
                     let name = format!("strata_t_{count}");
@@ -612,6 +626,14 @@ async fn on_scratch(
                     let _ = writeln!(
                         sql,
                         "ALTER TABLE {scratch} ADD CONSTRAINT {} CHECK ({}) NOT VALID;",
+                        quote_ident(&object),
+                        request.expression
+                    );
+                } else if *kind == Kind::Policy {
+                    // As `USING`; PostgreSQL prints `WITH CHECK` alike.
+                    let _ = writeln!(
+                        sql,
+                        "CREATE POLICY {} ON {scratch} USING ({});",
                         quote_ident(&object),
                         request.expression
                     );
@@ -649,6 +671,13 @@ async fn on_scratch(
     );
     rows.extend(
         query_as::<(String, Option<String>)>(SCRATCH_VIEWS)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .filter_map(|(name, text)| Some((name, text?))),
+    );
+    rows.extend(
+        query_as::<(String, Option<String>)>(SCRATCH_POLICIES)
             .fetch_all(&mut *tx)
             .await?
             .into_iter()

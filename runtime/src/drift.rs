@@ -115,6 +115,8 @@ pub enum ObjectKind {
     Trigger,
     /// A sequence of `Builder::sql_dir`.
     Sequence,
+    /// A row-level security policy.
+    Policy,
 }
 
 impl DriftReport {
@@ -162,6 +164,7 @@ impl fmt::Display for Difference {
             ObjectKind::Procedure => "procedure",
             ObjectKind::Trigger => "trigger",
             ObjectKind::Sequence => "sequence",
+            ObjectKind::Policy => "policy",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {

@@ -8,6 +8,12 @@ use crate::DriftReport;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// `rls::set_local` was given a setting name policies cannot read back.
+    #[error("setting `{setting}` is not a custom setting: name it with a prefix, such as `app.org_id`, in letters, digits and `_`")]
+    InvalidSetting {
+        /// The name as given.
+        setting: String,
+    },
     /// A query against the database failed.
     #[error("{context}: {source}")]
     Database {

@@ -100,6 +100,7 @@ mod tenants;
 mod tracking;
 mod watch;
 
+pub mod rls;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -25,6 +25,7 @@ mod enums;
 mod extensions;
 mod indexes;
 mod keys;
+mod policies;
 mod routines;
 mod row;
 mod schemas;
@@ -98,6 +99,7 @@ pub(crate) const KINDS: &[Part] = &[
     keys::PART,
     indexes::PART,
     checks::PART,
+    policies::PART,
     compat_views::PART,
     views::PART,
     routines::PART,

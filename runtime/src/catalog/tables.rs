@@ -9,12 +9,14 @@ use super::{find, rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Schema, name and comment of every ordinary or partitioned table in the
-/// managed schemas, but those an extension owns (`pg_depend` type `e`): they
-/// are the extension's, never drift.
+/// Schema, name, comment and row-level security (enabled and forced) of
+/// every ordinary or partitioned table in the managed schemas, but those an
+/// extension owns (`pg_depend` type `e`): they are the extension's, never
+/// drift.
 pub(crate) const PART: Part = Part {
     name: "tables",
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, ds.description) ORDER BY n.nspname, c.relname), '[]')
+    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, ds.description,
+            c.relrowsecurity AND c.relforcerowsecurity) ORDER BY n.nspname, c.relname), '[]')
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = c.oid
@@ -24,15 +26,16 @@ pub(crate) const PART: Part = Part {
                      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
                        AND e.deptype = 'e')",
     read: Read::Json(|json, catalog| {
-        let mut tables: Vec<(String, String, Option<String>)> = rows(json)?;
+        let mut tables: Vec<(String, String, Option<String>, bool)> = rows(json)?;
         // The binary search of the later parts needs Rust's byte order. The
         // catalog's `name` columns sort as "C" too, but that is PostgreSQL's
         // choice, not ours.
         tables.sort();
         catalog.state.tables = tables
             .into_iter()
-            .map(|(schema, name, comment)| Table {
+            .map(|(schema, name, comment, rls)| Table {
                 comment,
+                rls,
                 ..Table::new(schema, name)
             })
             .collect();

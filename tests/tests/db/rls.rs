@@ -1,0 +1,353 @@
+//! Issue 13, item 1: row-level security declared on the models (`rls`,
+//! `#[policy]`), applied, obeyed by a role without BYPASSRLS, and
+//! drift-checked by what each policy does.
+
+use strata::sqlx::{self, PgPool};
+use strata::{check_drift, DifferenceKind, Migrator, ObjectKind};
+
+use crate::support::{fresh_db, psql, Scratch};
+
+/// Each test its own role: roles belong to the whole cluster, and the
+/// tests share one.
+fn models(role: &str) -> String {
+    format!(
+        r#"
+#[strata::schema("ticketing", rls)]
+#[policy(name = "tickets_by_org", to = "{role}", using = "org_id = (SELECT ticketing.current_org_id())")]
+#[policy(name = "no_closed_edits", for = "update", restrictive, to = "{role}", using = "NOT closed")]
+pub struct Ticket {{
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub org_id: i64,
+    pub title: String,
+    #[column(default = "false")]
+    pub closed: bool,
+}}
+"#
+    )
+}
+
+const CURRENT_ORG_ID: &str = "CREATE FUNCTION ticketing.current_org_id() RETURNS bigint
+LANGUAGE sql STABLE
+AS $$ SELECT nullif(current_setting('app.org_id', true), '')::bigint $$;
+";
+
+fn scratch(role: &str) -> Scratch {
+    let scratch = Scratch::with_models(&models(role));
+    scratch.write_file("db/functions/current_org_id.sql", CURRENT_ORG_ID);
+    scratch
+}
+
+fn build(scratch: &Scratch, role: &str) -> String {
+    let outcome = scratch.builder().sql_dir("db").role(role).run().unwrap();
+    std::fs::read_to_string(outcome.written.expect("a migration")).unwrap()
+}
+
+/// The tickets `role` sees when acting for `org`, in a transaction of its own.
+async fn visible(pool: &PgPool, role: &str, org: i64) -> Vec<String> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::raw_sql(&format!("SET LOCAL ROLE {role}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    strata::rls::set_local(&mut tx, "app.org_id", &org.to_string())
+        .await
+        .unwrap();
+    let titles: Vec<(String,)> =
+        sqlx::query_as("SELECT title FROM ticketing.ticket ORDER BY title")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+    tx.rollback().await.unwrap();
+    titles.into_iter().map(|(t,)| t).collect()
+}
+
+#[tokio::test]
+async fn policies_are_made_after_their_function_obeyed_and_drift_checked() {
+    let role = "rls_tickets_app";
+    let scratch = scratch(role);
+    let up = build(&scratch, role);
+    let at = |text: &str| up.find(text).unwrap_or_else(|| panic!("{text} in:\n{up}"));
+    assert!(at(&format!("CREATE ROLE \"{role}\" NOLOGIN")) < at("CREATE TABLE"));
+    assert!(at("CREATE FUNCTION ticketing.current_org_id()") < at("CREATE POLICY"));
+    assert!(at("CREATE TABLE \"ticketing\".\"ticket\"") < at("CREATE POLICY \"tickets_by_org\""));
+    assert!(
+        at("CREATE POLICY \"tickets_by_org\"")
+            < at("ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY"),
+        "forced only once its policies exist"
+    );
+    assert!(up.contains("AS RESTRICTIVE FOR UPDATE"), "{up}");
+
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let (login, bypass): (bool, bool) = sqlx::query_as(
+        "SELECT rolcanlogin, rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = $1",
+    )
+    .bind(role)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!login && !bypass, "made NOLOGIN, without BYPASSRLS");
+
+    // Grants are not declared yet (a later part of this issue): by hand.
+    psql(
+        &pool,
+        &format!(
+            "GRANT USAGE ON SCHEMA ticketing TO {role};
+             GRANT SELECT, INSERT, UPDATE ON ticketing.ticket TO {role};
+             INSERT INTO ticketing.ticket (org_id, title) VALUES (1, 'a1'), (1, 'a2'), (2, 'b1');"
+        ),
+    )
+    .await;
+    assert_eq!(visible(&pool, role, 1).await, ["a1", "a2"]);
+    assert_eq!(visible(&pool, role, 2).await, ["b1"]);
+    assert!(visible(&pool, role, 3).await.is_empty());
+
+    // Writing a row for another organisation is refused by the check.
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::raw_sql(&format!("SET LOCAL ROLE {role}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    strata::rls::set_local(&mut tx, "app.org_id", "1")
+        .await
+        .unwrap();
+    let refused = sqlx::query("INSERT INTO ticketing.ticket (org_id, title) VALUES (2, 'sneaky')")
+        .execute(&mut *tx)
+        .await;
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("row-level security")),
+        "a row for organisation 2 written while acting for 1"
+    );
+    drop(tx);
+
+    // The setting lasts only as long as its transaction.
+    let mut tx = pool.begin().await.unwrap();
+    strata::rls::set_local(&mut tx, "app.org_id", "2")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (after,): (Option<String>,) =
+        sqlx::query_as("SELECT nullif(current_setting('app.org_id', true), '')")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(after, None);
+    let mut tx = pool.begin().await.unwrap();
+    let bad = strata::rls::set_local(&mut tx, "org_id", "1").await;
+    assert!(
+        matches!(bad, Err(strata::Error::InvalidSetting { .. })),
+        "{bad:?}"
+    );
+
+    // Drift: by what a policy does, not by its name.
+    let drift_after = |sql: &'static str| {
+        let pool = pool.clone();
+        let migrations = &migrations;
+        async move {
+            psql(&pool, sql).await;
+            check_drift(&pool, migrations).await.unwrap()
+        }
+    };
+    let opened = drift_after(
+        "DROP POLICY tickets_by_org ON ticketing.ticket;
+         CREATE POLICY tickets_by_org ON ticketing.ticket TO rls_tickets_app USING (true);",
+    )
+    .await;
+    assert_eq!(opened.differences.len(), 1, "{opened}");
+    let d = &opened.differences[0];
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::Policy)
+    );
+    assert_eq!(d.name, "ticketing.ticket.tickets_by_org");
+    assert_eq!(
+        d.actual.as_deref(),
+        Some("for all to rls_tickets_app using (true)")
+    );
+
+    let dropped = drift_after("DROP POLICY tickets_by_org ON ticketing.ticket").await;
+    let d = &dropped.differences[0];
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::Policy),
+        "{dropped}"
+    );
+
+    let unforced = drift_after(
+        "CREATE POLICY tickets_by_org ON ticketing.ticket TO rls_tickets_app
+           USING (org_id = (SELECT ticketing.current_org_id()));
+         ALTER TABLE ticketing.ticket NO FORCE ROW LEVEL SECURITY;",
+    )
+    .await;
+    assert_eq!(unforced.differences.len(), 1, "{unforced}");
+    let d = &unforced.differences[0];
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Changed, ObjectKind::Table)
+    );
+    assert_eq!(d.property.as_deref(), Some("row-level security"));
+
+    let extra = drift_after(
+        "ALTER TABLE ticketing.ticket FORCE ROW LEVEL SECURITY;
+         CREATE POLICY everyone ON ticketing.ticket FOR SELECT USING (true);",
+    )
+    .await;
+    let d = &extra.differences[0];
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Unexpected, ObjectKind::Policy),
+        "{extra}"
+    );
+    psql(&pool, "DROP POLICY everyone ON ticketing.ticket").await;
+    assert!(check_drift(&pool, &migrations).await.unwrap().is_clean());
+
+    // Back: the policies and row security go with the table; the role stays.
+    let back = Migrator::new(&migrations)
+        .confirm_all()
+        .rollback_to(&pool, 0)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+    let (roles,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname = $1")
+            .bind(role)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(roles, 1, "a role belongs to the cluster: never dropped");
+}
+
+/// Changing a policy drops and makes it again in one migration; a column
+/// it reads changing type takes it along and brings it back.
+#[tokio::test]
+async fn a_changed_policy_is_made_again_and_survives_a_type_change_under_it() {
+    let role = "rls_change_app";
+    let scratch = scratch(role);
+    build(&scratch, role);
+    let (_db, pool) = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+
+    scratch.write_models(&models(role).replace(
+        "using = \"NOT closed\"",
+        "using = \"NOT closed AND title <> ''\"",
+    ));
+    let changed = build(&scratch, role);
+    let at = |text: &str| {
+        changed
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} in:\n{changed}"))
+    };
+    assert!(at("DROP POLICY \"no_closed_edits\"") < at("CREATE POLICY \"no_closed_edits\""));
+    assert!(
+        !changed.contains("tickets_by_org"),
+        "the other policy is untouched:\n{changed}"
+    );
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    // PostgreSQL refuses to retype a column a policy reads: the policy
+    // goes first and comes back after.
+    scratch.write_models(
+        &models(role)
+            .replace(
+                "using = \"NOT closed\"",
+                "using = \"NOT closed AND title <> ''\"",
+            )
+            .replace("pub org_id: i64", "pub org_id: i32"),
+    );
+    let outcome = scratch
+        .builder()
+        .sql_dir("db")
+        .role(role)
+        .confirm_all()
+        .run()
+        .unwrap();
+    let retyped = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    let at = |text: &str| {
+        retyped
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} in:\n{retyped}"))
+    };
+    assert!(at("DROP POLICY \"tickets_by_org\"") < at("TYPE integer"));
+    assert!(at("TYPE integer") < at("CREATE POLICY \"tickets_by_org\""));
+    let report = Migrator::new(&scratch.migrations())
+        .confirm_all()
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+}
+
+/// The build names each known trap and its fix, and keeps building.
+#[test]
+fn the_build_warns_of_each_row_level_security_trap_by_name() {
+    let role = "rls_warned_app";
+    let safe = scratch(role);
+    let outcome = safe.builder().sql_dir("db").role(role).run().unwrap();
+    assert_eq!(
+        outcome.warnings,
+        Vec::<String>::new(),
+        "the safe forms warn of nothing"
+    );
+
+    let models = models(role).replace(
+        "using = \"NOT closed\"",
+        "using = \"NOT closed AND current_setting('app.user') <> ''\"",
+    ) + r#"
+#[strata::view("ticketing", sql = "SELECT id, title FROM ticketing.ticket")]
+pub struct TicketTitle {
+    pub id: i64,
+    pub title: String,
+}
+
+#[strata::view("ticketing", sql = "SELECT count(*) AS tickets FROM ticketing.ticket", materialized)]
+pub struct TicketCount {
+    pub tickets: i64,
+}
+"#;
+    let trapped = Scratch::with_models(&models);
+    trapped.write_file(
+        "db/functions/current_org_id.sql",
+        "CREATE FUNCTION ticketing.current_org_id() RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER
+AS $$ SELECT current_setting('app.org_id', true)::bigint $$;
+",
+    );
+    let outcome = trapped.builder().sql_dir("db").role(role).run().unwrap();
+    assert!(outcome.written.is_some(), "warnings do not stop the build");
+    let warnings = outcome.warnings.join("\n");
+    for (object, fix) in [
+        (
+            "policy ticketing.ticket.no_closed_edits reads current_setting('app.user') bare",
+            "nullif(current_setting('app.user', true), '')",
+        ),
+        (
+            "function ticketing.current_org_id reads current_setting('app.org_id', true), which is ''",
+            "nullif(current_setting('app.org_id', true), '')",
+        ),
+        (
+            "function ticketing.current_org_id is SECURITY DEFINER without a pinned search_path",
+            "SET search_path = pg_catalog, ticketing",
+        ),
+        (
+            "view ticketing.ticket_title reads ticketing.ticket with its owner's rights",
+            "grant the view only to roles that may see every row",
+        ),
+        (
+            "materialized view ticketing.ticket_count holds every row of ticketing.ticket",
+            "read ticketing.ticket directly",
+        ),
+    ] {
+        assert!(warnings.contains(object) && warnings.contains(fix), "{object} / {fix} in:\n{warnings}");
+    }
+    assert_eq!(outcome.warnings.len(), 5, "{warnings}");
+}
