@@ -66,6 +66,8 @@ pub struct BuildSettings {
     pub empty_schemas: Vec<String>,
     /// `Builder::sql_dir("db")`.
     pub sql_dir: bool,
+    /// `Builder::role`, each: the roles the policies name.
+    pub roles: Vec<String>,
 }
 
 impl BuildSettings {
@@ -85,6 +87,9 @@ impl BuildSettings {
         if self.sql_dir {
             builder = builder.sql_dir("db");
         }
+        for role in &self.roles {
+            builder = builder.role(role);
+        }
         builder
     }
 
@@ -102,6 +107,9 @@ impl BuildSettings {
         }
         if self.sql_dir {
             out.push_str("        .sql_dir(\"db\")\n");
+        }
+        for role in &self.roles {
+            let _ = writeln!(out, "        .role({role:?})");
         }
         out.push_str("        .run()\n        .expect(\"strata: generating migrations\");\n}\n");
         out
@@ -246,6 +254,20 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
         .cloned()
         .collect();
     pulled.build.search_path = state.search_path.clone();
+    pulled.build.roles = state
+        .roles
+        .iter()
+        .cloned()
+        .chain(
+            state
+                .tables
+                .iter()
+                .flat_map(|t| &t.policies)
+                .flat_map(|p| p.roles.iter().cloned()),
+        )
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
     let build = dir.join("build.rs");
     if !build.exists() {
         write_file(dir, "build.rs", &pulled.build.build_script(), &mut pulled)?;
@@ -642,7 +664,42 @@ fn table_source(
         true => "tenant".to_owned(),
         false => format!("{:?}", table.schema),
     };
+    if table.rls || !table.policies.is_empty() {
+        attrs.push_str(", rls");
+        if !table.rls {
+            pulled.not_expressed.push(format!(
+                "row-level security of {object}: it has policies but is not both enabled and forced; the model's `rls` enables and forces it, so the table's owner obeys the policies too"
+            ));
+        }
+    }
     let _ = writeln!(out, "#[strata::schema({schema}{attrs})]");
+    for policy in &table.policies {
+        let mut line = format!("#[policy(name = {:?}", policy.name);
+        if policy.command != strata_manifest::PolicyCommand::All {
+            let _ = write!(line, ", for = {:?}", policy.command.sql().to_lowercase());
+        }
+        if policy.restrictive {
+            line.push_str(", restrictive");
+        }
+        match policy.roles.as_slice() {
+            [] => {}
+            [one] => {
+                let _ = write!(line, ", to = {one:?}");
+            }
+            many => {
+                let roles: Vec<String> = many.iter().map(|r| format!("{r:?}")).collect();
+                let _ = write!(line, ", to = [{}]", roles.join(", "));
+            }
+        }
+        if let Some(using) = &policy.using {
+            let _ = write!(line, ", using = {}", literal(using));
+        }
+        if let Some(check) = &policy.with_check {
+            let _ = write!(line, ", with_check = {}", literal(check));
+        }
+        line.push_str(")]");
+        let _ = writeln!(out, "{line}");
+    }
     if let Some(pk) = &table.primary_key {
         if pk.name != constraint_name(&table.name, &[], "pkey") {
             pulled.not_expressed.push(format!(

@@ -351,3 +351,71 @@ AS $$ SELECT current_setting('app.org_id', true)::bigint $$;
     }
     assert_eq!(outcome.warnings.len(), 5, "{warnings}");
 }
+
+/// `strata pull` writes `rls`, each `#[policy]` and the roles they name;
+/// the pulled models, built and migrated, make the same database.
+#[tokio::test]
+async fn row_level_security_is_pulled_into_models_that_make_the_same_database() {
+    let role = "rls_pulled_app";
+    let original = scratch(role);
+    build(&original, role);
+    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
+    Migrator::new(&original.migrations()).run(&a).await.unwrap();
+    let state = strata::read_database(&a, None).await.unwrap();
+
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    assert_eq!(pulled.build.roles, [role]);
+    let models = std::fs::read_to_string(krate.path().join("src/models/ticketing.rs")).unwrap();
+    assert!(models.contains(", rls)]"), "{models}");
+    assert!(
+        models.contains(r#"#[policy(name = "no_closed_edits", for = "update", restrictive, to = "rls_pulled_app", using = "(NOT closed)")]"#),
+        "{models}"
+    );
+    let outcome = pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    let report =
+        Migrator::new(&strata::Migrations::from_dir(krate.path().join("migrations")).unwrap())
+            .run(&b)
+            .await
+            .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
+    assert!(check_drift(&b, &original.migrations())
+        .await
+        .unwrap()
+        .is_clean());
+    strata_tests::pulled::compiles(krate.path());
+
+    // `strata diff` from an empty database writes the policies and row
+    // security too, and reaches parity.
+    let (_db_c, c) = fresh_db().await;
+    let schemas = ["ticketing".to_owned()];
+    let diff = strata::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
+        .await
+        .unwrap();
+    assert!(
+        diff.sql.contains("CREATE POLICY \"tickets_by_org\""),
+        "{}",
+        diff.sql
+    );
+    assert!(
+        diff.sql.contains("FORCE ROW LEVEL SECURITY"),
+        "{}",
+        diff.sql
+    );
+    let outcomes = diff.apply(&c).await.unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, strata::StageOutcome::Applied)),
+        "{outcomes:?}"
+    );
+    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
+}
