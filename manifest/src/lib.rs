@@ -46,6 +46,7 @@ pub use kinds::compat_view::CompatViewChange;
 pub use kinds::constraint::{Constraint, ConstraintChange};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
+pub use kinds::grant::{schema_usage, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
 pub use kinds::key::{Action, ForeignKey, Key};
 pub use kinds::policy::{Policy, PolicyChange, PolicyCommand};

@@ -20,6 +20,7 @@ pub(crate) mod compat_view;
 pub(crate) mod constraint;
 pub(crate) mod enum_type;
 pub(crate) mod extension;
+pub(crate) mod grant;
 pub(crate) mod index;
 pub(crate) mod key;
 pub(crate) mod policy;
@@ -91,6 +92,7 @@ const KINDS: &[KindDiff] = &[
     routine::diff,
     sequence::diff,
     table::diff,
+    grant::diff,
     view::diff,
     trigger::diff,
 ];
@@ -112,6 +114,7 @@ pub(crate) const TABLE_PARTS: &[TablePart] = &[
     compat_view::PART,
     comment::PART,
     policy::PART,
+    grant::PART,
 ];
 
 /// Runs the diff of every kind.
@@ -192,6 +195,8 @@ changes! {
     Comment(comment::CommentChange),
     /// Row-level security and its policies.
     Policy(policy::PolicyChange),
+    /// Grants on tables and `USAGE` on their schemas.
+    Grant(grant::GrantChange),
     /// Views and materialized views of `#[strata::view]` models.
     View(view::ViewChange),
     /// Functions and procedures of `Builder::sql_dir`.

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::grant::Grant;
 use super::policy::Policy;
 use super::{column, constraint, Change, Step, TABLE_PARTS};
 use crate::diff::{Plan, Renames};
@@ -77,6 +78,13 @@ pub struct Table {
         deserialize_with = "crate::state::exact"
     )]
     pub policies: Vec<Policy>,
+    /// What each role the models name may do with it, sorted by role.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::state::exact"
+    )]
+    pub grants: Vec<Grant>,
     /// Build-time hint: the schema the table used to live in. Never stored.
     #[serde(skip)]
     pub moved_from: Option<String>,
@@ -102,6 +110,7 @@ impl Table {
             comment: None,
             rls: false,
             policies: Vec::new(),
+            grants: Vec::new(),
             moved_from: None,
             renamed_from: None,
         }
@@ -154,6 +163,11 @@ impl Table {
         insert_sorted(&mut self.policies, policy, |p| &p.name);
     }
 
+    /// Adds a role's grant, keeping them sorted by role.
+    pub fn add_grant(&mut self, grant: Grant) {
+        insert_sorted(&mut self.grants, grant, |g| &g.role);
+    }
+
     /// The table without its indexes and foreign keys: what `CREATE TABLE` makes.
     pub fn bare(&self) -> Table {
         Table {
@@ -163,6 +177,7 @@ impl Table {
             compat_view_security_invoker: false,
             rls: false,
             policies: Vec::new(),
+            grants: Vec::new(),
             moved_from: None,
             renamed_from: None,
             ..self.clone()
@@ -373,6 +388,13 @@ impl Step for TableChange {
                     Change::from(super::policy::PolicyChange::CreatePolicy {
                         table: name.clone(),
                         policy: policy.clone(),
+                    })
+                }));
+                changes.extend(table.grants.iter().map(|grant| {
+                    Change::from(super::grant::GrantChange::GrantTable {
+                        table: name.clone(),
+                        role: grant.role.clone(),
+                        privileges: grant.privileges.clone(),
                     })
                 }));
                 if table.rls {

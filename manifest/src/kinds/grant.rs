@@ -1,0 +1,354 @@
+//! Grants: `#[grant(select, insert, to = "app_user")]` on a model gives the
+//! role those privileges on the table, and `USAGE` on the table's schema.
+//! A privilege no longer declared is revoked. Only the roles the models
+//! name are ever granted to or revoked from: grants to other roles are not
+//! strata's.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::table::table_mut;
+use super::{q, Change, Step, TablePart};
+use crate::diff::{Plan, Renames};
+use crate::{quote_ident, QualifiedName, SchemaState, Table};
+
+/// A privilege on a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Privilege {
+    /// `SELECT`.
+    Select,
+    /// `INSERT`.
+    Insert,
+    /// `UPDATE`.
+    Update,
+    /// `DELETE`.
+    Delete,
+    /// `TRUNCATE`.
+    Truncate,
+    /// `REFERENCES`.
+    References,
+    /// `TRIGGER`.
+    Trigger,
+}
+
+impl Privilege {
+    /// Every privilege, for `all`.
+    pub const ALL: [Privilege; 7] = [
+        Privilege::Select,
+        Privilege::Insert,
+        Privilege::Update,
+        Privilege::Delete,
+        Privilege::Truncate,
+        Privilege::References,
+        Privilege::Trigger,
+    ];
+
+    /// As SQL spells it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Privilege::Select => "SELECT",
+            Privilege::Insert => "INSERT",
+            Privilege::Update => "UPDATE",
+            Privilege::Delete => "DELETE",
+            Privilege::Truncate => "TRUNCATE",
+            Privilege::References => "REFERENCES",
+            Privilege::Trigger => "TRIGGER",
+        }
+    }
+
+    /// From `#[grant(select, …)]` or the catalog's `privilege_type`.
+    pub fn parse(text: &str) -> Option<Privilege> {
+        Privilege::ALL
+            .into_iter()
+            .find(|p| p.sql().eq_ignore_ascii_case(text))
+    }
+}
+
+/// What one role may do with a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    /// The role.
+    pub role: String,
+    /// Its privileges, sorted.
+    pub privileges: Vec<Privilege>,
+}
+
+/// A change of a role's privileges.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum GrantChange {
+    /// `GRANT … ON table TO role`.
+    GrantTable {
+        /// The table.
+        table: QualifiedName,
+        /// The role.
+        role: String,
+        /// What it gains.
+        privileges: Vec<Privilege>,
+    },
+    /// `REVOKE … ON table FROM role`.
+    RevokeTable {
+        /// The table, under the name it has when the grant goes.
+        table: QualifiedName,
+        /// The role.
+        role: String,
+        /// What it loses.
+        privileges: Vec<Privilege>,
+    },
+    /// `GRANT USAGE ON SCHEMA … TO role`: it may reach the schema's tables.
+    GrantUsage {
+        /// The schema.
+        schema: String,
+        /// The role.
+        role: String,
+    },
+    /// `REVOKE USAGE ON SCHEMA … FROM role`: it has no table there any more.
+    RevokeUsage {
+        /// The schema.
+        schema: String,
+        /// The role.
+        role: String,
+    },
+}
+
+pub(crate) const OPS: &[&str] = &["grant_table", "revoke_table", "grant_usage", "revoke_usage"];
+
+/// A new table's grants follow its `CREATE TABLE`.
+pub(crate) const PART: TablePart = TablePart {
+    created: |table, plan| {
+        for grant in &table.grants {
+            plan.push(GrantChange::GrantTable {
+                table: table.qualified_name(),
+                role: grant.role.clone(),
+                privileges: grant.privileges.clone(),
+            });
+        }
+    },
+    diff: diff_grants,
+};
+
+fn privileges_of<'t>(table: &'t Table, role: &str) -> &'t [Privilege] {
+    table
+        .grants
+        .iter()
+        .find(|g| g.role == role)
+        .map_or(&[], |g| g.privileges.as_slice())
+}
+
+fn diff_grants(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) {
+    let roles: BTreeSet<&str> = before
+        .grants
+        .iter()
+        .chain(&table.grants)
+        .map(|g| g.role.as_str())
+        .collect();
+    for role in roles {
+        let (had, has) = (privileges_of(before, role), privileges_of(table, role));
+        let lost: Vec<Privilege> = had.iter().filter(|p| !has.contains(p)).copied().collect();
+        let gained: Vec<Privilege> = has.iter().filter(|p| !had.contains(p)).copied().collect();
+        if !lost.is_empty() {
+            plan.push(GrantChange::RevokeTable {
+                table: before.qualified_name(),
+                role: role.to_owned(),
+                privileges: lost,
+            });
+        }
+        if !gained.is_empty() {
+            plan.push(GrantChange::GrantTable {
+                table: table.qualified_name(),
+                role: role.to_owned(),
+                privileges: gained,
+            });
+        }
+    }
+}
+
+/// The schemas each role needs `USAGE` on: those of the tables granted to it.
+pub fn schema_usage(state: &SchemaState) -> BTreeSet<(String, String)> {
+    state
+        .tables
+        .iter()
+        .flat_map(|t| t.grants.iter().map(|g| (t.schema.clone(), g.role.clone())))
+        .collect()
+}
+
+/// `USAGE` on the schemas, after the tables' grants are diffed.
+pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
+    let (had, has) = (schema_usage(old), schema_usage(new));
+    for (schema, role) in has.difference(&had) {
+        plan.push(GrantChange::GrantUsage {
+            schema: schema.clone(),
+            role: role.clone(),
+        });
+    }
+    for (schema, role) in had.difference(&has) {
+        // A schema that goes takes its privileges with it.
+        if new.schemas.contains(schema) {
+            plan.push(GrantChange::RevokeUsage {
+                schema: schema.clone(),
+                role: role.clone(),
+            });
+        }
+    }
+}
+
+fn list(privileges: &[Privilege]) -> String {
+    privileges
+        .iter()
+        .map(|p| p.sql())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Step for GrantChange {
+    fn order(&self) -> (usize, u8) {
+        match self {
+            // Before anything is moved, renamed or dropped under it.
+            GrantChange::RevokeTable { .. } | GrantChange::RevokeUsage { .. } => (1, 3),
+            // Once the table and the role exist.
+            GrantChange::GrantUsage { .. } => (6, 13),
+            GrantChange::GrantTable { .. } => (6, 14),
+        }
+    }
+
+    fn section(&self) -> Option<&'static str> {
+        Some("grants")
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            GrantChange::GrantTable {
+                table,
+                role,
+                privileges,
+            } => format!(
+                "grant {} on {} to {role}",
+                list(privileges).to_lowercase(),
+                table.name
+            ),
+            GrantChange::RevokeTable {
+                table,
+                role,
+                privileges,
+            } => format!(
+                "revoke {} on {} from {role}",
+                list(privileges).to_lowercase(),
+                table.name
+            ),
+            GrantChange::GrantUsage { schema, role } => {
+                format!("grant usage on schema {schema} to {role}")
+            }
+            GrantChange::RevokeUsage { schema, role } => {
+                format!("revoke usage on schema {schema} from {role}")
+            }
+        }
+    }
+
+    fn naming(&self) -> Option<(u8, &'static str, &'static str)> {
+        Some(match self {
+            GrantChange::GrantTable { .. } | GrantChange::GrantUsage { .. } => {
+                (6, "change", "grants")
+            }
+            GrantChange::RevokeTable { .. } | GrantChange::RevokeUsage { .. } => {
+                (6, "change", "grants")
+            }
+        })
+    }
+
+    fn inverse(&self) -> Vec<Change> {
+        let change = match self.clone() {
+            GrantChange::GrantTable {
+                table,
+                role,
+                privileges,
+            } => GrantChange::RevokeTable {
+                table,
+                role,
+                privileges,
+            },
+            GrantChange::RevokeTable {
+                table,
+                role,
+                privileges,
+            } => GrantChange::GrantTable {
+                table,
+                role,
+                privileges,
+            },
+            GrantChange::GrantUsage { schema, role } => GrantChange::RevokeUsage { schema, role },
+            GrantChange::RevokeUsage { schema, role } => GrantChange::GrantUsage { schema, role },
+        };
+        vec![change.into()]
+    }
+
+    fn apply_to(&self, state: &mut SchemaState) {
+        let (table, role, privileges, grant) = match self {
+            GrantChange::GrantTable {
+                table,
+                role,
+                privileges,
+            } => (table, role, privileges, true),
+            GrantChange::RevokeTable {
+                table,
+                role,
+                privileges,
+            } => (table, role, privileges, false),
+            // Derived from the tables' grants.
+            GrantChange::GrantUsage { .. } | GrantChange::RevokeUsage { .. } => return,
+        };
+        let Some(t) = table_mut(state, table) else {
+            return;
+        };
+        let mut now: BTreeSet<Privilege> = privileges_of(t, role).iter().copied().collect();
+        for p in privileges {
+            match grant {
+                true => now.insert(*p),
+                false => now.remove(p),
+            };
+        }
+        t.grants.retain(|g| g.role != *role);
+        if !now.is_empty() {
+            t.add_grant(Grant {
+                role: role.clone(),
+                privileges: now.into_iter().collect(),
+            });
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            GrantChange::GrantTable {
+                table,
+                role,
+                privileges,
+            } => format!(
+                "GRANT {} ON TABLE {} TO {};",
+                list(privileges),
+                q(table),
+                quote_ident(role)
+            ),
+            GrantChange::RevokeTable {
+                table,
+                role,
+                privileges,
+            } => format!(
+                "REVOKE {} ON TABLE {} FROM {};",
+                list(privileges),
+                q(table),
+                quote_ident(role)
+            ),
+            GrantChange::GrantUsage { schema, role } => format!(
+                "GRANT USAGE ON SCHEMA {} TO {};",
+                quote_ident(schema),
+                quote_ident(role)
+            ),
+            GrantChange::RevokeUsage { schema, role } => format!(
+                "REVOKE USAGE ON SCHEMA {} FROM {};",
+                quote_ident(schema),
+                quote_ident(role)
+            ),
+        }
+    }
+}
