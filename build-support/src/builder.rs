@@ -235,7 +235,7 @@ impl Builder {
             }
             desired = states;
         }
-        let (mut desired, tenant_desired) = desired;
+        let (mut desired, mut tenant_desired) = desired;
         if !errors.is_empty() {
             // With somewhere to leave the finding (a build script's OUT_DIR),
             // leave it there and let the compiler show its span errors.
@@ -283,6 +283,8 @@ impl Builder {
                 })?;
             desired.roles.insert(role.clone());
         }
+        // Tenant tables grant to the same roles.
+        tenant_desired.roles = desired.roles.clone();
         for scanned_view in &scanned.views {
             let view = &scanned_view.model;
             let sql = match (&view.sql, &view.sql_file) {
@@ -327,6 +329,27 @@ impl Builder {
             crate::sql_dir::add_to(objects, &mut desired)?;
         }
 
+        // Every role a grant or policy names is declared, so that a fresh
+        // database gets it before the migration names it.
+        for state in [&desired, &tenant_desired] {
+            for table in &state.tables {
+                let named = table.grants.iter().map(|g| (&g.role, "grant")).chain(
+                    table
+                        .policies
+                        .iter()
+                        .flat_map(|p| p.roles.iter().map(|r| (r, "policy"))),
+                );
+                for (role, by) in named {
+                    if !desired.roles.contains(role) {
+                        return Err(Error::UndeclaredRole {
+                            role: role.clone(),
+                            object: strata_manifest::object_name(&[&table.schema, &table.name]),
+                            by,
+                        });
+                    }
+                }
+            }
+        }
         let warnings: Vec<String> = crate::warnings::warnings(&desired)
             .into_iter()
             .chain(

@@ -66,6 +66,16 @@ pub enum Error {
         /// What is wrong with it.
         source: strata_manifest::IdentError,
     },
+    /// A grant or policy names a role `Builder::role` does not declare.
+    #[error("a {by} on {object} names role `{role}`, which the build does not declare: add `.role(\"{role}\")` to the Builder in build.rs (it is made NOLOGIN when missing)")]
+    UndeclaredRole {
+        /// The role.
+        role: String,
+        /// The table whose grant or policy names it.
+        object: String,
+        /// `grant` or `policy`.
+        by: &'static str,
+    },
     /// `Builder::role` names a role PostgreSQL keeps for itself.
     #[error("Builder::role(\"{role}\"): roles named `pg_…` and `public` are PostgreSQL's own; declare a role of your own, such as \"app_user\"")]
     ReservedRole {

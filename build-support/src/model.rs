@@ -1,7 +1,7 @@
 //! A model as read from its struct: what the macro expands and the build script plans from.
 
 use strata_manifest::{
-    constraint_name, Action, Check, Column, ForeignKey, Index, Policy, QualifiedName, Table,
+    constraint_name, Action, Check, Column, ForeignKey, Grant, Index, Policy, QualifiedName, Table,
 };
 
 /// A struct annotated with `#[strata::schema(…)]`.
@@ -36,6 +36,8 @@ pub struct Model {
     pub rls: bool,
     /// `#[policy(…)]` on the struct.
     pub policies: Vec<Policy>,
+    /// `#[grant(…)]` on the struct, one per role.
+    pub grants: Vec<Grant>,
 }
 
 /// `#[unique(columns = […], name = "…")]`: a unique constraint over
@@ -242,6 +244,9 @@ impl Model {
         table.rls = self.rls;
         for policy in &self.policies {
             table.add_policy(policy.clone());
+        }
+        for grant in &self.grants {
+            table.add_grant(grant.clone());
         }
         if self.compat_view {
             table.compat_view = Some(QualifiedName::new(

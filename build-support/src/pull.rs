@@ -265,6 +265,12 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
                 .flat_map(|t| &t.policies)
                 .flat_map(|p| p.roles.iter().cloned()),
         )
+        .chain(
+            state
+                .tables
+                .iter()
+                .flat_map(|t| t.grants.iter().map(|g| g.role.clone())),
+        )
         .collect::<BTreeSet<String>>()
         .into_iter()
         .collect();
@@ -699,6 +705,19 @@ fn table_source(
         }
         line.push_str(")]");
         let _ = writeln!(out, "{line}");
+    }
+    for grant in &table.grants {
+        let privileges: Vec<String> = grant
+            .privileges
+            .iter()
+            .map(|p| p.sql().to_lowercase())
+            .collect();
+        let _ = writeln!(
+            out,
+            "#[grant({}, to = {:?})]",
+            privileges.join(", "),
+            grant.role
+        );
     }
     if let Some(pk) = &table.primary_key {
         if pk.name != constraint_name(&table.name, &[], "pkey") {

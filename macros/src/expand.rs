@@ -28,7 +28,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         field.attrs.retain(|a| !a.path().is_ident("column"));
     }
     input.attrs.retain(|a| {
-        !["index", "check", "unique", "policy"]
+        !["index", "check", "unique", "policy", "grant"]
             .iter()
             .any(|n| a.path().is_ident(n))
     });
@@ -436,7 +436,7 @@ pub(crate) fn expand_view(args: TokenStream, item: TokenStream) -> TokenStream {
         field.attrs.retain(|a| !a.path().is_ident("column"));
     }
     input.attrs.retain(|a| {
-        !["index", "check", "unique", "policy"]
+        !["index", "check", "unique", "policy", "grant"]
             .iter()
             .any(|n| a.path().is_ident(n))
     });

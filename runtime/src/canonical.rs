@@ -292,6 +292,7 @@ static NO_TABLE: Table = Table {
     comment: None,
     rls: false,
     policies: Vec::new(),
+    grants: Vec::new(),
     moved_from: None,
     renamed_from: None,
 };

@@ -117,6 +117,8 @@ pub enum ObjectKind {
     Sequence,
     /// A row-level security policy.
     Policy,
+    /// A role's privileges on a table, or its `USAGE` on a schema.
+    Grant,
 }
 
 impl DriftReport {
@@ -165,6 +167,7 @@ impl fmt::Display for Difference {
             ObjectKind::Trigger => "trigger",
             ObjectKind::Sequence => "sequence",
             ObjectKind::Policy => "policy",
+            ObjectKind::Grant => "grant",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {

@@ -1,7 +1,7 @@
 //! The state a drift check compares with.
 //!
 //! Read from the compact state a build embeds, it holds, for most tables,
-//! only what names them (and their compat view): a table's columns, keys,
+//! only what names them (and their compat view and grants): a table's columns, keys,
 //! indexes, checks and comments are read again from its own JSON when its
 //! live rows have come (`catalog/stream.rs`), and dropped once compared. So a
 //! check of 11,000 tables never holds every table's columns, expected or
@@ -132,11 +132,12 @@ impl<'s> Expected<'s> {
     }
 }
 
-/// A table with only what names it and its compat view.
+/// A table with only what names it, its compat view and its grants.
 fn skeleton(table: Table) -> Table {
     Table {
         compat_view: table.compat_view,
         compat_view_security_invoker: table.compat_view_security_invoker,
+        grants: table.grants,
         ..Table::new(table.schema, table.name)
     }
 }

@@ -29,6 +29,8 @@ pub(crate) struct Catalog {
     pub(crate) touched: Option<usize>,
     /// What the drift check compared while the catalog streamed in.
     pub(crate) streamed: crate::catalog::Streamed,
+    /// Each managed schema and role with `USAGE` on it.
+    pub(crate) schema_usage: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Catalog {
@@ -58,6 +60,7 @@ impl Catalog {
             last_table: 0,
             touched: None,
             streamed: Default::default(),
+            schema_usage: Default::default(),
         }
     }
 }

@@ -241,6 +241,12 @@ pub(crate) fn drift_by_tenant(
             last_table: 0,
             touched: None,
             streamed: Default::default(),
+            schema_usage: catalog
+                .schema_usage
+                .iter()
+                .filter(|(schema, _)| schema == name)
+                .cloned()
+                .collect(),
         };
         let report = compare(&expected, &one);
         if !report.is_clean() {

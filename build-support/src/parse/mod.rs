@@ -121,6 +121,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         checks,
         uniques,
         policies,
+        grants,
     } = table::parse_table_attrs(&mut cx, item, &fields);
     if let (Some(policy), None) = (policies.first(), &schema_args.rls) {
         cx.push(syn::Error::new_spanned(
@@ -147,6 +148,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         uniques,
         rls: schema_args.rls.is_some(),
         policies: policies.into_iter().map(|(policy, _)| policy).collect(),
+        grants: grants.into_iter().map(|(grant, _)| grant).collect(),
     })
 }
 

@@ -5,11 +5,12 @@ use syn::LitStr;
 use super::values::{checked_expr, checked_name, flag, path_name, string_once, unknown_key};
 use crate::context::Ctxt;
 use crate::model::{Field, IndexSpec, UniqueSpec};
-use strata_manifest::{Check, Policy, PolicyCommand};
+use strata_manifest::{Check, Grant, Policy, PolicyCommand, Privilege};
 
 const INDEX_KEYS: &str = "columns = [\"…\", …], unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
 const UNIQUE_KEYS: &str = "columns = [\"…\", …], name = \"…\"";
+const GRANT_KEYS: &str = "select, insert, update, delete, truncate, references, trigger, all, to = \"role\" or [\"role\", …]";
 const POLICY_KEYS: &str = "name = \"…\", for = \"select\" | \"insert\" | \"update\" | \"delete\" | \"all\", to = \"role\" or [\"role\", …], using = \"…\", with_check = \"…\", restrictive";
 
 /// What the struct's own attributes declare.
@@ -19,6 +20,9 @@ pub(super) struct TableAttrs {
     pub uniques: Vec<UniqueSpec>,
     /// Each policy, with the attribute that declares it.
     pub policies: Vec<(Policy, syn::Attribute)>,
+    /// What each role may do, one entry per role, with the first
+    /// attribute that names it.
+    pub grants: Vec<(Grant, syn::Attribute)>,
 }
 
 pub(super) fn parse_table_attrs(
@@ -31,6 +35,7 @@ pub(super) fn parse_table_attrs(
         checks: Vec::new(),
         uniques: Vec::new(),
         policies: Vec::new(),
+        grants: Vec::new(),
     };
     for attr in &item.attrs {
         if attr.path().is_ident("index") {
@@ -44,6 +49,17 @@ pub(super) fn parse_table_attrs(
         } else if attr.path().is_ident("unique") {
             if let Some(unique) = parse_unique(cx, attr, fields) {
                 attrs.uniques.push(unique);
+            }
+        } else if attr.path().is_ident("grant") {
+            for grant in parse_grant(cx, attr) {
+                match attrs.grants.iter_mut().find(|(g, _)| g.role == grant.role) {
+                    Some((known, _)) => {
+                        known.privileges.extend(grant.privileges);
+                        known.privileges.sort();
+                        known.privileges.dedup();
+                    }
+                    None => attrs.grants.push((grant, attr.clone())),
+                }
             }
         } else if attr.path().is_ident("policy") {
             if let Some(policy) = parse_policy(cx, attr) {
@@ -63,6 +79,85 @@ pub(super) fn parse_table_attrs(
     attrs
 }
 
+/// `to = "role"` or `to = ["a", "b"]`.
+fn roles_value(
+    cx: &mut Ctxt,
+    meta: &syn::meta::ParseNestedMeta<'_>,
+) -> syn::Result<Option<Vec<LitStr>>> {
+    let value: syn::Expr = meta.value()?.parse()?;
+    Ok(match (string_array(&value), &value) {
+        (Some(list), _) => Some(list),
+        (
+            None,
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(lit),
+                ..
+            }),
+        ) => Some(vec![lit.clone()]),
+        _ => {
+            cx.error_spanned_by(
+                &value,
+                "`to` takes a role or a list of roles: to = \"app_user\" or to = [\"app_user\", \"auditor\"]",
+            );
+            None
+        }
+    })
+}
+
+fn parse_grant(cx: &mut Ctxt, attr: &syn::Attribute) -> Vec<Grant> {
+    let mut privileges: Vec<Privilege> = Vec::new();
+    let mut roles: Option<Vec<LitStr>> = None;
+    let result = attr.parse_nested_meta(|meta| {
+        let key = path_name(&meta.path);
+        if key == "to" {
+            roles = roles_value(cx, &meta)?;
+        } else if key == "all" {
+            privileges.extend(Privilege::ALL);
+        } else if let Some(privilege) = Privilege::parse(&key) {
+            privileges.push(privilege);
+        } else {
+            unknown_key(cx, &meta, "#[grant]", GRANT_KEYS)?;
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.push(error);
+        return Vec::new();
+    }
+    privileges.sort();
+    privileges.dedup();
+    if privileges.is_empty() {
+        cx.error_spanned_by(
+            attr,
+            "a grant needs its privileges: #[grant(select, insert, to = \"app_user\")]",
+        );
+    }
+    let Some(roles) = roles.filter(|r| !r.is_empty()) else {
+        cx.error_spanned_by(
+            attr,
+            "a grant needs the role it gives to: #[grant(select, to = \"app_user\")]",
+        );
+        return Vec::new();
+    };
+    roles
+        .iter()
+        .filter_map(|lit| {
+            let role = checked_name(cx, lit, lit.value());
+            if role.eq_ignore_ascii_case("public") || role.starts_with("pg_") {
+                cx.error_spanned_by(
+                    lit,
+                    format!("`{role}` is PostgreSQL's own: grant to a role of yours, declared with Builder::role"),
+                );
+                return None;
+            }
+            Some(Grant {
+                role,
+                privileges: privileges.clone(),
+            })
+        })
+        .collect()
+}
+
 fn parse_policy(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Policy> {
     let mut name: Option<LitStr> = None;
     let mut command: Option<LitStr> = None;
@@ -74,24 +169,13 @@ fn parse_policy(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Policy> {
         match path_name(&meta.path).as_str() {
             "name" => string_once(cx, &meta, &mut name, "name = \"tickets_by_org\"")?,
             "for" => string_once(cx, &meta, &mut command, "for = \"select\"")?,
-            "to" => {
-                let value: syn::Expr = meta.value()?.parse()?;
-                match (string_array(&value), &value) {
-                    (Some(list), _) => roles = Some(list),
-                    (
-                        None,
-                        syn::Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Str(lit),
-                            ..
-                        }),
-                    ) => roles = Some(vec![lit.clone()]),
-                    _ => cx.error_spanned_by(
-                        &value,
-                        "`to` takes a role or a list of roles: to = \"app_user\" or to = [\"app_user\", \"auditor\"]",
-                    ),
-                }
-            }
-            "using" => string_once(cx, &meta, &mut using, "using = \"org_id = current_org_id()\"")?,
+            "to" => roles = roles_value(cx, &meta)?,
+            "using" => string_once(
+                cx,
+                &meta,
+                &mut using,
+                "using = \"org_id = current_org_id()\"",
+            )?,
             "with_check" => string_once(
                 cx,
                 &meta,

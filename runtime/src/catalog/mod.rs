@@ -23,6 +23,7 @@ mod comments;
 mod compat_views;
 mod enums;
 mod extensions;
+mod grants;
 mod indexes;
 mod keys;
 mod policies;
@@ -100,6 +101,8 @@ pub(crate) const KINDS: &[Part] = &[
     indexes::PART,
     checks::PART,
     policies::PART,
+    grants::TABLES,
+    grants::SCHEMAS,
     compat_views::PART,
     views::PART,
     routines::PART,

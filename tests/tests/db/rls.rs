@@ -15,6 +15,7 @@ fn models(role: &str) -> String {
 #[strata::schema("ticketing", rls)]
 #[policy(name = "tickets_by_org", to = "{role}", using = "org_id = (SELECT ticketing.current_org_id())")]
 #[policy(name = "no_closed_edits", for = "update", restrictive, to = "{role}", using = "NOT closed")]
+#[grant(select, insert, update, to = "{role}")]
 pub struct Ticket {{
     #[column(primary_key, identity)]
     pub id: i64,
@@ -91,14 +92,9 @@ async fn policies_are_made_after_their_function_obeyed_and_drift_checked() {
     .unwrap();
     assert!(!login && !bypass, "made NOLOGIN, without BYPASSRLS");
 
-    // Grants are not declared yet (a later part of this issue): by hand.
     psql(
         &pool,
-        &format!(
-            "GRANT USAGE ON SCHEMA ticketing TO {role};
-             GRANT SELECT, INSERT, UPDATE ON ticketing.ticket TO {role};
-             INSERT INTO ticketing.ticket (org_id, title) VALUES (1, 'a1'), (1, 'a2'), (2, 'b1');"
-        ),
+        "INSERT INTO ticketing.ticket (org_id, title) VALUES (1, 'a1'), (1, 'a2'), (2, 'b1');",
     )
     .await;
     assert_eq!(visible(&pool, role, 1).await, ["a1", "a2"]);
@@ -202,6 +198,46 @@ async fn policies_are_made_after_their_function_obeyed_and_drift_checked() {
         "{extra}"
     );
     psql(&pool, "DROP POLICY everyone ON ticketing.ticket").await;
+    assert!(check_drift(&pool, &migrations).await.unwrap().is_clean());
+
+    // Grants: a revoked privilege, a lost schema USAGE, an extra privilege.
+    let revoked = drift_after(
+        "REVOKE UPDATE ON ticketing.ticket FROM rls_tickets_app;
+         REVOKE USAGE ON SCHEMA ticketing FROM rls_tickets_app;",
+    )
+    .await;
+    let found: Vec<String> = revoked
+        .differences
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "changed grant ticketing.ticket privileges of rls_tickets_app: expected select, insert, update, found select, insert",
+            "missing grant ticketing usage of rls_tickets_app",
+        ],
+        "{revoked}"
+    );
+    let extra = drift_after(
+        "GRANT UPDATE ON ticketing.ticket TO rls_tickets_app;
+         GRANT USAGE ON SCHEMA ticketing TO rls_tickets_app;
+         GRANT DELETE ON ticketing.ticket TO rls_tickets_app;",
+    )
+    .await;
+    assert_eq!(extra.differences.len(), 1, "{extra}");
+    assert_eq!(
+        extra.differences[0].kind,
+        DifferenceKind::Changed,
+        "{extra}"
+    );
+    psql(
+        &pool,
+        "REVOKE DELETE ON ticketing.ticket FROM rls_tickets_app",
+    )
+    .await;
+    // A grant to a role the models do not declare is not strata's.
+    psql(&pool, "GRANT SELECT ON ticketing.ticket TO PUBLIC").await;
     assert!(check_drift(&pool, &migrations).await.unwrap().is_clean());
 
     // Back: the policies and row security go with the table; the role stays.
@@ -418,4 +454,71 @@ async fn row_level_security_is_pulled_into_models_that_make_the_same_database() 
         "{outcomes:?}"
     );
     assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
+}
+
+/// A privilege taken out of `#[grant]` is revoked, the schema's `USAGE`
+/// with the role's last grant there; a role no build declares is an error
+/// that says how to declare it.
+#[tokio::test]
+async fn removed_grants_are_revoked_and_roles_must_be_declared() {
+    let role = "rls_revoked_app";
+    let scratch = scratch(role);
+    build(&scratch, role);
+    let (_db, pool) = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+
+    let fewer = models(role).replace("#[grant(select, insert, update, to", "#[grant(select, to");
+    scratch.write_models(&fewer);
+    let revoke = build(&scratch, role);
+    assert!(
+        revoke.contains(&format!(
+            "REVOKE INSERT, UPDATE ON TABLE \"ticketing\".\"ticket\" FROM \"{role}\";"
+        )),
+        "{revoke}"
+    );
+    assert!(!revoke.contains("USAGE"), "{revoke}");
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    let none = fewer.replace(&format!("#[grant(select, to = \"{role}\")]\n"), "");
+    scratch.write_models(&none);
+    let revoke = build(&scratch, role);
+    assert!(
+        revoke.contains(&format!(
+            "REVOKE USAGE ON SCHEMA \"ticketing\" FROM \"{role}\";"
+        )),
+        "{revoke}"
+    );
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    // And back: the down files give them again.
+    let back = Migrator::new(&scratch.migrations())
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+    let (can,): (bool,) = sqlx::query_as(&format!(
+        "SELECT has_table_privilege('{role}', 'ticketing.ticket', 'UPDATE')"
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(can);
+
+    let undeclared = scratch.builder().sql_dir("db").run().unwrap_err();
+    assert!(
+        undeclared.to_string().contains(&format!(
+            "names role `{role}`, which the build does not declare: add `.role(\"{role}\")`"
+        )),
+        "{undeclared}"
+    );
 }
