@@ -38,6 +38,8 @@ pub struct Model {
     pub policies: Vec<Policy>,
     /// `#[grant(…)]` on the struct, one per role.
     pub grants: Vec<Grant>,
+    /// `partition_by = "range(…)"` and its partitions.
+    pub partition: Option<strata_manifest::Partitioning>,
 }
 
 /// `#[unique(columns = […], name = "…")]`: a unique constraint over
@@ -248,6 +250,7 @@ impl Model {
         for grant in &self.grants {
             table.add_grant(grant.clone());
         }
+        table.partition = self.partition.clone();
         if self.compat_view {
             table.compat_view = Some(QualifiedName::new(
                 self.moved_from.as_deref().unwrap_or(&self.schema),

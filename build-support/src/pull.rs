@@ -678,6 +678,17 @@ fn table_source(
             ));
         }
     }
+    if let Some(partition) = &table.partition {
+        let method = format!("{:?}", partition.method).to_lowercase();
+        let _ = write!(
+            attrs,
+            ", partition_by = \"{method}({})\"",
+            partition.columns.join(", ")
+        );
+        pulled.not_expressed.push(format!(
+            "partitions of {object}: pulled as `partition_by`; add `partition_interval`, `partitions_ahead` and `default_partition` for strata to make them ahead (the partitions found are kept)"
+        ));
+    }
     let _ = writeln!(out, "#[strata::schema({schema}{attrs})]");
     for policy in &table.policies {
         let mut line = format!("#[policy(name = {:?}", policy.name);

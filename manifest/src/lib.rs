@@ -49,6 +49,7 @@ pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
 pub use kinds::key::{Action, ForeignKey, Key};
+pub use kinds::partition::{PartitionChange, PartitionInterval, PartitionMethod, Partitioning};
 pub use kinds::policy::{Policy, PolicyChange, PolicyCommand};
 pub use kinds::role::RoleChange;
 pub use kinds::routine::{Routine, RoutineChange};

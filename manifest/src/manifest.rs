@@ -130,6 +130,17 @@ impl Manifest {
         struct LightState {
             #[serde(default)]
             search_path: Option<Vec<String>>,
+            #[serde(default)]
+            tables: Vec<LightTable>,
+        }
+        // Only the partitioned tables are kept: a start-up makes their
+        // partitions ahead without reading the rest of the state.
+        #[derive(Deserialize)]
+        struct LightTable {
+            schema: String,
+            name: String,
+            #[serde(default)]
+            partition: Option<crate::Partitioning>,
         }
         let light: Light = serde_json::from_str(text)?;
         if light.format > FORMAT_VERSION {
@@ -156,6 +167,16 @@ impl Manifest {
                 .collect(),
             state: SchemaState {
                 search_path: light.state.search_path,
+                tables: light
+                    .state
+                    .tables
+                    .into_iter()
+                    .filter(|t| t.partition.is_some())
+                    .map(|t| crate::Table {
+                        partition: t.partition,
+                        ..crate::Table::new(t.schema, t.name)
+                    })
+                    .collect(),
                 ..SchemaState::default()
             },
         })

@@ -293,6 +293,7 @@ static NO_TABLE: Table = Table {
     rls: false,
     policies: Vec::new(),
     grants: Vec::new(),
+    partition: None,
     moved_from: None,
     renamed_from: None,
 };

@@ -119,6 +119,8 @@ pub enum ObjectKind {
     Policy,
     /// A role's privileges on a table, or its `USAGE` on a schema.
     Grant,
+    /// A partition a partitioned table's rule needs.
+    Partition,
 }
 
 impl DriftReport {
@@ -168,6 +170,7 @@ impl fmt::Display for Difference {
             ObjectKind::Sequence => "sequence",
             ObjectKind::Policy => "policy",
             ObjectKind::Grant => "grant",
+            ObjectKind::Partition => "partition",
         };
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {

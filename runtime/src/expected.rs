@@ -138,6 +138,7 @@ fn skeleton(table: Table) -> Table {
         compat_view: table.compat_view,
         compat_view_security_invoker: table.compat_view_security_invoker,
         grants: table.grants,
+        partition: table.partition,
         ..Table::new(table.schema, table.name)
     }
 }

@@ -31,6 +31,8 @@ pub(crate) struct Catalog {
     pub(crate) streamed: crate::catalog::Streamed,
     /// Each managed schema and role with `USAGE` on it.
     pub(crate) schema_usage: std::collections::BTreeSet<(String, String)>,
+    /// The server's date and the partitions of the partitioned tables.
+    pub(crate) partitions: crate::catalog::PartitionsSeen,
 }
 
 impl Catalog {
@@ -61,6 +63,7 @@ impl Catalog {
             touched: None,
             streamed: Default::default(),
             schema_usage: Default::default(),
+            partitions: Default::default(),
         }
     }
 }

@@ -54,6 +54,9 @@ pub struct RunReport {
     /// Whether that check read the whole catalog, or the DDL watch showed
     /// that nothing changed since the last clean one.
     pub drift_check: DriftCheck,
+    /// The partitions this run made ahead of time (`partition_interval`,
+    /// `default_partition`), schema-qualified.
+    pub partitions_made: Vec<String>,
 }
 
 /// What a rollback did.
@@ -226,6 +229,7 @@ impl<'m> Migrator<'m> {
             already_applied: 0,
             drift: DriftReport::default(),
             drift_check: DriftCheck::Skipped,
+            partitions_made: Vec::new(),
         };
         for migration in all.iter().filter(|m| m.version <= target) {
             if applied_versions(&recorded).any(|v| v == migration.version) {
@@ -236,6 +240,15 @@ impl<'m> Migrator<'m> {
                 Some(applied) => report.applied.push(applied),
                 None => report.already_applied += 1,
             }
+        }
+        // The partitions ahead, for the state this binary migrated to.
+        let last = manifest.migrations.last().map_or(0, |m| m.version);
+        let partitioned = match self.target {
+            Some(target) if target < last => Vec::new(),
+            _ => crate::partitions::partitioned(&manifest.state),
+        };
+        if !partitioned.is_empty() {
+            report.partitions_made = crate::partitions::maintain(&mut conn, partitioned).await?;
         }
         let fingerprint =
             watched.then(|| watch::fingerprint(&self.migrations.manifest_digest(), self.target));

@@ -247,6 +247,7 @@ pub(crate) fn drift_by_tenant(
                 .filter(|(schema, _)| schema == name)
                 .cloned()
                 .collect(),
+            partitions: Default::default(),
         };
         let report = compare(&expected, &one);
         if !report.is_clean() {

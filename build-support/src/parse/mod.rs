@@ -22,7 +22,7 @@ use crate::model::{Field, Model};
 use values::{checked_name, checked_schema, doc_comment, flag, string_once, unknown_key, unraw};
 
 const SCHEMA_KEYS: &str =
-    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls";
+    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls, partition_by = \"range(…)\", partition_interval = \"month\", partitions_ahead = 3, default_partition";
 
 /// `r#type` → `type`.
 pub(crate) fn unraw_ident(ident: &syn::Ident) -> String {
@@ -116,6 +116,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         ),
     }
     check_fields(&mut cx, item, &fields);
+    let partition = partitioning(&mut cx, &schema_args, &fields, tenant);
     let table::TableAttrs {
         indexes,
         checks,
@@ -149,6 +150,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         rls: schema_args.rls.is_some(),
         policies: policies.into_iter().map(|(policy, _)| policy).collect(),
         grants: grants.into_iter().map(|(grant, _)| grant).collect(),
+        partition,
     })
 }
 
@@ -162,6 +164,133 @@ struct SchemaArgs {
     renamed_from: Option<LitStr>,
     compat_view: Option<syn::Path>,
     rls: Option<syn::Path>,
+    partition_by: Option<LitStr>,
+    partition_interval: Option<LitStr>,
+    partitions_ahead: Option<syn::LitInt>,
+    default_partition: Option<syn::Path>,
+}
+
+/// `partition_by = "range(occurred_at)"` and what goes with it, checked
+/// against the model's columns and primary key.
+fn partitioning(
+    cx: &mut Ctxt,
+    args: &SchemaArgs,
+    fields: &[Field],
+    tenant: bool,
+) -> Option<strata_manifest::Partitioning> {
+    use strata_manifest::{PartitionInterval, PartitionMethod};
+    let Some(lit) = &args.partition_by else {
+        for (given, key) in [
+            (
+                args.partition_interval.as_ref().map(|l| l.span()),
+                "partition_interval",
+            ),
+            (
+                args.partitions_ahead.as_ref().map(|l| l.span()),
+                "partitions_ahead",
+            ),
+            (
+                args.default_partition.as_ref().map(|p| p.span()),
+                "default_partition",
+            ),
+        ] {
+            if let Some(span) = given {
+                cx.push(syn::Error::new(
+                    span,
+                    format!("`{key}` goes with `partition_by = \"range(…)\"`"),
+                ));
+            }
+        }
+        return None;
+    };
+    if tenant {
+        cx.error_spanned_by(
+            lit,
+            "a tenant model cannot be partitioned yet: partition a table in a named schema",
+        );
+        return None;
+    }
+    let text = lit.value();
+    let parsed = text
+        .trim()
+        .strip_suffix(')')
+        .and_then(|t| t.split_once('('));
+    let Some((method, columns)) = parsed else {
+        cx.error_spanned_by(lit, "`partition_by` is a method and its columns: partition_by = \"range(occurred_at)\", \"list(region)\" or \"hash(id)\"");
+        return None;
+    };
+    let method = match method.trim().to_ascii_lowercase().as_str() {
+        "range" => PartitionMethod::Range,
+        "list" => PartitionMethod::List,
+        "hash" => {
+            cx.error_spanned_by(lit, "hash partitioning is not taken yet: use range or list, or write the partitions in a hand-written migration");
+            return None;
+        }
+        other => {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "unknown partitioning `{other}`: partition_by = \"range(…)\" or \"list(…)\""
+                ),
+            );
+            return None;
+        }
+    };
+    let columns: Vec<String> = columns.split(',').map(|c| c.trim().to_owned()).collect();
+    let known: Vec<&Field> = fields.iter().filter(|f| !f.skip).collect();
+    let key: Vec<&str> = known
+        .iter()
+        .filter(|f| f.primary_key)
+        .map(|f| f.column.as_str())
+        .collect();
+    for column in &columns {
+        if !known.iter().any(|f| f.column == *column) {
+            cx.error_spanned_by(
+                lit,
+                format!("no column `{column}` in this model to partition by"),
+            );
+        } else if !key.is_empty() && !key.contains(&column.as_str()) {
+            cx.error_spanned_by(
+                lit,
+                format!("the partition key `{column}` must be part of the primary key (PostgreSQL enforces a key only within each partition): add #[column(primary_key)] to it, making the key ({}, {column})", key.join(", ")),
+            );
+        }
+    }
+    let interval = args.partition_interval.as_ref().and_then(|lit| {
+        let parsed = PartitionInterval::parse(&lit.value());
+        if parsed.is_none() {
+            cx.error_spanned_by(lit, "partition_interval = \"day\", \"month\" or \"year\"");
+        }
+        parsed
+    });
+    if interval.is_some() && (method != PartitionMethod::Range || columns.len() != 1) {
+        cx.error_spanned_by(lit, "`partition_interval` makes partitions of a range over one date or time column: partition_by = \"range(occurred_at)\"");
+    }
+    let ahead = match &args.partitions_ahead {
+        Some(n) => match n.base10_parse::<u32>() {
+            Ok(n) if n <= 1000 && interval.is_some() => n,
+            Ok(_) if interval.is_none() => {
+                cx.error_spanned_by(
+                    n,
+                    "`partitions_ahead` goes with `partition_interval = \"month\"`",
+                );
+                0
+            }
+            _ => {
+                cx.error_spanned_by(n, "`partitions_ahead` is a count from 0 to 1000");
+                0
+            }
+        },
+        None if interval.is_some() => 3,
+        None => 0,
+    };
+    Some(strata_manifest::Partitioning {
+        method,
+        columns,
+        interval,
+        ahead,
+        default_partition: args.default_partition.is_some(),
+    })
 }
 
 fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
@@ -215,6 +344,23 @@ fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
             )?,
             "compat_view" => flag(cx, &meta, &mut parsed.compat_view)?,
             "rls" => flag(cx, &meta, &mut parsed.rls)?,
+            "partition_by" => string_once(
+                cx,
+                &meta,
+                &mut parsed.partition_by,
+                "partition_by = \"range(occurred_at)\"",
+            )?,
+            "partition_interval" => string_once(
+                cx,
+                &meta,
+                &mut parsed.partition_interval,
+                "partition_interval = \"month\"",
+            )?,
+            "partitions_ahead" => {
+                let n: syn::LitInt = meta.value()?.parse()?;
+                parsed.partitions_ahead = Some(n);
+            }
+            "default_partition" => flag(cx, &meta, &mut parsed.default_partition)?,
             _ => unknown_key(cx, &meta, "#[schema]", SCHEMA_KEYS)?,
         }
         Ok(())

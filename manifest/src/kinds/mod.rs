@@ -23,6 +23,7 @@ pub(crate) mod extension;
 pub(crate) mod grant;
 pub(crate) mod index;
 pub(crate) mod key;
+pub(crate) mod partition;
 pub(crate) mod policy;
 pub(crate) mod role;
 pub(crate) mod routine;
@@ -115,6 +116,7 @@ pub(crate) const TABLE_PARTS: &[TablePart] = &[
     comment::PART,
     policy::PART,
     grant::PART,
+    partition::PART,
 ];
 
 /// Runs the diff of every kind.
@@ -197,6 +199,8 @@ changes! {
     Policy(policy::PolicyChange),
     /// Grants on tables and `USAGE` on their schemas.
     Grant(grant::GrantChange),
+    /// The partitions a partitioned table must have.
+    Partition(partition::PartitionChange),
     /// Views and materialized views of `#[strata::view]` models.
     View(view::ViewChange),
     /// Functions and procedures of `Builder::sql_dir`.

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::grant::Grant;
+use super::partition::Partitioning;
 use super::policy::Policy;
 use super::{column, constraint, Change, Step, TABLE_PARTS};
 use crate::diff::{Plan, Renames};
@@ -85,6 +86,9 @@ pub struct Table {
         deserialize_with = "crate::state::exact"
     )]
     pub grants: Vec<Grant>,
+    /// `partition_by`: how the table is split into partitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<Partitioning>,
     /// Build-time hint: the schema the table used to live in. Never stored.
     #[serde(skip)]
     pub moved_from: Option<String>,
@@ -111,6 +115,7 @@ impl Table {
             rls: false,
             policies: Vec::new(),
             grants: Vec::new(),
+            partition: None,
             moved_from: None,
             renamed_from: None,
         }
@@ -476,8 +481,13 @@ impl Step for TableChange {
                 for constraint in constraints {
                     lines.push(format!("    {}", constraint::definition(&constraint)));
                 }
+                let partition = table
+                    .partition
+                    .as_ref()
+                    .map(|p| format!(" {}", p.clause()))
+                    .unwrap_or_default();
                 let mut sql = format!(
-                    "CREATE TABLE {} (\n{}\n);",
+                    "CREATE TABLE {} (\n{}\n){partition};",
                     qualified(&table.schema, &table.name),
                     lines.join(",\n")
                 );

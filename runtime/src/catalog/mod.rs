@@ -26,6 +26,7 @@ mod extensions;
 mod grants;
 mod indexes;
 mod keys;
+mod partitions;
 mod policies;
 mod routines;
 mod row;
@@ -39,6 +40,7 @@ mod views;
 
 pub(crate) use checks::check_expression;
 pub(crate) use compat_views::FoundView;
+pub(crate) use partitions::Seen as PartitionsSeen;
 pub(crate) use stream::{compare_tables, Streamed, Streamer};
 
 /// One kind of object in the catalog.
@@ -103,6 +105,7 @@ pub(crate) const KINDS: &[Part] = &[
     policies::PART,
     grants::TABLES,
     grants::SCHEMAS,
+    partitions::PART,
     compat_views::PART,
     views::PART,
     routines::PART,

@@ -1,7 +1,7 @@
 //! Tables: every ordinary or partitioned table in a managed schema is
 //! either a model's or unexpected.
 
-use strata_manifest::{SchemaState, Table};
+use strata_manifest::{PartitionMethod, Partitioning, SchemaState, Table};
 
 use std::collections::HashSet;
 
@@ -9,33 +9,57 @@ use super::{find, rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Schema, name, comment and row-level security (enabled and forced) of
-/// every ordinary or partitioned table in the managed schemas, but those an
-/// extension owns (`pg_depend` type `e`): they are the extension's, never
-/// drift.
+/// Schema, name, comment, row-level security (enabled and forced) and
+/// partitioning (method and key columns) of every ordinary or partitioned
+/// table in the managed schemas, but partitions (judged by their parent's
+/// rule, `partitions.rs`) and those an extension owns (`pg_depend` type
+/// `e`): they are the extension's, never drift.
 pub(crate) const PART: Part = Part {
     name: "tables",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, ds.description,
-            c.relrowsecurity AND c.relforcerowsecurity) ORDER BY n.nspname, c.relname), '[]')
+            c.relrowsecurity AND c.relforcerowsecurity,
+            (SELECT json_build_array(p.partstrat,
+                      (SELECT json_agg(a.attname ORDER BY k.ord)
+                         FROM unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum))
+               FROM pg_catalog.pg_partitioned_table p WHERE p.partrelid = c.oid)) ORDER BY n.nspname, c.relname), '[]')
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    LEFT JOIN pg_catalog.pg_description ds ON ds.objoid = c.oid
         AND ds.classoid = 'pg_catalog.pg_class'::regclass AND ds.objsubid = 0
-   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
                        AND e.deptype = 'e')",
     read: Read::Json(|json, catalog| {
-        let mut tables: Vec<(String, String, Option<String>, bool)> = rows(json)?;
+        type Row = (
+            String,
+            String,
+            Option<String>,
+            bool,
+            Option<(String, Vec<String>)>,
+        );
+        let mut tables: Vec<Row> = rows(json)?;
         // The binary search of the later parts needs Rust's byte order. The
         // catalog's `name` columns sort as "C" too, but that is PostgreSQL's
         // choice, not ours.
         tables.sort();
         catalog.state.tables = tables
             .into_iter()
-            .map(|(schema, name, comment, rls)| Table {
+            .map(|(schema, name, comment, rls, partition)| Table {
                 comment,
                 rls,
+                partition: partition.map(|(method, columns)| Partitioning {
+                    method: match method.as_str() {
+                        "l" => PartitionMethod::List,
+                        "h" => PartitionMethod::Hash,
+                        _ => PartitionMethod::Range,
+                    },
+                    columns,
+                    interval: None,
+                    ahead: 0,
+                    default_partition: false,
+                }),
                 ..Table::new(schema, name)
             })
             .collect();

@@ -1,0 +1,118 @@
+//! Partitions made ahead of time: for each table partitioned by a range of
+//! time (`partition_interval`), the current period's partition and
+//! `partitions_ahead` more, and the default partition when declared.
+//!
+//! Each is made as a plain table (`CREATE TABLE … (LIKE parent INCLUDING
+//! DEFAULTS INCLUDING CONSTRAINTS)`) and then attached (`ATTACH
+//! PARTITION`), which takes a `SHARE UPDATE EXCLUSIVE` lock on the parent
+//! where `CREATE TABLE … PARTITION OF` would take `ACCESS EXCLUSIVE` and
+//! stop every read and write of it. PostgreSQL builds the parent's indexes
+//! on the new partition as it attaches. Nothing is ever dropped here.
+
+use sqlx::{Connection, PgConnection};
+use strata_manifest::{qualified, quote_ident, quote_literal, Partitioning, SchemaState, Table};
+
+use crate::error::db;
+use crate::Error;
+
+/// The partitions `table` needs now: `(name, from, to)` for each period
+/// from the current one to `ahead` after it, as the server's clock and
+/// time zone give them, and whether its default partition is missing.
+const NEEDED: &str = r#"SELECT to_char(b, $2), b::text, (b + ('1 ' || $1)::interval)::text
+FROM generate_series(date_trunc($1, now()), date_trunc($1, now()) + ($3 || ' ' || $1)::interval,
+                     ('1 ' || $1)::interval) AS b"#;
+
+/// The names of the partitions of `$1` (a quoted qualified name).
+const CHILDREN: &str = r#"SELECT c.relname::text
+FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = to_regclass($1)"#;
+
+/// The partitioned tables of `state`, owned (so that no future holds a
+/// borrow of the state across its awaits).
+pub(crate) fn partitioned(state: &SchemaState) -> Vec<Table> {
+    let mut tables = Vec::new();
+    for table in &state.tables {
+        if table.partition.is_some() {
+            tables.push(table.clone());
+        }
+    }
+    tables
+}
+
+/// Makes the partitions every one of `tables` needs and does not have;
+/// returns them, schema-qualified.
+pub(crate) async fn maintain(
+    conn: &mut PgConnection,
+    tables: Vec<Table>,
+) -> Result<Vec<String>, Error> {
+    let mut made = Vec::new();
+    for table in tables {
+        made.extend(maintain_table(conn, table).await?);
+    }
+    Ok(made)
+}
+
+async fn maintain_table(conn: &mut PgConnection, table: Table) -> Result<Vec<String>, Error> {
+    let Some(rule) = table.partition.clone() else {
+        return Ok(Vec::new());
+    };
+    let context = "making partitions ahead";
+    let parent = qualified(&table.schema, &table.name);
+    let mut tx = conn.begin().await.map_err(db(context))?;
+    // One maker per table at a time: two services starting together would
+    // otherwise both make the same partition, and one fail.
+    sqlx::query(
+        "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('strata partitions ' || $1))",
+    )
+    .bind(&parent)
+    .execute(&mut *tx)
+    .await
+    .map_err(db(context))?;
+    let children: Vec<(String,)> = sqlx::query_as(CHILDREN)
+        .bind(&parent)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db(context))?;
+    let children: std::collections::HashSet<String> = children.into_iter().map(|(c,)| c).collect();
+    let mut wanted: Vec<(String, String)> = Vec::new();
+    if let Some(interval) = rule.interval {
+        let periods: Vec<(String, String, String)> = sqlx::query_as(NEEDED)
+            .bind(interval.unit())
+            .bind(interval.suffix_pattern())
+            .bind(rule.ahead.to_string())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db(context))?;
+        for (suffix, from, to) in periods {
+            let name = Partitioning::partition_name(&table.name, Some(&suffix));
+            if !children.contains(&name) {
+                let bound = format!(
+                    "FOR VALUES FROM ({}) TO ({})",
+                    quote_literal(&from),
+                    quote_literal(&to)
+                );
+                wanted.push((name, bound));
+            }
+        }
+    }
+    let default = Partitioning::partition_name(&table.name, None);
+    if rule.default_partition && !children.contains(&default) {
+        wanted.push((default, "DEFAULT".to_owned()));
+    }
+    let mut made = Vec::new();
+    for (name, bound) in wanted {
+        let child = format!("{}.{}", quote_ident(&table.schema), quote_ident(&name));
+        let create = format!(
+            "CREATE TABLE {child} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        );
+        let attach = format!("ALTER TABLE {parent} ATTACH PARTITION {child} {bound}");
+        for statement in [create, attach] {
+            sqlx::Executor::execute(&mut *tx, statement.as_str())
+                .await
+                .map_err(db(context))?;
+        }
+        made.push(format!("{}.{name}", table.schema));
+    }
+    tx.commit().await.map_err(db(context))?;
+    Ok(made)
+}

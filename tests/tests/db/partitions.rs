@@ -1,0 +1,172 @@
+//! Issue 13, item 3: partitioned tables declared on the models, their
+//! partitions made ahead at start-up with CREATE TABLE and ATTACH, and
+//! judged by rule by the drift check.
+
+use strata::sqlx;
+use strata::{check_drift, DifferenceKind, Migrator, ObjectKind};
+
+use crate::support::{fresh_db, psql, Scratch};
+
+const EVENTS: &str = r#"
+#[strata::schema("analytics", partition_by = "range(occurred_at)", partition_interval = "month", partitions_ahead = 2, default_partition)]
+pub struct Event {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(primary_key)]
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    #[column(index)]
+    pub kind: String,
+}
+"#;
+
+async fn children(pool: &sqlx::PgPool) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'analytics.event'::regclass ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(n,)| n).collect()
+}
+
+async fn month(pool: &sqlx::PgPool, ahead: i32) -> String {
+    let (name,): (String,) = sqlx::query_as(
+        "SELECT 'event_p' || to_char(date_trunc('month', now()) + make_interval(months => $1), 'YYYYMM')",
+    )
+    .bind(ahead)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    name
+}
+
+#[tokio::test]
+async fn partitions_are_made_ahead_attached_and_judged_by_rule() {
+    let scratch = Scratch::with_models(EVENTS);
+    let outcome = scratch.builder().run().unwrap();
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(
+        up.contains(r#"PARTITION BY RANGE ("occurred_at");"#),
+        "{up}"
+    );
+
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let mut expected = vec![
+        month(&pool, 0).await,
+        month(&pool, 1).await,
+        month(&pool, 2).await,
+    ];
+    expected.push("event_default".to_owned());
+    expected.sort();
+    assert_eq!(children(&pool).await, expected);
+    let made: Vec<String> = report
+        .partitions_made
+        .iter()
+        .map(|p| p.replace("analytics.", ""))
+        .collect();
+    let mut made_sorted = made.clone();
+    made_sorted.sort();
+    assert_eq!(made_sorted, expected);
+
+    // Rows land in their month, old ones in the default partition, and
+    // each partition carries the parent's indexes.
+    psql(
+        &pool,
+        "INSERT INTO analytics.event (occurred_at, kind) VALUES (now(), 'view'), ('2001-01-01', 'old')",
+    )
+    .await;
+    let (current,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM analytics.{}",
+        month(&pool, 0).await
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(current, 1);
+    let (old,): (i64,) = sqlx::query_as("SELECT count(*) FROM analytics.event_default")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(old, 1);
+    let (indexes,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'analytics' AND tablename = '{}'",
+        month(&pool, 2).await
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(indexes, 2, "the primary key's and the kind index");
+
+    // A start-up with nothing to make makes nothing.
+    let again = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(
+        again.partitions_made.is_empty(),
+        "{:?}",
+        again.partitions_made
+    );
+
+    // Drift: a missing partition ahead, by name; never an unexpected table.
+    let last = month(&pool, 2).await;
+    psql(&pool, &format!("DROP TABLE analytics.{last}")).await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let found: Vec<(DifferenceKind, ObjectKind, &str)> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str()))
+        .collect();
+    let name = format!("analytics.{last}");
+    assert_eq!(
+        found,
+        [(
+            DifferenceKind::Missing,
+            ObjectKind::Partition,
+            name.as_str()
+        )],
+        "{drift}"
+    );
+    // The next start-up makes it again.
+    let healed = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert_eq!(healed.partitions_made, std::slice::from_ref(&name));
+    assert!(healed.drift.is_clean(), "{}", healed.drift);
+
+    // A partition someone else made (a quarter by hand) is no table of
+    // the models, but a gap between ranges is reported.
+    psql(
+        &pool,
+        "CREATE TABLE analytics.event_p1999 (LIKE analytics.event INCLUDING DEFAULTS);
+         ALTER TABLE analytics.event ATTACH PARTITION analytics.event_p1999
+           FOR VALUES FROM ('1999-01-01') TO ('1999-04-01');",
+    )
+    .await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    assert_eq!(drift.differences.len(), 1, "{drift}");
+    let d = &drift.differences[0];
+    assert_eq!(
+        (d.kind, d.object),
+        (DifferenceKind::Missing, ObjectKind::Partition)
+    );
+    assert_eq!(d.name, "analytics.event");
+    assert!(
+        d.property
+            .as_deref()
+            .is_some_and(|p| p.starts_with("range between event_p1999 and ")),
+        "{drift}"
+    );
+}
+
+#[test]
+fn a_partition_key_outside_the_primary_key_is_refused() {
+    let scratch = Scratch::with_models(&EVENTS.replace(
+        "    #[column(primary_key)]\n    pub occurred_at",
+        "    pub occurred_at",
+    ));
+    let error = scratch.builder().run().unwrap_err().to_string();
+    assert!(
+        error.contains("the partition key `occurred_at` must be part of the primary key"),
+        "{error}"
+    );
+}
