@@ -57,6 +57,12 @@ pub struct RunReport {
     /// The partitions this run made ahead of time (`partition_interval`,
     /// `default_partition`), schema-qualified.
     pub partitions_made: Vec<String>,
+    /// The partitions past `partitions_kept` this run detached and dropped,
+    /// as confirmed (`Migrator::confirm`, `STRATA_CONFIRM`).
+    pub partitions_dropped: Vec<String>,
+    /// The partitions past `partitions_kept` kept because their drop is not
+    /// confirmed: confirm each by name to drop it at the next start-up.
+    pub partitions_unconfirmed: Vec<String>,
 }
 
 /// What a rollback did.
@@ -230,6 +236,8 @@ impl<'m> Migrator<'m> {
             drift: DriftReport::default(),
             drift_check: DriftCheck::Skipped,
             partitions_made: Vec::new(),
+            partitions_dropped: Vec::new(),
+            partitions_unconfirmed: Vec::new(),
         };
         for migration in all.iter().filter(|m| m.version <= target) {
             if applied_versions(&recorded).any(|v| v == migration.version) {
@@ -248,7 +256,16 @@ impl<'m> Migrator<'m> {
             _ => crate::partitions::partitioned(&manifest.state),
         };
         if !partitioned.is_empty() {
-            report.partitions_made = crate::partitions::maintain(&mut conn, partitioned).await?;
+            let confirm = self.confirm.clone().and(&Confirm::parse(
+                &std::env::var(CONFIRM_ENV).unwrap_or_default(),
+            ));
+            let done = crate::partitions::maintain(&mut conn, partitioned, &confirm).await?;
+            report.partitions_made = done.made;
+            report.partitions_dropped = done.dropped;
+            report.partitions_unconfirmed = done.unconfirmed;
+            for object in &report.partitions_unconfirmed {
+                tracing::warn!(partition = %object, "strata: a partition past partitions_kept is kept until its drop is confirmed");
+            }
         }
         let fingerprint =
             watched.then(|| watch::fingerprint(&self.migrations.manifest_digest(), self.target));

@@ -27,6 +27,22 @@ const CHILDREN: &str = r#"SELECT c.relname::text
 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent = to_regclass($1)"#;
 
+/// The name suffix of the oldest period kept: `$3` whole periods of `$1`
+/// before the current one, in `to_char` pattern `$2`.
+const OLDEST_KEPT: &str =
+    r#"SELECT to_char(date_trunc($1, now()) - ($3 || ' ' || $1)::interval, $2)"#;
+
+/// What a start-up did to the partitions.
+#[derive(Debug, Default)]
+pub(crate) struct Maintained {
+    /// Made ahead.
+    pub(crate) made: Vec<String>,
+    /// Past `partitions_kept`, detached and dropped (confirmed).
+    pub(crate) dropped: Vec<String>,
+    /// Past `partitions_kept`, kept until confirmed.
+    pub(crate) unconfirmed: Vec<String>,
+}
+
 /// The partitioned tables of `state`, owned (so that no future holds a
 /// borrow of the state across its awaits).
 pub(crate) fn partitioned(state: &SchemaState) -> Vec<Table> {
@@ -44,17 +60,23 @@ pub(crate) fn partitioned(state: &SchemaState) -> Vec<Table> {
 pub(crate) async fn maintain(
     conn: &mut PgConnection,
     tables: Vec<Table>,
-) -> Result<Vec<String>, Error> {
-    let mut made = Vec::new();
+    confirm: &strata_manifest::Confirm,
+) -> Result<Maintained, Error> {
+    let mut done = Maintained::default();
     for table in tables {
-        made.extend(maintain_table(conn, table).await?);
+        maintain_table(conn, table, confirm, &mut done).await?;
     }
-    Ok(made)
+    Ok(done)
 }
 
-async fn maintain_table(conn: &mut PgConnection, table: Table) -> Result<Vec<String>, Error> {
+async fn maintain_table(
+    conn: &mut PgConnection,
+    table: Table,
+    confirm: &strata_manifest::Confirm,
+    done: &mut Maintained,
+) -> Result<(), Error> {
     let Some(rule) = table.partition.clone() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let context = "making partitions ahead";
     let parent = qualified(&table.schema, &table.name);
@@ -99,7 +121,48 @@ async fn maintain_table(conn: &mut PgConnection, table: Table) -> Result<Vec<Str
     if rule.default_partition && !children.contains(&default) {
         wanted.push((default, "DEFAULT".to_owned()));
     }
-    let mut made = Vec::new();
+    // Retention: partitions wholly before the oldest period kept, by name
+    // (`event_p202401` sorts before `event_p202412`), detached and dropped
+    // only when confirmed, as every change that loses rows.
+    if let (Some(interval), Some(kept)) = (rule.interval, rule.kept) {
+        let (oldest,): (String,) = sqlx::query_as(OLDEST_KEPT)
+            .bind(interval.unit())
+            .bind(interval.suffix_pattern())
+            .bind(kept.to_string())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db(context))?;
+        let prefix = format!("{}_p", table.name);
+        let mut expired: Vec<String> = children
+            .iter()
+            .filter(|c| {
+                c.strip_prefix(prefix.as_str()).is_some_and(|suffix| {
+                    suffix.len() == oldest.len()
+                        && suffix.chars().all(|ch| ch.is_ascii_digit())
+                        && suffix < oldest.as_str()
+                })
+            })
+            .cloned()
+            .collect();
+        expired.sort();
+        for child in expired {
+            let object = strata_manifest::object_name(&[&table.schema, &child]);
+            if !confirm.covers(&object) {
+                done.unconfirmed.push(object);
+                continue;
+            }
+            let quoted = format!("{}.{}", quote_ident(&table.schema), quote_ident(&child));
+            for statement in [
+                format!("ALTER TABLE {parent} DETACH PARTITION {quoted}"),
+                format!("DROP TABLE {quoted}"),
+            ] {
+                sqlx::Executor::execute(&mut *tx, statement.as_str())
+                    .await
+                    .map_err(db(context))?;
+            }
+            done.dropped.push(object);
+        }
+    }
     for (name, bound) in wanted {
         let child = format!("{}.{}", quote_ident(&table.schema), quote_ident(&name));
         let create = format!(
@@ -111,8 +174,9 @@ async fn maintain_table(conn: &mut PgConnection, table: Table) -> Result<Vec<Str
                 .await
                 .map_err(db(context))?;
         }
-        made.push(format!("{}.{name}", table.schema));
+        done.made
+            .push(strata_manifest::object_name(&[&table.schema, &name]));
     }
     tx.commit().await.map_err(db(context))?;
-    Ok(made)
+    Ok(())
 }

@@ -22,7 +22,7 @@ use crate::model::{Field, Model};
 use values::{checked_name, checked_schema, doc_comment, flag, string_once, unknown_key, unraw};
 
 const SCHEMA_KEYS: &str =
-    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls, partition_by = \"range(…)\", partition_interval = \"month\", partitions_ahead = 3, default_partition";
+    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls, partition_by = \"range(…)\", partition_interval = \"month\", partitions_ahead = 3, partitions_kept = 24, default_partition";
 
 /// `r#type` → `type`.
 pub(crate) fn unraw_ident(ident: &syn::Ident) -> String {
@@ -167,6 +167,7 @@ struct SchemaArgs {
     partition_by: Option<LitStr>,
     partition_interval: Option<LitStr>,
     partitions_ahead: Option<syn::LitInt>,
+    partitions_kept: Option<syn::LitInt>,
     default_partition: Option<syn::Path>,
 }
 
@@ -188,6 +189,10 @@ fn partitioning(
             (
                 args.partitions_ahead.as_ref().map(|l| l.span()),
                 "partitions_ahead",
+            ),
+            (
+                args.partitions_kept.as_ref().map(|l| l.span()),
+                "partitions_kept",
             ),
             (
                 args.default_partition.as_ref().map(|p| p.span()),
@@ -284,12 +289,33 @@ fn partitioning(
         None if interval.is_some() => 3,
         None => 0,
     };
+    let kept = args
+        .partitions_kept
+        .as_ref()
+        .and_then(|n| match n.base10_parse::<u32>() {
+            Ok(n) if interval.is_some() => Some(n),
+            Ok(_) => {
+                cx.error_spanned_by(
+                    n,
+                    "`partitions_kept` goes with `partition_interval = \"month\"`",
+                );
+                None
+            }
+            Err(_) => {
+                cx.error_spanned_by(
+                    n,
+                    "`partitions_kept` is a count of whole periods before the current one",
+                );
+                None
+            }
+        });
     Some(strata_manifest::Partitioning {
         method,
         columns,
         interval,
         ahead,
         default_partition: args.default_partition.is_some(),
+        kept,
     })
 }
 
@@ -359,6 +385,10 @@ fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
             "partitions_ahead" => {
                 let n: syn::LitInt = meta.value()?.parse()?;
                 parsed.partitions_ahead = Some(n);
+            }
+            "partitions_kept" => {
+                let n: syn::LitInt = meta.value()?.parse()?;
+                parsed.partitions_kept = Some(n);
             }
             "default_partition" => flag(cx, &meta, &mut parsed.default_partition)?,
             _ => unknown_key(cx, &meta, "#[schema]", SCHEMA_KEYS)?,

@@ -82,6 +82,11 @@ pub struct Partitioning {
     /// A `DEFAULT` partition takes the rows no other partition does.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub default_partition: bool,
+    /// For a range by time: how many whole periods before the current one
+    /// are kept; older partitions are detached and dropped at start-up,
+    /// once confirmed. `None` keeps every partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<u32>,
 }
 
 fn is_zero(n: &u32) -> bool {

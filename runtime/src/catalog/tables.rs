@@ -59,6 +59,7 @@ pub(crate) const PART: Part = Part {
                     interval: None,
                     ahead: 0,
                     default_partition: false,
+                    kept: None,
                 }),
                 ..Table::new(schema, name)
             })
