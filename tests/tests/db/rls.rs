@@ -44,6 +44,18 @@ fn build(scratch: &Scratch, role: &str) -> String {
     std::fs::read_to_string(outcome.written.expect("a migration")).unwrap()
 }
 
+/// The models built for `role`, and a fresh database migrated to them.
+async fn migrated(role: &str) -> (Scratch, crate::support::Db) {
+    let scratch = scratch(role);
+    build(&scratch, role);
+    let db = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .run(&db.1)
+        .await
+        .unwrap();
+    (scratch, db)
+}
+
 /// The tickets `role` sees when acting for `org`, in a transaction of its own.
 async fn visible(pool: &PgPool, role: &str, org: i64) -> Vec<String> {
     let mut tx = pool.begin().await.unwrap();
@@ -261,13 +273,7 @@ async fn policies_are_made_after_their_function_obeyed_and_drift_checked() {
 #[tokio::test]
 async fn a_changed_policy_is_made_again_and_survives_a_type_change_under_it() {
     let role = "rls_change_app";
-    let scratch = scratch(role);
-    build(&scratch, role);
-    let (_db, pool) = fresh_db().await;
-    Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
+    let (scratch, (_db, pool)) = migrated(role).await;
 
     scratch.write_models(&models(role).replace(
         "using = \"NOT closed\"",
@@ -462,13 +468,7 @@ async fn row_level_security_is_pulled_into_models_that_make_the_same_database() 
 #[tokio::test]
 async fn removed_grants_are_revoked_and_roles_must_be_declared() {
     let role = "rls_revoked_app";
-    let scratch = scratch(role);
-    build(&scratch, role);
-    let (_db, pool) = fresh_db().await;
-    Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
+    let (scratch, (_db, pool)) = migrated(role).await;
 
     let fewer = models(role).replace("#[grant(select, insert, update, to", "#[grant(select, to");
     scratch.write_models(&fewer);

@@ -72,6 +72,15 @@ fn build(scratch: &Scratch) -> String {
     std::fs::read_to_string(outcome.written.expect("a migration")).unwrap()
 }
 
+/// Each difference as its kind, object and name.
+fn kinds_and_names(drift: &strata::DriftReport) -> Vec<(DifferenceKind, ObjectKind, &str)> {
+    drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str()))
+        .collect()
+}
+
 async fn count(pool: &strata::sqlx::PgPool, sql: &str) -> i64 {
     let (n,): (i64,) = strata::sqlx::query_as(sql).fetch_one(pool).await.unwrap();
     n
@@ -496,11 +505,7 @@ async fn an_instead_of_trigger_on_a_view_comes_after_the_view_and_is_drift_check
 
     psql(&pool, "DROP TRIGGER open_orders_insert ON shop.open_order").await;
     let drift = check_drift(&pool, &migrations).await.unwrap();
-    let found: Vec<_> = drift
-        .differences
-        .iter()
-        .map(|d| (d.kind, d.object, d.name.as_str()))
-        .collect();
+    let found = kinds_and_names(&drift);
     assert_eq!(
         found,
         [(
@@ -612,11 +617,7 @@ async fn a_deferred_constraint_trigger_checks_at_commit_and_is_drift_checked() {
 
     psql(&pool, "DROP TRIGGER orders_balance ON shop.orders").await;
     let drift = check_drift(&pool, &migrations).await.unwrap();
-    let found: Vec<_> = drift
-        .differences
-        .iter()
-        .map(|d| (d.kind, d.object, d.name.as_str()))
-        .collect();
+    let found = kinds_and_names(&drift);
     assert_eq!(
         found,
         [(
