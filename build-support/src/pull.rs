@@ -685,9 +685,13 @@ fn table_source(
             ", partition_by = \"{method}({})\"",
             partition.columns.join(", ")
         );
-        pulled.not_expressed.push(format!(
-            "partitions of {object}: pulled as `partition_by`; add `partition_interval`, `partitions_ahead` and `default_partition` for strata to make them ahead (the partitions found are kept)"
-        ));
+        if let Some(count) = partition.hash_partitions {
+            let _ = write!(attrs, ", partitions = {count}");
+        } else {
+            pulled.not_expressed.push(format!(
+                "partitions of {object}: pulled as `partition_by`; add `partition_interval`, `partitions_ahead` and `default_partition` for strata to make them ahead (the partitions found are kept)"
+            ));
+        }
     }
     let _ = writeln!(out, "#[strata::schema({schema}{attrs})]");
     for policy in &table.policies {

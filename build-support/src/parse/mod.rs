@@ -22,7 +22,7 @@ use crate::model::{Field, Model};
 use values::{checked_name, checked_schema, doc_comment, flag, string_once, unknown_key, unraw};
 
 const SCHEMA_KEYS: &str =
-    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls, partition_by = \"range(…)\", partition_interval = \"month\", partitions_ahead = 3, partitions_kept = 24, default_partition";
+    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls, partition_by = \"range(…)\", partition_interval = \"month\", partitions_ahead = 3, partitions_kept = 24, default_partition, partitions = 8";
 
 /// `r#type` → `type`.
 pub(crate) fn unraw_ident(ident: &syn::Ident) -> String {
@@ -169,6 +169,7 @@ struct SchemaArgs {
     partitions_ahead: Option<syn::LitInt>,
     partitions_kept: Option<syn::LitInt>,
     default_partition: Option<syn::Path>,
+    partitions: Option<syn::LitInt>,
 }
 
 /// `partition_by = "range(occurred_at)"` and what goes with it, checked
@@ -227,15 +228,12 @@ fn partitioning(
     let method = match method.trim().to_ascii_lowercase().as_str() {
         "range" => PartitionMethod::Range,
         "list" => PartitionMethod::List,
-        "hash" => {
-            cx.error_spanned_by(lit, "hash partitioning is not taken yet: use range or list, or write the partitions in a hand-written migration");
-            return None;
-        }
+        "hash" => PartitionMethod::Hash,
         other => {
             cx.error_spanned_by(
                 lit,
                 format!(
-                    "unknown partitioning `{other}`: partition_by = \"range(…)\" or \"list(…)\""
+                    "unknown partitioning `{other}`: partition_by = \"range(…)\", \"list(…)\" or \"hash(…)\""
                 ),
             );
             return None;
@@ -309,6 +307,33 @@ fn partitioning(
                 None
             }
         });
+    let hash_partitions = match (&args.partitions, method) {
+        (Some(n), PartitionMethod::Hash) => match n.base10_parse::<u32>() {
+            Ok(n) if (1..=1024).contains(&n) => Some(n),
+            _ => {
+                cx.error_spanned_by(
+                    n,
+                    "`partitions` is how many hash partitions, from 1 to 1024",
+                );
+                None
+            }
+        },
+        (None, PartitionMethod::Hash) => {
+            cx.error_spanned_by(lit, "a hash-partitioned table needs its number of partitions: partition_by = \"hash(id)\", partitions = 8");
+            None
+        }
+        (Some(n), _) => {
+            cx.error_spanned_by(n, "`partitions` goes with partition_by = \"hash(…)\"");
+            None
+        }
+        (None, _) => None,
+    };
+    if method == PartitionMethod::Hash && args.default_partition.is_some() {
+        cx.error_spanned_by(
+            lit,
+            "a hash-partitioned table has no default partition: every row has a hash",
+        );
+    }
     Some(strata_manifest::Partitioning {
         method,
         columns,
@@ -316,6 +341,7 @@ fn partitioning(
         ahead,
         default_partition: args.default_partition.is_some(),
         kept,
+        hash_partitions,
     })
 }
 
@@ -391,6 +417,10 @@ fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
                 parsed.partitions_kept = Some(n);
             }
             "default_partition" => flag(cx, &meta, &mut parsed.default_partition)?,
+            "partitions" => {
+                let n: syn::LitInt = meta.value()?.parse()?;
+                parsed.partitions = Some(n);
+            }
             _ => unknown_key(cx, &meta, "#[schema]", SCHEMA_KEYS)?,
         }
         Ok(())

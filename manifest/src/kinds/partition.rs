@@ -87,6 +87,9 @@ pub struct Partitioning {
     /// once confirmed. `None` keeps every partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept: Option<u32>,
+    /// For a hash: how many partitions (the modulus), made with the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_partitions: Option<u32>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -103,6 +106,29 @@ impl Partitioning {
         };
         let columns: Vec<String> = self.columns.iter().map(|c| quote_ident(c)).collect();
         format!("PARTITION BY {method} ({})", columns.join(", "))
+    }
+
+    /// The name of hash partition `remainder` of `table`: `events_h3`.
+    pub fn hash_partition_name(table: &str, remainder: u32) -> String {
+        format!("{table}_h{remainder}")
+    }
+
+    /// The `CREATE TABLE … PARTITION OF` of each hash partition of a new
+    /// table (new, so the parent's strong lock stops nobody).
+    pub fn hash_partitions_sql(&self, table: &QualifiedName) -> Vec<String> {
+        let Some(modulus) = self.hash_partitions else {
+            return Vec::new();
+        };
+        (0..modulus)
+            .map(|remainder| {
+                format!(
+                    "CREATE TABLE {}.{} PARTITION OF {} FOR VALUES WITH (MODULUS {modulus}, REMAINDER {remainder});",
+                    quote_ident(&table.schema),
+                    quote_ident(&Partitioning::hash_partition_name(&table.name, remainder)),
+                    super::q(table)
+                )
+            })
+            .collect()
     }
 
     /// The name of a partition of `table` for the period whose suffix is
@@ -124,7 +150,11 @@ pub(crate) const PART: TablePart = TablePart {
 };
 
 fn diff_partitioning(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) {
-    let shape = |t: &Table| t.partition.as_ref().map(|p| (p.method, p.columns.clone()));
+    let shape = |t: &Table| {
+        t.partition
+            .as_ref()
+            .map(|p| (p.method, p.columns.clone(), p.hash_partitions))
+    };
     if shape(before) == shape(table) {
         if let (Some(from), Some(to)) = (&before.partition, &table.partition) {
             if from != to {

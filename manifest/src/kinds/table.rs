@@ -491,6 +491,13 @@ impl Step for TableChange {
                     qualified(&table.schema, &table.name),
                     lines.join(",\n")
                 );
+                // A hash-partitioned table's partitions, with it.
+                if let Some(partition) = &table.partition {
+                    for statement in partition.hash_partitions_sql(&table.qualified_name()) {
+                        sql.push('\n');
+                        sql.push_str(&statement);
+                    }
+                }
                 // Its comments with it, so that a down file restoring the
                 // table restores them too.
                 let name = table.qualified_name();

@@ -1,6 +1,6 @@
 //! Partitioned tables, judged by rule: the table is partitioned as its
 //! model says; the partitions its rule needs now (the current period and
-//! `partitions_ahead` more, and the default one) exist; and the ranges of
+//! `partitions_ahead` more, the default one, each hash partition) exist; and the ranges of
 //! its partitions follow one another without a gap. Partitions themselves
 //! are never unexpected tables, whoever made them.
 
@@ -81,6 +81,9 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
         }
         if rule.default_partition {
             needed.push(Partitioning::partition_name(&want.name, None));
+        }
+        for remainder in 0..rule.hash_partitions.unwrap_or(0) {
+            needed.push(Partitioning::hash_partition_name(&want.name, remainder));
         }
         for name in needed {
             if !children.iter().any(|(c, _)| *c == name) {

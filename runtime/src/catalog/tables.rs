@@ -21,7 +21,9 @@ pub(crate) const PART: Part = Part {
             (SELECT json_build_array(p.partstrat,
                       (SELECT json_agg(a.attname ORDER BY k.ord)
                          FROM unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
-                         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum))
+                         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum),
+                      CASE WHEN p.partstrat = 'h'
+                           THEN (SELECT count(*) FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) END)
                FROM pg_catalog.pg_partitioned_table p WHERE p.partrelid = c.oid)) ORDER BY n.nspname, c.relname), '[]')
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -37,7 +39,7 @@ pub(crate) const PART: Part = Part {
             String,
             Option<String>,
             bool,
-            Option<(String, Vec<String>)>,
+            Option<(String, Vec<String>, Option<u32>)>,
         );
         let mut tables: Vec<Row> = rows(json)?;
         // The binary search of the later parts needs Rust's byte order. The
@@ -49,7 +51,7 @@ pub(crate) const PART: Part = Part {
             .map(|(schema, name, comment, rls, partition)| Table {
                 comment,
                 rls,
-                partition: partition.map(|(method, columns)| Partitioning {
+                partition: partition.map(|(method, columns, hash)| Partitioning {
                     method: match method.as_str() {
                         "l" => PartitionMethod::List,
                         "h" => PartitionMethod::Hash,
@@ -60,6 +62,7 @@ pub(crate) const PART: Part = Part {
                     ahead: 0,
                     default_partition: false,
                     kept: None,
+                    hash_partitions: hash,
                 }),
                 ..Table::new(schema, name)
             })

@@ -215,3 +215,85 @@ async fn retention_drops_old_partitions_only_when_confirmed() {
     assert!(children(&pool).await.iter().all(|c| c != "event_p200201"));
     assert!(dropped.drift.is_clean(), "{}", dropped.drift);
 }
+
+/// A hash-partitioned table gets its partitions with it; a missing one is
+/// drift; `strata pull` writes it back with its count.
+#[tokio::test]
+async fn hash_partitions_come_with_the_table_and_are_pulled_back() {
+    let scratch = Scratch::with_models(
+        r#"
+#[strata::schema("analytics", partition_by = "hash(id)", partitions = 4)]
+pub struct Session {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub user_agent: String,
+}
+"#,
+    );
+    let outcome = scratch.builder().run().unwrap();
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    for remainder in 0..4 {
+        assert!(
+            up.contains(&format!(
+                r#"CREATE TABLE "analytics"."session_h{remainder}" PARTITION OF "analytics"."session" FOR VALUES WITH (MODULUS 4, REMAINDER {remainder});"#
+            )),
+            "{up}"
+        );
+    }
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    psql(
+        &pool,
+        "INSERT INTO analytics.session (user_agent) SELECT 'ua ' || n FROM generate_series(1, 200) n",
+    )
+    .await;
+    let (holding,): (i64,) =
+        sqlx::query_as("SELECT count(DISTINCT tableoid) FROM analytics.session")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(holding, 4, "200 rows spread over all four partitions");
+
+    let state = strata::read_database(&pool, Some(&["analytics".to_owned()]))
+        .await
+        .unwrap();
+    let krate = tempfile::tempdir().unwrap();
+    strata_build::pull::write(&state, krate.path()).unwrap();
+    let models = std::fs::read_to_string(krate.path().join("src/models/analytics.rs")).unwrap();
+    assert!(
+        models.contains(r#"partition_by = "hash(id)", partitions = 4)]"#),
+        "{models}"
+    );
+
+    psql(
+        &pool,
+        "DELETE FROM analytics.session_h3;
+         ALTER TABLE analytics.session DETACH PARTITION analytics.session_h3;
+         DROP TABLE analytics.session_h3;",
+    )
+    .await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let found: Vec<(DifferenceKind, ObjectKind, &str)> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            DifferenceKind::Missing,
+            ObjectKind::Partition,
+            "analytics.session_h3"
+        )],
+        "{drift}"
+    );
+    let back = Migrator::new(&migrations)
+        .confirm_all()
+        .drift_policy(strata::DriftPolicy::Warn)
+        .rollback_to(&pool, 0)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+}
