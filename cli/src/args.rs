@@ -33,8 +33,9 @@ pub enum Command {
     Status(Scope),
     /// The SQL that `migrate` would run, changing nothing.
     Plan(Target),
-    /// Applies the pending migrations, then checks drift (exit 2 on drift).
-    Migrate(Target),
+    /// Applies the pending migrations, makes the partitions ahead, then
+    /// checks drift (exit 2 on drift).
+    Migrate(Migrate),
     /// Undoes the migrations newer than a version, with their down files.
     Rollback(Rollback),
     /// Checks the live catalog against the models (exit 2 on drift).
@@ -104,6 +105,20 @@ pub struct Target {
     /// Apply migrations up to and including this version only.
     #[arg(long)]
     pub target: Option<u32>,
+}
+
+/// What `migrate` applies, and the old partitions it may drop.
+#[derive(Debug, Args)]
+pub struct Migrate {
+    #[command(flatten)]
+    pub target: Target,
+    /// Confirms dropping one partition past `partitions_kept`, named as the
+    /// report lists it (repeat for several; `STRATA_CONFIRM` adds to them).
+    #[arg(long = "confirm", value_name = "OBJECT")]
+    pub confirm: Vec<String>,
+    /// Confirms dropping every partition past `partitions_kept`.
+    #[arg(long)]
+    pub confirm_all: bool,
 }
 
 /// What `rollback` undoes and what it may lose.

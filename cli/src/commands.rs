@@ -38,13 +38,20 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::done(Report::Plan(migrator.plan(&pool).await?)))
         }
-        Command::Migrate(target) => {
+        Command::Migrate(migrate) => {
             let (migrations, pool) = open(cli).await?;
+            let target = &migrate.target;
             let mut migrator = Migrator::new(&migrations)
                 .scope(&target.scope.scope)
                 .drift_policy(DriftPolicy::Warn);
             if let Some(version) = target.target {
                 migrator = migrator.target(version);
+            }
+            for object in &migrate.confirm {
+                migrator = migrator.confirm(object);
+            }
+            if migrate.confirm_all {
+                migrator = migrator.confirm_all();
             }
             let report = migrator.run(&pool).await?;
             let clean = report.drift.is_clean();

@@ -86,6 +86,18 @@ impl fmt::Display for Report {
                     report.applied.len(),
                     report.already_applied
                 )?;
+                for partition in &report.partitions_made {
+                    writeln!(f, "made partition {partition}")?;
+                }
+                for partition in &report.partitions_dropped {
+                    writeln!(f, "dropped partition {partition} (confirmed)")?;
+                }
+                for partition in &report.partitions_unconfirmed {
+                    writeln!(
+                        f,
+                        "kept partition {partition}: past partitions_kept; drop it with --confirm {partition}"
+                    )?;
+                }
                 writeln!(f, "drift: {}", report.drift)
             }
             Report::RolledBack(report) => {

@@ -933,3 +933,64 @@ async fn a_check_postgresql_prints_otherwise_once_read_back_is_still_adopted() {
     fresh.destroy().await.unwrap();
     db.destroy().await.unwrap();
 }
+
+/// `strata migrate` makes the partitions ahead, as a start-up does, and
+/// drops one past `partitions_kept` only when `--confirm` names it.
+#[tokio::test]
+async fn migrate_makes_partitions_ahead_and_drops_old_ones_only_when_confirmed() {
+    let krate = tempfile::tempdir().unwrap();
+    std::fs::create_dir(krate.path().join("src")).unwrap();
+    std::fs::write(
+        krate.path().join("src/models.rs"),
+        r#"
+#[strata::schema("analytics", partition_by = "range(occurred_at)", partition_interval = "month", partitions_ahead = 1, partitions_kept = 1)]
+pub struct Event {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(primary_key)]
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+}
+"#,
+    )
+    .unwrap();
+    strata_build::Builder::new()
+        .crate_dir(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap();
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    let first = strata(krate.path(), db.url(), &["migrate"]);
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(
+        text.matches("made partition analytics.event_p").count(),
+        2,
+        "{text}"
+    );
+
+    sqlx::raw_sql(
+        "CREATE TABLE analytics.event_p200001 (LIKE analytics.event INCLUDING DEFAULTS);
+         ALTER TABLE analytics.event ATTACH PARTITION analytics.event_p200001
+           FOR VALUES FROM ('2000-01-01') TO ('2000-02-01');",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let kept = strata(krate.path(), db.url(), &["migrate"]);
+    let text = String::from_utf8_lossy(&kept.stdout);
+    assert!(
+        text.contains("kept partition analytics.event_p200001: past partitions_kept; drop it with --confirm analytics.event_p200001"),
+        "{text}"
+    );
+    let dropped = strata(
+        krate.path(),
+        db.url(),
+        &["migrate", "--confirm", "analytics.event_p200001", "--json"],
+    );
+    assert_eq!(code(&dropped), 0, "{}", stderr(&dropped));
+    assert_eq!(
+        json(&dropped)["partitions_dropped"],
+        serde_json::json!(["analytics.event_p200001"])
+    );
+}
