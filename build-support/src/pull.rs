@@ -679,12 +679,7 @@ fn table_source(
         }
     }
     if let Some(partition) = &table.partition {
-        let method = format!("{:?}", partition.method).to_lowercase();
-        let _ = write!(
-            attrs,
-            ", partition_by = \"{method}({})\"",
-            partition.columns.join(", ")
-        );
+        let _ = write!(attrs, ", partition_by = {:?}", partition.spelling());
         if let Some(count) = partition.hash_partitions {
             let _ = write!(attrs, ", partitions = {count}");
         } else {

@@ -129,14 +129,6 @@ pub(crate) const PART: TablePart = TablePart {
     diff: diff_grants,
 };
 
-fn privileges_of<'t>(table: &'t Table, role: &str) -> &'t [Privilege] {
-    table
-        .grants
-        .iter()
-        .find(|g| g.role == role)
-        .map_or(&[], |g| g.privileges.as_slice())
-}
-
 fn diff_grants(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) {
     let roles: BTreeSet<&str> = before
         .grants
@@ -145,7 +137,7 @@ fn diff_grants(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) 
         .map(|g| g.role.as_str())
         .collect();
     for role in roles {
-        let (had, has) = (privileges_of(before, role), privileges_of(table, role));
+        let (had, has) = (before.privileges_of(role), table.privileges_of(role));
         let lost: Vec<Privilege> = had.iter().filter(|p| !has.contains(p)).copied().collect();
         let gained: Vec<Privilege> = has.iter().filter(|p| !had.contains(p)).copied().collect();
         if !lost.is_empty() {
@@ -301,7 +293,7 @@ impl Step for GrantChange {
         let Some(t) = table_mut(state, table) else {
             return;
         };
-        let mut now: BTreeSet<Privilege> = privileges_of(t, role).iter().copied().collect();
+        let mut now: BTreeSet<Privilege> = t.privileges_of(role).iter().copied().collect();
         for p in privileges {
             match grant {
                 true => now.insert(*p),

@@ -23,6 +23,17 @@ pub enum PartitionMethod {
     Hash,
 }
 
+impl PartitionMethod {
+    /// As SQL spells it: `RANGE`, `LIST`, `HASH`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            PartitionMethod::Range => "RANGE",
+            PartitionMethod::List => "LIST",
+            PartitionMethod::Hash => "HASH",
+        }
+    }
+}
+
 /// How long one partition of a range by time spans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,13 +110,21 @@ fn is_zero(n: &u32) -> bool {
 impl Partitioning {
     /// `PARTITION BY RANGE ("occurred_at")`.
     pub fn clause(&self) -> String {
-        let method = match self.method {
-            PartitionMethod::Range => "RANGE",
-            PartitionMethod::List => "LIST",
-            PartitionMethod::Hash => "HASH",
-        };
         let columns: Vec<String> = self.columns.iter().map(|c| quote_ident(c)).collect();
-        format!("PARTITION BY {method} ({})", columns.join(", "))
+        format!(
+            "PARTITION BY {} ({})",
+            self.method.keyword(),
+            columns.join(", ")
+        )
+    }
+
+    /// As a model's `partition_by` spells it: `range(occurred_at)`.
+    pub fn spelling(&self) -> String {
+        format!(
+            "{}({})",
+            self.method.keyword().to_lowercase(),
+            self.columns.join(", ")
+        )
     }
 
     /// The name of hash partition `remainder` of `table`: `events_h3`.

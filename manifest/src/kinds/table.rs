@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::grant::Grant;
+use super::grant::{Grant, Privilege};
 use super::partition::Partitioning;
 use super::policy::Policy;
 use super::{column, constraint, Change, Step, TABLE_PARTS};
@@ -166,6 +166,14 @@ impl Table {
     /// Adds a policy, keeping them sorted by name.
     pub fn add_policy(&mut self, policy: Policy) {
         insert_sorted(&mut self.policies, policy, |p| &p.name);
+    }
+
+    /// What `role` may do with the table (none when it has no grant).
+    pub fn privileges_of(&self, role: &str) -> &[Privilege] {
+        self.grants
+            .iter()
+            .find(|g| g.role == role)
+            .map_or(&[], |g| g.privileges.as_slice())
     }
 
     /// Adds a role's grant, keeping them sorted by role.

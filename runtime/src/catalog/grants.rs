@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use strata_manifest::{schema_usage, Grant, Privilege, SchemaState, Table};
+use strata_manifest::{schema_usage, Grant, Privilege, SchemaState};
 
 use super::{find, read_row, rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
@@ -64,14 +64,6 @@ fn spell(privileges: &[Privilege]) -> Option<String> {
     )
 }
 
-fn privileges<'t>(table: &'t Table, role: &str) -> &'t [Privilege] {
-    table
-        .grants
-        .iter()
-        .find(|g| g.role == role)
-        .map_or(&[], |g| g.privileges.as_slice())
-}
-
 fn compare_tables(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
     use DifferenceKind::*;
     for want in &expected.tables {
@@ -80,7 +72,7 @@ fn compare_tables(expected: &SchemaState, catalog: &Catalog, out: &mut Collector
         };
         let have = &catalog.state.tables[at];
         for role in &expected.roles {
-            let (wanted, had) = (privileges(want, role), privileges(have, role));
+            let (wanted, had) = (want.privileges_of(role), have.privileges_of(role));
             if wanted == had {
                 continue;
             }

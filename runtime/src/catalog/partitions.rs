@@ -47,12 +47,7 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
             continue;
         };
         let have = &catalog.state.tables[at];
-        let shape = |p: &Option<Partitioning>| {
-            p.as_ref().map(|p| {
-                let method = format!("{:?}", p.method).to_lowercase();
-                format!("{method}({})", p.columns.join(", "))
-            })
-        };
+        let shape = |p: &Option<Partitioning>| p.as_ref().map(Partitioning::spelling);
         let table = quoted(&[&want.schema, &want.name]);
         if shape(&want.partition) != shape(&have.partition) {
             let d = out.push(Changed, ObjectKind::Table, table.clone());

@@ -135,7 +135,10 @@ impl<'e> Streamer<'e> {
         let live = &catalog.state.tables[table];
         let want =
             find(&self.expected.state, &live.schema, &live.name).map(|at| self.expected.table(at));
+        // An unexpected table's parts are never compared (the table is):
+        // nothing to decide, only rows to free.
         let mut decided = Vec::new();
+        let mut keep = false;
         if let Some(want) = &want {
             let spelling = self.early.table(want);
             for (j, how) in completes(kind) {
@@ -147,19 +150,16 @@ impl<'e> Streamer<'e> {
                 // Compared again once the server has spelt it.
                 return;
             }
-            if self
+            keep = self
                 .keep
-                .contains(&(want.schema.as_str(), want.name.as_str()))
-            {
-                self.record(table, decided, catalog);
-                return;
-            }
+                .contains(&(want.schema.as_str(), want.name.as_str()));
         }
-        // An unexpected table's parts are never compared: the table is.
         self.record(table, decided, catalog);
-        let live = &mut catalog.state.tables[table];
-        for (_, how) in completes(kind) {
-            (how.release)(live);
+        if !keep {
+            let live = &mut catalog.state.tables[table];
+            for (_, how) in completes(kind) {
+                (how.release)(live);
+            }
         }
     }
 
