@@ -2,7 +2,8 @@
 //! its file's definition, compared as the server prints both
 //! (`pg_get_triggerdef`); a trigger on a managed table that no file
 //! declares is unexpected. Triggers PostgreSQL makes itself (for foreign
-//! keys) are not read.
+//! keys, and the clone of a partitioned table's trigger on each of its
+//! partitions) are not read.
 
 use strata_manifest::{definition_shape, SchemaState, Trigger};
 
@@ -22,7 +23,7 @@ pub(crate) const PART: Part = Part {
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    JOIN pg_catalog.pg_proc f ON f.oid = t.tgfoid
    JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace
-   WHERE n.nspname = ANY($1::text[]) AND NOT t.tgisinternal",
+   WHERE n.nspname = ANY($1::text[]) AND NOT t.tgisinternal AND t.tgparentid = 0",
     read: Read::Json(|json, catalog| {
         for (schema, table, name, function, sql) in
             rows::<(String, String, String, String, String)>(json)?
