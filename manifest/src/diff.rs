@@ -58,7 +58,17 @@ pub(crate) struct Plan<'c> {
     pub(crate) problems: Vec<String>,
 }
 
-impl Plan<'_> {
+impl<'c> Plan<'c> {
+    /// An empty plan, for the changes one change is made of.
+    pub(crate) fn scratch(confirm: &'c Confirm) -> Plan<'c> {
+        Plan {
+            confirm,
+            changes: Vec::new(),
+            refused: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
     pub(crate) fn push(&mut self, change: impl Into<Change>) {
         self.changes.push(change.into());
     }

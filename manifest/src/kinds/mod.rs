@@ -313,6 +313,10 @@ mod tests {
             routine::OPS,
             trigger::OPS,
             sequence::OPS,
+            role::OPS,
+            policy::OPS,
+            grant::OPS,
+            partition::OPS,
         ]
         .concat();
         let mut unique = all.clone();

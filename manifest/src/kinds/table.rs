@@ -331,6 +331,12 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
     // How old names map to new ones, to compare keys that mention them.
     let renames = Renames::of(&pairs, &mut plan.problems);
     for (before, table) in &pairs {
+        // A table whose partitioning changes is rebuilt whole, its parts
+        // made with the new table.
+        if super::partition::reshaped(before, table) {
+            super::partition::rebuild(old, new, before, table, &renames, plan);
+            continue;
+        }
         for part in TABLE_PARTS {
             (part.diff)(before, table, &renames, plan);
         }

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::partition::PartitionChange;
 use super::view::ViewChange;
 use super::{q, Change, Step};
 use crate::diff::Plan;
@@ -113,6 +114,11 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
         .iter()
         .filter_map(|c| match c {
             Change::View(ViewChange::DropModelView { view }) => Some(view.qualified_name()),
+            // A table rebuilt as it is partitioned: the old one's triggers go
+            // with it, and the new one gets them after the copy.
+            Change::Partition(PartitionChange::Repartition { after, .. }) => {
+                Some(after.qualified_name())
+            }
             _ => None,
         })
         .collect();

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::partition::PartitionChange;
 use super::{q, Change, Step};
 use crate::diff::Plan;
 use crate::lexer::significant;
@@ -115,6 +116,10 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
         .iter()
         .filter_map(|c| match c {
             Change::Column(ColumnChange::AlterType { table, .. }) => Some(table.clone()),
+            // A table rebuilt as it is partitioned: its old self is dropped.
+            Change::Partition(PartitionChange::Repartition { after, .. }) => {
+                Some(after.qualified_name())
+            }
             _ => None,
         })
         .collect();

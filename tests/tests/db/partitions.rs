@@ -297,3 +297,182 @@ pub struct Session {
         .unwrap();
     assert!(back.drift.is_clean(), "{}", back.drift);
 }
+
+/// The table before it is partitioned: row-level security forced, with a
+/// policy for another role only, so that its owner sees no row through it;
+/// a view over it and a trigger on it.
+fn plain_events(reader: &str, partitioning: &str) -> String {
+    format!(
+        r#"
+#[strata::schema("analytics", rls{partitioning})]
+#[policy(name = "events_of_org_one", to = "{reader}", using = "org_id = 1")]
+pub struct Event {{
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(primary_key)]
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    #[column(index)]
+    pub kind: String,
+    pub org_id: i32,
+}}
+
+#[strata::view("analytics", sql = "SELECT kind, count(*) AS n FROM analytics.event GROUP BY kind")]
+pub struct KindCount {{
+    pub kind: String,
+    pub n: i64,
+}}
+"#
+    )
+}
+
+const TOUCH: &str = "CREATE FUNCTION analytics.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.kind := lower(NEW.kind); RETURN NEW; END $$;
+";
+
+const TOUCH_TRIGGER: &str = "CREATE TRIGGER event_touch BEFORE INSERT ON analytics.event
+FOR EACH ROW EXECUTE FUNCTION analytics.touch();
+";
+
+/// A pool that acts as `role`, a plain owner: no superuser, no BYPASSRLS.
+async fn pool_as(db: &strata::testing::TestDatabase, role: &str) -> sqlx::PgPool {
+    let url = format!("{}?options=-c%20role%3D{role}", db.url());
+    sqlx::PgPool::connect(&url).await.unwrap()
+}
+
+async fn relkind(pool: &sqlx::PgPool) -> String {
+    let (kind,): (String,) = sqlx::query_as(
+        "SELECT relkind::text FROM pg_class WHERE oid = 'analytics.event'::regclass",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    kind
+}
+
+/// `(count, sum of ids, kinds)` of every row, read by a superuser.
+async fn census(pool: &sqlx::PgPool) -> (i64, i64, i64) {
+    sqlx::query_as("SELECT count(*), sum(id)::bigint, count(DISTINCT kind) FROM analytics.event")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Issue 13, item 3: a table with rows becomes partitioned by a rebuild
+/// that keeps every row, only when confirmed; and goes back by rollback.
+#[tokio::test]
+async fn a_table_with_rows_becomes_partitioned_keeping_every_row_and_rolls_back() {
+    let (owner, reader) = ("repartition_owner", "repartition_reader");
+    let (db, pool) = fresh_db().await;
+    psql(
+        &pool,
+        &format!(
+            "DO $$ BEGIN CREATE ROLE {owner} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+             DO $$ BEGIN CREATE ROLE {reader} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+             GRANT CREATE ON DATABASE \"{}\" TO {owner}",
+            db.name()
+        ),
+    )
+    .await;
+    let scratch = Scratch::with_models(&plain_events(reader, ""));
+    scratch.write_file("db/touch.sql", TOUCH);
+    scratch.write_file("db/touch_trigger.sql", TOUCH_TRIGGER);
+    scratch.builder().sql_dir("db").role(reader).run().unwrap();
+    let migrations = scratch.migrations();
+    let as_owner = pool_as(&db, owner).await;
+    Migrator::new(&migrations).run(&as_owner).await.unwrap();
+    // Two years of rows but for one month, read and written by a superuser
+    // (the owner sees none: FORCE, and no policy for it).
+    psql(
+        &pool,
+        "INSERT INTO analytics.event (occurred_at, kind, org_id)
+         SELECT '2023-01-01'::timestamptz + (n % 730) * interval '1 day', 'Kind' || (n % 7), n % 3
+         FROM generate_series(1, 3000) AS n
+         WHERE date_trunc('month', '2023-01-01'::timestamptz + (n % 730) * interval '1 day') <> '2023-06-01'",
+    )
+    .await;
+    let before = census(&pool).await;
+    assert!(before.0 > 2500, "{before:?}");
+
+    // Partitioned by month: refused until confirmed, naming the lock.
+    scratch.write_models(&plain_events(
+        reader,
+        r#", partition_by = "range(occurred_at)", partition_interval = "month", partitions_ahead = 2"#,
+    ));
+    let refused = scratch.builder().sql_dir("db").role(reader).run();
+    let message = refused.expect_err("refused unconfirmed").to_string();
+    assert!(
+        message.contains("analytics.event") && message.contains("ACCESS EXCLUSIVE"),
+        "{message}"
+    );
+    let outcome = scratch
+        .builder()
+        .sql_dir("db")
+        .role(reader)
+        .confirm("analytics.event")
+        .run()
+        .unwrap();
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    let at = |text: &str| up.find(text).unwrap_or_else(|| panic!("{text} in {up}"));
+    assert!(at("SET LOCAL row_security = off") < at("INSERT INTO \"analytics\".\"event\""));
+    let forced = up
+        .rfind(" FORCE ROW LEVEL SECURITY;")
+        .expect("forced again");
+    assert!(at("INSERT INTO \"analytics\".\"event\"") < forced);
+    assert!(!up.contains("CASCADE"), "{up}");
+
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&as_owner).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(relkind(&pool).await, "p");
+    assert_eq!(census(&pool).await, before, "every row, once");
+    // A partition for every month from the oldest row's to now, the gap
+    // included, and the months ahead made at start-up.
+    let (months,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event'::regclass",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let (expected,): (i64,) = sqlx::query_as(
+        "SELECT (extract(year FROM age(date_trunc('month', now()), '2023-01-01')) * 12
+                 + extract(month FROM age(date_trunc('month', now()), '2023-01-01')))::bigint + 1 + 2",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(months, expected);
+    // The view and the trigger came back; the identity goes on after the
+    // copied ids; the reader still sees only its organisation's rows.
+    psql(
+        &pool,
+        "INSERT INTO analytics.event (occurred_at, kind, org_id) VALUES (now(), 'NEW', 1)",
+    )
+    .await;
+    let (id, kind): (i64, String) = sqlx::query_as(
+        "SELECT id, kind FROM analytics.event WHERE occurred_at > now() - interval '1 hour'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(id > before.0, "{id}");
+    assert_eq!(kind, "new", "the trigger is on the new table");
+    let (reads,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+         WHERE r.ev_class = 'analytics.kind_count'::regclass AND d.refobjid = 'analytics.event'::regclass",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(reads > 0, "the view reads the new table");
+
+    // Back to a plain table, every row with it.
+    let back = Migrator::new(&migrations)
+        .confirm("analytics.event")
+        .rollback_to(&as_owner, 1)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+    assert_eq!(relkind(&pool).await, "r");
+    assert_eq!(census(&pool).await.0, before.0 + 1);
+    as_owner.close().await;
+}
