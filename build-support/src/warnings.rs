@@ -82,7 +82,12 @@ fn setting_traps(sql: &str, what: &str) -> Vec<String> {
             continue;
         };
         let missing_ok = tokens.get(i + 3).is_some_and(|t| t.is_punct(","));
-        let under_nullif = i >= 2 && tokens[i - 1].is_punct("(") && tokens[i - 2].is_word("nullif");
+        // The name may be qualified: `pg_catalog.current_setting`.
+        let qualified =
+            i >= 2 && tokens[i - 1].is_punct(".") && tokens[i - 2].is_word("pg_catalog");
+        let start = if qualified { i - 2 } else { i };
+        let under_nullif =
+            start >= 2 && tokens[start - 1].is_punct("(") && tokens[start - 2].is_word("nullif");
         let safe = format!("nullif(current_setting({}, true), '')", setting.text);
         if !missing_ok {
             found.push(format!(
