@@ -16,8 +16,9 @@ use crate::introspect::Catalog;
 pub(crate) struct Seen {
     /// The server's date, in its session's time zone: `2026-12-02`.
     today: String,
-    /// Schema and name of the parent, name and bound of each partition.
-    children: Vec<(String, String, String, String)>,
+    /// Schema and name of the parent, name and bound of each partition,
+    /// and the parent's indexes it has no index attached to.
+    children: Vec<(String, String, String, String, Vec<String>)>,
 }
 
 /// The server's date and every partition of a partitioned table in the
@@ -26,7 +27,15 @@ pub(crate) const PART: Part = Part {
     name: "partitions",
     sql: "SELECT json_build_object('today', to_char(now(), 'YYYY-MM-DD'), 'children',
             coalesce((SELECT json_agg(json_build_array(pn.nspname, p.relname, c.relname,
-                                                       pg_catalog.pg_get_expr(c.relpartbound, c.oid))
+                                                       pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                                       ARRAY(SELECT pi.relname::text
+                                                               FROM pg_catalog.pg_index px
+                                                               JOIN pg_catalog.pg_class pi ON pi.oid = px.indexrelid
+                                                              WHERE px.indrelid = p.oid
+                                                                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits ii
+                                                                                JOIN pg_catalog.pg_index cx ON cx.indexrelid = ii.inhrelid
+                                                                                WHERE ii.inhparent = px.indexrelid AND cx.indrelid = c.oid)
+                                                              ORDER BY 1))
                                       ORDER BY pn.nspname, p.relname, c.relname)
                         FROM pg_catalog.pg_inherits i
                         JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
@@ -63,9 +72,23 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
         let children: Vec<(&str, &str)> = seen
             .children
             .iter()
-            .filter(|(s, p, _, _)| *s == want.schema && *p == want.name)
-            .map(|(_, _, child, bound)| (child.as_str(), bound.as_str()))
+            .filter(|(s, p, _, _, _)| *s == want.schema && *p == want.name)
+            .map(|(_, _, child, bound, _)| (child.as_str(), bound.as_str()))
             .collect();
+        // Each partition has every index of its parent attached: one made
+        // `ON ONLY` the parent, or a partition attached without its index,
+        // leaves the parent's index invalid.
+        for (_, _, child, _, lacking) in seen
+            .children
+            .iter()
+            .filter(|(s, p, _, _, _)| *s == want.schema && *p == want.name)
+        {
+            for index in lacking {
+                let d = out.push(Missing, ObjectKind::Index, quoted(&[&want.schema, child]));
+                d.property = Some(format!("index {index}"));
+                d.expected = Some(format!("attached from {table}"));
+            }
+        }
         let mut needed: Vec<String> = Vec::new();
         if let Some(interval) = rule.interval {
             for k in 0..=rule.ahead {

@@ -340,6 +340,17 @@ fn the_build_warns_of_each_row_level_security_trap_by_name() {
         Vec::<String>::new(),
         "the safe forms warn of nothing"
     );
+    let qualified = scratch(role);
+    qualified.write_file(
+        "db/functions/current_org_id.sql",
+        &CURRENT_ORG_ID.replace("current_setting", "pg_catalog.current_setting"),
+    );
+    let outcome = qualified.builder().sql_dir("db").role(role).run().unwrap();
+    assert_eq!(
+        outcome.warnings,
+        Vec::<String>::new(),
+        "nor with the function's schema spelt out"
+    );
 
     let models = models(role).replace(
         "using = \"NOT closed\"",
@@ -520,5 +531,90 @@ async fn removed_grants_are_revoked_and_roles_must_be_declared() {
             "names role `{role}`, which the build does not declare: add `.role(\"{role}\")`"
         )),
         "{undeclared}"
+    );
+}
+
+/// A compat view is `security_invoker`, so its caller needs privileges on
+/// it as well as on the table: it carries the table's grants, follows their
+/// changes, and a grant revoked from it is drift.
+#[tokio::test]
+async fn a_compat_view_carries_its_tables_grants_and_they_are_drift_checked() {
+    let role = "rls_compat_app";
+    let (scratch, (_db, pool)) = migrated(role).await;
+    let moved = models(role).replace(
+        "#[strata::schema(\"ticketing\", rls)]",
+        "#[strata::schema(\"desk\", table = \"tickets\", moved_from = \"ticketing\", renamed_from = \"ticket\", compat_view, rls)]",
+    );
+    scratch.write_models(&moved);
+    let up = build(&scratch, role);
+    assert!(
+        up.contains(&format!(
+            "GRANT SELECT, INSERT, UPDATE ON TABLE \"ticketing\".\"ticket\" TO \"{role}\";"
+        )),
+        "the compat view gets the table's grants: {up}"
+    );
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    psql(
+        &pool,
+        "INSERT INTO desk.tickets (org_id, title) VALUES (1, 'mine'), (2, 'theirs')",
+    )
+    .await;
+    // Through the old name, the role reads (its organisation's rows only).
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::raw_sql(&format!("SET LOCAL ROLE {role}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    strata::rls::set_local(&mut tx, "app.org_id", "1")
+        .await
+        .unwrap();
+    let titles: Vec<(String,)> = sqlx::query_as("SELECT title FROM ticketing.ticket")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(titles, [("mine".to_owned(),)]);
+
+    // Fewer privileges on the table: fewer on its view.
+    scratch
+        .write_models(&moved.replace("#[grant(select, insert, update, to", "#[grant(select, to"));
+    let revoke = build(&scratch, role);
+    assert!(
+        revoke.contains(&format!(
+            "REVOKE INSERT, UPDATE ON TABLE \"ticketing\".\"ticket\" FROM \"{role}\";"
+        )),
+        "{revoke}"
+    );
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    psql(
+        &pool,
+        &format!("REVOKE SELECT ON ticketing.ticket FROM {role}"),
+    )
+    .await;
+    let drift = check_drift(&pool, &scratch.migrations()).await.unwrap();
+    let found: Vec<(DifferenceKind, ObjectKind, &str, Option<&str>)> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str(), d.property.as_deref()))
+        .collect();
+    let property = format!("privileges of {role}");
+    assert_eq!(
+        found,
+        [(
+            DifferenceKind::Missing,
+            ObjectKind::Grant,
+            "ticketing.ticket",
+            Some(property.as_str())
+        )],
+        "{drift}"
     );
 }
