@@ -283,8 +283,11 @@ impl Builder {
                 })?;
             desired.roles.insert(role.clone());
         }
-        // Tenant tables grant to the same roles.
-        tenant_desired.roles = desired.roles.clone();
+        // Tenant tables grant to the same roles (a project without tenant
+        // models gets no tenant migrations for them).
+        if !(tenant_desired.is_empty() && tenant.manifest.state.is_empty()) {
+            tenant_desired.roles = desired.roles.clone();
+        }
         for scanned_view in &scanned.views {
             let view = &scanned_view.model;
             let sql = match (&view.sql, &view.sql_file) {
