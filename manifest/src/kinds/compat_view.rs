@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::table::table_mut;
 use super::{list, q, Change, Step, TablePart};
 use crate::diff::{Plan, Renames};
-use crate::{QualifiedName, SchemaState, Table};
+use crate::{Grant, QualifiedName, SchemaState, Table};
 
 /// A change to a table's compat view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +27,10 @@ pub enum CompatViewChange {
         /// `WITH (security_invoker = true)`.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         security_invoker: bool,
+        /// The table's grants, given on the view too: a `security_invoker`
+        /// view needs its caller to hold privileges on both.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        grants: Vec<Grant>,
     },
     /// `DROP VIEW`.
     DropView {
@@ -39,6 +43,9 @@ pub enum CompatViewChange {
         /// Whether it was `security_invoker`.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         security_invoker: bool,
+        /// The grants it had (given back when a rollback makes it again).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        grants: Vec<Grant>,
     },
     /// `ALTER VIEW … SET (security_invoker = true)`, or `RESET` it.
     SetSecurityInvoker {
@@ -87,6 +94,7 @@ fn diff_view(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'
                         .map(|c| renames.column(&name, &c.name))
                         .collect(),
                     security_invoker: before.compat_view_security_invoker,
+                    grants: before.grants.clone(),
                 });
             }
             if let Some(b) = b {
@@ -102,6 +110,7 @@ fn create_view(view: &QualifiedName, table: &Table) -> CompatViewChange {
         table: table.qualified_name(),
         columns: table.columns.iter().map(|c| c.name.clone()).collect(),
         security_invoker: table.compat_view_security_invoker,
+        grants: table.grants.clone(),
     }
 }
 
@@ -140,22 +149,26 @@ impl Step for CompatViewChange {
                 table,
                 columns,
                 security_invoker,
+                grants,
             } => CompatViewChange::DropView {
                 view,
                 table,
                 columns,
                 security_invoker,
+                grants,
             },
             CompatViewChange::DropView {
                 view,
                 table,
                 columns,
                 security_invoker,
+                grants,
             } => CompatViewChange::CreateView {
                 view,
                 table,
                 columns,
                 security_invoker,
+                grants,
             },
             CompatViewChange::SetSecurityInvoker { view, table, to } => {
                 CompatViewChange::SetSecurityInvoker {
@@ -202,17 +215,29 @@ impl Step for CompatViewChange {
                 table,
                 columns,
                 security_invoker,
-            } => format!(
-                "CREATE VIEW {}{} AS SELECT {} FROM {};",
-                q(view),
-                if *security_invoker {
-                    " WITH (security_invoker = true)"
-                } else {
-                    ""
-                },
-                list(columns),
-                q(table)
-            ),
+                grants,
+            } => {
+                let mut sql = format!(
+                    "CREATE VIEW {}{} AS SELECT {} FROM {};",
+                    q(view),
+                    if *security_invoker {
+                        " WITH (security_invoker = true)"
+                    } else {
+                        ""
+                    },
+                    list(columns),
+                    q(table)
+                );
+                for grant in grants {
+                    sql.push('\n');
+                    sql.push_str(&super::grant::grant_sql(
+                        view,
+                        &grant.role,
+                        &grant.privileges,
+                    ));
+                }
+                sql
+            }
             CompatViewChange::DropView { view, .. } => format!("DROP VIEW {};", q(view)),
             CompatViewChange::SetSecurityInvoker { view, to: true, .. } => {
                 format!("ALTER VIEW {} SET (security_invoker = true);", q(view))

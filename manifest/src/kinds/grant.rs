@@ -87,6 +87,9 @@ pub enum GrantChange {
         role: String,
         /// What it gains.
         privileges: Vec<Privilege>,
+        /// The table's compat view, which gains the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        view: Option<QualifiedName>,
     },
     /// `REVOKE … ON table FROM role`.
     RevokeTable {
@@ -96,6 +99,9 @@ pub enum GrantChange {
         role: String,
         /// What it loses.
         privileges: Vec<Privilege>,
+        /// The table's compat view, which loses the same.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        view: Option<QualifiedName>,
     },
     /// `GRANT USAGE ON SCHEMA … TO role`: it may reach the schema's tables.
     GrantUsage {
@@ -119,10 +125,12 @@ pub(crate) const OPS: &[&str] = &["grant_table", "revoke_table", "grant_usage", 
 pub(crate) const PART: TablePart = TablePart {
     created: |table, plan| {
         for grant in &table.grants {
+            // Its compat view, made with it, takes the grants itself.
             plan.push(GrantChange::GrantTable {
                 table: table.qualified_name(),
                 role: grant.role.clone(),
                 privileges: grant.privileges.clone(),
+                view: None,
             });
         }
     },
@@ -130,6 +138,12 @@ pub(crate) const PART: TablePart = TablePart {
 };
 
 fn diff_grants(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) {
+    // A compat view that stays follows its table's grants; one made or
+    // dropped in this plan takes them, or leaves, with its own change.
+    let view = table
+        .compat_view
+        .clone()
+        .filter(|_| before.compat_view == table.compat_view);
     let roles: BTreeSet<&str> = before
         .grants
         .iter()
@@ -145,6 +159,7 @@ fn diff_grants(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) 
                 table: before.qualified_name(),
                 role: role.to_owned(),
                 privileges: lost,
+                view: view.clone(),
             });
         }
         if !gained.is_empty() {
@@ -152,6 +167,7 @@ fn diff_grants(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) 
                 table: table.qualified_name(),
                 role: role.to_owned(),
                 privileges: gained,
+                view: view.clone(),
             });
         }
     }
@@ -162,7 +178,15 @@ pub fn schema_usage(state: &SchemaState) -> BTreeSet<(String, String)> {
     state
         .tables
         .iter()
-        .flat_map(|t| t.grants.iter().map(|g| (t.schema.clone(), g.role.clone())))
+        .flat_map(|t| {
+            let schemas =
+                std::iter::once(&t.schema).chain(t.compat_view.as_ref().map(|v| &v.schema));
+            schemas.flat_map(move |schema| {
+                t.grants
+                    .iter()
+                    .map(move |g| (schema.clone(), g.role.clone()))
+            })
+        })
         .collect()
 }
 
@@ -184,6 +208,16 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
             });
         }
     }
+}
+
+/// `GRANT … ON TABLE on TO role;` (a table or a view).
+pub(crate) fn grant_sql(on: &QualifiedName, role: &str, privileges: &[Privilege]) -> String {
+    format!(
+        "GRANT {} ON TABLE {} TO {};",
+        list(privileges),
+        q(on),
+        quote_ident(role)
+    )
 }
 
 fn list(privileges: &[Privilege]) -> String {
@@ -215,6 +249,7 @@ impl Step for GrantChange {
                 table,
                 role,
                 privileges,
+                ..
             } => format!(
                 "grant {} on {} to {role}",
                 list(privileges).to_lowercase(),
@@ -224,6 +259,7 @@ impl Step for GrantChange {
                 table,
                 role,
                 privileges,
+                ..
             } => format!(
                 "revoke {} on {} from {role}",
                 list(privileges).to_lowercase(),
@@ -255,19 +291,23 @@ impl Step for GrantChange {
                 table,
                 role,
                 privileges,
+                view,
             } => GrantChange::RevokeTable {
                 table,
                 role,
                 privileges,
+                view,
             },
             GrantChange::RevokeTable {
                 table,
                 role,
                 privileges,
+                view,
             } => GrantChange::GrantTable {
                 table,
                 role,
                 privileges,
+                view,
             },
             GrantChange::GrantUsage { schema, role } => GrantChange::RevokeUsage { schema, role },
             GrantChange::RevokeUsage { schema, role } => GrantChange::GrantUsage { schema, role },
@@ -281,11 +321,13 @@ impl Step for GrantChange {
                 table,
                 role,
                 privileges,
+                ..
             } => (table, role, privileges, true),
             GrantChange::RevokeTable {
                 table,
                 role,
                 privileges,
+                ..
             } => (table, role, privileges, false),
             // Derived from the tables' grants.
             GrantChange::GrantUsage { .. } | GrantChange::RevokeUsage { .. } => return,
@@ -315,22 +357,29 @@ impl Step for GrantChange {
                 table,
                 role,
                 privileges,
-            } => format!(
-                "GRANT {} ON TABLE {} TO {};",
-                list(privileges),
-                q(table),
-                quote_ident(role)
-            ),
+                view,
+            } => std::iter::once(table)
+                .chain(view)
+                .map(|on| grant_sql(on, role, privileges))
+                .collect::<Vec<_>>()
+                .join("\n"),
             GrantChange::RevokeTable {
                 table,
                 role,
                 privileges,
-            } => format!(
-                "REVOKE {} ON TABLE {} FROM {};",
-                list(privileges),
-                q(table),
-                quote_ident(role)
-            ),
+                view,
+            } => std::iter::once(table)
+                .chain(view)
+                .map(|on| {
+                    format!(
+                        "REVOKE {} ON TABLE {} FROM {};",
+                        list(privileges),
+                        q(on),
+                        quote_ident(role)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
             GrantChange::GrantUsage { schema, role } => format!(
                 "GRANT USAGE ON SCHEMA {} TO {};",
                 quote_ident(schema),

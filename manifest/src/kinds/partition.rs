@@ -311,6 +311,7 @@ fn render_rebuild(before: &Table, after: &Table, copied: &[(String, String)]) ->
             table: name.clone(),
             columns: before.columns.iter().map(|c| c.name.clone()).collect(),
             security_invoker: before.compat_view_security_invoker,
+            grants: before.grants.clone(),
         });
     }
     sql.extend(gone.changes.iter().map(Change::render));

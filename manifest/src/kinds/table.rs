@@ -414,6 +414,7 @@ impl Step for TableChange {
                         table: name.clone(),
                         role: grant.role.clone(),
                         privileges: grant.privileges.clone(),
+                        view: None,
                     })
                 }));
                 if table.rls {

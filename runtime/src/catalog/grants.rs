@@ -54,14 +54,13 @@ pub(crate) const SCHEMAS: Part = Part {
     compare: Compare::State(compare_schemas),
 };
 
-fn spell(privileges: &[Privilege]) -> Option<String> {
-    Some(
-        privileges
-            .iter()
-            .map(|p| p.sql().to_lowercase())
-            .collect::<Vec<_>>()
-            .join(", "),
-    )
+/// `select, insert`.
+pub(crate) fn spell(privileges: &[Privilege]) -> String {
+    privileges
+        .iter()
+        .map(|p| p.sql().to_lowercase())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn compare_tables(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
@@ -83,8 +82,8 @@ fn compare_tables(expected: &SchemaState, catalog: &Catalog, out: &mut Collector
             };
             let d = out.push(kind, ObjectKind::Grant, quoted(&[&want.schema, &want.name]));
             d.property = Some(format!("privileges of {role}"));
-            d.expected = (!wanted.is_empty()).then(|| spell(wanted)).flatten();
-            d.actual = (!had.is_empty()).then(|| spell(had)).flatten();
+            d.expected = (!wanted.is_empty()).then(|| spell(wanted));
+            d.actual = (!had.is_empty()).then(|| spell(had));
         }
     }
 }
