@@ -476,3 +476,59 @@ async fn a_table_with_rows_becomes_partitioned_keeping_every_row_and_rolls_back(
     assert_eq!(census(&pool).await.0, before.0 + 1);
     as_owner.close().await;
 }
+
+/// Issue 13, item 5: a partition index dropped by hand is drift, whether
+/// the parent's index goes, or comes back on the parent only (`ON ONLY`),
+/// which leaves each partition without it.
+#[tokio::test]
+async fn a_dropped_partition_index_is_drift_on_the_parent_and_on_each_partition() {
+    let scratch = Scratch::with_models(EVENTS);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    let migrations = scratch.migrations();
+    let report = Migrator::new(&migrations).run(&pool).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    psql(&pool, "DROP INDEX analytics.event_kind_idx").await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let found: Vec<(DifferenceKind, ObjectKind, &str)> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [(
+            DifferenceKind::Missing,
+            ObjectKind::Index,
+            "analytics.event_kind_idx"
+        )],
+        "{drift}"
+    );
+
+    psql(
+        &pool,
+        "CREATE INDEX event_kind_idx ON ONLY analytics.event (kind)",
+    )
+    .await;
+    let drift = check_drift(&pool, &migrations).await.unwrap();
+    let mut lacking: Vec<String> = drift
+        .differences
+        .iter()
+        .filter(|d| {
+            d.kind == DifferenceKind::Missing
+                && d.object == ObjectKind::Index
+                && d.property.as_deref() == Some("index event_kind_idx")
+        })
+        .map(|d| d.name.clone())
+        .collect();
+    lacking.sort();
+    let mut partitions: Vec<String> = children(&pool)
+        .await
+        .into_iter()
+        .map(|c| format!("analytics.{c}"))
+        .collect();
+    partitions.sort();
+    assert_eq!(lacking, partitions, "{drift}");
+    assert_eq!(drift.differences.len(), partitions.len(), "{drift}");
+}
