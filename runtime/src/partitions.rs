@@ -32,6 +32,74 @@ WHERE i.inhparent = to_regclass($1)"#;
 const OLDEST_KEPT: &str =
     r#"SELECT to_char(date_trunc($1, now()) - ($3 || ' ' || $1)::interval, $2)"#;
 
+/// In one statement, without a transaction or a lock: the partitions of
+/// `$1`, the name suffixes of the periods from the current one to `$4`
+/// after it (of unit `$2`, in pattern `$3`), and the suffix of the oldest
+/// period kept (`$5` before the current one).
+const SURVEY: &str = r#"SELECT
+    ARRAY(SELECT c.relname::text FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = to_regclass($1)),
+    ARRAY(SELECT to_char(b, $3)
+          FROM generate_series(date_trunc($2, now()), date_trunc($2, now()) + ($4 || ' ' || $2)::interval,
+                               ('1 ' || $2)::interval) AS b),
+    to_char(date_trunc($2, now()) - ($5 || ' ' || $2)::interval, $3)"#;
+
+/// Whether `table` lacks a partition it needs now, or has one past its
+/// retention: a start-up with nothing to do reads this one statement and
+/// takes no lock.
+async fn work_to_do(
+    conn: &mut PgConnection,
+    table: &Table,
+    rule: &Partitioning,
+) -> Result<bool, Error> {
+    let interval = rule
+        .interval
+        .unwrap_or(strata_manifest::PartitionInterval::Month);
+    let (children, periods, oldest): (Vec<String>, Vec<String>, String) = sqlx::query_as(SURVEY)
+        .bind(qualified(&table.schema, &table.name))
+        .bind(interval.unit())
+        .bind(interval.suffix_pattern())
+        .bind(rule.ahead.to_string())
+        .bind(rule.kept.unwrap_or(0).to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db("making partitions ahead"))?;
+    let has = |name: &str| children.iter().any(|c| c == name);
+    let missing_period = rule.interval.is_some()
+        && periods
+            .iter()
+            .any(|suffix| !has(&Partitioning::partition_name(&table.name, Some(suffix))));
+    let missing_default =
+        rule.default_partition && !has(&Partitioning::partition_name(&table.name, None));
+    let expired = rule.interval.is_some()
+        && rule.kept.is_some()
+        && !expired(children.iter(), &table.name, &oldest).is_empty();
+    Ok(missing_period || missing_default || expired)
+}
+
+/// The partitions of `table` among `children` wholly before the period
+/// whose suffix is `oldest`, by name (`event_p202401` sorts before
+/// `event_p202412`), sorted.
+fn expired<'a>(
+    children: impl Iterator<Item = &'a String>,
+    table: &str,
+    oldest: &str,
+) -> Vec<String> {
+    let prefix = format!("{table}_p");
+    let mut old: Vec<String> = children
+        .filter(|c| {
+            c.strip_prefix(prefix.as_str()).is_some_and(|suffix| {
+                suffix.len() == oldest.len()
+                    && suffix.chars().all(|ch| ch.is_ascii_digit())
+                    && suffix < oldest
+            })
+        })
+        .cloned()
+        .collect();
+    old.sort();
+    old
+}
+
 /// What a start-up did to the partitions.
 #[derive(Debug, Default)]
 pub(crate) struct Maintained {
@@ -80,6 +148,9 @@ async fn maintain_table(
     };
     let context = "making partitions ahead";
     let parent = qualified(&table.schema, &table.name);
+    if !work_to_do(conn, &table, &rule).await? {
+        return Ok(());
+    }
     let mut tx = conn.begin().await.map_err(db(context))?;
     // One maker per table at a time: two services starting together would
     // otherwise both make the same partition, and one fail.
@@ -132,20 +203,7 @@ async fn maintain_table(
             .fetch_one(&mut *tx)
             .await
             .map_err(db(context))?;
-        let prefix = format!("{}_p", table.name);
-        let mut expired: Vec<String> = children
-            .iter()
-            .filter(|c| {
-                c.strip_prefix(prefix.as_str()).is_some_and(|suffix| {
-                    suffix.len() == oldest.len()
-                        && suffix.chars().all(|ch| ch.is_ascii_digit())
-                        && suffix < oldest.as_str()
-                })
-            })
-            .cloned()
-            .collect();
-        expired.sort();
-        for child in expired {
+        for child in expired(children.iter(), &table.name, &oldest) {
             let object = strata_manifest::object_name(&[&table.schema, &child]);
             if !confirm.covers(&object) {
                 done.unconfirmed.push(object);
