@@ -233,6 +233,18 @@ pub mod __private {
         crate::catalog::named_parts()
     }
 
+    /// The partition maintenance a start-up runs for `state`, alone, for
+    /// the benchmark: how many partitions it made.
+    pub async fn maintain_partitions(
+        conn: &mut sqlx::PgConnection,
+        state: &strata_manifest::SchemaState,
+    ) -> Result<usize, crate::Error> {
+        let tables = crate::partitions::partitioned(state);
+        let done =
+            crate::partitions::maintain(conn, tables, &strata_manifest::Confirm::none()).await?;
+        Ok(done.made.len())
+    }
+
     pub async fn check_drift_textual(
         pool: &sqlx::PgPool,
         migrations: &crate::Migrations,

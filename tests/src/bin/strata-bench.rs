@@ -917,6 +917,137 @@ async fn corpus_bench() {
     );
 }
 
+/// Issue 13's three measurements, on the Liventix example's migrated
+/// schema (48 tables in 12 schemas, 20 compat views, 18 policies, grants,
+/// a monthly partitioned table): the drift check against one catalog
+/// query and the bare queries over the same schemas; partition
+/// maintenance with nothing to make against `SELECT 1`; and a query
+/// through row-level security (the helper and role set per transaction, as
+/// a service does) against the same query with an explicit `WHERE`.
+async fn liventix_bench() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/liventix/migrations");
+    let migrations = Migrations::from_dir(&dir).expect("the Liventix migrations");
+    let state = migrations.manifest().unwrap().state;
+    let db = strata::testing::database().await.unwrap();
+    let pool = db.pool().await.unwrap();
+    Migrator::new(&migrations).run(&pool).await.unwrap();
+    drift_bench(
+        "Liventix, 48 tables, 18 policies, 42 partitions",
+        &state,
+        embedded(&dir),
+        &pool,
+        51,
+    )
+    .await;
+    let schemas: Vec<String> = state.schemas.iter().cloned().collect();
+    let drift = median(51, || async {
+        assert!(strata::check_drift(&pool, embedded(&dir))
+            .await
+            .unwrap()
+            .is_clean());
+    })
+    .await;
+    let one = median(51, || one_catalog_query(&pool, &schemas)).await;
+    show(
+        "drift check (Liventix, every kind)",
+        drift,
+        "one catalog query (columns), same schemas",
+        one,
+    );
+
+    // Partition maintenance with nothing to make, on one connection.
+    let mut conn = pool.acquire().await.unwrap();
+    let made = strata::__private::maintain_partitions(&mut conn, &state)
+        .await
+        .unwrap();
+    assert_eq!(made, 0, "start-up made them already");
+    assert_eq!(
+        state
+            .tables
+            .iter()
+            .filter(|t| t.partition.is_some())
+            .count(),
+        1,
+        "analytics.events is partitioned"
+    );
+    let mut times = Vec::new();
+    let mut ones = Vec::new();
+    for _ in 0..51 {
+        let start = Instant::now();
+        strata::__private::maintain_partitions(&mut conn, &state)
+            .await
+            .unwrap();
+        times.push(start.elapsed());
+        let start = Instant::now();
+        sqlx::query("SELECT 1").execute(&mut *conn).await.unwrap();
+        ones.push(start.elapsed());
+    }
+    times.sort();
+    ones.sort();
+    show(
+        "partition maintenance, nothing to make",
+        times[25],
+        "SELECT 1",
+        ones[25],
+    );
+
+    // 200,000 tickets over 4 organisations, read through the policies as
+    // liventix_app, and directly with the organisation in the WHERE.
+    sqlx::raw_sql(
+        "INSERT INTO ref.countries VALUES ('GB', 'United Kingdom');
+         INSERT INTO organizations.organizations (slug, name)
+             SELECT 'org' || n, 'Org ' || n FROM generate_series(1, 4) n;
+         INSERT INTO users.profiles (email, display_name) VALUES ('a@example.com', 'A');
+         INSERT INTO events.events (org_id, title, starts_at) SELECT n, 'E' || n, now() FROM generate_series(1, 4) n;
+         INSERT INTO ticketing.ticket_tiers (org_id, event_id, name, price_cents, capacity)
+             SELECT n, n, 'General', 100, 10 FROM generate_series(1, 4) n;
+         INSERT INTO ticketing.tickets (org_id, event_id, tier_id, code)
+             SELECT 1 + n % 4, 1 + n % 4, 1 + n % 4, 'T' || n FROM generate_series(1, 200000) n;
+         ANALYZE ticketing.tickets;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let through_rls = median(51, || async {
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::raw_sql("SET LOCAL ROLE liventix_app")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        strata::rls::set_local(&mut tx, "app.org_id", "1")
+            .await
+            .unwrap();
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM ticketing.tickets WHERE status = 'issued'")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(n, 50_000);
+        tx.commit().await.unwrap();
+    })
+    .await;
+    let explicit = median(51, || async {
+        let mut tx = pool.begin().await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM ticketing.tickets WHERE status = 'issued' AND org_id = $1",
+        )
+        .bind(1_i64)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert_eq!(n, 50_000);
+        tx.commit().await.unwrap();
+    })
+    .await;
+    show(
+        "tickets of one organisation through RLS",
+        through_rls,
+        "the same with an explicit WHERE",
+        explicit,
+    );
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -1017,6 +1148,11 @@ async fn main() {
         } {
             parity_bench(count).await;
         }
+        return;
+    }
+    // `strata-bench liventix` runs the Liventix benchmark alone.
+    if args.get(1).map(String::as_str) == Some("liventix") {
+        liventix_bench().await;
         return;
     }
     // `strata-bench tenants` runs the tenant benchmark alone.
