@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use strata_manifest::{
-    diff_with, Change, Confirm, EnumChange, QualifiedName, SchemaState, CONFIRM_ENV,
+    diff_with, split_online, Change, Confirm, EnumChange, QualifiedName, SchemaState, CONFIRM_ENV,
 };
 
 use crate::embed::{write_failure, EMBED_FILE, EMBED_TENANT_FILE};
@@ -411,18 +411,30 @@ impl Builder {
                 Change::Enum(EnumChange::AddEnumValue { .. } | EnumChange::RenameEnumValue { .. })
             )
         });
-        if !added.is_empty() && !rest.is_empty() {
-            let mut between = shared.manifest.state.clone();
-            for change in &added {
-                change.apply_to(&mut between);
+        // The index drops and builds on tables that existed before go
+        // `CONCURRENTLY`, in migrations without a transaction: the drops
+        // first, the builds last, so the table keeps taking writes.
+        let (drops, rest, builds) = split_online(&shared.manifest.state, rest);
+        let mut state = shared.manifest.state.clone();
+        let batches = [added, drops, rest, builds];
+        let last = batches.iter().rposition(|changes| !changes.is_empty());
+        for (at, batch) in batches.into_iter().enumerate() {
+            if batch.is_empty() {
+                continue;
             }
-            outcome.written = Some(shared.write(&added, between)?);
-            outcome.written = Some(shared.write(&rest, desired)?);
-        } else if !added.is_empty() || !rest.is_empty() {
-            let all: Vec<Change> = added.into_iter().chain(rest).collect();
-            outcome.written = Some(shared.write(&all, desired)?);
+            let after = if Some(at) == last {
+                desired.clone()
+            } else {
+                for change in &batch {
+                    change.apply_to(&mut state);
+                }
+                state.clone()
+            };
+            outcome.written = Some(shared.write(&batch, after)?);
         }
         if !tenant_changes.is_empty() {
+            // A tenant's migrations run per schema, each in its transaction:
+            // plain DDL (a new tenant's tables are new).
             outcome.tenant_written = Some(tenant.write(&tenant_changes, tenant_desired)?);
         }
         if let Some(out) = &out_dir {

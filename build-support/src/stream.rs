@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use strata_manifest::lexer::significant;
 use strata_manifest::{
     checksum, migration_name, render_down, render_migration, split_statements, Change, Manifest,
-    MigrationEntry, SchemaState, Unconfirmed,
+    MigrationEntry, SchemaState, Unconfirmed, NO_TRANSACTION,
 };
 
 use crate::builder::write_atomically;
@@ -110,8 +110,15 @@ impl Stream {
         let name = migration_name(changes, manifest.migrations.is_empty());
         let file = format!("{version:04}_{name}.sql");
         let down_file = format!("{version:04}_{name}.down.sql");
+        // `CONCURRENTLY` cannot run in a transaction: the runtime runs a file
+        // so marked statement by statement (its down file stays plain).
+        let marker = if changes.iter().any(Change::needs_no_transaction) {
+            format!("{NO_TRANSACTION}\n")
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "{}{}",
+            "{marker}{}{}",
             self.preamble,
             render_migration(version, &name, changes)
         );

@@ -47,7 +47,12 @@ pub use kinds::constraint::{Constraint, ConstraintChange};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, Grant, GrantChange, Privilege};
-pub use kinds::index::{Index, IndexChange};
+pub use kinds::index::{split_online, Index, IndexChange};
+
+/// The marker of a migration that must run outside a transaction
+/// (`CREATE INDEX CONCURRENTLY`), among the comments that open the file.
+pub const NO_TRANSACTION: &str = "-- strata:no-transaction";
+
 pub use kinds::key::{Action, ForeignKey, Key};
 pub use kinds::partition::{PartitionChange, PartitionInterval, PartitionMethod, Partitioning};
 pub use kinds::policy::{Policy, PolicyChange, PolicyCommand};

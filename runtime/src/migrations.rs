@@ -96,9 +96,7 @@ pub(crate) struct Migration<'a> {
     pub(crate) lossy_down: Vec<strata_manifest::Unconfirmed>,
 }
 
-/// The marker of a migration that must run outside a transaction
-/// (`CREATE INDEX CONCURRENTLY`), among the comments that open the file.
-pub const NO_TRANSACTION: &str = "-- strata:no-transaction";
+pub use strata_manifest::NO_TRANSACTION;
 
 fn is_transactional(sql: &str) -> bool {
     !leading_trivia(sql)

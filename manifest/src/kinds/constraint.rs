@@ -66,6 +66,19 @@ pub enum ConstraintChange {
         table: QualifiedName,
         /// The constraint.
         constraint: Constraint,
+        /// `NOT VALID`: a foreign key or check on a table that existed
+        /// before, validated by a [`ConstraintChange::ValidateConstraint`]
+        /// in a transaction of its own, which does not stop writes.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        not_valid: bool,
+    },
+    /// `ALTER TABLE … VALIDATE CONSTRAINT`: scans the rows under `SHARE
+    /// UPDATE EXCLUSIVE`, which lets writes go on.
+    ValidateConstraint {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        name: String,
     },
     /// `DROP CONSTRAINT`.
     DropConstraint {
@@ -76,7 +89,12 @@ pub enum ConstraintChange {
     },
 }
 
-pub(crate) const OPS: &[&str] = &["rename_constraint", "add_constraint", "drop_constraint"];
+pub(crate) const OPS: &[&str] = &[
+    "rename_constraint",
+    "add_constraint",
+    "drop_constraint",
+    "validate_constraint",
+];
 
 /// Drops what went and adds what came.
 pub(crate) fn drop_and_add<T>(
@@ -96,6 +114,7 @@ pub(crate) fn drop_and_add<T>(
         plan.push(ConstraintChange::AddConstraint {
             table: table.clone(),
             constraint: wrap(b),
+            not_valid: false,
         });
     }
 }
@@ -117,6 +136,7 @@ impl Step for ConstraintChange {
             ConstraintChange::RenameConstraint { .. } => (2, 3),
             ConstraintChange::DropConstraint { constraint, .. } => (6, 3 - constraint.rank()),
             ConstraintChange::AddConstraint { constraint, .. } => (6, 4 + constraint.rank()),
+            ConstraintChange::ValidateConstraint { .. } => (6, 8),
         }
     }
 
@@ -129,6 +149,7 @@ impl Step for ConstraintChange {
             ConstraintChange::DropConstraint { constraint, .. } => {
                 format!("drop {}", constraint.name())
             }
+            ConstraintChange::ValidateConstraint { name, .. } => format!("validate {name}"),
         }
     }
 
@@ -137,11 +158,14 @@ impl Step for ConstraintChange {
             ConstraintChange::RenameConstraint { .. } => None,
             ConstraintChange::AddConstraint { .. } => Some((4, "add", "constraints")),
             ConstraintChange::DropConstraint { .. } => Some((4, "drop", "constraints")),
+            ConstraintChange::ValidateConstraint { .. } => Some((5, "validate", "constraints")),
         }
     }
 
     fn inverse(&self) -> Vec<Change> {
         let change = match self.clone() {
+            // Validating changes nothing a rollback must undo.
+            ConstraintChange::ValidateConstraint { .. } => return Vec::new(),
             ConstraintChange::RenameConstraint { table, from, to } => {
                 ConstraintChange::RenameConstraint {
                     table,
@@ -149,11 +173,15 @@ impl Step for ConstraintChange {
                     to: from,
                 }
             }
-            ConstraintChange::AddConstraint { table, constraint } => {
-                ConstraintChange::DropConstraint { table, constraint }
-            }
+            ConstraintChange::AddConstraint {
+                table, constraint, ..
+            } => ConstraintChange::DropConstraint { table, constraint },
             ConstraintChange::DropConstraint { table, constraint } => {
-                ConstraintChange::AddConstraint { table, constraint }
+                ConstraintChange::AddConstraint {
+                    table,
+                    constraint,
+                    not_valid: false,
+                }
             }
         };
         vec![change.into()]
@@ -164,6 +192,7 @@ impl Step for ConstraintChange {
             ConstraintChange::RenameConstraint { table, .. }
             | ConstraintChange::AddConstraint { table, .. }
             | ConstraintChange::DropConstraint { table, .. } => table,
+            ConstraintChange::ValidateConstraint { .. } => return,
         };
         let Some(t) = table_mut(state, table) else {
             return;
@@ -206,6 +235,7 @@ impl Step for ConstraintChange {
                 t.foreign_keys.retain(|k| k.name != name);
                 t.checks.retain(|k| k.name != name);
             }
+            ConstraintChange::ValidateConstraint { .. } => {}
         }
     }
 
@@ -217,9 +247,21 @@ impl Step for ConstraintChange {
                 quote_ident(from),
                 quote_ident(to)
             ),
-            ConstraintChange::AddConstraint { table, constraint } => {
-                format!("ALTER TABLE {} ADD {};", q(table), definition(constraint))
-            }
+            ConstraintChange::AddConstraint {
+                table,
+                constraint,
+                not_valid,
+            } => format!(
+                "ALTER TABLE {} ADD {}{};",
+                q(table),
+                definition(constraint),
+                if *not_valid { " NOT VALID" } else { "" }
+            ),
+            ConstraintChange::ValidateConstraint { table, name } => format!(
+                "ALTER TABLE {} VALIDATE CONSTRAINT {};",
+                q(table),
+                quote_ident(name)
+            ),
             ConstraintChange::DropConstraint { table, constraint } => format!(
                 "ALTER TABLE {} DROP CONSTRAINT {};",
                 q(table),

@@ -73,6 +73,10 @@ pub enum IndexChange {
         table: QualifiedName,
         /// The index.
         index: Index,
+        /// `CONCURRENTLY`, in a migration of its own without a transaction:
+        /// a table that existed before keeps taking writes while it builds.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        concurrently: bool,
     },
     /// `DROP INDEX`.
     DropIndex {
@@ -80,6 +84,9 @@ pub enum IndexChange {
         table: QualifiedName,
         /// The index as it was.
         index: Index,
+        /// `CONCURRENTLY`, in a migration of its own without a transaction.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        concurrently: bool,
     },
 }
 
@@ -92,6 +99,7 @@ pub(crate) const PART: TablePart = TablePart {
             plan.push(IndexChange::CreateIndex {
                 table: table.qualified_name(),
                 index: index.clone(),
+                concurrently: false,
             });
         }
     },
@@ -133,13 +141,129 @@ fn diff_indexes(before: &Table, table: &Table, renames: &Renames, plan: &mut Pla
         plan.push(IndexChange::DropIndex {
             table: name.clone(),
             index: a.clone(),
+            concurrently: false,
         });
     }
     for b in added {
         plan.push(IndexChange::CreateIndex {
             table: name.clone(),
             index: b.clone(),
+            concurrently: false,
         });
+    }
+}
+
+/// Splits a migration's `changes` so that the tables that existed before it
+/// keep taking writes: the index drops and builds on such a table become
+/// `CONCURRENTLY`, in migrations of their own without a transaction (the
+/// drops before the rest, the builds after it). A table the migration
+/// creates, moves, renames, drops or rebuilds, and a partitioned table
+/// (`CONCURRENTLY` cannot build on one), keep plain DDL in the rest.
+/// Returns `(drops, rest, builds)`.
+pub fn split_online(
+    old: &SchemaState,
+    changes: Vec<Change>,
+) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
+    use super::constraint::{Constraint, ConstraintChange};
+    use super::partition::PartitionChange;
+    use super::table::TableChange;
+    let mut touched: Vec<QualifiedName> = Vec::new();
+    for change in &changes {
+        match change {
+            Change::Table(
+                TableChange::CreateTable { table } | TableChange::DropTable { table },
+            ) => {
+                touched.push(table.qualified_name());
+            }
+            Change::Table(TableChange::MoveTable { table, from, to }) => {
+                touched.push(QualifiedName::new(from, table));
+                touched.push(QualifiedName::new(to, table));
+            }
+            Change::Table(TableChange::RenameTable { schema, from, to }) => {
+                touched.push(QualifiedName::new(schema, from));
+                touched.push(QualifiedName::new(schema, to));
+            }
+            Change::Partition(PartitionChange::Repartition { after, .. }) => {
+                touched.push(after.qualified_name());
+            }
+            _ => {}
+        }
+    }
+    let online = |table: &QualifiedName| {
+        !touched.contains(table)
+            && old
+                .table(&table.schema, &table.name)
+                .is_some_and(|t| t.partition.is_none())
+    };
+    let (mut drops, mut rest, mut builds) = (Vec::new(), Vec::new(), Vec::new());
+    for change in changes {
+        match change {
+            Change::Index(IndexChange::DropIndex { table, index, .. }) if online(&table) => {
+                drops.push(
+                    IndexChange::DropIndex {
+                        table,
+                        index,
+                        concurrently: true,
+                    }
+                    .into(),
+                );
+            }
+            Change::Index(IndexChange::CreateIndex { table, index, .. }) if online(&table) => {
+                builds.push(
+                    IndexChange::CreateIndex {
+                        table,
+                        index,
+                        concurrently: true,
+                    }
+                    .into(),
+                );
+            }
+            // A foreign key or check: added NOT VALID (a catalog update),
+            // validated after, in a transaction of its own.
+            Change::Constraint(ConstraintChange::AddConstraint {
+                table,
+                constraint: constraint @ (Constraint::ForeignKey(_) | Constraint::Check(_)),
+                ..
+            }) if online(&table) => {
+                builds.push(
+                    ConstraintChange::ValidateConstraint {
+                        table: table.clone(),
+                        name: constraint.name().to_owned(),
+                    }
+                    .into(),
+                );
+                rest.push(
+                    ConstraintChange::AddConstraint {
+                        table,
+                        constraint,
+                        not_valid: true,
+                    }
+                    .into(),
+                );
+            }
+            other => rest.push(other),
+        }
+    }
+    (drops, rest, builds)
+}
+
+impl Change {
+    /// True for a change that cannot run in a transaction (`CONCURRENTLY`):
+    /// its migration is marked `-- strata:no-transaction`.
+    pub fn needs_no_transaction(&self) -> bool {
+        matches!(
+            self,
+            Change::Constraint(super::constraint::ConstraintChange::ValidateConstraint { .. })
+                | Change::Index(
+                    IndexChange::CreateIndex {
+                        concurrently: true,
+                        ..
+                    } | IndexChange::DropIndex {
+                        concurrently: true,
+                        ..
+                    }
+                )
+        )
     }
 }
 
@@ -175,8 +299,17 @@ impl Step for IndexChange {
                 from: to,
                 to: from,
             },
-            IndexChange::CreateIndex { table, index } => IndexChange::DropIndex { table, index },
-            IndexChange::DropIndex { table, index } => IndexChange::CreateIndex { table, index },
+            // A down file runs in a transaction: its index changes are plain.
+            IndexChange::CreateIndex { table, index, .. } => IndexChange::DropIndex {
+                table,
+                index,
+                concurrently: false,
+            },
+            IndexChange::DropIndex { table, index, .. } => IndexChange::CreateIndex {
+                table,
+                index,
+                concurrently: false,
+            },
         };
         vec![change.into()]
     }
@@ -210,10 +343,15 @@ impl Step for IndexChange {
                 qualified(&table.schema, from),
                 quote_ident(to)
             ),
-            IndexChange::CreateIndex { table, index } => {
+            IndexChange::CreateIndex {
+                table,
+                index,
+                concurrently,
+            } => {
                 let mut sql = format!(
-                    "CREATE {}INDEX {} ON {} {}",
+                    "CREATE {}INDEX {}{} ON {} {}",
                     if index.unique { "UNIQUE " } else { "" },
+                    if *concurrently { "CONCURRENTLY " } else { "" },
                     quote_ident(&index.name),
                     q(table),
                     index.key_sql()
@@ -224,9 +362,21 @@ impl Step for IndexChange {
                 sql.push(';');
                 sql
             }
-            IndexChange::DropIndex { table, index } => {
-                format!("DROP INDEX {};", qualified(&table.schema, &index.name))
-            }
+            IndexChange::DropIndex {
+                table,
+                index,
+                concurrently,
+            } => format!(
+                // Outside a transaction, a retry runs the file again from
+                // its first statement: a drop that already happened is done.
+                "DROP INDEX {}{};",
+                if *concurrently {
+                    "CONCURRENTLY IF EXISTS "
+                } else {
+                    ""
+                },
+                qualified(&table.schema, &index.name)
+            ),
         }
     }
 }

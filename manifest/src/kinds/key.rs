@@ -94,6 +94,7 @@ pub(crate) const PART: TablePart = TablePart {
     created: |table, plan| {
         for key in &table.foreign_keys {
             plan.push(ConstraintChange::AddConstraint {
+                not_valid: false,
                 table: table.qualified_name(),
                 constraint: Constraint::ForeignKey(key.clone()),
             });

@@ -395,10 +395,12 @@ impl Step for TableChange {
                     Change::from(super::index::IndexChange::CreateIndex {
                         table: name.clone(),
                         index: index.clone(),
+                        concurrently: false,
                     })
                 }));
                 changes.extend(table.foreign_keys.iter().map(|key| {
                     Change::from(constraint::ConstraintChange::AddConstraint {
+                        not_valid: false,
                         table: name.clone(),
                         constraint: Constraint::ForeignKey(key.clone()),
                     })

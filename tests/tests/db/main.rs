@@ -19,6 +19,7 @@ mod model_histories;
 mod moves;
 mod names;
 mod no_transaction;
+mod online;
 mod partitions;
 mod rls;
 mod sql_objects;

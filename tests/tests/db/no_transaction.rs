@@ -17,19 +17,12 @@ pub(crate) fn concurrent_unique_index() -> Scratch {
     ));
     let written = scratch.build().written.unwrap();
     let sql = std::fs::read_to_string(&written).unwrap();
+    // The build splits it off by itself: `customers` existed before.
     assert!(
-        sql.contains("CREATE UNIQUE INDEX \"customers_note_uidx\""),
+        sql.starts_with(strata::NO_TRANSACTION)
+            && sql.contains("CREATE UNIQUE INDEX CONCURRENTLY \"customers_note_uidx\""),
         "{sql}"
     );
-    let edited = format!(
-        "{}\n{}",
-        strata::NO_TRANSACTION,
-        sql.replace(
-            "CREATE UNIQUE INDEX",
-            "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS"
-        )
-    );
-    std::fs::write(&written, edited).unwrap();
     scratch
 }
 

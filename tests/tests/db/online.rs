@@ -1,0 +1,327 @@
+//! Issue 14, item 1: a change to a table that existed before the
+//! migration keeps it writable. An index is built (and dropped)
+//! `CONCURRENTLY`, in a migration of its own that the build splits off and
+//! marks `-- strata:no-transaction`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use strata::sqlx;
+use strata::Migrator;
+
+use crate::support::{fresh_db, psql, Scratch};
+
+const ORDERS: &str = r#"
+#[strata::schema("shop")]
+pub struct Order {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub customer: String,
+    pub total_cents: i64,
+}
+"#;
+
+#[tokio::test]
+async fn an_index_on_a_table_with_rows_is_built_concurrently_while_writes_go_on() {
+    let scratch = Scratch::with_models(ORDERS);
+    scratch.build();
+    let (db, pool) = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    psql(
+        &pool,
+        "INSERT INTO shop.\"order\" (customer, total_cents)
+         SELECT 'customer ' || (n % 5000), n FROM generate_series(1, 400000) n",
+    )
+    .await;
+
+    // A new column and an index on an old one: the column in a migration
+    // of its own, then the index, concurrently, outside a transaction.
+    scratch.write_models(
+        &ORDERS
+            .replace(
+                "    pub customer: String,",
+                "    #[column(index)]\n    pub customer: String,",
+            )
+            .replace(
+                "    pub total_cents: i64,",
+                "    pub total_cents: i64,\n    pub note: Option<String>,",
+            ),
+    );
+    let outcome = scratch.build();
+    let files = sql_files(&scratch);
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "0001_initial.down.sql",
+            "0001_initial.sql",
+            "0002_add_order_note.down.sql",
+            "0002_add_order_note.sql",
+            "0003_add_index_order_customer_idx.down.sql",
+            "0003_add_index_order_customer_idx.sql",
+        ],
+        "{outcome:?}"
+    );
+    let text = |name: &str| files.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    let build = text("0003_add_index_order_customer_idx.sql");
+    assert!(build.starts_with("-- strata:no-transaction\n"), "{build}");
+    assert!(
+        build.contains("CREATE INDEX CONCURRENTLY \"order_customer_idx\" ON \"shop\".\"order\" (\"customer\");"),
+        "{build}"
+    );
+    assert!(!text("0002_add_order_note.sql").contains("INDEX"));
+    // Its down file runs in a transaction, like every down file.
+    let down = text("0003_add_index_order_customer_idx.down.sql");
+    assert!(
+        down.contains("DROP INDEX \"shop\".\"order_customer_idx\";")
+            && !down.contains("no-transaction"),
+        "{down}"
+    );
+
+    // A writer inserts row after row, each refusing to wait more than
+    // 50 ms for a lock, while the migrations run: a plain CREATE INDEX
+    // would hold its SHARE lock for the whole build and time it out.
+    let writer = Writer::start(
+        db.url(),
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
+    )
+    .await;
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    let (written, refused) = writer.stop().await;
+    assert_eq!(refused, 0, "no write waited on the index build");
+    assert!(written > 1, "the writer went on during the migrations");
+    assert_eq!(report.applied.len(), 2);
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let (valid, transactional): (bool, bool) = sqlx::query_as(
+        "SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = 'shop.order_customer_idx'::regclass),
+                (SELECT transactional FROM strata.migrations WHERE version = 3)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(valid);
+    assert!(!transactional, "recorded as run outside a transaction");
+
+    // Dropped again: concurrently, in a migration of its own.
+    scratch.write_models(&ORDERS.replace(
+        "    pub total_cents: i64,",
+        "    pub total_cents: i64,\n    pub note: Option<String>,",
+    ));
+    scratch.build();
+    let files = sql_files(&scratch);
+    let (_, drop) = files.last().unwrap();
+    assert!(drop.starts_with("-- strata:no-transaction\n"), "{drop}");
+    assert!(
+        drop.contains("DROP INDEX CONCURRENTLY IF EXISTS \"shop\".\"order_customer_idx\";"),
+        "{drop}"
+    );
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    // And back, through the plain down files.
+    let back = Migrator::new(&scratch.migrations())
+        .confirm("shop.order.note")
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+}
+
+/// A table the migration creates keeps plain DDL: its index is built with
+/// it, in the same transaction.
+#[test]
+fn a_new_tables_index_stays_in_its_transaction() {
+    let scratch = Scratch::with_models(&ORDERS.replace(
+        "    pub customer: String,",
+        "    #[column(index)]\n    pub customer: String,",
+    ));
+    scratch.build();
+    let files = sql_files(&scratch);
+    assert_eq!(files.len(), 2, "one migration and its down file");
+    let up = &files[1].1;
+    assert!(up.contains("CREATE INDEX \"order_customer_idx\""), "{up}");
+    assert!(
+        !up.contains("CONCURRENTLY") && !up.contains("no-transaction"),
+        "{up}"
+    );
+}
+
+/// The migration files, by name, without the manifest.
+fn sql_files(scratch: &Scratch) -> Vec<(String, String)> {
+    let mut files = scratch.files();
+    files.retain(|(name, _)| name.ends_with(".sql"));
+    files
+}
+
+/// A writer on its own connection, inserting row after row until stopped,
+/// each insert refusing to wait more than 50 ms for a lock.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+    refused: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    /// Started, and once it has written its first row.
+    async fn start(url: &str, insert: &'static str) -> Writer {
+        let impatient = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                url.parse::<sqlx::postgres::PgConnectOptions>()
+                    .unwrap()
+                    .options([("lock_timeout", "50ms")]),
+            )
+            .await
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (written, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let task = {
+            let stop = stop.clone();
+            let (written, refused) = (written.clone(), refused.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    match sqlx::query(insert).execute(&impatient).await {
+                        Ok(_) => written.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => refused.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        };
+        while written.load(Ordering::Relaxed) == 0 {
+            tokio::task::yield_now().await;
+        }
+        Writer {
+            stop,
+            written,
+            refused,
+            task,
+        }
+    }
+
+    /// Stops it: the rows it wrote, and the writes that timed out waiting.
+    async fn stop(self) -> (u64, u64) {
+        let written = self.written.load(Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        (written, self.refused.load(Ordering::Relaxed))
+    }
+}
+
+/// A check and a foreign key added to a table with a million rows: each
+/// added `NOT VALID` (a catalog update), then validated in a migration
+/// without a transaction, each validation in a transaction of its own that
+/// lets writes go on; a validation that fails is refused until retried.
+#[tokio::test]
+async fn a_check_and_a_foreign_key_on_a_table_with_rows_are_validated_apart_while_writes_go_on() {
+    let scratch = Scratch::with_models(ORDERS);
+    scratch.build();
+    let (db, pool) = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    psql(
+        &pool,
+        "INSERT INTO shop.\"order\" (customer, total_cents)
+         SELECT 'customer ' || (n % 5000), n FROM generate_series(1, 1000000) n;
+         INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('refund', -5)",
+    )
+    .await;
+    let checked = ORDERS.replace(
+        "    pub total_cents: i64,",
+        "    #[column(check = \"total_cents >= 0\")]\n    pub total_cents: i64,\n    #[column(references = Region)]\n    pub region_id: Option<i64>,",
+    ) + r#"
+#[strata::schema("shop")]
+pub struct Region {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub name: String,
+}
+"#;
+    scratch.write_models(&checked);
+    scratch.build();
+    let files = sql_files(&scratch);
+    let (name, validate) = files
+        .iter()
+        .rev()
+        .find(|(n, _)| !n.ends_with(".down.sql"))
+        .unwrap();
+    assert!(
+        validate.starts_with("-- strata:no-transaction\n"),
+        "{name}: {validate}"
+    );
+    for constraint in ["order_total_cents_check", "order_region_id_fkey"] {
+        assert!(
+            validate.contains(&format!("VALIDATE CONSTRAINT \"{constraint}\";")),
+            "{validate}"
+        );
+    }
+    let (_, added) = &files[files.len() - 3];
+    assert!(
+        added.contains("CHECK (total_cents >= 0) NOT VALID;")
+            && added.contains("REFERENCES \"shop\".\"region\" (\"id\") NOT VALID;"),
+        "{added}"
+    );
+
+    // A row breaks the check: the validation fails, the check stays NOT
+    // VALID (so new rows are checked already), and start-up is refused
+    // until the row is fixed and the migration retried.
+    let migrations = scratch.migrations();
+    let failed = Migrator::new(&migrations).run(&pool).await;
+    assert!(failed.is_err(), "{failed:?}");
+    let refused = psql_err(
+        &pool,
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('x', -1)",
+    )
+    .await;
+    assert_eq!(
+        refused.as_deref(),
+        Some("23514"),
+        "new rows are checked before validation"
+    );
+    psql(
+        &pool,
+        "UPDATE shop.\"order\" SET total_cents = 5 WHERE total_cents < 0",
+    )
+    .await;
+
+    let writer = Writer::start(
+        db.url(),
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
+    )
+    .await;
+    let report = Migrator::new(&migrations)
+        .retry_failed(true)
+        .run(&pool)
+        .await
+        .unwrap();
+    let (written, refused) = writer.stop().await;
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(refused, 0, "no write waited on a validation");
+    assert!(written > 1, "the writer went on during the validation");
+    let (valid,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_constraint WHERE conrelid = 'shop.order'::regclass AND contype IN ('c', 'f') AND convalidated",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(valid, 2);
+}
+
+/// The SQLSTATE of `sql`'s error, if it fails.
+async fn psql_err(pool: &sqlx::PgPool, sql: &str) -> Option<String> {
+    match sqlx::raw_sql(sql).execute(pool).await {
+        Ok(_) => None,
+        Err(sqlx::Error::Database(e)) => e.code().map(|c| c.into_owned()),
+        Err(e) => Some(e.to_string()),
+    }
+}
