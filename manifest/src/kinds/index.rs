@@ -167,6 +167,7 @@ pub fn split_online(
     use super::constraint::{Constraint, ConstraintChange};
     use super::partition::PartitionChange;
     use super::table::TableChange;
+    use crate::{Check, ColumnChange};
     let mut touched: Vec<QualifiedName> = Vec::new();
     for change in &changes {
         match change {
@@ -241,9 +242,60 @@ pub fn split_online(
                     .into(),
                 );
             }
+            // SET NOT NULL scans the table under ACCESS EXCLUSIVE, unless a
+            // valid check already proves no row holds NULL: the check is
+            // added NOT VALID, validated, then SET NOT NULL skips the scan,
+            // and the check goes.
+            Change::Column(ColumnChange::SetNullable {
+                table,
+                column,
+                nullable: false,
+            }) if online(&table) => {
+                let check = Check {
+                    name: crate::constraint_name(
+                        &table.name,
+                        std::slice::from_ref(&column),
+                        "not_null",
+                    ),
+                    expr: format!("{} IS NOT NULL", quote_ident(&column)),
+                };
+                rest.push(
+                    ConstraintChange::AddConstraint {
+                        table: table.clone(),
+                        constraint: Constraint::Check(check.clone()),
+                        not_valid: true,
+                    }
+                    .into(),
+                );
+                builds.push(
+                    ConstraintChange::ValidateConstraint {
+                        table: table.clone(),
+                        name: check.name.clone(),
+                    }
+                    .into(),
+                );
+                builds.push(
+                    ColumnChange::SetNullable {
+                        table: table.clone(),
+                        column,
+                        nullable: false,
+                    }
+                    .into(),
+                );
+                builds.push(
+                    ConstraintChange::DropConstraint {
+                        table,
+                        constraint: Constraint::Check(check),
+                    }
+                    .into(),
+                );
+            }
             other => rest.push(other),
         }
     }
+    // The checks added in place of a step go to their own stage; the builds
+    // keep their order (validate, then SET NOT NULL, then drop the check).
+    rest.sort_by_key(Change::order);
     (drops, rest, builds)
 }
 

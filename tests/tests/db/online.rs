@@ -325,3 +325,78 @@ async fn psql_err(pool: &sqlx::PgPool, sql: &str) -> Option<String> {
         Err(e) => Some(e.to_string()),
     }
 }
+
+/// `SET NOT NULL` on a column of a table with rows, in four steps: a check
+/// `IS NOT NULL` added `NOT VALID`, validated (writes go on), `SET NOT
+/// NULL` (which the valid check spares its scan), and the check dropped.
+#[tokio::test]
+async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
+    let optional = ORDERS.replace("pub customer: String,", "pub customer: Option<String>,");
+    let scratch = Scratch::with_models(&optional);
+    scratch.build();
+    let (db, pool) = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    psql(
+        &pool,
+        "INSERT INTO shop.\"order\" (customer, total_cents)
+         SELECT 'customer ' || (n % 5000), n FROM generate_series(1, 1000000) n",
+    )
+    .await;
+    scratch.write_models(ORDERS);
+    scratch
+        .builder()
+        .confirm("shop.order.customer")
+        .run()
+        .unwrap();
+    let files = sql_files(&scratch);
+    let text = |suffix: &str| {
+        files
+            .iter()
+            .rev()
+            .find(|(n, _)| n.ends_with(suffix) && !n.ends_with(".down.sql"))
+            .map(|(_, t)| t.clone())
+            .unwrap()
+    };
+    let (first, second) = (&files[3].1, text(".sql"));
+    assert!(
+        first.contains(
+            "ADD CONSTRAINT \"order_customer_not_null\" CHECK (\"customer\" IS NOT NULL) NOT VALID;"
+        ) && !first.contains("SET NOT NULL"),
+        "{first}"
+    );
+    let at = |s: &str| second.find(s).unwrap_or_else(|| panic!("{s} in {second}"));
+    assert!(second.starts_with("-- strata:no-transaction\n"), "{second}");
+    assert!(at("VALIDATE CONSTRAINT \"order_customer_not_null\"") < at("SET NOT NULL"));
+    assert!(at("SET NOT NULL") < at("DROP CONSTRAINT \"order_customer_not_null\""));
+
+    let writer = Writer::start(
+        db.url(),
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
+    )
+    .await;
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    let (written, refused) = writer.stop().await;
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(refused, 0, "no write waited on the validation");
+    assert!(written > 1);
+    let (not_null, checks): (bool, i64) = sqlx::query_as(
+        "SELECT (SELECT attnotnull FROM pg_attribute WHERE attrelid = 'shop.order'::regclass AND attname = 'customer'),
+                (SELECT count(*) FROM pg_constraint WHERE conrelid = 'shop.order'::regclass AND contype = 'c')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(not_null);
+    assert_eq!(checks, 0, "the check went once SET NOT NULL stood");
+    let back = Migrator::new(&scratch.migrations())
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+}
