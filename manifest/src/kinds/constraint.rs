@@ -71,6 +71,12 @@ pub enum ConstraintChange {
         /// in a transaction of its own, which does not stop writes.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         not_valid: bool,
+        /// A unique constraint or primary key on a table that existed
+        /// before: its index built `CREATE UNIQUE INDEX CONCURRENTLY`, then
+        /// `ADD CONSTRAINT … USING INDEX` (a catalog update), outside a
+        /// transaction.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        using_index: bool,
     },
     /// `ALTER TABLE … VALIDATE CONSTRAINT`: scans the rows under `SHARE
     /// UPDATE EXCLUSIVE`, which lets writes go on.
@@ -115,6 +121,7 @@ pub(crate) fn drop_and_add<T>(
             table: table.clone(),
             constraint: wrap(b),
             not_valid: false,
+            using_index: false,
         });
     }
 }
@@ -181,6 +188,7 @@ impl Step for ConstraintChange {
                     table,
                     constraint,
                     not_valid: false,
+                    using_index: false,
                 }
             }
         };
@@ -249,8 +257,27 @@ impl Step for ConstraintChange {
             ),
             ConstraintChange::AddConstraint {
                 table,
+                constraint: constraint @ (Constraint::PrimaryKey(key) | Constraint::Unique(key)),
+                using_index: true,
+                ..
+            } => {
+                let name = quote_ident(&key.name);
+                let kind = match constraint {
+                    Constraint::PrimaryKey(_) => "PRIMARY KEY",
+                    _ => "UNIQUE",
+                };
+                format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY {name} ON {} ({});\nALTER TABLE {} ADD CONSTRAINT {name} {kind} USING INDEX {name};",
+                    q(table),
+                    list(&key.columns),
+                    q(table)
+                )
+            }
+            ConstraintChange::AddConstraint {
+                table,
                 constraint,
                 not_valid,
+                ..
             } => format!(
                 "ALTER TABLE {} ADD {}{};",
                 q(table),

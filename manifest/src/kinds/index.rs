@@ -190,6 +190,17 @@ pub fn split_online(
             _ => {}
         }
     }
+    // A foreign key added here needs the key it references now, not after.
+    let referenced: Vec<QualifiedName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Constraint(ConstraintChange::AddConstraint {
+                constraint: Constraint::ForeignKey(key),
+                ..
+            }) => Some(key.references.clone()),
+            _ => None,
+        })
+        .collect();
     let online = |table: &QualifiedName| {
         !touched.contains(table)
             && old
@@ -238,6 +249,27 @@ pub fn split_online(
                         table,
                         constraint,
                         not_valid: true,
+                        using_index: false,
+                    }
+                    .into(),
+                );
+            }
+            // A unique constraint, or a primary key over columns already NOT
+            // NULL (else adding it scans them): its index built concurrently.
+            Change::Constraint(ConstraintChange::AddConstraint {
+                table,
+                constraint: constraint @ (Constraint::Unique(_) | Constraint::PrimaryKey(_)),
+                ..
+            }) if online(&table)
+                && !referenced.contains(&table)
+                && keyed_on_required(old, &table, &constraint) =>
+            {
+                builds.push(
+                    ConstraintChange::AddConstraint {
+                        table,
+                        constraint,
+                        not_valid: false,
+                        using_index: true,
                     }
                     .into(),
                 );
@@ -264,6 +296,7 @@ pub fn split_online(
                         table: table.clone(),
                         constraint: Constraint::Check(check.clone()),
                         not_valid: true,
+                        using_index: false,
                     }
                     .into(),
                 );
@@ -299,22 +332,48 @@ pub fn split_online(
     (drops, rest, builds)
 }
 
+/// Whether `constraint` is a unique constraint, or a primary key whose
+/// columns are all NOT NULL already in `old` (a primary key `USING INDEX`
+/// over a nullable column scans the table for NULLs under `ACCESS
+/// EXCLUSIVE`).
+fn keyed_on_required(
+    old: &SchemaState,
+    table: &QualifiedName,
+    constraint: &super::constraint::Constraint,
+) -> bool {
+    use super::constraint::Constraint;
+    match constraint {
+        Constraint::Unique(_) => true,
+        Constraint::PrimaryKey(key) => old.table(&table.schema, &table.name).is_some_and(|t| {
+            key.columns
+                .iter()
+                .all(|c| t.column(c).is_some_and(|c| !c.nullable))
+        }),
+        _ => false,
+    }
+}
+
 impl Change {
     /// True for a change that cannot run in a transaction (`CONCURRENTLY`):
     /// its migration is marked `-- strata:no-transaction`.
     pub fn needs_no_transaction(&self) -> bool {
         matches!(
             self,
-            Change::Constraint(super::constraint::ConstraintChange::ValidateConstraint { .. })
-                | Change::Index(
-                    IndexChange::CreateIndex {
-                        concurrently: true,
-                        ..
-                    } | IndexChange::DropIndex {
-                        concurrently: true,
+            Change::Constraint(
+                super::constraint::ConstraintChange::ValidateConstraint { .. }
+                    | super::constraint::ConstraintChange::AddConstraint {
+                        using_index: true,
                         ..
                     }
-                )
+            ) | Change::Index(
+                IndexChange::CreateIndex {
+                    concurrently: true,
+                    ..
+                } | IndexChange::DropIndex {
+                    concurrently: true,
+                    ..
+                }
+            )
         )
     }
 }

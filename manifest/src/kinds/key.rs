@@ -95,6 +95,7 @@ pub(crate) const PART: TablePart = TablePart {
         for key in &table.foreign_keys {
             plan.push(ConstraintChange::AddConstraint {
                 not_valid: false,
+                using_index: false,
                 table: table.qualified_name(),
                 constraint: Constraint::ForeignKey(key.clone()),
             });

@@ -401,6 +401,7 @@ impl Step for TableChange {
                 changes.extend(table.foreign_keys.iter().map(|key| {
                     Change::from(constraint::ConstraintChange::AddConstraint {
                         not_valid: false,
+                        using_index: false,
                         table: name.clone(),
                         constraint: Constraint::ForeignKey(key.clone()),
                     })

@@ -352,15 +352,7 @@ async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
         .run()
         .unwrap();
     let files = sql_files(&scratch);
-    let text = |suffix: &str| {
-        files
-            .iter()
-            .rev()
-            .find(|(n, _)| n.ends_with(suffix) && !n.ends_with(".down.sql"))
-            .map(|(_, t)| t.clone())
-            .unwrap()
-    };
-    let (first, second) = (&files[3].1, text(".sql"));
+    let (first, second) = (&files[3].1, last_up(&files));
     assert!(
         first.contains(
             "ADD CONSTRAINT \"order_customer_not_null\" CHECK (\"customer\" IS NOT NULL) NOT VALID;"
@@ -399,4 +391,79 @@ async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
         .await
         .unwrap();
     assert!(back.drift.is_clean(), "{}", back.drift);
+}
+
+/// A unique constraint on a table with rows: its index built `CREATE
+/// UNIQUE INDEX CONCURRENTLY` and taken by `ADD CONSTRAINT … UNIQUE USING
+/// INDEX`, outside a transaction; duplicates fail the build, whose INVALID
+/// index a retry builds again once they are gone.
+#[tokio::test]
+async fn a_unique_constraint_on_a_table_with_rows_is_built_on_a_concurrent_index() {
+    let scratch = Scratch::with_models(ORDERS);
+    scratch.build();
+    let (db, pool) = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    psql(
+        &pool,
+        "INSERT INTO shop.\"order\" (customer, total_cents)
+         SELECT 'customer ' || n, n FROM generate_series(1, 400000) n;
+         INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('customer 7', 7)",
+    )
+    .await;
+    scratch.write_models(&ORDERS.replace(
+        "    pub customer: String,",
+        "    #[column(unique)]\n    pub customer: String,",
+    ));
+    scratch.build();
+    let files = sql_files(&scratch);
+    let up = last_up(&files);
+    assert!(up.starts_with("-- strata:no-transaction\n"), "{up}");
+    let at = |s: &str| up.find(s).unwrap_or_else(|| panic!("{s} in {up}"));
+    assert!(
+        at("CREATE UNIQUE INDEX CONCURRENTLY \"order_customer_key\" ON \"shop\".\"order\" (\"customer\");")
+            < at("ADD CONSTRAINT \"order_customer_key\" UNIQUE USING INDEX \"order_customer_key\";")
+    );
+
+    // A duplicate: the build fails and leaves its index INVALID.
+    let migrations = scratch.migrations();
+    assert!(Migrator::new(&migrations).run(&pool).await.is_err());
+    psql(
+        &pool,
+        "DELETE FROM shop.\"order\" WHERE customer = 'customer 7' AND total_cents = 7 AND id > 400000",
+    )
+    .await;
+    let writer = Writer::start(
+        db.url(),
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live ' || gen_random_uuid(), 1)",
+    )
+    .await;
+    let report = Migrator::new(&migrations)
+        .retry_failed(true)
+        .run(&pool)
+        .await
+        .unwrap();
+    let (written, refused) = writer.stop().await;
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(refused, 0, "no write waited on the unique index build");
+    assert!(written > 1);
+    let (unique,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = 'order_customer_key' AND contype = 'u')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(unique);
+}
+
+/// The text of the last migration (not down file) among `files`.
+fn last_up(files: &[(String, String)]) -> &str {
+    files
+        .iter()
+        .rev()
+        .find(|(name, _)| !name.ends_with(".down.sql"))
+        .map(|(_, text)| text.as_str())
+        .expect("a migration")
 }
