@@ -84,20 +84,16 @@ async fn an_index_on_a_table_with_rows_is_built_concurrently_while_writes_go_on(
     // A writer inserts row after row, each refusing to wait more than
     // 50 ms for a lock, while the migrations run: a plain CREATE INDEX
     // would hold its SHARE lock for the whole build and time it out.
-    let writer = Writer::start(
+    let report = applied_while_writing(
         db.url(),
+        &pool,
+        &scratch.migrations(),
+        false,
         "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
     )
     .await;
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    let (written, refused) = writer.stop().await;
-    assert_eq!(refused, 0, "no write waited on the index build");
-    assert!(written > 1, "the writer went on during the migrations");
-    assert_eq!(report.applied.len(), 2);
     assert!(report.drift.is_clean(), "{}", report.drift);
+    assert_eq!(report.applied.len(), 2);
     let (valid, transactional): (bool, bool) = sqlx::query_as(
         "SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = 'shop.order_customer_idx'::regclass),
                 (SELECT transactional FROM strata.migrations WHERE version = 3)",
@@ -159,6 +155,28 @@ fn sql_files(scratch: &Scratch) -> Vec<(String, String)> {
     let mut files = scratch.files();
     files.retain(|(name, _)| name.ends_with(".sql"));
     files
+}
+
+/// Applies `migrations` (retrying a failed one when `retry`) while a
+/// [`Writer`] runs `insert` over and over: no write may wait on a lock
+/// longer than 50 ms, and the writer must have gone on throughout.
+async fn applied_while_writing(
+    url: &str,
+    pool: &sqlx::PgPool,
+    migrations: &strata::Migrations,
+    retry: bool,
+    insert: &'static str,
+) -> strata::RunReport {
+    let writer = Writer::start(url, insert).await;
+    let report = Migrator::new(migrations)
+        .retry_failed(retry)
+        .run(pool)
+        .await
+        .unwrap();
+    let (written, refused) = writer.stop().await;
+    assert_eq!(refused, 0, "no write waited on a lock of the migration");
+    assert!(written > 1, "the writer went on during the migration");
+    report
 }
 
 /// A writer on its own connection, inserting row after row until stopped,
@@ -294,20 +312,15 @@ pub struct Region {
     )
     .await;
 
-    let writer = Writer::start(
+    let report = applied_while_writing(
         db.url(),
+        &pool,
+        &migrations,
+        true,
         "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
     )
     .await;
-    let report = Migrator::new(&migrations)
-        .retry_failed(true)
-        .run(&pool)
-        .await
-        .unwrap();
-    let (written, refused) = writer.stop().await;
     assert!(report.drift.is_clean(), "{}", report.drift);
-    assert_eq!(refused, 0, "no write waited on a validation");
-    assert!(written > 1, "the writer went on during the validation");
     let (valid,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM pg_constraint WHERE conrelid = 'shop.order'::regclass AND contype IN ('c', 'f') AND convalidated",
     )
@@ -364,19 +377,15 @@ async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
     assert!(at("VALIDATE CONSTRAINT \"order_customer_not_null\"") < at("SET NOT NULL"));
     assert!(at("SET NOT NULL") < at("DROP CONSTRAINT \"order_customer_not_null\""));
 
-    let writer = Writer::start(
+    let report = applied_while_writing(
         db.url(),
+        &pool,
+        &scratch.migrations(),
+        false,
         "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
     )
     .await;
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    let (written, refused) = writer.stop().await;
     assert!(report.drift.is_clean(), "{}", report.drift);
-    assert_eq!(refused, 0, "no write waited on the validation");
-    assert!(written > 1);
     let (not_null, checks): (bool, i64) = sqlx::query_as(
         "SELECT (SELECT attnotnull FROM pg_attribute WHERE attrelid = 'shop.order'::regclass AND attname = 'customer'),
                 (SELECT count(*) FROM pg_constraint WHERE conrelid = 'shop.order'::regclass AND contype = 'c')",
@@ -435,20 +444,15 @@ async fn a_unique_constraint_on_a_table_with_rows_is_built_on_a_concurrent_index
         "DELETE FROM shop.\"order\" WHERE customer = 'customer 7' AND total_cents = 7 AND id > 400000",
     )
     .await;
-    let writer = Writer::start(
+    let report = applied_while_writing(
         db.url(),
+        &pool,
+        &migrations,
+        true,
         "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live ' || gen_random_uuid(), 1)",
     )
     .await;
-    let report = Migrator::new(&migrations)
-        .retry_failed(true)
-        .run(&pool)
-        .await
-        .unwrap();
-    let (written, refused) = writer.stop().await;
     assert!(report.drift.is_clean(), "{}", report.drift);
-    assert_eq!(refused, 0, "no write waited on the unique index build");
-    assert!(written > 1);
     let (unique,): (bool,) = sqlx::query_as(
         "SELECT EXISTS (SELECT FROM pg_constraint WHERE conname = 'order_customer_key' AND contype = 'u')",
     )
