@@ -369,6 +369,16 @@ impl Builder {
         let confirm = self.confirmed();
         let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;
         let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, &confirm)?;
+        // Each hazard the models ask for was confirmed, or the diff refused
+        // it: say so once more, next to what the build writes.
+        let mut warnings = warnings;
+        for hazard in changes.iter().filter_map(Change::hazard) {
+            let line = format!("hazard, confirmed: {hazard}");
+            if in_build_script {
+                println!("cargo:warning=strata: {line}");
+            }
+            warnings.push(line);
+        }
         let mut outcome = Outcome {
             warnings,
             models: scanned.models.len(),

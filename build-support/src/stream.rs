@@ -141,6 +141,7 @@ impl Stream {
             down_file: Some(down_file),
             changes: changes.to_vec(),
             lossy_down,
+            hazards: changes.iter().filter_map(Change::hazard).collect(),
             hand_written: false,
         });
         manifest.state = desired;
@@ -298,6 +299,7 @@ fn take_in(
             down_file: down,
             changes: Vec::new(),
             lossy_down,
+            hazards: Vec::new(),
             hand_written: true,
         });
     }

@@ -81,6 +81,16 @@ impl<'c> Plan<'c> {
         self.confirmed(change, loss);
     }
 
+    /// A change that may be a hazard ([`Change::hazard`]): written when it
+    /// is none, or when its object is confirmed; else refused.
+    pub(crate) fn hazardous(&mut self, change: impl Into<Change>) {
+        let change = change.into();
+        match change.hazard() {
+            Some(hazard) => self.confirmed(change, hazard),
+            None => self.changes.push(change),
+        }
+    }
+
     /// A change that cannot apply to a table with rows: written when
     /// `object` is confirmed, else refused with `what` and `help`.
     pub(crate) fn fails_on_rows(

@@ -69,7 +69,7 @@ impl std::fmt::Display for DiffError {
             }
         }
         if !self.unconfirmed.is_empty() {
-            f.write_str("refusing to write changes that could lose data or cannot apply to a table with rows:")?;
+            f.write_str("refusing to write changes that could lose data, cannot apply to a table with rows, or would stop a table's reads and writes (hazards):")?;
             for step in &self.unconfirmed {
                 write!(f, "\n  - {step}")?;
             }

@@ -74,4 +74,4 @@ pub use sql_object::{
 pub use state::{QualifiedName, SchemaState};
 pub use statements::{split_statements, Statement};
 pub use tenant::{tenant_sql, TENANT_PLACEHOLDER};
-pub use types::{canonical_type, has_assignment_cast, is_widening};
+pub use types::{canonical_type, has_assignment_cast, is_metadata_only, is_widening};

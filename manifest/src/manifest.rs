@@ -42,6 +42,12 @@ pub struct MigrationEntry {
     /// run before anything is undone unless each is confirmed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lossy_down: Vec<crate::Unconfirmed>,
+    /// The hazards it holds, confirmed when it was written: each change that
+    /// stops a table's reads or writes for longer than a catalog update (a
+    /// rewrite, a copy, a scan under a strong lock), named as a
+    /// confirmation names it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hazards: Vec<crate::Unconfirmed>,
     /// Written by hand, not generated: it changes no modelled state.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hand_written: bool,
@@ -162,6 +168,7 @@ impl Manifest {
                     down_file: e.down_file,
                     changes: Vec::new(),
                     lossy_down: e.lossy_down,
+                    hazards: Vec::new(),
                     hand_written: e.hand_written,
                 })
                 .collect(),
@@ -252,6 +259,7 @@ mod tests {
                 what: "drops the table".into(),
                 help: String::new(),
             }],
+            hazards: Vec::new(),
             hand_written: true,
         });
         let light = Manifest::from_json_light(&full.to_json()).unwrap();

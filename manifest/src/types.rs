@@ -132,6 +132,39 @@ pub fn is_widening(from: &str, to: &str) -> bool {
     false
 }
 
+/// True when `ALTER COLUMN … TYPE` from `from` to `to` changes only the
+/// catalog: PostgreSQL neither rewrites the table nor rebuilds its
+/// indexes. A longer or unlimited `varchar`, `varchar` to `text` and back
+/// to an unlimited `varchar`, and a `numeric` with more precision and the
+/// same scale, or unconstrained. Every other type change rewrites.
+pub fn is_metadata_only(from: &str, to: &str) -> bool {
+    if from == to {
+        return true;
+    }
+    let limit = |t: &str| {
+        if t == "text" {
+            Some(None)
+        } else {
+            varchar_limit(t)
+        }
+    };
+    if let (Some(a), Some(b)) = (limit(from), limit(to)) {
+        return match (a, b) {
+            (_, None) => true,
+            (Some(a), Some(b)) => a <= b,
+            (None, Some(_)) => false,
+        };
+    }
+    if let (Some(a), Some(b)) = (numeric_args(from), numeric_args(to)) {
+        return match (a, b) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some((p1, s1)), Some((p2, s2))) => s1 == s2 && p2 >= p1,
+        };
+    }
+    false
+}
+
 /// True when PostgreSQL converts `from` to `to` by an assignment cast, which
 /// is what `ALTER COLUMN … TYPE` without `USING` does: between numbers,
 /// between strings, from anything to a string, between dates and times as
@@ -313,6 +346,18 @@ mod tests {
 
     #[test]
     fn knows_which_changes_keep_every_value() {
+        assert!(is_metadata_only(
+            "character varying(10)",
+            "character varying(20)"
+        ));
+        assert!(is_metadata_only("character varying(10)", "text"));
+        assert!(is_metadata_only("text", "character varying"));
+        assert!(is_metadata_only("numeric(10,2)", "numeric(12,2)"));
+        assert!(is_metadata_only("numeric(10,2)", "numeric"));
+        assert!(!is_metadata_only("numeric(10,2)", "numeric(12,4)"));
+        assert!(!is_metadata_only("integer", "bigint"));
+        assert!(!is_metadata_only("text", "character varying(10)"));
+        assert!(!is_metadata_only("integer", "text"));
         assert!(is_widening("integer", "bigint"));
         assert!(!is_widening("bigint", "integer"));
         assert!(is_widening(

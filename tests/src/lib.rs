@@ -73,6 +73,7 @@ pub fn write_migrations(dir: &Path, steps: &[(&SchemaState, &SchemaState)]) -> V
             file,
             down_file: Some(down_file),
             lossy_down: changes.iter().flat_map(|c| c.lossy_inverse()).collect(),
+            hazards: changes.iter().filter_map(|c| c.hazard()).collect(),
             changes,
             hand_written: false,
         });

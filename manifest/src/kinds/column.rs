@@ -228,7 +228,7 @@ fn add_column(table: &QualifiedName, column: &Column, plan: &mut Plan<'_>) {
         },
     };
     if column.nullable || column.default.is_some() || column.is_computed() {
-        plan.push(change);
+        plan.hazardous(change);
     } else {
         plan.fails_on_rows(
             change,
@@ -285,7 +285,7 @@ fn diff_column(table: &QualifiedName, old_column: &Column, column: &Column, plan
                 quote_ident(&column.name),
             ));
         } else if is_widening(from, to) {
-            plan.push(change);
+            plan.hazardous(change);
         } else {
             plan.lossy(
                 change,
@@ -420,6 +420,55 @@ impl Step for ColumnChange {
             object,
             what,
             help: String::new(),
+        })
+    }
+
+    fn hazard(&self) -> Option<crate::Unconfirmed> {
+        const REWRITE: &str = "PostgreSQL rewrites the table and its indexes under ACCESS EXCLUSIVE, so every read and write of it waits until the rewrite commits";
+        let (object, what, help) = match self {
+            // A type change that loses values is confirmed as a loss already.
+            ColumnChange::AlterType {
+                table,
+                column,
+                from,
+                to,
+                ..
+            } if is_widening(from, to) && !crate::is_metadata_only(from, to) => (
+                column_object(table, column),
+                format!("change type from {from} to {to}: {REWRITE}"),
+                "confirm it for a quiet table; on a busy one, expand and contract (README, \"Changing a column's type without a rewrite\")",
+            ),
+            ColumnChange::AddColumn { table, column } => {
+                let (why, help) = if column.generated.is_some() {
+                    (
+                        "add a stored generated column",
+                        "confirm it for a quiet table; on a busy one, add a plain nullable column, keep it in step with a trigger, fill it in batches in a hand-written migration, then read it",
+                    )
+                } else if column.identity {
+                    (
+                        "add an identity column",
+                        "confirm it for a quiet table; on a busy one, add it nullable with a sequence's nextval as its default set after the column exists, fill the old rows in batches, then make it required",
+                    )
+                } else if column.default.as_deref().is_some_and(is_volatile) {
+                    (
+                        "add a column whose default is volatile (each row gets its own value)",
+                        "confirm it for a quiet table; on a busy one, add the column nullable without the default, set the default, fill the old rows in batches in a hand-written migration, then make it required",
+                    )
+                } else {
+                    return None;
+                };
+                (
+                    column_object(table, &column.name),
+                    format!("{why}: {REWRITE}"),
+                    help,
+                )
+            }
+            _ => return None,
+        };
+        Some(crate::Unconfirmed {
+            object,
+            what,
+            help: help.to_owned(),
         })
     }
 
@@ -726,4 +775,23 @@ fn rename_column_references(state: &mut SchemaState, table: &QualifiedName, from
             }
         }
     }
+}
+
+/// Whether a default calls a function PostgreSQL marks volatile, which it
+/// cannot store once for every existing row: adding the column rewrites
+/// the table. `now()` and other stable functions are not.
+fn is_volatile(default: &str) -> bool {
+    const VOLATILE: &[&str] = &[
+        "random",
+        "gen_random_uuid",
+        "uuid_generate_v1",
+        "uuid_generate_v4",
+        "clock_timestamp",
+        "timeofday",
+        "nextval",
+    ];
+    let tokens = crate::lexer::significant(default);
+    tokens.iter().enumerate().any(|(i, t)| {
+        VOLATILE.iter().any(|f| t.is_word(f)) && tokens.get(i + 1).is_some_and(|n| n.is_punct("("))
+    })
 }

@@ -64,6 +64,12 @@ pub(crate) trait Step {
     fn data_loss(&self) -> Option<Unconfirmed> {
         None
     }
+    /// The object whose reads or writes it stops for longer than a catalog
+    /// update (a rewrite, a scan under a strong lock), and how: a hazard,
+    /// confirmed like a drop and recorded next to its migration.
+    fn hazard(&self) -> Option<Unconfirmed> {
+        None
+    }
     /// The changes that undo it, in the order to run them.
     fn inverse(&self) -> Vec<Change>;
     /// Applies it to a state, as the database applies its SQL.
@@ -243,6 +249,13 @@ impl Change {
     /// (named as a confirmation names it) and how.
     pub fn data_loss(&self) -> Option<Unconfirmed> {
         self.step().data_loss()
+    }
+
+    /// When running this change stops a table's reads or writes for longer
+    /// than a catalog update: the object (named as a confirmation names it)
+    /// and why.
+    pub fn hazard(&self) -> Option<Unconfirmed> {
+        self.step().hazard()
     }
 
     /// The steps of this change's inverse that can lose data: what a

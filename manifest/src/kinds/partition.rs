@@ -265,24 +265,29 @@ pub(crate) fn rebuild(
                 .map(|b| (b.name.clone(), c.name.clone()))
         })
         .collect();
-    let what = match (&before.partition, &table.partition) {
+    plan.hazardous(PartitionChange::Repartition {
+        before: Box::new(before),
+        after: Box::new(table.clone()),
+        copied,
+    });
+}
+
+/// The hazard of rebuilding `before` as `after`: every read and write waits
+/// for the copy.
+fn rebuild_hazard(before: &Table, after: &Table) -> crate::Unconfirmed {
+    let what = match (&before.partition, &after.partition) {
         (None, Some(rule)) => format!("becomes partitioned by {}", rule.spelling()),
         (Some(_), None) => "stops being partitioned".to_owned(),
         (_, Some(rule)) => format!("is partitioned again, by {}", rule.spelling()),
         (_, None) => "is rebuilt".to_owned(),
     };
-    plan.fails_on_rows(
-        PartitionChange::Repartition {
-            before: Box::new(before),
-            after: Box::new(table.clone()),
-            copied,
-        },
-        object,
-        &format!(
+    crate::Unconfirmed {
+        object: object_name(&[&after.schema, &after.name]),
+        what: format!(
             "{what}: a new table is made and every row copied into it, under an ACCESS EXCLUSIVE lock that makes each read and write of the table wait until the copy commits"
         ),
-        "confirm it for a deploy when the table is quiet; for a large table in constant use, make a new partitioned model, copy the rows in batches while a trigger keeps it in step, and swap the names",
-    );
+        help: "confirm it for a deploy when the table is quiet; for a large table in constant use, make a new partitioned model, copy the rows in batches while a trigger keeps it in step, and swap the names".to_owned(),
+    }
 }
 
 /// `name` with `suffix`, within PostgreSQL's 63 bytes.
@@ -475,6 +480,15 @@ impl Step for PartitionChange {
         match self {
             PartitionChange::SetPartitionRule { .. } => Some((6, "change", "partitions")),
             PartitionChange::Repartition { .. } => Some((1, "repartition", "tables")),
+        }
+    }
+
+    fn hazard(&self) -> Option<crate::Unconfirmed> {
+        match self {
+            PartitionChange::Repartition { before, after, .. } => {
+                Some(rebuild_hazard(before, after))
+            }
+            PartitionChange::SetPartitionRule { .. } => None,
         }
     }
 

@@ -242,12 +242,20 @@ impl World {
                 let col = &mut self.tables[t].cols[c];
                 let top = LADDERS[col.ladder].len() - 1;
                 let widen = matches!(step, Step::Widen(..));
+                let from = LADDERS[col.ladder][col.rung];
                 match (widen, col.rung) {
                     (true, rung) if rung < top => col.rung += 1,
                     (false, rung) if rung > 0 => col.rung -= 1,
                     _ => return None,
                 }
-                Some(!widen)
+                // A narrowing loses values; a widening that rewrites the
+                // table is a hazard: both are refused unconfirmed.
+                let to = LADDERS[col.ladder][col.rung];
+                let in_catalog = strata_manifest::is_metadata_only(
+                    &strata_manifest::canonical_type(from),
+                    &strata_manifest::canonical_type(to),
+                );
+                Some(!widen || !in_catalog)
             }
             Step::ToggleNull(t, c) => {
                 let t = pick(self.tables.len(), t)?;

@@ -471,3 +471,67 @@ fn last_up(files: &[(String, String)]) -> &str {
         .map(|(_, text)| text.as_str())
         .expect("a migration")
 }
+
+/// A change that rewrites a table with rows is a hazard: refused until
+/// confirmed, then recorded in the manifest next to its migration. A type
+/// change PostgreSQL makes in the catalog alone (a longer `varchar`) is not.
+#[tokio::test]
+async fn a_rewrite_is_a_hazard_confirmed_and_recorded_and_a_longer_varchar_is_not() {
+    let models = r#"
+#[strata::schema("shop")]
+pub struct Item {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(type = "varchar(20)")]
+    pub sku: String,
+    pub quantity: i32,
+}
+"#;
+    let scratch = Scratch::with_models(models);
+    scratch.build();
+    let longer = models.replace("varchar(20)", "varchar(40)");
+    scratch.write_models(&longer);
+    let outcome = scratch.build();
+    assert!(
+        outcome.written.is_some() && outcome.warnings.is_empty(),
+        "{outcome:?}"
+    );
+
+    let wider = longer.replace("pub quantity: i32,", "pub quantity: i64,");
+    scratch.write_models(&wider);
+    let refused = scratch.builder().run().unwrap_err().to_string();
+    assert!(
+        refused.contains(
+            "shop.item.quantity: change type from integer to bigint: PostgreSQL rewrites the table"
+        ) && refused.contains("expand and contract"),
+        "{refused}"
+    );
+    let outcome = scratch
+        .builder()
+        .confirm("shop.item.quantity")
+        .run()
+        .unwrap();
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("hazard, confirmed: shop.item.quantity")),
+        "{outcome:?}"
+    );
+    let manifest = std::fs::read_to_string(scratch.migrations_dir().join("manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let hazards: Vec<&str> = manifest["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["hazards"].as_array().map_or(0, Vec::len))
+        .map(|n| if n == 0 { "-" } else { "hazard" })
+        .collect();
+    assert_eq!(hazards, ["-", "-", "hazard"]);
+    let (_db, pool) = fresh_db().await;
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+}
