@@ -1042,6 +1042,237 @@ async fn liventix_bench() {
     );
 }
 
+/// The orders table of the write-pause benchmark, before any change: a
+/// region table it may reference, and `note` filled but nullable.
+fn online_base() -> SchemaState {
+    let mut state = SchemaState::default();
+    let mut region = Table::new("shop", "region");
+    let mut id = Column::new("id", "bigint").not_null();
+    id.identity = true;
+    region.columns.push(id.clone());
+    region.columns.push(Column::new("name", "text"));
+    region.set_primary_key(vec!["id".into()]);
+    state.add_table(region);
+    let mut orders = Table::new("shop", "orders");
+    orders.columns.push(id);
+    orders
+        .columns
+        .push(Column::new("customer", "text").not_null());
+    orders
+        .columns
+        .push(Column::new("total_cents", "bigint").not_null());
+    orders.columns.push(Column::new("region_id", "bigint"));
+    orders.columns.push(Column::new("note", "text"));
+    orders.set_primary_key(vec!["id".into()]);
+    state.add_table(orders);
+    state
+}
+
+/// The orders table of `state`.
+fn orders(state: &mut SchemaState) -> &mut Table {
+    state
+        .tables
+        .iter_mut()
+        .find(|t| t.name == "orders")
+        .expect("orders")
+}
+
+/// Each change kind of issue 14, as the model change that asks for it.
+fn online_changes() -> Vec<(&'static str, SchemaState)> {
+    let base = online_base();
+    let mut kinds = Vec::new();
+    let mut index = base.clone();
+    orders(&mut index).add_index(Index {
+        name: "orders_customer_idx".into(),
+        columns: vec!["customer".into()],
+        ..Default::default()
+    });
+    kinds.push(("an index", index));
+    let mut unique = base.clone();
+    orders(&mut unique).add_unique(vec!["customer".into()]);
+    kinds.push(("a unique constraint", unique));
+    let mut check = base.clone();
+    orders(&mut check).add_check(strata_manifest::Check {
+        name: "orders_total_cents_check".into(),
+        expr: "total_cents >= 0".into(),
+    });
+    kinds.push(("a check", check));
+    let mut foreign = base.clone();
+    orders(&mut foreign).add_foreign_key(ForeignKey {
+        name: "orders_region_id_fkey".into(),
+        columns: vec!["region_id".into()],
+        references: QualifiedName::new("shop", "region"),
+        referenced_columns: vec!["id".into()],
+        on_delete: Default::default(),
+        on_update: Default::default(),
+    });
+    kinds.push(("a foreign key", foreign));
+    let mut required = base.clone();
+    if let Some(note) = orders(&mut required)
+        .columns
+        .iter_mut()
+        .find(|c| c.name == "note")
+    {
+        note.nullable = false;
+    }
+    kinds.push(("SET NOT NULL", required));
+    kinds
+}
+
+/// Runs `sql` as a migration file runs: in one transaction, or (marked
+/// `-- strata:no-transaction`) statement by statement.
+async fn run_migration_sql(conn: &mut PgConnection, sql: &str) {
+    if sql.starts_with(strata::NO_TRANSACTION) {
+        for statement in strata_manifest::split_statements(sql) {
+            sqlx::raw_sql(statement.sql)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    } else {
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+/// The migration files the build writes for `old` to `new`: split for a
+/// live table (`online`), or all in one transaction, as before issue 14.
+fn online_files(old: &SchemaState, new: &SchemaState, online: bool) -> Vec<String> {
+    let changes = strata_manifest::diff_with(old, new, &strata_manifest::Confirm::all()).unwrap();
+    let batches = if online {
+        let (drops, rest, builds) = strata_manifest::split_online(old, changes);
+        vec![drops, rest, builds]
+    } else {
+        vec![changes]
+    };
+    batches
+        .into_iter()
+        .filter(|b| !b.is_empty())
+        .map(|batch| {
+            let marker = if batch.iter().any(|c| c.needs_no_transaction()) {
+                format!("{}\n", strata::NO_TRANSACTION)
+            } else {
+                String::new()
+            };
+            format!(
+                "{marker}{}",
+                strata_manifest::render_migration(2, "bench", &batch)
+            )
+        })
+        .collect()
+}
+
+/// Issue 14's write-pause benchmark: each change kind on a table of
+/// `rows` rows while a writer inserts and updates rows in a loop, each
+/// its own commit; the longest time between two of its commits while the
+/// migration ran, under strata's SQL and under the plain DDL the same
+/// model change wrote before.
+async fn online_bench(rows: u64) {
+    let server = strata::testing::server_url().unwrap();
+    let mut admin = PgConnection::connect(&server).await.unwrap();
+    let template = format!("strata_bench_online_{}", std::process::id());
+    sqlx::raw_sql(&format!("CREATE DATABASE {template}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let options: sqlx::postgres::PgConnectOptions = server.parse().unwrap();
+    let on = |name: &str| options.clone().database(name);
+    {
+        let mut conn = PgConnection::connect_with(&on(&template)).await.unwrap();
+        let base = online_base();
+        for sql in online_files(&SchemaState::default(), &base, false) {
+            run_migration_sql(&mut conn, &sql).await;
+        }
+        sqlx::query(
+            "INSERT INTO shop.region (name) VALUES ('north'), ('south');
+             ",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO shop.orders (customer, total_cents, region_id, note)
+             SELECT 'customer ' || n, n % 10000, 1 + n % 2, 'n' FROM generate_series(1, $1) n",
+        )
+        .bind(rows as i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        sqlx::raw_sql("VACUUM ANALYZE shop.orders")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    println!("\nwrite pauses on {rows} rows, a writer inserting and updating throughout:");
+    for (kind, new) in online_changes() {
+        let mut pauses = Vec::new();
+        for online in [true, false] {
+            let name = format!("{template}_{}", pauses.len());
+            sqlx::raw_sql(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let writer = {
+                let (options, stop) = (on(&name), stop.clone());
+                tokio::spawn(async move {
+                    let pool = PgPool::connect_with(options).await.unwrap();
+                    let mut longest = Duration::ZERO;
+                    let mut last = Instant::now();
+                    let mut n: i64 = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        n += 1;
+                        let sql = if n % 2 == 0 {
+                            "UPDATE shop.orders SET total_cents = total_cents + 1 WHERE id = $1"
+                        } else {
+                            "INSERT INTO shop.orders (customer, total_cents, region_id, note) VALUES ('live ' || $1, 1, 1, 'n')"
+                        };
+                        sqlx::query(sql).bind(n).execute(&pool).await.unwrap();
+                        let now = Instant::now();
+                        longest = longest.max(now - last);
+                        last = now;
+                    }
+                    longest
+                })
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut conn = PgConnection::connect_with(&on(&name)).await.unwrap();
+            let started = Instant::now();
+            for sql in online_files(&online_base(), &new, online) {
+                run_migration_sql(&mut conn, &sql).await;
+            }
+            let took = started.elapsed();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let longest = writer.await.unwrap();
+            drop(conn);
+            sqlx::raw_sql(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            pauses.push((longest, took));
+        }
+        let ((online_pause, online_took), (plain_pause, plain_took)) = (pauses[0], pauses[1]);
+        show(
+            &format!("{kind}: longest write pause, strata"),
+            online_pause,
+            "the same, plain DDL",
+            plain_pause,
+        );
+        show(
+            &format!("{kind}: migration time, strata"),
+            online_took,
+            "the same, plain DDL",
+            plain_took,
+        );
+    }
+    sqlx::raw_sql(&format!("DROP DATABASE {template}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -1142,6 +1373,17 @@ async fn main() {
         } {
             parity_bench(count).await;
         }
+        return;
+    }
+    // `strata-bench online [ROWS]`: issue 14's write pauses (default
+    // 1,000,000 rows).
+    if args.get(1).map(String::as_str) == Some("online") {
+        online_bench(
+            args.get(2)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(1_000_000),
+        )
+        .await;
         return;
     }
     // `strata-bench liventix` runs the Liventix benchmark alone.
