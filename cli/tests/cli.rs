@@ -575,6 +575,13 @@ async fn diff_brings_the_current_database_to_parity_with_the_legacy_one_stage_by
     ] {
         assert!(sql.contains(expected), "{expected} in:\n{sql}");
     }
+    // The current database is live: an index on a table it has is built
+    // concurrently, outside a transaction, as a build writes it.
+    assert!(
+        sql.contains(r#"CREATE INDEX CONCURRENTLY "products_name_idx""#)
+            && sql.contains(strata::NO_TRANSACTION),
+        "{sql}"
+    );
     let drop_unique = sql.find(r#"DROP CONSTRAINT "unique_wishlist_item""#);
     let add_unique = sql.find(r#"ADD CONSTRAINT "unique_wishlist_item""#);
     assert!(

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 use sqlx::{Connection, PgConnection, PgPool};
-use strata_manifest::{diff_with, render_migration, stages, Confirm, SchemaState, Stage};
+use strata_manifest::{
+    diff_with, render_migration, split_online, stages, Confirm, SchemaState, Stage, NO_TRANSACTION,
+};
 
 use crate::{read_database, user_schemas, Error};
 
@@ -17,7 +19,13 @@ pub struct DatabaseDiff {
     pub schemas: Vec<String>,
     /// The stages, in order.
     pub stages: Vec<Stage>,
-    /// The whole migration, as one file.
+    /// For each stage, whether it runs outside a transaction, statement by
+    /// statement: the index builds and drops, validations and keys that
+    /// keep the `from` database's tables writable (`CONCURRENTLY`), as the
+    /// build writes them for a live table.
+    pub no_transaction: Vec<bool>,
+    /// The whole migration: the file without a transaction (if any)
+    /// before the rest, the rest, and the one after it.
     pub sql: String,
 }
 
@@ -58,11 +66,32 @@ impl DatabaseDiff {
             false => Confirm::none(),
         };
         let changes = diff_with(&old, &new, &confirm).map_err(Error::DiffRefused)?;
-        Ok(DatabaseDiff {
+        // `from` is live: its tables keep taking writes, as in a build.
+        let (drops, rest, builds) = split_online(&old, changes);
+        let mut diff = DatabaseDiff {
             schemas,
-            stages: stages(&changes),
-            sql: render_migration(1, "diff", &changes),
-        })
+            stages: Vec::new(),
+            no_transaction: Vec::new(),
+            sql: String::new(),
+        };
+        for (batch, outside) in [(drops, true), (rest, false), (builds, true)] {
+            if batch.is_empty() {
+                continue;
+            }
+            let parts = stages(&batch);
+            diff.no_transaction
+                .extend(std::iter::repeat(outside).take(parts.len()));
+            diff.stages.extend(parts);
+            if !diff.sql.is_empty() {
+                diff.sql.push('\n');
+            }
+            if outside {
+                diff.sql.push_str(NO_TRANSACTION);
+                diff.sql.push('\n');
+            }
+            diff.sql.push_str(&render_migration(1, "diff", &batch));
+        }
+        Ok(diff)
     }
 
     /// True when the two databases were the same.
@@ -82,7 +111,11 @@ impl DatabaseDiff {
                 outcomes.push(StageOutcome::NotRun);
                 continue;
             }
-            outcomes.push(apply_stage(from, &stage.sql).await?);
+            let outside = self.no_transaction.get(outcomes.len()).copied() == Some(true);
+            outcomes.push(match outside {
+                true => apply_outside_transaction(from, &stage.sql).await?,
+                false => apply_stage(from, &stage.sql).await?,
+            });
         }
         Ok(outcomes)
     }
@@ -189,22 +222,39 @@ async fn apply_stage(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
     Ok(outcome)
 }
 
+/// Runs a stage that cannot run in a transaction, statement by statement:
+/// a failure stops it there, and what ran before stays (a concurrent build
+/// that failed leaves its index INVALID: the failure says which).
+async fn apply_outside_transaction(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
+    let mut conn = crate::session::connect(pool).await?;
+    let mut outcome = StageOutcome::Applied;
+    for statement in strata_manifest::split_statements(sql) {
+        if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut conn).await {
+            outcome = StageOutcome::Failed {
+                error: format!(
+                    "{} (outside a transaction: the statements before it stay applied)",
+                    failed_statement(&statement, &error)
+                ),
+            };
+            break;
+        }
+    }
+    let _ = conn.close().await;
+    Ok(outcome)
+}
+
 async fn name_failure(conn: &mut PgConnection, sql: &str) -> Option<String> {
     let mut tx = conn.begin().await.ok()?;
     for statement in strata_manifest::split_statements(sql) {
         if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut *tx).await {
-            let first = statement
-                .sql
-                .trim()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            return Some(format!(
-                "statement at line {} ({first}): {error}",
-                statement.line
-            ));
+            return Some(failed_statement(&statement, &error));
         }
     }
     None
+}
+
+/// `statement at line 3 (ALTER TABLE …): the server's reason`.
+fn failed_statement(statement: &strata_manifest::Statement<'_>, error: &sqlx::Error) -> String {
+    let first = statement.sql.trim().lines().next().unwrap_or_default();
+    format!("statement at line {} ({first}): {error}", statement.line)
 }
