@@ -26,6 +26,7 @@ mod kinds;
 pub mod lexer;
 mod manifest;
 mod naming;
+mod online;
 mod render;
 mod sql_object;
 mod state;
@@ -47,7 +48,8 @@ pub use kinds::constraint::{Constraint, ConstraintChange};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, Grant, GrantChange, Privilege};
-pub use kinds::index::{split_online, Index, IndexChange};
+pub use kinds::index::{Index, IndexChange};
+pub use online::split_online;
 
 /// The marker of a migration that must run outside a transaction
 /// (`CREATE INDEX CONCURRENTLY`), among the comments that open the file.

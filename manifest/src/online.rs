@@ -1,0 +1,226 @@
+//! Changes to a table that existed before its migration, in the forms that
+//! keep it taking writes: what cannot run in a transaction (`CONCURRENTLY`,
+//! `VALIDATE CONSTRAINT` in a transaction of its own) is split off into
+//! migrations without one, before and after the rest.
+
+use crate::kinds::constraint::{Constraint, ConstraintChange};
+use crate::kinds::index::IndexChange;
+use crate::kinds::partition::PartitionChange;
+use crate::kinds::table::TableChange;
+use crate::{quote_ident, Change, Check, ColumnChange, QualifiedName, SchemaState};
+
+/// Splits a migration's `changes` so that the tables that existed before it
+/// keep taking writes: the index drops and builds on such a table become
+/// `CONCURRENTLY`, in migrations of their own without a transaction (the
+/// drops before the rest, the builds after it). A table the migration
+/// creates, moves, renames, drops or rebuilds, and a partitioned table
+/// (`CONCURRENTLY` cannot build on one), keep plain DDL in the rest.
+/// Returns `(drops, rest, builds)`.
+pub fn split_online(
+    old: &SchemaState,
+    changes: Vec<Change>,
+) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
+    let mut touched: Vec<QualifiedName> = Vec::new();
+    for change in &changes {
+        match change {
+            Change::Table(
+                TableChange::CreateTable { table } | TableChange::DropTable { table },
+            ) => {
+                touched.push(table.qualified_name());
+            }
+            Change::Table(TableChange::MoveTable { table, from, to }) => {
+                touched.push(QualifiedName::new(from, table));
+                touched.push(QualifiedName::new(to, table));
+            }
+            Change::Table(TableChange::RenameTable { schema, from, to }) => {
+                touched.push(QualifiedName::new(schema, from));
+                touched.push(QualifiedName::new(schema, to));
+            }
+            Change::Partition(PartitionChange::Repartition { after, .. }) => {
+                touched.push(after.qualified_name());
+            }
+            _ => {}
+        }
+    }
+    // A foreign key added here needs the key it references now, not after.
+    let referenced: Vec<QualifiedName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Constraint(ConstraintChange::AddConstraint {
+                constraint: Constraint::ForeignKey(key),
+                ..
+            }) => Some(key.references.clone()),
+            _ => None,
+        })
+        .collect();
+    let online = |table: &QualifiedName| {
+        !touched.contains(table)
+            && old
+                .table(&table.schema, &table.name)
+                .is_some_and(|t| t.partition.is_none())
+    };
+    let (mut drops, mut rest, mut builds) = (Vec::new(), Vec::new(), Vec::new());
+    for change in changes {
+        match change {
+            Change::Index(IndexChange::DropIndex { table, index, .. }) if online(&table) => {
+                drops.push(
+                    IndexChange::DropIndex {
+                        table,
+                        index,
+                        concurrently: true,
+                    }
+                    .into(),
+                );
+            }
+            Change::Index(IndexChange::CreateIndex { table, index, .. }) if online(&table) => {
+                builds.push(
+                    IndexChange::CreateIndex {
+                        table,
+                        index,
+                        concurrently: true,
+                    }
+                    .into(),
+                );
+            }
+            // A foreign key or check: added NOT VALID (a catalog update),
+            // validated after, in a transaction of its own.
+            Change::Constraint(ConstraintChange::AddConstraint {
+                table,
+                constraint: constraint @ (Constraint::ForeignKey(_) | Constraint::Check(_)),
+                ..
+            }) if online(&table) => {
+                builds.push(
+                    ConstraintChange::ValidateConstraint {
+                        table: table.clone(),
+                        name: constraint.name().to_owned(),
+                    }
+                    .into(),
+                );
+                rest.push(
+                    ConstraintChange::AddConstraint {
+                        table,
+                        constraint,
+                        not_valid: true,
+                        using_index: false,
+                    }
+                    .into(),
+                );
+            }
+            // A unique constraint, or a primary key over columns already NOT
+            // NULL (else adding it scans them): its index built concurrently.
+            Change::Constraint(ConstraintChange::AddConstraint {
+                table,
+                constraint: constraint @ (Constraint::Unique(_) | Constraint::PrimaryKey(_)),
+                ..
+            }) if online(&table)
+                && !referenced.contains(&table)
+                && keyed_on_required(old, &table, &constraint) =>
+            {
+                builds.push(
+                    ConstraintChange::AddConstraint {
+                        table,
+                        constraint,
+                        not_valid: false,
+                        using_index: true,
+                    }
+                    .into(),
+                );
+            }
+            // SET NOT NULL scans the table under ACCESS EXCLUSIVE, unless a
+            // valid check already proves no row holds NULL: the check is
+            // added NOT VALID, validated, then SET NOT NULL skips the scan,
+            // and the check goes.
+            Change::Column(ColumnChange::SetNullable {
+                table,
+                column,
+                nullable: false,
+            }) if online(&table) => {
+                let check = Check {
+                    name: crate::constraint_name(
+                        &table.name,
+                        std::slice::from_ref(&column),
+                        "not_null",
+                    ),
+                    expr: format!("{} IS NOT NULL", quote_ident(&column)),
+                };
+                rest.push(
+                    ConstraintChange::AddConstraint {
+                        table: table.clone(),
+                        constraint: Constraint::Check(check.clone()),
+                        not_valid: true,
+                        using_index: false,
+                    }
+                    .into(),
+                );
+                builds.push(
+                    ConstraintChange::ValidateConstraint {
+                        table: table.clone(),
+                        name: check.name.clone(),
+                    }
+                    .into(),
+                );
+                builds.push(
+                    ColumnChange::SetNullable {
+                        table: table.clone(),
+                        column,
+                        nullable: false,
+                    }
+                    .into(),
+                );
+                builds.push(
+                    ConstraintChange::DropConstraint {
+                        table,
+                        constraint: Constraint::Check(check),
+                    }
+                    .into(),
+                );
+            }
+            other => rest.push(other),
+        }
+    }
+    // The checks added in place of a step go to their own stage; the builds
+    // keep their order (validate, then SET NOT NULL, then drop the check).
+    rest.sort_by_key(Change::order);
+    (drops, rest, builds)
+}
+
+/// Whether `constraint` is a unique constraint, or a primary key whose
+/// columns are all NOT NULL already in `old` (a primary key `USING INDEX`
+/// over a nullable column scans the table for NULLs under `ACCESS
+/// EXCLUSIVE`).
+fn keyed_on_required(old: &SchemaState, table: &QualifiedName, constraint: &Constraint) -> bool {
+    match constraint {
+        Constraint::Unique(_) => true,
+        Constraint::PrimaryKey(key) => old.table(&table.schema, &table.name).is_some_and(|t| {
+            key.columns
+                .iter()
+                .all(|c| t.column(c).is_some_and(|c| !c.nullable))
+        }),
+        _ => false,
+    }
+}
+
+impl Change {
+    /// True for a change that cannot run in a transaction (`CONCURRENTLY`):
+    /// its migration is marked `-- strata:no-transaction`.
+    pub fn needs_no_transaction(&self) -> bool {
+        matches!(
+            self,
+            Change::Constraint(
+                ConstraintChange::ValidateConstraint { .. }
+                    | ConstraintChange::AddConstraint {
+                        using_index: true,
+                        ..
+                    }
+            ) | Change::Index(
+                IndexChange::CreateIndex {
+                    concurrently: true,
+                    ..
+                } | IndexChange::DropIndex {
+                    concurrently: true,
+                    ..
+                }
+            )
+        )
+    }
+}
