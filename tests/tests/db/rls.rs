@@ -41,6 +41,11 @@ fn scratch(role: &str) -> Scratch {
 
 fn build(scratch: &Scratch, role: &str) -> String {
     let outcome = scratch.builder().sql_dir("db").role(role).run().unwrap();
+    // A project without tenant models gets no tenant migrations for its roles.
+    assert!(
+        outcome.tenant_written.is_none() && !scratch.migrations_dir().join("tenant").exists(),
+        "{outcome:?}"
+    );
     std::fs::read_to_string(outcome.written.expect("a migration")).unwrap()
 }
 
