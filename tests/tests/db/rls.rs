@@ -61,6 +61,15 @@ async fn migrated(role: &str) -> (Scratch, crate::support::Db) {
     (scratch, db)
 }
 
+/// Applies what is pending; the drift check after it must be clean.
+async fn migrate_clean(scratch: &Scratch, pool: &PgPool) {
+    let report = Migrator::new(&scratch.migrations())
+        .run(pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+}
+
 /// The tickets `role` sees when acting for `org`, in a transaction of its own.
 async fn visible(pool: &PgPool, role: &str, org: i64) -> Vec<String> {
     let mut tx = pool.begin().await.unwrap();
@@ -295,11 +304,7 @@ async fn a_changed_policy_is_made_again_and_survives_a_type_change_under_it() {
         !changed.contains("tickets_by_org"),
         "the other policy is untouched:\n{changed}"
     );
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    migrate_clean(&scratch, &pool).await;
 
     // PostgreSQL refuses to retype a column a policy reads: the policy
     // goes first and comes back after.
@@ -496,11 +501,7 @@ async fn removed_grants_are_revoked_and_roles_must_be_declared() {
         "{revoke}"
     );
     assert!(!revoke.contains("USAGE"), "{revoke}");
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    migrate_clean(&scratch, &pool).await;
 
     let none = fewer.replace(&format!("#[grant(select, to = \"{role}\")]\n"), "");
     scratch.write_models(&none);
@@ -511,11 +512,7 @@ async fn removed_grants_are_revoked_and_roles_must_be_declared() {
         )),
         "{revoke}"
     );
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    migrate_clean(&scratch, &pool).await;
     // And back: the down files give them again.
     let back = Migrator::new(&scratch.migrations())
         .rollback_to(&pool, 1)
@@ -558,11 +555,7 @@ async fn a_compat_view_carries_its_tables_grants_and_they_are_drift_checked() {
         )),
         "the compat view gets the table's grants: {up}"
     );
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    migrate_clean(&scratch, &pool).await;
     psql(
         &pool,
         "INSERT INTO desk.tickets (org_id, title) VALUES (1, 'mine'), (2, 'theirs')",
@@ -594,11 +587,7 @@ async fn a_compat_view_carries_its_tables_grants_and_they_are_drift_checked() {
         )),
         "{revoke}"
     );
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    migrate_clean(&scratch, &pool).await;
 
     psql(
         &pool,
@@ -676,11 +665,7 @@ async fn each_policy_command_isolates_through_the_table_and_its_compat_view() {
     let (scratch, (_db, pool)) = migrated(role).await;
     scratch.write_models(&per_command(role));
     build(&scratch, role);
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    migrate_clean(&scratch, &pool).await;
     psql(
         &pool,
         "INSERT INTO desk.tickets (org_id, title) VALUES (1, 'a'), (1, 'b'), (2, 'c'), (2, 'd'), (2, 'e')",
