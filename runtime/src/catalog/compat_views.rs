@@ -25,9 +25,9 @@ pub(crate) const PART: Part = Part {
             coalesce(pg_catalog.lower((SELECT o.option_value FROM pg_catalog.pg_options_to_table(vc.reloptions) o
                                        WHERE o.option_name = 'security_invoker'))
                      IN ('true', 'on', 'yes', '1'), false),
-            coalesce((SELECT jsonb_agg(jsonb_build_array(r.rolname, a.privilege_type) ORDER BY r.rolname, a.privilege_type)
-                      FROM pg_catalog.aclexplode(vc.relacl) AS a JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
-                      WHERE a.grantee <> vc.relowner), '[]'::jsonb))), '[]')
+            coalesce((SELECT jsonb_agg(jsonb_build_array(pg_catalog.pg_get_userbyid(a.grantee), a.privilege_type) ORDER BY pg_catalog.pg_get_userbyid(a.grantee), a.privilege_type)
+                      FROM pg_catalog.aclexplode(vc.relacl) AS a
+                      WHERE a.grantee <> vc.relowner AND a.grantee <> 0), '[]'::jsonb))), '[]')
    FROM unnest($2::text[], $3::text[]) AS v(schema, name)
    JOIN pg_catalog.pg_namespace vn ON vn.nspname = v.schema
    JOIN pg_catalog.pg_class vc ON vc.relnamespace = vn.oid AND vc.relname = v.name AND vc.relkind = 'v'

@@ -14,15 +14,14 @@ use crate::introspect::Catalog;
 /// managed schemas to a role other than its owner, a table's together.
 pub(crate) const TABLES: Part = Part {
     name: "grants",
-    sql: "SELECT ARRAY[n.nspname::text, c.relname::text, r.rolname::text,
+    sql: "SELECT ARRAY[n.nspname::text, c.relname::text, pg_catalog.pg_get_userbyid(a.grantee)::text,
             array_to_json(array_agg(a.privilege_type::text ORDER BY a.privilege_type))::text]
    FROM pg_catalog.pg_class c
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) AS a
-   JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
-   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.grantee <> c.relowner
-   GROUP BY c.oid, n.nspname, c.relname, r.rolname
-   ORDER BY c.oid, r.rolname",
+   WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND a.grantee <> c.relowner AND a.grantee <> 0
+   GROUP BY c.oid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(a.grantee)
+   ORDER BY c.oid, pg_catalog.pg_get_userbyid(a.grantee)",
     read: Read::Rows(|fields, catalog| {
         let (schema, table, role, privileges): (String, String, String, Vec<String>) =
             read_row(fields)?;
@@ -42,11 +41,10 @@ pub(crate) const TABLES: Part = Part {
 /// Each managed schema and role with `USAGE` on it, but its owner.
 pub(crate) const SCHEMAS: Part = Part {
     name: "schema grants",
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, r.rolname)), '[]')
+    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, pg_catalog.pg_get_userbyid(a.grantee))), '[]')
    FROM pg_catalog.pg_namespace n
    CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) AS a
-   JOIN pg_catalog.pg_roles r ON r.oid = a.grantee
-   WHERE n.nspname = ANY($1::text[]) AND a.privilege_type = 'USAGE' AND a.grantee <> n.nspowner",
+   WHERE n.nspname = ANY($1::text[]) AND a.privilege_type = 'USAGE' AND a.grantee <> n.nspowner AND a.grantee <> 0",
     read: Read::Json(|json, catalog| {
         catalog.schema_usage = rows::<(String, String)>(json)?.into_iter().collect();
         Ok(())

@@ -30,7 +30,7 @@ pub(crate) const PART: Part = Part {
     sql: "SELECT ARRAY[n.nspname::text, c.relname::text, p.polname::text, p.polcmd::text,
             p.polpermissive::text,
             array_to_json(ARRAY(SELECT CASE WHEN r.oid = 0 THEN 'public'
-                                            ELSE (SELECT a.rolname::text FROM pg_catalog.pg_roles a WHERE a.oid = r.oid) END
+                                            ELSE pg_catalog.pg_get_userbyid(r.oid)::text END
                                 FROM unnest(p.polroles) AS r(oid) ORDER BY 1))::text,
             pg_catalog.pg_get_expr(p.polqual, p.polrelid),
             pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)]
