@@ -29,29 +29,27 @@ type Row = (
 /// extension owns and those of identity columns (`deptype` `i`): an
 /// identity's sequence is part of its column, compared with it, and at
 /// 11,000 identity columns reading them cost more than every other
-/// sequence did.
+/// sequence did. The owner's names come from one call
+/// (`pg_identify_object_as_address`), not three joins: planning a join
+/// costs more than running it on catalogs this small, and the statement is
+/// planned at every check.
 pub(crate) const PART: Part = Part {
     name: "sequences",
     sql: "SELECT ARRAY[n.nspname::text, c.relname::text,
             pg_catalog.format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text,
             s.seqmax::text, s.seqmin::text, s.seqcache::text, s.seqcycle::text,
-            (SELECT tn.nspname || '.' || t.relname || '.' || a.attname
-               FROM pg_catalog.pg_depend d
-               JOIN pg_catalog.pg_class t ON t.oid = d.refobjid
-               JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
-               JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-              WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
-                AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')
-              LIMIT 1),
-            EXISTS (SELECT 1 FROM pg_catalog.pg_attrdef ad
-                        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass
-                         AND d.objid = ad.oid AND d.refobjid = c.oid
-                        JOIN pg_catalog.pg_depend o ON o.classid = 'pg_catalog.pg_class'::regclass
-                         AND o.objid = c.oid AND o.deptype = 'a'
-                         AND o.refobjid = ad.adrelid AND o.refobjsubid = ad.adnum)::text]
+            pg_catalog.array_to_string((pg_catalog.pg_identify_object_as_address(
+                o.refclassid, o.refobjid, o.refobjsubid)).object_names, '.'),
+            (o.objid IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+               WHERE d.classid = 'pg_catalog.pg_attrdef'::regclass
+                 AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = c.oid
+                 AND ad.adrelid = o.refobjid AND ad.adnum = o.refobjsubid))::text]
    FROM pg_catalog.pg_sequence s
    JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   LEFT JOIN pg_catalog.pg_depend o ON o.classid = 'pg_catalog.pg_class'::regclass AND o.objid = c.oid
+        AND o.refclassid = 'pg_catalog.pg_class'::regclass AND o.deptype = 'a'
    WHERE n.nspname = ANY($1::text[])
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                      WHERE e.classid = 'pg_catalog.pg_class'::regclass AND e.objid = c.oid
