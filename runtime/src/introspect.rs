@@ -1,6 +1,7 @@
 //! Reads the live catalog of the managed schemas, in one statement whatever
 //! their size, made of the parts each kind of object reads (`catalog`).
 
+use sqlx::postgres::PgRow;
 use sqlx::{Connection, PgConnection, Row};
 use strata_manifest::SchemaState;
 
@@ -153,21 +154,31 @@ pub(crate) async fn read_catalog_for_drift(
 /// KCT's 28 tables, seconds for 1,126) than running it. Without a parallel
 /// plan, the server's Append sends the kinds in statement order. Both for
 /// this transaction only, so nothing leaks through a pooler.
-const SET_UP: &str = r#"SELECT pg_catalog.set_config('jit', 'off', true),
-    pg_catalog.set_config('max_parallel_workers_per_gather', '0', true),
-    to_regclass('"strata"."expressions"') IS NOT NULL,
+///
+/// Without parameters, so sent as one simple query: one round trip, where
+/// an unnamed statement takes two.
+const SET_UP: &str = r#"SET LOCAL jit = off;
+SET LOCAL max_parallel_workers_per_gather = 0;
+SELECT to_regclass('"strata"."expressions"') IS NOT NULL,
     pg_catalog.array_to_string(pg_catalog.current_schemas(false), ',')"#;
+
+/// Runs [`SET_UP`]; a function of its own, with a named lifetime, so that
+/// the future of a start-up that reads the catalog stays `Send`.
+async fn set_up(conn: &mut PgConnection) -> Result<PgRow, sqlx::Error> {
+    use sqlx::Executor;
+    conn.fetch_one(SET_UP).await
+}
 
 /// The cache's spellings of `wanted`, by key.
 async fn cached(
     conn: &mut PgConnection,
-    wanted: &std::collections::BTreeMap<crate::canonical::Request, crate::canonical::Source>,
+    wanted: impl IntoIterator<Item = &crate::canonical::Request>,
     search_path: &str,
 ) -> Result<std::collections::BTreeMap<String, String>, sqlx::Error> {
-    if wanted.is_empty() {
+    let keys: Vec<String> = wanted.into_iter().map(|r| r.key(search_path)).collect();
+    if keys.is_empty() {
         return Ok(Default::default());
     }
-    let keys: Vec<String> = wanted.keys().map(|r| r.key(search_path)).collect();
     let rows: Vec<(String, String)> = crate::session::query_as(CACHED)
         .bind(&keys)
         .fetch_all(conn)
@@ -190,22 +201,32 @@ pub(crate) async fn read_catalog_with(
     // In an explicit transaction, so that a transaction pooler keeps the
     // unnamed statement's parse and its execution on one server connection.
     let mut tx = conn.begin().await.map_err(db(context))?;
-    let (_, _, cache_exists, search_path): (String, String, bool, String) =
-        crate::session::query_as(SET_UP)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db(context))?;
+    let set_up = set_up(&mut tx).await.map_err(db(context))?;
+    let cache_exists: bool = set_up.try_get(0).map_err(db(context))?;
+    let search_path: String = set_up.try_get(1).map_err(db(context))?;
     // The spellings of what `expected` alone decides, before the catalog,
     // so that tables can be compared as they come.
     let table_wanted = match canonical {
         true => whole.requests().clone(),
         false => Default::default(),
     };
+    // The views' definitions are spelt against the live layout of the
+    // tables they read, which is the expected layout unless a table has
+    // drifted: their spellings for that layout are asked for now, in the
+    // same round trip, and only those of another layout once it is read.
+    let views_foreseen = match canonical && cache_exists {
+        true => view_requests(expected, expected),
+        false => Default::default(),
+    };
     let mut cache = match cache_exists {
         true => Some(
-            cached(&mut tx, &table_wanted, &search_path)
-                .await
-                .map_err(db(context))?,
+            cached(
+                &mut tx,
+                table_wanted.keys().chain(views_foreseen.keys()),
+                &search_path,
+            )
+            .await
+            .map_err(db(context))?,
         ),
         false => None,
     };
@@ -241,7 +262,7 @@ pub(crate) async fn read_catalog_with(
     };
     {
         use futures_util::TryStreamExt;
-        let mut rows = crate::session::query(statement())
+        let mut rows = crate::session::query(statement(!view_names.is_empty()))
             .bind(&names)
             .bind(&view_schemas)
             .bind(&view_names)
@@ -299,15 +320,19 @@ pub(crate) async fn read_catalog_with(
         source: sqlx::Error::RowNotFound,
     })?;
     catalog.seen = crate::watch::Seen { snapshot, watch };
-    // The views' definitions are spelt against the live layout of the
-    // tables they read: their cached spellings, in the same transaction.
+    // The views' definitions, spelt against the live layout of the tables
+    // they read: the cached spellings not yet asked for, in the same
+    // transaction.
     let view_wanted = match canonical {
         true => view_requests(expected, &catalog.state),
         false => Default::default(),
     };
     if let Some(cache) = cache.as_mut() {
+        let unforeseen = view_wanted
+            .keys()
+            .filter(|r| !views_foreseen.contains_key(*r));
         cache.extend(
-            cached(&mut tx, &view_wanted, &search_path)
+            cached(&mut tx, unforeseen, &search_path)
                 .await
                 .map_err(db(context))?,
         );

@@ -127,16 +127,27 @@ pub(crate) fn named_parts() -> Vec<(&'static str, String)> {
 
 pub(crate) use row::read_row;
 
+/// The kind that reads only the objects `$2` and `$3` name (the expected
+/// compat views): with none named it finds nothing, so the statement for
+/// a state without compat views leaves its query out, and the server does
+/// not plan it at every check.
+const NAMED_ONLY: &str = compat_views::PART.name;
+
 /// The statement: one row per kind, `(index in KINDS, its JSON array)`,
 /// then a row at index [`KINDS`]`.len()` whose JSON array holds the
 /// statement's snapshot and the DDL watch it saw (`watch.rs`). Rows, not columns, so
 /// that the client holds one kind's text at a time, never all of them.
-pub(crate) fn statement() -> &'static str {
-    static STATEMENT: OnceLock<String> = OnceLock::new();
-    STATEMENT.get_or_init(|| {
+/// `named`: whether `$2` names any view; without, [`NAMED_ONLY`]'s row is
+/// an empty array.
+pub(crate) fn statement(named: bool) -> &'static str {
+    static STATEMENTS: OnceLock<[String; 2]> = OnceLock::new();
+    let build = |named: bool| {
         let mut rows: Vec<String> = (0..KINDS.len())
             .filter(|i| !matches!(KINDS[*i].read, Read::Nothing))
-            .map(part_statement)
+            .map(|i| match named || KINDS[i].name != NAMED_ONLY {
+                true => part_statement(i),
+                false => format!("SELECT {i}, ARRAY['[]'::text]"),
+            })
             .collect();
         rows.push(format!(
             r#"SELECT {}, ARRAY[json_build_array(pg_catalog.pg_current_snapshot()::text,
@@ -145,7 +156,8 @@ pub(crate) fn statement() -> &'static str {
             crate::watch::WATCH
         ));
         rows.join("\nUNION ALL\n")
-    })
+    };
+    &STATEMENTS.get_or_init(|| [build(false), build(true)])[usize::from(named)]
 }
 
 /// The rows of kind `i` in the drift statement: `(i, text[])`, the array
