@@ -24,6 +24,7 @@ mod error;
 mod ident;
 mod kinds;
 pub mod lexer;
+pub mod lint;
 mod manifest;
 mod naming;
 mod online;

@@ -48,7 +48,7 @@ pub fn stages(changes: &[Change]) -> Vec<Stage> {
         }
         if let Some(stage) = out.last_mut() {
             stage.changes += 1;
-            stage.sql.push_str(&change.render());
+            stage.sql.push_str(&change.render_marked());
             stage.sql.push('\n');
         }
     }

@@ -350,6 +350,15 @@ impl ColumnChange {
 }
 
 impl Step for ColumnChange {
+    fn harmless_lock(&self) -> Option<String> {
+        match self {
+            ColumnChange::AlterType { from, to, .. } if crate::is_metadata_only(from, to) => {
+                Some(format!("{from} to {to} changes only the catalog"))
+            }
+            _ => None,
+        }
+    }
+
     fn order(&self) -> (usize, u8) {
         match self {
             ColumnChange::RenameColumn { .. } => (2, 2),

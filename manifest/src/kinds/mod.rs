@@ -70,6 +70,12 @@ pub(crate) trait Step {
     fn hazard(&self) -> Option<Unconfirmed> {
         None
     }
+    /// Why a lock a linter would report in its SQL is harmless, when it is
+    /// (`lint.rs`): an index on the materialized view it makes, a type
+    /// change of the catalog alone.
+    fn harmless_lock(&self) -> Option<String> {
+        None
+    }
     /// The changes that undo it, in the order to run them.
     fn inverse(&self) -> Vec<Change>;
     /// Applies it to a state, as the database applies its SQL.
@@ -279,6 +285,29 @@ impl Change {
 
     pub(crate) fn render(&self) -> String {
         self.step().render()
+    }
+
+    /// Its SQL as a migration file holds it: squawk's ignore comment, with
+    /// the reason, before each statement whose lock strata answers for,
+    /// because it is gated by a confirmation or harmless (`lint.rs`).
+    pub(crate) fn render_marked(&self) -> String {
+        let why = if let Some(hazard) = self.hazard() {
+            Some(format!(
+                "a hazard for {}, gated by its confirmation",
+                hazard.object
+            ))
+        } else if let Some(loss) = self.data_loss() {
+            Some(format!(
+                "loses data of {}, gated by its confirmation",
+                loss.object
+            ))
+        } else {
+            self.step().harmless_lock()
+        };
+        match why {
+            Some(why) => crate::lint::mark(&self.render(), &why),
+            None => self.render(),
+        }
     }
 
     pub(crate) fn render_restore(&self) -> String {

@@ -180,6 +180,15 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
 }
 
 impl Step for ViewChange {
+    fn harmless_lock(&self) -> Option<String> {
+        match self {
+            ViewChange::CreateModelView { view } if !view.indexes.is_empty() => {
+                Some("on the materialized view made just above".to_owned())
+            }
+            _ => None,
+        }
+    }
+
     fn order(&self) -> (usize, u8) {
         match self {
             // Before the column changes a view would stop.

@@ -2,6 +2,7 @@
 -- Generated from the models by strata. Review it; edit it only before it is first applied.
 
 -- 4. columns
+-- squawk-ignore changing-column-type -- character varying(255) to text changes only the catalog
 ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "email" TYPE text;
 ALTER TABLE "tenant_kct"."customers" ALTER COLUMN "note" SET DEFAULT '';
 

@@ -69,6 +69,38 @@ impl Scratch {
     }
 }
 
+/// With `STRATA_SQUAWK_DIR` set (as `.ci/run` sets it), each scratch crate
+/// leaves a copy of the migrations strata generated for it there, for
+/// squawk to judge once the tests are done (`scripts/squawk-generated`).
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let Some(into) = std::env::var_os("STRATA_SQUAWK_DIR").filter(|d| !d.is_empty()) else {
+            return;
+        };
+        let into = Path::new(&into).join(format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        for folder in ["migrations", "migrations/tenant"] {
+            let Ok(entries) = std::fs::read_dir(self.path().join(folder)) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                if path.is_file() && name.ends_with(".sql") && !name.ends_with(".down.sql") {
+                    let copy = into.join(folder);
+                    if std::fs::create_dir_all(&copy).is_ok() {
+                        let _ = std::fs::copy(&path, copy.join(&*name));
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub fn files_in(dir: &Path) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
         .map(|entries| {
