@@ -30,6 +30,7 @@ pub struct Builder {
     extensions: Vec<String>,
     sql_dir: Option<PathBuf>,
     roles: Vec<String>,
+    default_privileges: Vec<(String, String, String)>,
 }
 
 /// What a run did.
@@ -56,6 +57,52 @@ const TENANT_PREAMBLE: &str =
     "-- Tenant migration: applied to every tenant's schema, with \"{tenant}\" replaced by it.\n";
 
 impl Builder {
+    /// One `Builder::default_privileges` call, checked against the models'
+    /// state: a managed schema, a declared role, privileges PostgreSQL has.
+    fn default_privilege(
+        &self,
+        desired: &SchemaState,
+        schema: &str,
+        privileges: &str,
+        role: &str,
+    ) -> Result<strata_manifest::DefaultPrivileges, Error> {
+        let problem = |problem: String| Error::DefaultPrivileges {
+            schema: schema.to_owned(),
+            role: role.to_owned(),
+            problem,
+        };
+        if !desired.schemas.contains(schema) {
+            return Err(problem(format!(
+                "schema `{schema}` holds no model and is not given to `Builder::schema`: name a schema strata manages"
+            )));
+        }
+        if !desired.roles.contains(role) {
+            return Err(problem(format!(
+                "role `{role}` is not declared: add `.role(\"{role}\")` to the Builder (it is made NOLOGIN when missing)"
+            )));
+        }
+        let mut parsed = std::collections::BTreeSet::new();
+        for word in privileges.split(',').map(str::trim) {
+            if word.eq_ignore_ascii_case("all") {
+                parsed.extend(strata_manifest::Privilege::ALL);
+                continue;
+            }
+            match strata_manifest::Privilege::parse(word) {
+                Some(p) => {
+                    parsed.insert(p);
+                }
+                None => return Err(problem(format!(
+                    "`{word}` is not a privilege on tables: use select, insert, update, delete, truncate, references, trigger or all, separated by commas"
+                ))),
+            }
+        }
+        Ok(strata_manifest::DefaultPrivileges {
+            schema: schema.to_owned(),
+            role: role.to_owned(),
+            privileges: parsed.into_iter().collect(),
+        })
+    }
+
     /// Models in `src`, migrations in `migrations`, both relative to the crate.
     pub fn new() -> Self {
         Self::default()
@@ -136,6 +183,24 @@ impl Builder {
     /// superuser.
     pub fn role(mut self, name: impl Into<String>) -> Self {
         self.roles.push(name.into());
+        self
+    }
+
+    /// Grants `privileges` (`"select, insert"`, or `"all"`) to `role` on
+    /// every table made later in `schema` by the role that runs the
+    /// migrations: `ALTER DEFAULT PRIVILEGES IN SCHEMA … GRANT … ON
+    /// TABLES`, for the tables a hand-written migration or a person makes
+    /// there. The role must be declared with [`Builder::role`], and gets
+    /// `USAGE` on the schema; taken out, the privileges are revoked.
+    /// Drift-checked. A model's own table takes `#[grant]`, not this.
+    pub fn default_privileges(
+        mut self,
+        schema: impl Into<String>,
+        privileges: impl Into<String>,
+        role: impl Into<String>,
+    ) -> Self {
+        self.default_privileges
+            .push((schema.into(), privileges.into(), role.into()));
         self
     }
 
@@ -282,6 +347,23 @@ impl Builder {
                     false => Ok(()),
                 })?;
             desired.roles.insert(role.clone());
+        }
+        for (schema, privileges, role) in &self.default_privileges {
+            desired
+                .default_privileges
+                .push(self.default_privilege(&desired, schema, privileges, role)?);
+        }
+        desired.default_privileges.sort();
+        if let Some(twice) = desired
+            .default_privileges
+            .windows(2)
+            .find(|w| (&w[0].schema, &w[0].role) == (&w[1].schema, &w[1].role))
+        {
+            return Err(Error::DefaultPrivileges {
+                schema: twice[1].schema.clone(),
+                role: twice[1].role.clone(),
+                problem: "is given twice: give every privilege in one call".to_owned(),
+            });
         }
         // Tenant tables grant to the same roles (a project without tenant
         // models gets no tenant migrations for them).

@@ -76,6 +76,16 @@ pub enum Error {
         /// `grant` or `policy`.
         by: &'static str,
     },
+    /// A `Builder::default_privileges` call the build cannot apply.
+    #[error("Builder::default_privileges(\"{schema}\", …, \"{role}\"): {problem}")]
+    DefaultPrivileges {
+        /// The schema as given.
+        schema: String,
+        /// The role as given.
+        role: String,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
     /// `Builder::role` names a role PostgreSQL keeps for itself.
     #[error("Builder::role(\"{role}\"): roles named `pg_…` and `public` are PostgreSQL's own; declare a role of your own, such as \"app_user\"")]
     ReservedRole {

@@ -68,6 +68,8 @@ pub struct BuildSettings {
     pub sql_dir: bool,
     /// `Builder::role`, each: the roles the policies name.
     pub roles: Vec<String>,
+    /// `Builder::default_privileges`, each: schema, privileges, role.
+    pub default_privileges: Vec<(String, String, String)>,
 }
 
 impl BuildSettings {
@@ -90,6 +92,9 @@ impl BuildSettings {
         for role in &self.roles {
             builder = builder.role(role);
         }
+        for (schema, privileges, role) in &self.default_privileges {
+            builder = builder.default_privileges(schema, privileges, role);
+        }
         builder
     }
 
@@ -110,6 +115,12 @@ impl BuildSettings {
         }
         for role in &self.roles {
             let _ = writeln!(out, "        .role({role:?})");
+        }
+        for (schema, privileges, role) in &self.default_privileges {
+            let _ = writeln!(
+                out,
+                "        .default_privileges({schema:?}, {privileges:?}, {role:?})"
+            );
         }
         out.push_str("        .run()\n        .expect(\"strata: generating migrations\");\n}\n");
         out
@@ -271,8 +282,21 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
                 .iter()
                 .flat_map(|t| t.grants.iter().map(|g| g.role.clone())),
         )
+        .chain(state.default_privileges.iter().map(|d| d.role.clone()))
         .collect::<BTreeSet<String>>()
         .into_iter()
+        .collect();
+    pulled.build.default_privileges = state
+        .default_privileges
+        .iter()
+        .map(|d| {
+            let privileges: Vec<String> = d
+                .privileges
+                .iter()
+                .map(|p| p.sql().to_lowercase())
+                .collect();
+            (d.schema.clone(), privileges.join(", "), d.role.clone())
+        })
         .collect();
     let build = dir.join("build.rs");
     if !build.exists() {

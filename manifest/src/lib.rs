@@ -48,7 +48,7 @@ pub use kinds::compat_view::CompatViewChange;
 pub use kinds::constraint::{Constraint, ConstraintChange};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
-pub use kinds::grant::{schema_usage, Grant, GrantChange, Privilege};
+pub use kinds::grant::{schema_usage, DefaultPrivileges, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
 pub use online::split_online;
 

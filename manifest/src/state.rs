@@ -39,6 +39,10 @@ pub struct SchemaState {
     /// The roles the migrations grant to (`Builder::role`), sorted.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub roles: BTreeSet<String>,
+    /// What each role gets on the tables made later in a schema
+    /// (`Builder::default_privileges`), sorted by schema and role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_privileges: Vec<crate::DefaultPrivileges>,
 }
 
 impl SchemaState {

@@ -75,6 +75,19 @@ pub struct Grant {
     pub privileges: Vec<Privilege>,
 }
 
+/// What one role may do with the tables made later in a schema
+/// (`Builder::default_privileges`): `ALTER DEFAULT PRIVILEGES IN SCHEMA …
+/// GRANT … ON TABLES`, for the tables the migrating role makes there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DefaultPrivileges {
+    /// The schema.
+    pub schema: String,
+    /// The role.
+    pub role: String,
+    /// Its privileges, sorted.
+    pub privileges: Vec<Privilege>,
+}
+
 /// A change of a role's privileges.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -117,9 +130,34 @@ pub enum GrantChange {
         /// The role.
         role: String,
     },
+    /// `ALTER DEFAULT PRIVILEGES IN SCHEMA … GRANT … ON TABLES TO role`.
+    GrantDefault {
+        /// The schema.
+        schema: String,
+        /// The role.
+        role: String,
+        /// What it gains on the tables made later.
+        privileges: Vec<Privilege>,
+    },
+    /// `ALTER DEFAULT PRIVILEGES IN SCHEMA … REVOKE … ON TABLES FROM role`.
+    RevokeDefault {
+        /// The schema.
+        schema: String,
+        /// The role.
+        role: String,
+        /// What it no longer gains on the tables made later.
+        privileges: Vec<Privilege>,
+    },
 }
 
-pub(crate) const OPS: &[&str] = &["grant_table", "revoke_table", "grant_usage", "revoke_usage"];
+pub(crate) const OPS: &[&str] = &[
+    "grant_table",
+    "revoke_table",
+    "grant_usage",
+    "revoke_usage",
+    "grant_default",
+    "revoke_default",
+];
 
 /// A new table's grants follow its `CREATE TABLE`.
 pub(crate) const PART: TablePart = TablePart {
@@ -173,7 +211,8 @@ fn diff_grants(before: &Table, table: &Table, _: &Renames, plan: &mut Plan<'_>) 
     }
 }
 
-/// The schemas each role needs `USAGE` on: those of the tables granted to it.
+/// The schemas each role needs `USAGE` on: those of the tables granted to
+/// it, and those whose tables made later it is granted by default.
 pub fn schema_usage(state: &SchemaState) -> BTreeSet<(String, String)> {
     state
         .tables
@@ -187,11 +226,56 @@ pub fn schema_usage(state: &SchemaState) -> BTreeSet<(String, String)> {
                     .map(move |g| (schema.clone(), g.role.clone()))
             })
         })
+        .chain(
+            state
+                .default_privileges
+                .iter()
+                .map(|d| (d.schema.clone(), d.role.clone())),
+        )
         .collect()
 }
 
-/// `USAGE` on the schemas, after the tables' grants are diffed.
+/// The privileges `role` gets by default on the tables made later in `schema`.
+fn defaults_of<'s>(state: &'s SchemaState, schema: &str, role: &str) -> &'s [Privilege] {
+    state
+        .default_privileges
+        .iter()
+        .find(|d| d.schema == schema && d.role == role)
+        .map_or(&[], |d| &d.privileges)
+}
+
+/// `USAGE` on the schemas, after the tables' grants are diffed, and the
+/// default privileges.
 pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
+    let pairs: BTreeSet<(&str, &str)> = old
+        .default_privileges
+        .iter()
+        .chain(&new.default_privileges)
+        .map(|d| (d.schema.as_str(), d.role.as_str()))
+        .collect();
+    for (schema, role) in pairs {
+        let (had, has) = (
+            defaults_of(old, schema, role),
+            defaults_of(new, schema, role),
+        );
+        let lost: Vec<Privilege> = had.iter().filter(|p| !has.contains(p)).copied().collect();
+        let gained: Vec<Privilege> = has.iter().filter(|p| !had.contains(p)).copied().collect();
+        // A schema that goes takes its default privileges with it.
+        if !lost.is_empty() && new.schemas.contains(schema) {
+            plan.push(GrantChange::RevokeDefault {
+                schema: schema.to_owned(),
+                role: role.to_owned(),
+                privileges: lost,
+            });
+        }
+        if !gained.is_empty() {
+            plan.push(GrantChange::GrantDefault {
+                schema: schema.to_owned(),
+                role: role.to_owned(),
+                privileges: gained,
+            });
+        }
+    }
     let (had, has) = (schema_usage(old), schema_usage(new));
     for (schema, role) in has.difference(&had) {
         plan.push(GrantChange::GrantUsage {
@@ -232,8 +316,11 @@ impl Step for GrantChange {
     fn order(&self) -> (usize, u8) {
         match self {
             // Before anything is moved, renamed or dropped under it.
-            GrantChange::RevokeTable { .. } | GrantChange::RevokeUsage { .. } => (1, 3),
+            GrantChange::RevokeTable { .. }
+            | GrantChange::RevokeUsage { .. }
+            | GrantChange::RevokeDefault { .. } => (1, 3),
             // Once the table and the role exist.
+            GrantChange::GrantDefault { .. } => (6, 12),
             GrantChange::GrantUsage { .. } => (6, 13),
             GrantChange::GrantTable { .. } => (6, 14),
         }
@@ -271,17 +358,33 @@ impl Step for GrantChange {
             GrantChange::RevokeUsage { schema, role } => {
                 format!("revoke usage on schema {schema} from {role}")
             }
+            GrantChange::GrantDefault {
+                schema,
+                role,
+                privileges,
+            } => format!(
+                "grant {} on tables made later in {schema} to {role}",
+                list(privileges).to_lowercase()
+            ),
+            GrantChange::RevokeDefault {
+                schema,
+                role,
+                privileges,
+            } => format!(
+                "revoke {} on tables made later in {schema} from {role}",
+                list(privileges).to_lowercase()
+            ),
         }
     }
 
     fn naming(&self) -> Option<(u8, &'static str, &'static str)> {
         Some(match self {
-            GrantChange::GrantTable { .. } | GrantChange::GrantUsage { .. } => {
-                (6, "change", "grants")
-            }
-            GrantChange::RevokeTable { .. } | GrantChange::RevokeUsage { .. } => {
-                (6, "change", "grants")
-            }
+            GrantChange::GrantTable { .. }
+            | GrantChange::GrantUsage { .. }
+            | GrantChange::GrantDefault { .. }
+            | GrantChange::RevokeTable { .. }
+            | GrantChange::RevokeUsage { .. }
+            | GrantChange::RevokeDefault { .. } => (6, "change", "grants"),
         })
     }
 
@@ -311,6 +414,24 @@ impl Step for GrantChange {
             },
             GrantChange::GrantUsage { schema, role } => GrantChange::RevokeUsage { schema, role },
             GrantChange::RevokeUsage { schema, role } => GrantChange::GrantUsage { schema, role },
+            GrantChange::GrantDefault {
+                schema,
+                role,
+                privileges,
+            } => GrantChange::RevokeDefault {
+                schema,
+                role,
+                privileges,
+            },
+            GrantChange::RevokeDefault {
+                schema,
+                role,
+                privileges,
+            } => GrantChange::GrantDefault {
+                schema,
+                role,
+                privileges,
+            },
         };
         vec![change.into()]
     }
@@ -331,6 +452,16 @@ impl Step for GrantChange {
             } => (table, role, privileges, false),
             // Derived from the tables' grants.
             GrantChange::GrantUsage { .. } | GrantChange::RevokeUsage { .. } => return,
+            GrantChange::GrantDefault {
+                schema,
+                role,
+                privileges,
+            } => return apply_defaults(state, schema, role, privileges, true),
+            GrantChange::RevokeDefault {
+                schema,
+                role,
+                privileges,
+            } => return apply_defaults(state, schema, role, privileges, false),
         };
         let Some(t) = table_mut(state, table) else {
             return;
@@ -390,6 +521,55 @@ impl Step for GrantChange {
                 quote_ident(schema),
                 quote_ident(role)
             ),
+            GrantChange::GrantDefault {
+                schema,
+                role,
+                privileges,
+            } => format!(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA {} GRANT {} ON TABLES TO {};",
+                quote_ident(schema),
+                list(privileges),
+                quote_ident(role)
+            ),
+            GrantChange::RevokeDefault {
+                schema,
+                role,
+                privileges,
+            } => format!(
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA {} REVOKE {} ON TABLES FROM {};",
+                quote_ident(schema),
+                list(privileges),
+                quote_ident(role)
+            ),
         }
+    }
+}
+
+/// Grants (`grant`) or revokes `privileges` on the tables made later in
+/// `schema` to `role`, in `state`.
+fn apply_defaults(
+    state: &mut SchemaState,
+    schema: &str,
+    role: &str,
+    privileges: &[Privilege],
+    grant: bool,
+) {
+    let mut now: BTreeSet<Privilege> = defaults_of(state, schema, role).iter().copied().collect();
+    for p in privileges {
+        match grant {
+            true => now.insert(*p),
+            false => now.remove(p),
+        };
+    }
+    state
+        .default_privileges
+        .retain(|d| !(d.schema == schema && d.role == role));
+    if !now.is_empty() {
+        state.default_privileges.push(DefaultPrivileges {
+            schema: schema.to_owned(),
+            role: role.to_owned(),
+            privileges: now.into_iter().collect(),
+        });
+        state.default_privileges.sort();
     }
 }

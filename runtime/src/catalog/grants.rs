@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use strata_manifest::{schema_usage, Grant, Privilege, SchemaState};
+use strata_manifest::{schema_usage, DefaultPrivileges, Grant, Privilege, SchemaState};
 
 use super::{find, read_row, rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
@@ -52,6 +52,38 @@ pub(crate) const SCHEMAS: Part = Part {
     compare: Compare::State(compare_schemas),
 };
 
+/// Schema, role and privilege of every default privilege on the tables
+/// made later in a managed schema, whichever role's tables they are for.
+pub(crate) const DEFAULTS: Part = Part {
+    name: "default privileges",
+    sql:
+        "SELECT coalesce(json_agg(json_build_array(n.nspname, pg_catalog.pg_get_userbyid(a.grantee),
+            a.privilege_type)), '[]')
+   FROM pg_catalog.pg_default_acl d
+   JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+   CROSS JOIN LATERAL pg_catalog.aclexplode(d.defaclacl) AS a
+   WHERE n.nspname = ANY($1::text[]) AND d.defaclobjtype = 'r' AND a.grantee <> 0",
+    read: Read::Json(|json, catalog| {
+        let mut by_pair: std::collections::BTreeMap<(String, String), BTreeSet<Privilege>> =
+            Default::default();
+        for (schema, role, privilege) in rows::<(String, String, String)>(json)? {
+            if let Some(p) = Privilege::parse(&privilege) {
+                by_pair.entry((schema, role)).or_default().insert(p);
+            }
+        }
+        catalog.state.default_privileges = by_pair
+            .into_iter()
+            .map(|((schema, role), privileges)| DefaultPrivileges {
+                schema,
+                role,
+                privileges: privileges.into_iter().collect(),
+            })
+            .collect();
+        Ok(())
+    }),
+    compare: Compare::State(compare_defaults),
+};
+
 /// `select, insert`.
 pub(crate) fn spell(privileges: &[Privilege]) -> String {
     privileges
@@ -83,6 +115,40 @@ fn compare_tables(expected: &SchemaState, catalog: &Catalog, out: &mut Collector
             d.expected = (!wanted.is_empty()).then(|| spell(wanted));
             d.actual = (!had.is_empty()).then(|| spell(had));
         }
+    }
+}
+
+fn compare_defaults(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    use DifferenceKind::*;
+    let of = |state: &SchemaState, schema: &str, role: &str| {
+        state
+            .default_privileges
+            .iter()
+            .find(|d| d.schema == schema && d.role == role)
+            .map(|d| d.privileges.clone())
+            .unwrap_or_default()
+    };
+    let pairs: BTreeSet<(&str, &str)> = expected
+        .default_privileges
+        .iter()
+        .chain(&catalog.state.default_privileges)
+        .map(|d| (d.schema.as_str(), d.role.as_str()))
+        .filter(|(_, role)| expected.roles.contains(*role))
+        .collect();
+    for (schema, role) in pairs {
+        let (wanted, had) = (of(expected, schema, role), of(&catalog.state, schema, role));
+        if wanted == had {
+            continue;
+        }
+        let kind = match (wanted.is_empty(), had.is_empty()) {
+            (false, true) => Missing,
+            (true, false) => Unexpected,
+            _ => Changed,
+        };
+        let d = out.push(kind, ObjectKind::Grant, quoted(&[schema]));
+        d.property = Some(format!("default privileges of {role} on tables made later"));
+        d.expected = (!wanted.is_empty()).then(|| spell(&wanted));
+        d.actual = (!had.is_empty()).then(|| spell(&had));
     }
 }
 

@@ -105,6 +105,7 @@ pub(crate) const KINDS: &[Part] = &[
     policies::PART,
     grants::TABLES,
     grants::SCHEMAS,
+    grants::DEFAULTS,
     partitions::PART,
     compat_views::PART,
     views::PART,

@@ -421,7 +421,13 @@ AS $$ SELECT current_setting('app.org_id', true)::bigint $$;
 async fn row_level_security_is_pulled_into_models_that_make_the_same_database() {
     let role = "rls_pulled_app";
     let original = scratch(role);
-    build(&original, role);
+    original
+        .builder()
+        .sql_dir("db")
+        .role(role)
+        .default_privileges("ticketing", "select", role)
+        .run()
+        .unwrap();
     let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
     Migrator::new(&original.migrations()).run(&a).await.unwrap();
     let state = strata::read_database(&a, None).await.unwrap();
@@ -430,6 +436,10 @@ async fn row_level_security_is_pulled_into_models_that_make_the_same_database() 
     let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
     assert_eq!(pulled.not_expressed, Vec::<String>::new());
     assert_eq!(pulled.build.roles, [role]);
+    assert_eq!(
+        pulled.build.default_privileges,
+        [("ticketing".to_owned(), "select".to_owned(), role.to_owned())]
+    );
     let models = std::fs::read_to_string(krate.path().join("src/models/ticketing.rs")).unwrap();
     assert!(models.contains(", rls)]"), "{models}");
     assert!(
@@ -470,6 +480,13 @@ async fn row_level_security_is_pulled_into_models_that_make_the_same_database() 
     );
     assert!(
         diff.sql.contains("FORCE ROW LEVEL SECURITY"),
+        "{}",
+        diff.sql
+    );
+    assert!(
+        diff.sql.contains(&format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA \"ticketing\" GRANT SELECT ON TABLES TO \"{role}\";"
+        )),
         "{}",
         diff.sql
     );
@@ -705,4 +722,145 @@ async fn each_policy_command_isolates_through_the_table_and_its_compat_view() {
         .await
         .unwrap();
     assert_eq!(left, 5, "every attempt was rolled back");
+}
+
+/// Whether `role` may `privilege` the table `table`.
+async fn may(pool: &PgPool, role: &str, table: &str, privilege: &str) -> bool {
+    let (may,): (bool,) = sqlx::query_as("SELECT has_table_privilege($1, $2, $3)")
+        .bind(role)
+        .bind(table)
+        .bind(privilege)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    may
+}
+
+/// `Builder::default_privileges`: the tables a hand-written migration or a
+/// person makes later in the schema are granted too; drift-checked; taken
+/// out, revoked, and given back by the rollback; bad calls are build
+/// errors that say what to do.
+#[tokio::test]
+async fn default_privileges_reach_tables_made_later_and_are_drift_checked() {
+    let role = "rls_default_app";
+    let scratch = scratch(role);
+    let with_defaults = || {
+        scratch
+            .builder()
+            .sql_dir("db")
+            .role(role)
+            .default_privileges("ticketing", "select, INSERT", role)
+    };
+    with_defaults().run().unwrap();
+    let sql = crate::support::files_in(&scratch.migrations_dir())
+        .into_iter()
+        .find(|(name, _)| name.starts_with("0001") && !name.ends_with(".down.sql"))
+        .unwrap()
+        .1;
+    assert!(
+        sql.contains(&format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA \"ticketing\" GRANT SELECT, INSERT ON TABLES TO \"{role}\";"
+        )),
+        "{sql}"
+    );
+    let (_db, pool) = fresh_db().await;
+    migrate_clean(&scratch, &pool).await;
+
+    // A table made later, as the migrations' role makes it.
+    psql(&pool, "CREATE TABLE ticketing.later (id bigint)").await;
+    assert!(may(&pool, role, "ticketing.later", "SELECT").await);
+    assert!(may(&pool, role, "ticketing.later", "INSERT").await);
+    assert!(!may(&pool, role, "ticketing.later", "DELETE").await);
+    psql(&pool, "DROP TABLE ticketing.later").await;
+
+    // Changed by hand: drift, naming the schema, the role and both sides.
+    psql(
+        &pool,
+        &format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA ticketing REVOKE INSERT ON TABLES FROM {role}"
+        ),
+    )
+    .await;
+    let drift = check_drift(&pool, &scratch.migrations()).await.unwrap();
+    let found = drift
+        .differences
+        .iter()
+        .find(|d| {
+            d.object == ObjectKind::Grant
+                && d.name == "ticketing"
+                && d.property.as_deref()
+                    == Some(&*format!(
+                        "default privileges of {role} on tables made later"
+                    ))
+        })
+        .unwrap_or_else(|| panic!("{drift}"));
+    assert_eq!(found.kind, DifferenceKind::Changed, "{drift}");
+    assert_eq!(found.expected.as_deref(), Some("select, insert"), "{drift}");
+    assert_eq!(found.actual.as_deref(), Some("select"), "{drift}");
+    psql(
+        &pool,
+        &format!("ALTER DEFAULT PRIVILEGES IN SCHEMA ticketing GRANT INSERT ON TABLES TO {role}"),
+    )
+    .await;
+    assert!(check_drift(&pool, &scratch.migrations())
+        .await
+        .unwrap()
+        .is_clean());
+
+    // Taken out: revoked, so a table made after gets nothing.
+    let revoke = build(&scratch, role);
+    assert!(
+        revoke.contains(&format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA \"ticketing\" REVOKE SELECT, INSERT ON TABLES FROM \"{role}\";"
+        )),
+        "{revoke}"
+    );
+    migrate_clean(&scratch, &pool).await;
+    psql(&pool, "CREATE TABLE ticketing.later (id bigint)").await;
+    assert!(!may(&pool, role, "ticketing.later", "SELECT").await);
+    psql(&pool, "DROP TABLE ticketing.later").await;
+    // And back, by the rollback.
+    let back = Migrator::new(&scratch.migrations())
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+    psql(&pool, "CREATE TABLE ticketing.later (id bigint)").await;
+    assert!(may(&pool, role, "ticketing.later", "INSERT").await);
+
+    // Bad calls, each naming the call and what to do.
+    for (builder, says) in [
+        (
+            scratch
+                .builder()
+                .sql_dir("db")
+                .role(role)
+                .default_privileges("ticketing", "select, frobnicate", role),
+            "`frobnicate` is not a privilege on tables: use select, insert",
+        ),
+        (
+            scratch
+                .builder()
+                .sql_dir("db")
+                .role(role)
+                .default_privileges("ticketing", "select", "nobody_declared"),
+            "role `nobody_declared` is not declared: add `.role(\"nobody_declared\")`",
+        ),
+        (
+            scratch
+                .builder()
+                .sql_dir("db")
+                .role(role)
+                .default_privileges("elsewhere", "select", role),
+            "schema `elsewhere` holds no model",
+        ),
+        (
+            with_defaults().default_privileges("ticketing", "delete", role),
+            "is given twice: give every privilege in one call",
+        ),
+    ] {
+        let error = builder.run().unwrap_err().to_string();
+        assert!(error.starts_with("Builder::default_privileges("), "{error}");
+        assert!(error.contains(says), "{error}");
+    }
 }
