@@ -25,7 +25,7 @@ mod pgbouncer;
 mod process;
 
 pub use cluster::Cluster;
-pub use database::{database, server_url, TestDatabase};
+pub use database::{database, database_from, server_url, TestDatabase};
 pub use pgbouncer::PgBouncer;
 
 /// The directory of the PostgreSQL binaries the harness starts servers

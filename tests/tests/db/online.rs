@@ -16,34 +16,58 @@ const ORDERS: &str = r#"
 pub struct Order {
     #[column(primary_key, identity)]
     pub id: i64,
-    pub customer: String,
+    pub customer: Option<String>,
     pub total_cents: i64,
 }
 "#;
 
-#[tokio::test]
-async fn an_index_on_a_table_with_rows_is_built_concurrently_while_writes_go_on() {
+/// The orders with a million rows (`customer <n>`, `n` cents), loaded once
+/// per test process into a template database; each test gets a copy of
+/// it, at version 1 of `ORDERS`'s migrations, and a scratch crate built
+/// from `ORDERS` to go on from.
+async fn orders_with_rows() -> (Scratch, crate::support::Db) {
+    static TEMPLATE: tokio::sync::OnceCell<strata::testing::TestDatabase> =
+        tokio::sync::OnceCell::const_new();
     let scratch = Scratch::with_models(ORDERS);
     scratch.build();
-    let (db, pool) = fresh_db().await;
-    Migrator::new(&scratch.migrations())
-        .run(&pool)
+    let template = TEMPLATE
+        .get_or_init(|| async {
+            let db = strata::testing::database().await.unwrap();
+            let pool = db.pool().await.unwrap();
+            Migrator::new(&scratch.migrations())
+                .run(&pool)
+                .await
+                .unwrap();
+            psql(
+                &pool,
+                "INSERT INTO shop.\"order\" (customer, total_cents)
+                 SELECT 'customer ' || n, n FROM generate_series(1, 1000000) n",
+            )
+            .await;
+            psql(&pool, "VACUUM ANALYZE shop.\"order\"").await;
+            // A template takes no session while it is copied.
+            pool.close().await;
+            db
+        })
+        .await;
+    let db = strata::testing::database_from(template.name())
         .await
         .unwrap();
-    psql(
-        &pool,
-        "INSERT INTO shop.\"order\" (customer, total_cents)
-         SELECT 'customer ' || (n % 5000), n FROM generate_series(1, 400000) n",
-    )
-    .await;
+    let pool = db.pool().await.unwrap();
+    (scratch, (db, pool))
+}
+
+#[tokio::test]
+async fn an_index_on_a_table_with_rows_is_built_concurrently_while_writes_go_on() {
+    let (scratch, (db, pool)) = orders_with_rows().await;
 
     // A new column and an index on an old one: the column in a migration
     // of its own, then the index, concurrently, outside a transaction.
     scratch.write_models(
         &ORDERS
             .replace(
-                "    pub customer: String,",
-                "    #[column(index)]\n    pub customer: String,",
+                "    pub customer: Option<String>,",
+                "    #[column(index)]\n    pub customer: Option<String>,",
             )
             .replace(
                 "    pub total_cents: i64,",
@@ -136,8 +160,8 @@ async fn an_index_on_a_table_with_rows_is_built_concurrently_while_writes_go_on(
 #[test]
 fn a_new_tables_index_stays_in_its_transaction() {
     let scratch = Scratch::with_models(&ORDERS.replace(
-        "    pub customer: String,",
-        "    #[column(index)]\n    pub customer: String,",
+        "    pub customer: Option<String>,",
+        "    #[column(index)]\n    pub customer: Option<String>,",
     ));
     scratch.build();
     let files = sql_files(&scratch);
@@ -240,18 +264,10 @@ impl Writer {
 /// lets writes go on; a validation that fails is refused until retried.
 #[tokio::test]
 async fn a_check_and_a_foreign_key_on_a_table_with_rows_are_validated_apart_while_writes_go_on() {
-    let scratch = Scratch::with_models(ORDERS);
-    scratch.build();
-    let (db, pool) = fresh_db().await;
-    Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
+    let (scratch, (db, pool)) = orders_with_rows().await;
     psql(
         &pool,
-        "INSERT INTO shop.\"order\" (customer, total_cents)
-         SELECT 'customer ' || (n % 5000), n FROM generate_series(1, 1000000) n;
-         INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('refund', -5)",
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('refund', -5)",
     )
     .await;
     let checked = ORDERS.replace(
@@ -344,21 +360,8 @@ async fn psql_err(pool: &sqlx::PgPool, sql: &str) -> Option<String> {
 /// NULL` (which the valid check spares its scan), and the check dropped.
 #[tokio::test]
 async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
-    let optional = ORDERS.replace("pub customer: String,", "pub customer: Option<String>,");
-    let scratch = Scratch::with_models(&optional);
-    scratch.build();
-    let (db, pool) = fresh_db().await;
-    Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    psql(
-        &pool,
-        "INSERT INTO shop.\"order\" (customer, total_cents)
-         SELECT 'customer ' || (n % 5000), n FROM generate_series(1, 1000000) n",
-    )
-    .await;
-    scratch.write_models(ORDERS);
+    let (scratch, (db, pool)) = orders_with_rows().await;
+    scratch.write_models(&ORDERS.replace("Option<String>", "String"));
     scratch
         .builder()
         .confirm("shop.order.customer")
@@ -408,23 +411,15 @@ async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
 /// index a retry builds again once they are gone.
 #[tokio::test]
 async fn a_unique_constraint_on_a_table_with_rows_is_built_on_a_concurrent_index() {
-    let scratch = Scratch::with_models(ORDERS);
-    scratch.build();
-    let (db, pool) = fresh_db().await;
-    Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
+    let (scratch, (db, pool)) = orders_with_rows().await;
     psql(
         &pool,
-        "INSERT INTO shop.\"order\" (customer, total_cents)
-         SELECT 'customer ' || n, n FROM generate_series(1, 400000) n;
-         INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('customer 7', 7)",
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('customer 7', 7)",
     )
     .await;
     scratch.write_models(&ORDERS.replace(
-        "    pub customer: String,",
-        "    #[column(unique)]\n    pub customer: String,",
+        "    pub customer: Option<String>,",
+        "    #[column(unique)]\n    pub customer: Option<String>,",
     ));
     scratch.build();
     let files = sql_files(&scratch);
@@ -441,7 +436,7 @@ async fn a_unique_constraint_on_a_table_with_rows_is_built_on_a_concurrent_index
     assert!(Migrator::new(&migrations).run(&pool).await.is_err());
     psql(
         &pool,
-        "DELETE FROM shop.\"order\" WHERE customer = 'customer 7' AND total_cents = 7 AND id > 400000",
+        "DELETE FROM shop.\"order\" WHERE customer = 'customer 7' AND total_cents = 7 AND id > 1000000",
     )
     .await;
     let report = applied_while_writing(
