@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use strata_manifest::{
-    diff_with, split_online, Change, Confirm, EnumChange, QualifiedName, SchemaState, CONFIRM_ENV,
+    diff_with, split_online, tenant_lock_hazards, Change, Confirm, EnumChange, QualifiedName,
+    SchemaState, Unconfirmed, CONFIRM_ENV,
 };
 
 use crate::embed::{write_failure, EMBED_FILE, EMBED_TENANT_FILE};
@@ -451,10 +452,26 @@ impl Builder {
         let confirm = self.confirmed();
         let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;
         let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, &confirm)?;
+        // A tenant's tables take no online forms (see `tenant_lock_hazards`):
+        // what would lock them is a hazard, refused until confirmed.
+        let tenant_hazards = tenant_lock_hazards(&tenant.manifest.state, &tenant_changes);
+        let refused: Vec<Unconfirmed> = tenant_hazards
+            .iter()
+            .filter(|h| !confirm.covers(&h.object))
+            .cloned()
+            .collect();
+        if !refused.is_empty() {
+            return Err(strata_manifest::DiffError::unconfirmed(refused).into());
+        }
         // Each hazard the models ask for was confirmed, or the diff refused
         // it: say so once more, next to what the build writes.
         let mut warnings = warnings;
-        for hazard in changes.iter().filter_map(Change::hazard) {
+        for hazard in changes
+            .iter()
+            .chain(&tenant_changes)
+            .filter_map(Change::hazard)
+            .chain(tenant_hazards.iter().cloned())
+        {
             let line = format!("hazard, confirmed: {hazard}");
             if in_build_script {
                 println!("cargo:warning=strata: {line}");
@@ -527,7 +544,8 @@ impl Builder {
         if !tenant_changes.is_empty() {
             // A tenant's migrations run per schema, each in its transaction:
             // plain DDL (a new tenant's tables are new).
-            outcome.tenant_written = Some(tenant.write(&tenant_changes, tenant_desired)?);
+            outcome.tenant_written =
+                Some(tenant.write_with(&tenant_changes, tenant_desired, tenant_hazards)?);
         }
         if let Some(out) = &out_dir {
             shared.embed(out)?;

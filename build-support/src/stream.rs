@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use strata_manifest::lexer::significant;
 use strata_manifest::{
-    checksum, migration_name, render_down, render_migration, split_statements, Change, Manifest,
-    MigrationEntry, SchemaState, Unconfirmed, NO_TRANSACTION,
+    checksum, migration_name, render_down, render_migration_with, split_statements,
+    tenant_lock_reason, Change, Manifest, MigrationEntry, SchemaState, Unconfirmed, NO_TRANSACTION,
 };
 
 use crate::builder::write_atomically;
@@ -104,6 +104,18 @@ impl Stream {
         changes: &[Change],
         desired: SchemaState,
     ) -> Result<PathBuf, Error> {
+        self.write_with(changes, desired, Vec::new())
+    }
+
+    /// [`Stream::write`], with `hazards` that the changes hold here besides
+    /// their own (a tenant migration's locks on existing tables), confirmed:
+    /// recorded with the migration, and their statements marked.
+    pub(crate) fn write_with(
+        &mut self,
+        changes: &[Change],
+        desired: SchemaState,
+        hazards: Vec<Unconfirmed>,
+    ) -> Result<PathBuf, Error> {
         let manifest = &mut self.manifest;
         let dir = &self.dir;
         let version = manifest.next_version();
@@ -120,7 +132,11 @@ impl Stream {
         let sql = format!(
             "{marker}{}{}",
             self.preamble,
-            render_migration(version, &name, changes)
+            render_migration_with(version, &name, changes, &|change| {
+                change
+                    .lock_reason()
+                    .or_else(|| tenant_lock_reason(change, &hazards))
+            })
         );
         let down = format!("{}{}", self.preamble, render_down(version, &name, changes));
         std::fs::create_dir_all(dir).map_err(io(dir))?;
@@ -141,7 +157,11 @@ impl Stream {
             down_file: Some(down_file),
             changes: changes.to_vec(),
             lossy_down,
-            hazards: changes.iter().filter_map(Change::hazard).collect(),
+            hazards: changes
+                .iter()
+                .filter_map(Change::hazard)
+                .chain(hazards)
+                .collect(),
             hand_written: false,
         });
         manifest.state = desired;

@@ -55,6 +55,16 @@ pub struct DiffError {
     pub problems: Vec<String>,
 }
 
+impl DiffError {
+    /// The error for `unconfirmed` changes alone.
+    pub fn unconfirmed(unconfirmed: Vec<crate::Unconfirmed>) -> Self {
+        DiffError {
+            unconfirmed,
+            problems: Vec::new(),
+        }
+    }
+}
+
 impl std::error::Error for DiffError {}
 
 impl std::fmt::Display for DiffError {

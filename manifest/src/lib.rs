@@ -50,7 +50,7 @@ pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, DefaultPrivileges, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
-pub use online::split_online;
+pub use online::{split_online, tenant_lock_hazards, tenant_lock_reason};
 
 /// The marker of a migration that must run outside a transaction
 /// (`CREATE INDEX CONCURRENTLY`), among the comments that open the file.
@@ -70,7 +70,9 @@ pub use kinds::view::{View, ViewChange};
 pub use kinds::Change;
 pub use manifest::{Manifest, MigrationEntry, Prepared, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name};
-pub use render::{render_down, render_migration, stages, Stage};
+pub use render::{
+    render_down, render_migration, render_migration_with, stages, stages_with, Stage,
+};
 pub use sql_object::{
     definition_shape, identify, replace_spans, RoutineKind, SequenceOption, SqlObject,
 };

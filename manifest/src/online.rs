@@ -7,7 +7,9 @@ use crate::kinds::constraint::{Constraint, ConstraintChange};
 use crate::kinds::index::IndexChange;
 use crate::kinds::partition::PartitionChange;
 use crate::kinds::table::TableChange;
-use crate::{quote_ident, Change, Check, ColumnChange, QualifiedName, SchemaState};
+use crate::{
+    object_name, quote_ident, Change, Check, ColumnChange, QualifiedName, SchemaState, Unconfirmed,
+};
 
 /// Splits a migration's `changes` so that the tables that existed before it
 /// keep taking writes: the index drops and builds on such a table become
@@ -223,4 +225,58 @@ impl Change {
             )
         )
     }
+}
+
+/// The table an online form of a change works on: an index built or
+/// dropped, a constraint added, validated or dropped, a column made NOT
+/// NULL.
+fn online_table(change: &Change) -> Option<&QualifiedName> {
+    match change {
+        Change::Index(
+            IndexChange::CreateIndex { table, .. } | IndexChange::DropIndex { table, .. },
+        )
+        | Change::Constraint(
+            ConstraintChange::AddConstraint { table, .. }
+            | ConstraintChange::ValidateConstraint { table, .. }
+            | ConstraintChange::DropConstraint { table, .. },
+        )
+        | Change::Column(ColumnChange::SetNullable { table, .. }) => Some(table),
+        _ => None,
+    }
+}
+
+/// The hazards of a tenant migration: each table of `old` (a tenant
+/// stream's state) that one of `changes` would build an index on, or scan
+/// for a constraint or `NOT NULL`, where a shared table would take the
+/// online forms of [`split_online`]. A tenant migration runs in one
+/// transaction per tenant, where neither `CONCURRENTLY` nor a validation
+/// apart can run, so on every tenant's existing table the change holds a
+/// lock that stops writes while it builds or scans: a hazard, confirmed
+/// as `{tenant}.table`.
+pub fn tenant_lock_hazards(old: &SchemaState, changes: &[Change]) -> Vec<Unconfirmed> {
+    let (drops, _, builds) = split_online(old, changes.to_vec());
+    let tables: std::collections::BTreeSet<&QualifiedName> = drops
+        .iter()
+        .chain(&builds)
+        .filter_map(online_table)
+        .collect();
+    tables
+        .into_iter()
+        .map(|table| Unconfirmed {
+            object: object_name(&[&table.schema, &table.name]),
+            what: "an index built, or a constraint or NOT NULL checked, on every tenant's existing table inside the tenant's transaction, where CONCURRENTLY and a validation apart cannot run: each tenant's table stops taking writes while it builds or scans".to_owned(),
+            help: "confirm it when every tenant's table is small or quiet; strata does not yet run these steps per tenant outside the transaction".to_owned(),
+        })
+        .collect()
+}
+
+/// Why `change`'s locks are a confirmed hazard, when it works on a table
+/// named in `hazards` (from [`tenant_lock_hazards`]).
+pub fn tenant_lock_reason(change: &Change, hazards: &[Unconfirmed]) -> Option<String> {
+    let table = online_table(change)?;
+    let object = object_name(&[&table.schema, &table.name]);
+    hazards
+        .iter()
+        .any(|h| h.object == object)
+        .then(|| format!("a hazard for {object}, gated by its confirmation"))
 }

@@ -22,6 +22,12 @@ pub struct Stage {
 /// `changes` (in apply order, as `diff` gives them) grouped into their
 /// non-empty stages, in order.
 pub fn stages(changes: &[Change]) -> Vec<Stage> {
+    stages_with(changes, &Change::lock_reason)
+}
+
+/// [`stages`], each change's SQL marked for a linter with the reason
+/// `reason` gives it, if any (`lint.rs`).
+pub fn stages_with(changes: &[Change], reason: &dyn Fn(&Change) -> Option<String>) -> Vec<Stage> {
     let mut out: Vec<Stage> = Vec::new();
     for (i, change) in changes.iter().enumerate() {
         let this = change.order().0;
@@ -48,7 +54,11 @@ pub fn stages(changes: &[Change]) -> Vec<Stage> {
         }
         if let Some(stage) = out.last_mut() {
             stage.changes += 1;
-            stage.sql.push_str(&change.render_marked());
+            let sql = change.render();
+            match reason(change) {
+                Some(why) => stage.sql.push_str(&crate::lint::mark(&sql, &why)),
+                None => stage.sql.push_str(&sql),
+            }
             stage.sql.push('\n');
         }
     }
@@ -59,10 +69,21 @@ pub fn stages(changes: &[Change]) -> Vec<Stage> {
 /// non-empty stage under its own comment. `changes` come in apply order, as
 /// `diff` gives them.
 pub fn render_migration(version: u32, name: &str, changes: &[Change]) -> String {
+    render_migration_with(version, name, changes, &Change::lock_reason)
+}
+
+/// [`render_migration`], each change's SQL marked for a linter with the
+/// reason `reason` gives it, if any: [`Change::lock_reason`], or more.
+pub fn render_migration_with(
+    version: u32,
+    name: &str,
+    changes: &[Change],
+    reason: &dyn Fn(&Change) -> Option<String>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "-- strata migration {version:04}_{name}");
     out.push_str("-- Generated from the models by strata. Review it; edit it only before it is first applied.\n");
-    for stage in stages(changes) {
+    for stage in stages_with(changes, reason) {
         let _ = writeln!(out, "\n-- {}. {}", stage.number, stage.title);
         out.push_str(&stage.sql);
     }

@@ -287,11 +287,11 @@ impl Change {
         self.step().render()
     }
 
-    /// Its SQL as a migration file holds it: squawk's ignore comment, with
-    /// the reason, before each statement whose lock strata answers for,
-    /// because it is gated by a confirmation or harmless (`lint.rs`).
-    pub(crate) fn render_marked(&self) -> String {
-        let why = if let Some(hazard) = self.hazard() {
+    /// Why strata answers for the locks its SQL takes, when it does: it is
+    /// gated by a confirmation, or harmless. A migration file carries it
+    /// in squawk's ignore comment before each such statement (`lint.rs`).
+    pub fn lock_reason(&self) -> Option<String> {
+        if let Some(hazard) = self.hazard() {
             Some(format!(
                 "a hazard for {}, gated by its confirmation",
                 hazard.object
@@ -303,10 +303,6 @@ impl Change {
             ))
         } else {
             self.step().harmless_lock()
-        };
-        match why {
-            Some(why) => crate::lint::mark(&self.render(), &why),
-            None => self.render(),
         }
     }
 

@@ -24,10 +24,35 @@ impl Crm {
         Crm { scratch, v1 }
     }
 
-    /// Ships the model change and returns both tenant migrations.
+    /// Ships the model change and returns both tenant migrations. Its
+    /// unique constraint on every tenant's existing contacts is built in
+    /// each tenant's transaction, under a lock that stops writes: a
+    /// hazard, refused until confirmed, then recorded and marked.
     fn v2(&self) -> Migrations {
         self.scratch.write_models(&CRM.replace("// v2: ", ""));
-        let outcome = self.scratch.build();
+        let refused = self.scratch.builder().run().unwrap_err().to_string();
+        assert!(
+            refused.contains("{tenant}.contacts: an index built, or a constraint or NOT NULL checked, on every tenant's existing table"),
+            "{refused}"
+        );
+        let outcome = self
+            .scratch
+            .builder()
+            .confirm("{tenant}.contacts")
+            .run()
+            .unwrap();
+        assert!(
+            outcome
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("hazard, confirmed: {tenant}.contacts")),
+            "{outcome:?}"
+        );
+        let written = std::fs::read_to_string(outcome.tenant_written.as_ref().unwrap()).unwrap();
+        assert!(
+            written.contains("-- squawk-ignore constraint-missing-not-valid, disallowed-unique-constraint -- a hazard for {tenant}.contacts, gated by its confirmation\n"),
+            "{written}"
+        );
         assert!(
             outcome.written.is_none(),
             "the shared schemas do not change"
