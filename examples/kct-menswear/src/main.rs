@@ -155,6 +155,7 @@ async fn place_an_order(pool: &PgPool) -> anyhow::Result<()> {
         .bind(Some(variant.id))
         .bind(1_i32)
         .bind(variant.price_cents)
+        .bind(None::<i64>)
         .fetch_one(pool)
         .await?;
     sqlx::query_as::<_, CustomerSegment>(CustomerSegment::INSERT)

@@ -11,6 +11,9 @@ use crate::MIGRATIONS;
 
 /// The version of the single-schema shop.
 const SINGLE_SCHEMA: u32 = 1;
+/// The version the move out of `public` ends at; after it come changes to
+/// the populated tables, applied while orders keep coming in.
+const MOVED: u32 = 4;
 const SEED: u64 = 0x4B43_5420_4D45_4E53;
 
 /// Every table of the shop: where it lives now, by its model.
@@ -105,7 +108,7 @@ pub async fn replay(pool: &PgPool, url: &str) -> anyhow::Result<Vec<(i64, String
     );
     let before = snapshot(pool, false).await?;
 
-    let report = Migrator::new(&MIGRATIONS).run(pool).await?;
+    let report = Migrator::new(&MIGRATIONS).target(MOVED).run(pool).await?;
     for applied in &report.applied {
         println!(
             "applied {:04}_{} in {:?}",
@@ -162,11 +165,87 @@ pub async fn replay(pool: &PgPool, url: &str) -> anyhow::Result<Vec<(i64, String
     verify_layout(pool).await?;
     verify_joins(pool, url).await?;
     verify_revenue(pool).await?;
+    next_migrations_while_orders_come_in(pool, url).await?;
 
     let drift = strata::check_drift(pool, &MIGRATIONS).await?;
     println!("\ndrift: {drift}");
     ensure!(drift.is_clean(), "the database drifted from the models");
     Ok(before)
+}
+
+/// The migrations after the move, which change the populated tables (an
+/// index on `orders.status`, a foreign key on `order_items`, `NOT NULL` on
+/// `appointments.stylist` after a backfill), applied while a writer places
+/// an order in a loop, each in its own transaction. Prints the writer's
+/// longest wait between two commits, checks that every order it placed is
+/// there, and takes them out again, so that the shop's rows are as the
+/// loader made them.
+async fn next_migrations_while_orders_come_in(pool: &PgPool, url: &str) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let (last_before,): (i64,) =
+        sqlx::query_as("SELECT coalesce(max(id), 0) FROM tenant_kct.orders")
+            .fetch_one(pool)
+            .await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writer = PgConnection::connect(url).await?;
+    let writing = {
+        let stop = Arc::clone(&stop);
+        tokio::spawn(async move {
+            let (mut placed, mut longest) = (0u64, Duration::ZERO);
+            let mut last = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                sqlx::query(
+                    "INSERT INTO tenant_kct.orders (customer_id, status, total_cents) VALUES (1, 'pending', 100)",
+                )
+                .execute(&mut writer)
+                .await?;
+                placed += 1;
+                longest = longest.max(last.elapsed());
+                last = Instant::now();
+            }
+            anyhow::Ok((placed, longest))
+        })
+    };
+    // The writer is placing orders before the first statement runs.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let report = Migrator::new(&MIGRATIONS).run(pool).await?;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (placed, longest) = writing.await??;
+
+    println!(
+        "
+the next migrations, on the populated tables, while orders come in"
+    );
+    for applied in &report.applied {
+        println!(
+            "applied {:04}_{} in {:?}",
+            applied.version, applied.name, applied.duration
+        );
+    }
+    ensure!(
+        report.applied.len() == 3,
+        "expected the backfill and the two migrations the build split, applied {}",
+        report.applied.len()
+    );
+    let (kept,): (i64,) = sqlx::query_as("SELECT count(*) FROM tenant_kct.orders WHERE id > $1")
+        .bind(last_before)
+        .fetch_one(pool)
+        .await?;
+    println!(
+        "writer: {placed} orders placed meanwhile, all kept: {}; longest wait between two commits: {:.1} ms",
+        kept == placed as i64,
+        longest.as_secs_f64() * 1e3
+    );
+    ensure!(kept == placed as i64, "{placed} orders placed, {kept} kept");
+    sqlx::query("DELETE FROM tenant_kct.orders WHERE id > $1")
+        .bind(last_before)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Foreign keys per schema pair and tables per schema, as the shop's report had them.
@@ -288,8 +367,9 @@ pub async fn rollback(pool: &PgPool, url: &str) -> anyhow::Result<()> {
     // Version 2 also created audit.change_log: undoing it drops that table
     // and its rows; version 4 made orders.status an enum, and going back to
     // varchar(24) is a narrowing strata cannot prove safe (every label fits:
-    // the longest is 9 characters). strata refuses until the plan confirms
-    // both by name.
+    // the longest is 9 characters); version 6 added
+    // order_items.outfit_template_id, which going back drops. strata
+    // refuses until the plan confirms all three by name.
     let refused = Migrator::new(&MIGRATIONS)
         .rollback_to(pool, SINGLE_SCHEMA)
         .await;
@@ -304,6 +384,7 @@ pub async fn rollback(pool: &PgPool, url: &str) -> anyhow::Result<()> {
     let report = Migrator::new(&MIGRATIONS)
         .confirm("audit.change_log")
         .confirm("tenant_kct.orders.status")
+        .confirm("tenant_kct.order_items.outfit_template_id")
         .rollback_to(pool, SINGLE_SCHEMA)
         .await?;
     for reverted in &report.reverted {

@@ -41,7 +41,12 @@ pub struct Order {
     pub customer_id: i64,
     // Was `varchar(24)`: the rows' labels are cast to the enum in place (a
     // label the enum lacks would fail the migration, and change nothing).
-    #[column(default = "'pending'", using = "status::text::tenant_kct.order_status")]
+    // Indexed later, on a table taking orders: built CONCURRENTLY.
+    #[column(
+        default = "'pending'",
+        using = "status::text::tenant_kct.order_status",
+        index
+    )]
     pub status: OrderStatus,
     pub total_cents: i64,
     #[column(default = "now()")]
@@ -63,6 +68,11 @@ pub struct OrderItem {
     #[column(check = "quantity > 0")]
     pub quantity: i32,
     pub unit_price_cents: i64,
+    /// The outfit template the line was sold from, if any.
+    // A foreign key added to a table with rows: `NOT VALID`, then
+    // validated apart while orders go on.
+    #[column(references = OutfitTemplate)]
+    pub outfit_template_id: Option<i64>,
 }
 
 #[strata::schema("tenant_kct", table = "appointments", moved_from = "public")]
@@ -75,7 +85,9 @@ pub struct Appointment {
     pub starts_at: DateTime<Utc>,
     #[column(type = "varchar(32)")]
     pub kind: String,
-    pub stylist: Option<String>,
+    // Required once migration 0005 gave every appointment one: NOT NULL
+    // through a validated check, so the table keeps taking bookings.
+    pub stylist: String,
 }
 
 #[strata::schema("tenant_kct", table = "leads", moved_from = "public")]
