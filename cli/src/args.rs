@@ -53,6 +53,18 @@ pub enum Command {
     Diff(Diff),
     /// The schema-per-tenant stream: list, migrate or check every tenant.
     Tenants(TenantsArgs),
+    /// Lints the migrations and the SQL objects with squawk's rules: a lock
+    /// that stops a table's writes is an error (exit 2) unless the file
+    /// opens with `-- strata:locks-confirmed`. Needs no database.
+    Lint(Lint),
+}
+
+/// What `lint` reads besides `--migrations`.
+#[derive(Debug, Args)]
+pub struct Lint {
+    /// The folder of the SQL objects (`Builder::sql_dir`), if any.
+    #[arg(long, default_value = "db")]
+    pub sql_dir: PathBuf,
 }
 
 /// What `pull` reads and where it writes.

@@ -15,6 +15,11 @@ use crate::progress::Progress;
 /// Runs the command `cli` names; its report and whether it found differences.
 pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     match &cli.command {
+        Command::Lint(lint) => {
+            let report = crate::lint::lint(&cli.migrations, Some(&lint.sql_dir))?;
+            let passes = report.passes();
+            Ok(Outcome::new(Report::Lint(report), passes))
+        }
         Command::New(new) => {
             let path = strata_build::new_migration(&cli.migrations, &new.name)?;
             Ok(Outcome::done(Report::Created {

@@ -14,6 +14,7 @@
 mod args;
 mod commands;
 mod diff;
+mod lint;
 mod output;
 mod progress;
 

@@ -48,6 +48,7 @@ impl Outcome {
 #[serde(tag = "report", rename_all = "snake_case")]
 pub enum Report {
     Created { file: String },
+    Lint(crate::lint::LintReport),
     Status(strata::Status),
     Plan(strata::Plan),
     Migrated(strata::RunReport),
@@ -109,6 +110,35 @@ impl fmt::Display for Report {
             }
             Report::Drift(drift) => writeln!(f, "drift: {drift}"),
             Report::Diff(report) => write!(f, "{report}"),
+            Report::Lint(report) => {
+                for finding in &report.findings {
+                    writeln!(
+                        f,
+                        "{}:{}:{}: {}: {}: {}",
+                        finding.file,
+                        finding.line,
+                        finding.column,
+                        if finding.error { "error" } else { "warning" },
+                        finding.rule,
+                        finding.message
+                    )?;
+                    if let Some(help) = &finding.help {
+                        writeln!(f, "  help: {help}")?;
+                    }
+                }
+                let errors = report.findings.iter().filter(|f| f.error).count();
+                let count = |n: usize, what: &str| match n {
+                    1 => format!("1 {what}"),
+                    n => format!("{n} {what}s"),
+                };
+                writeln!(
+                    f,
+                    "{} linted: {}, {}",
+                    count(report.files, "file"),
+                    count(errors, "error"),
+                    count(report.findings.len() - errors, "warning")
+                )
+            }
             Report::Pulled(report) => {
                 for file in &report.files {
                     writeln!(f, "wrote {file}")?;

@@ -1001,3 +1001,74 @@ pub struct Event {
         serde_json::json!(["analytics.event_p200001"])
     );
 }
+
+/// `strata lint`, with no database: a hand-written migration that locks a
+/// live table fails it (exit 2), naming the file, line and rule and how to
+/// confirm; confirmed, it passes with a warning; what strata generated and
+/// the SQL objects pass; the JSON lists each finding.
+#[test]
+fn lint_fails_on_a_lock_a_hand_written_migration_takes_until_it_is_confirmed() {
+    let krate = built();
+    std::fs::create_dir_all(krate.path().join("db/functions")).unwrap();
+    std::fs::write(
+        krate.path().join("db/functions/total.sql"),
+        "CREATE FUNCTION shop.total() RETURNS bigint LANGUAGE sql AS $$ SELECT 1::bigint $$;\n",
+    )
+    .unwrap();
+    let lint = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_strata"))
+            .arg("--migrations")
+            .arg(krate.path().join("migrations"))
+            .arg("lint")
+            .arg("--sql-dir")
+            .arg(krate.path().join("db"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("the binary runs")
+    };
+    let clean = lint(&[]);
+    assert_eq!(
+        code(&clean),
+        0,
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+
+    let hand =
+        strata_build::new_migration(krate.path().join("migrations"), "index_by_hand").unwrap();
+    std::fs::write(&hand, "UPDATE shop.orders SET customer_id = customer_id;\nCREATE INDEX orders_customer ON shop.orders (customer_id);\n").unwrap();
+    let failed = lint(&[]);
+    let out = String::from_utf8_lossy(&failed.stdout).into_owned();
+    assert_eq!(code(&failed), 2, "{out}");
+    assert!(
+        out.contains(&format!(
+            "{}:2:1: error: require-concurrent-index-creation:",
+            hand.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("open the file with `-- strata:locks-confirmed`"),
+        "{out}"
+    );
+    let report = json(&lint(&["--json"]));
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report}");
+    assert_eq!(findings[0]["rule"], "require-concurrent-index-creation");
+    assert_eq!(findings[0]["error"], true);
+    assert_eq!(findings[0]["line"], 2);
+
+    std::fs::write(
+        &hand,
+        "-- strata:locks-confirmed: orders is empty when this runs\nUPDATE shop.orders SET customer_id = customer_id;\nCREATE INDEX orders_customer ON shop.orders (customer_id);\n",
+    )
+    .unwrap();
+    let confirmed = lint(&[]);
+    let out = String::from_utf8_lossy(&confirmed.stdout).into_owned();
+    assert_eq!(code(&confirmed), 0, "{out}");
+    assert!(
+        out.contains("warning: require-concurrent-index-creation"),
+        "{out}"
+    );
+}
