@@ -720,9 +720,23 @@ async fn startup_bench(label: &str, dir: &std::path::Path, pool: &PgPool, runs: 
         .filter(|n| n.ends_with(".sql") && !n.contains(".down."))
         .collect();
     names.sort();
-    for (i, name) in names.iter().enumerate() {
+    let mut version = 0;
+    for name in &names {
         let text = std::fs::read_to_string(dir.join(name)).unwrap();
-        std::fs::write(sqlx_dir.path().join(format!("{:04}_{name}", i + 1)), text).unwrap();
+        // A file strata runs outside a transaction is, for sqlx, one file
+        // per statement marked with its own spelling (it sends a file as
+        // one query, which PostgreSQL runs as one transaction).
+        let files: Vec<String> = match text.starts_with(strata::NO_TRANSACTION) {
+            true => strata_manifest::split_statements(&text)
+                .into_iter()
+                .map(|statement| format!("-- no-transaction\n{}", statement.sql))
+                .collect(),
+            false => vec![text],
+        };
+        for text in files {
+            version += 1;
+            std::fs::write(sqlx_dir.path().join(format!("{version:04}_{name}")), text).unwrap();
+        }
     }
     let sqlx_migrator = sqlx::migrate::Migrator::new(sqlx_dir.path()).await.unwrap();
     let sqlx_db = strata::testing::database().await.unwrap();
