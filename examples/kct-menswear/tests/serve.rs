@@ -64,7 +64,7 @@ async fn the_health_endpoint_reports_schemas_migrations_and_drift() {
     let (status, health) = get(port, "/health/db-schemas");
     assert_eq!(status, 200, "{health:#}");
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["migrations"]["applied"].as_array().unwrap().len(), 4);
+    assert_eq!(health["migrations"]["applied"].as_array().unwrap().len(), 7);
     assert!(health["migrations"]["pending"]
         .as_array()
         .unwrap()
