@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use strata_manifest::{
-    diff_with, split_online, tenant_lock_hazards, Change, Confirm, EnumChange, QualifiedName,
-    SchemaState, Unconfirmed, CONFIRM_ENV,
+    diff_with, residual_lock_hazards, split_online, tenant_lock_hazards, Change, Confirm,
+    EnumChange, QualifiedName, SchemaState, Unconfirmed, CONFIRM_ENV,
 };
 
 use crate::embed::{write_failure, EMBED_FILE, EMBED_TENANT_FILE};
@@ -524,6 +524,24 @@ impl Builder {
         // `CONCURRENTLY`, in migrations without a transaction: the drops
         // first, the builds last, so the table keeps taking writes.
         let (drops, rest, builds) = split_online(&shared.manifest.state, rest);
+        // What still locks a live table in place is a hazard, refused
+        // until confirmed, like the hazards of the diff.
+        let lock_hazards = residual_lock_hazards(&shared.manifest.state, &rest);
+        let refused: Vec<Unconfirmed> = lock_hazards
+            .iter()
+            .filter(|h| !confirm.covers(&h.object))
+            .cloned()
+            .collect();
+        if !refused.is_empty() {
+            return Err(strata_manifest::DiffError::unconfirmed(refused).into());
+        }
+        for hazard in &lock_hazards {
+            let line = format!("hazard, confirmed: {hazard}");
+            if in_build_script {
+                println!("cargo:warning=strata: {line}");
+            }
+            outcome.warnings.push(line);
+        }
         let mut state = shared.manifest.state.clone();
         let batches = [added, drops, rest, builds];
         let last = batches.iter().rposition(|changes| !changes.is_empty());
@@ -539,7 +557,12 @@ impl Builder {
                 }
                 state.clone()
             };
-            outcome.written = Some(shared.write(&batch, after)?);
+            // The hazards left in place are the rest's (the third batch).
+            let hazards = match at {
+                2 => lock_hazards.clone(),
+                _ => Vec::new(),
+            };
+            outcome.written = Some(shared.write_with(&batch, after, hazards)?);
         }
         if !tenant_changes.is_empty() {
             // A tenant's migrations run per schema, each in its transaction:

@@ -98,18 +98,10 @@ impl Stream {
         Ok(true)
     }
 
-    /// Writes the next generated migration, its down file and the manifest.
-    pub(crate) fn write(
-        &mut self,
-        changes: &[Change],
-        desired: SchemaState,
-    ) -> Result<PathBuf, Error> {
-        self.write_with(changes, desired, Vec::new())
-    }
-
-    /// [`Stream::write`], with `hazards` that the changes hold here besides
-    /// their own (a tenant migration's locks on existing tables), confirmed:
-    /// recorded with the migration, and their statements marked.
+    /// Writes the next generated migration, its down file and the manifest,
+    /// with `hazards` that the changes hold where they stand besides their
+    /// own (a lock on a table that existed before), confirmed: recorded
+    /// with the migration, and their statements marked.
     pub(crate) fn write_with(
         &mut self,
         changes: &[Change],

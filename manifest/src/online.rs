@@ -280,3 +280,69 @@ pub fn tenant_lock_reason(change: &Change, hazards: &[Unconfirmed]) -> Option<St
         .any(|h| h.object == object)
         .then(|| format!("a hazard for {object}, gated by its confirmation"))
 }
+
+/// The hazards [`split_online`] leaves in `rest` (its second part): a
+/// change that still builds or scans a table of `old` in place, under a
+/// lock that stops its writes. An index or constraint on a partitioned
+/// table (`CONCURRENTLY` cannot build on the parent), a unique key a
+/// foreign key of the same migration needs at once, a primary key over a
+/// column that may hold NULL. Each table is a hazard, confirmed by its
+/// name; a table the migration rebuilds is locked by its rebuild, which is
+/// confirmed already.
+pub fn residual_lock_hazards(old: &SchemaState, rest: &[Change]) -> Vec<Unconfirmed> {
+    let rebuilt: Vec<QualifiedName> = rest
+        .iter()
+        .filter_map(|c| match c {
+            Change::Partition(PartitionChange::Repartition { after, .. }) => {
+                Some(after.qualified_name())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut found: std::collections::BTreeMap<&QualifiedName, Vec<&str>> = Default::default();
+    for change in rest {
+        let (table, what) = match change {
+            Change::Index(IndexChange::CreateIndex {
+                table,
+                concurrently: false,
+                ..
+            }) => (table, "an index built in place, which stops the table's writes until it is built"),
+            Change::Constraint(ConstraintChange::AddConstraint {
+                table,
+                constraint: Constraint::Unique(_) | Constraint::PrimaryKey(_),
+                using_index: false,
+                ..
+            }) => (table, "a unique key or primary key built in place, under ACCESS EXCLUSIVE, which stops its reads and writes until the index is built"),
+            Change::Constraint(ConstraintChange::AddConstraint {
+                table,
+                constraint: Constraint::ForeignKey(_) | Constraint::Check(_),
+                not_valid: false,
+                ..
+            }) => (table, "a constraint checked in place, which stops the table's writes while every row is read"),
+            Change::Column(ColumnChange::SetNullable {
+                table,
+                nullable: false,
+                ..
+            }) => (table, "NOT NULL set in place, which reads every row under ACCESS EXCLUSIVE"),
+            _ => continue,
+        };
+        if old.table(&table.schema, &table.name).is_none() || rebuilt.contains(table) {
+            continue;
+        }
+        let whats = found.entry(table).or_default();
+        if !whats.contains(&what) {
+            whats.push(what);
+        }
+    }
+    found
+        .into_iter()
+        .map(|(table, whats)| Unconfirmed {
+            object: object_name(&[&table.schema, &table.name]),
+            what: format!(
+                "{} (a partitioned table, where CONCURRENTLY cannot build, or a key a foreign key of the same migration needs at once, or a primary key over a column that may hold NULL)",
+                whats.join("; ")
+            ),
+            help: "confirm it when the table is small or quiet; otherwise add the key in a migration before the foreign key that needs it, make the column NOT NULL before the primary key, or build a partitioned table's index on each partition CONCURRENTLY by hand and attach it".to_owned(),
+        })
+        .collect()
+}

@@ -532,3 +532,57 @@ async fn a_dropped_partition_index_is_drift_on_the_parent_and_on_each_partition(
     assert_eq!(lacking, partitions, "{drift}");
     assert_eq!(drift.differences.len(), partitions.len(), "{drift}");
 }
+
+/// An index added to a partitioned table that exists: `CONCURRENTLY`
+/// cannot build on the parent, so the build stops writes to every
+/// partition while it builds. A hazard: refused until confirmed, then
+/// recorded, and marked for a linter.
+#[tokio::test]
+async fn an_index_on_an_existing_partitioned_table_is_a_confirmed_hazard() {
+    let scratch = Scratch::with_models(EVENTS);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    scratch.write_models(&EVENTS.replace(
+        "    #[column(primary_key)]\n    pub occurred_at",
+        "    #[column(primary_key, index)]\n    pub occurred_at",
+    ));
+    let refused = scratch.builder().run().unwrap_err().to_string();
+    assert!(
+        refused.contains("analytics.event: an index built in place, which stops the table's writes until it is built")
+            && refused.contains("build a partitioned table's index on each partition CONCURRENTLY by hand"),
+        "{refused}"
+    );
+    let outcome = scratch.builder().confirm("analytics.event").run().unwrap();
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("hazard, confirmed: analytics.event: an index built in place")),
+        "{outcome:?}"
+    );
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(
+        up.contains("-- squawk-ignore require-concurrent-index-creation -- a hazard for analytics.event, gated by its confirmation\nCREATE INDEX \"event_occurred_at_idx\""),
+        "{up}"
+    );
+    assert!(!up.starts_with(strata::NO_TRANSACTION), "{up}");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(scratch.migrations_dir().join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        manifest["migrations"][1]["hazards"][0]["object"],
+        "analytics.event"
+    );
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+}
