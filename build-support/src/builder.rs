@@ -53,6 +53,19 @@ pub struct Outcome {
     pub warnings: Vec<String>,
 }
 
+/// Refuses the `hazards` `confirm` does not cover, as the diff refuses its own.
+fn refuse_unconfirmed(hazards: &[Unconfirmed], confirm: &Confirm) -> Result<(), Error> {
+    let refused: Vec<Unconfirmed> = hazards
+        .iter()
+        .filter(|h| !confirm.covers(&h.object))
+        .cloned()
+        .collect();
+    match refused.is_empty() {
+        true => Ok(()),
+        false => Err(strata_manifest::DiffError::unconfirmed(refused).into()),
+    }
+}
+
 /// The header line of every tenant migration.
 const TENANT_PREAMBLE: &str =
     "-- Tenant migration: applied to every tenant's schema, with \"{tenant}\" replaced by it.\n";
@@ -455,14 +468,7 @@ impl Builder {
         // A tenant's tables take no online forms (see `tenant_lock_hazards`):
         // what would lock them is a hazard, refused until confirmed.
         let tenant_hazards = tenant_lock_hazards(&tenant.manifest.state, &tenant_changes);
-        let refused: Vec<Unconfirmed> = tenant_hazards
-            .iter()
-            .filter(|h| !confirm.covers(&h.object))
-            .cloned()
-            .collect();
-        if !refused.is_empty() {
-            return Err(strata_manifest::DiffError::unconfirmed(refused).into());
-        }
+        refuse_unconfirmed(&tenant_hazards, &confirm)?;
         // Each hazard the models ask for was confirmed, or the diff refused
         // it: say so once more, next to what the build writes.
         let mut warnings = warnings;
@@ -527,14 +533,7 @@ impl Builder {
         // What still locks a live table in place is a hazard, refused
         // until confirmed, like the hazards of the diff.
         let lock_hazards = residual_lock_hazards(&shared.manifest.state, &rest);
-        let refused: Vec<Unconfirmed> = lock_hazards
-            .iter()
-            .filter(|h| !confirm.covers(&h.object))
-            .cloned()
-            .collect();
-        if !refused.is_empty() {
-            return Err(strata_manifest::DiffError::unconfirmed(refused).into());
-        }
+        refuse_unconfirmed(&lock_hazards, &confirm)?;
         for hazard in &lock_hazards {
             let line = format!("hazard, confirmed: {hazard}");
             if in_build_script {

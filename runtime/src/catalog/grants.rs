@@ -94,7 +94,6 @@ pub(crate) fn spell(privileges: &[Privilege]) -> String {
 }
 
 fn compare_tables(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
-    use DifferenceKind::*;
     for want in &expected.tables {
         let Some(at) = find(&catalog.state, &want.schema, &want.name) else {
             continue;
@@ -105,21 +104,38 @@ fn compare_tables(expected: &SchemaState, catalog: &Catalog, out: &mut Collector
             if wanted == had {
                 continue;
             }
-            let kind = match (wanted.is_empty(), had.is_empty()) {
-                (false, true) => Missing,
-                (true, false) => Unexpected,
-                _ => Changed,
-            };
-            let d = out.push(kind, ObjectKind::Grant, quoted(&[&want.schema, &want.name]));
-            d.property = Some(format!("privileges of {role}"));
-            d.expected = (!wanted.is_empty()).then(|| spell(wanted));
-            d.actual = (!had.is_empty()).then(|| spell(had));
+            differ(
+                out,
+                quoted(&[&want.schema, &want.name]),
+                format!("privileges of {role}"),
+                wanted,
+                had,
+            );
         }
     }
 }
 
+/// A grant difference on `name`: the privileges `wanted` and those `had`
+/// (which differ), missing when none is had, unexpected when none is wanted.
+fn differ(
+    out: &mut Collector,
+    name: String,
+    property: String,
+    wanted: &[Privilege],
+    had: &[Privilege],
+) {
+    let kind = match (wanted.is_empty(), had.is_empty()) {
+        (false, true) => DifferenceKind::Missing,
+        (true, false) => DifferenceKind::Unexpected,
+        _ => DifferenceKind::Changed,
+    };
+    let d = out.push(kind, ObjectKind::Grant, name);
+    d.property = Some(property);
+    d.expected = (!wanted.is_empty()).then(|| spell(wanted));
+    d.actual = (!had.is_empty()).then(|| spell(had));
+}
+
 fn compare_defaults(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
-    use DifferenceKind::*;
     let of = |state: &SchemaState, schema: &str, role: &str| {
         state
             .default_privileges
@@ -140,15 +156,13 @@ fn compare_defaults(expected: &SchemaState, catalog: &Catalog, out: &mut Collect
         if wanted == had {
             continue;
         }
-        let kind = match (wanted.is_empty(), had.is_empty()) {
-            (false, true) => Missing,
-            (true, false) => Unexpected,
-            _ => Changed,
-        };
-        let d = out.push(kind, ObjectKind::Grant, quoted(&[schema]));
-        d.property = Some(format!("default privileges of {role} on tables made later"));
-        d.expected = (!wanted.is_empty()).then(|| spell(&wanted));
-        d.actual = (!had.is_empty()).then(|| spell(&had));
+        differ(
+            out,
+            quoted(&[schema]),
+            format!("default privileges of {role} on tables made later"),
+            &wanted,
+            &had,
+        );
     }
 }
 
