@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use strata_manifest::{
-    diff_with, residual_lock_hazards, split_online, tenant_lock_hazards, Change, Confirm,
-    EnumChange, QualifiedName, SchemaState, Unconfirmed, CONFIRM_ENV,
+    diff_with, residual_lock_hazards, split_online_batched, tenant_lock_hazards, Change, Confirm,
+    EnumChange, QualifiedName, SchemaState, Unconfirmed, BACKFILL_BATCH, CONFIRM_ENV,
 };
 
 use crate::embed::{write_failure, EMBED_FILE, EMBED_TENANT_FILE};
@@ -32,6 +32,7 @@ pub struct Builder {
     sql_dir: Option<PathBuf>,
     roles: Vec<String>,
     default_privileges: Vec<(String, String, String)>,
+    backfill_batch: Option<u32>,
 }
 
 /// What a run did.
@@ -215,6 +216,15 @@ impl Builder {
     ) -> Self {
         self.default_privileges
             .push((schema.into(), privileges.into(), role.into()));
+        self
+    }
+
+    /// About how many rows each transaction of a backfill fills (default
+    /// 10,000): a column added with a volatile default to a table that
+    /// exists is filled in batches, each committed on its own, so that no
+    /// row lock is held for long.
+    pub fn backfill_batch(mut self, rows: u32) -> Self {
+        self.backfill_batch = Some(rows.max(1));
         self
     }
 
@@ -529,7 +539,11 @@ impl Builder {
         // The index drops and builds on tables that existed before go
         // `CONCURRENTLY`, in migrations without a transaction: the drops
         // first, the builds last, so the table keeps taking writes.
-        let (drops, rest, builds) = split_online(&shared.manifest.state, rest);
+        let (drops, rest, builds) = split_online_batched(
+            &shared.manifest.state,
+            rest,
+            self.backfill_batch.unwrap_or(BACKFILL_BATCH),
+        );
         // What still locks a live table in place is a hazard, refused
         // until confirmed, like the hazards of the diff.
         let lock_hazards = residual_lock_hazards(&shared.manifest.state, &rest);

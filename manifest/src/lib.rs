@@ -50,7 +50,10 @@ pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, DefaultPrivileges, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
-pub use online::{residual_lock_hazards, split_online, tenant_lock_hazards, tenant_lock_reason};
+pub use online::{
+    residual_lock_hazards, split_online, split_online_batched, tenant_lock_hazards,
+    tenant_lock_reason, BACKFILL_BATCH,
+};
 
 /// The marker of a migration that must run outside a transaction
 /// (`CREATE INDEX CONCURRENTLY`), among the comments that open the file.

@@ -22,6 +22,23 @@ pub fn split_online(
     old: &SchemaState,
     changes: Vec<Change>,
 ) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
+    split_online_batched(old, changes, BACKFILL_BATCH)
+}
+
+/// About how many rows a backfill fills per transaction, unless
+/// `Builder::backfill_batch` says otherwise.
+pub const BACKFILL_BATCH: u32 = 10_000;
+
+/// [`split_online`], with a column added with a volatile default to such a
+/// table in four steps: added nullable without its default (a catalog
+/// update), the default set (rows written from then on get it), the rows
+/// it had filled in batches of about `batch` rows, each committed on its
+/// own, and NOT NULL, if the column is, through a validated check.
+pub fn split_online_batched(
+    old: &SchemaState,
+    changes: Vec<Change>,
+    batch: u32,
+) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
     let mut touched: Vec<QualifiedName> = Vec::new();
     for change in &changes {
         match change {
@@ -128,6 +145,51 @@ pub fn split_online(
                     .into(),
                 );
             }
+            // A volatile default: PostgreSQL would write every row's value
+            // under ACCESS EXCLUSIVE. Added bare, defaulted, filled, then
+            // made NOT NULL as below.
+            Change::Column(ColumnChange::AddColumn { table, column })
+                if online(&table)
+                    && column.generated.is_none()
+                    && !column.identity
+                    && column
+                        .default
+                        .as_deref()
+                        .is_some_and(crate::kinds::column::is_volatile) =>
+            {
+                let value = column.default.clone().unwrap_or_default();
+                let mut bare = column.clone();
+                bare.default = None;
+                bare.nullable = true;
+                rest.push(
+                    ColumnChange::AddColumn {
+                        table: table.clone(),
+                        column: bare,
+                    }
+                    .into(),
+                );
+                rest.push(
+                    ColumnChange::SetDefault {
+                        table: table.clone(),
+                        column: column.name.clone(),
+                        from: None,
+                        to: Some(value.clone()),
+                    }
+                    .into(),
+                );
+                builds.push(
+                    ColumnChange::Backfill {
+                        table: table.clone(),
+                        column: column.name.clone(),
+                        value,
+                        batch,
+                    }
+                    .into(),
+                );
+                if !column.nullable {
+                    not_null(table, column.name.clone(), &mut rest, &mut builds);
+                }
+            }
             // SET NOT NULL scans the table under ACCESS EXCLUSIVE, unless a
             // valid check already proves no row holds NULL: the check is
             // added NOT VALID, validated, then SET NOT NULL skips the scan,
@@ -137,45 +199,7 @@ pub fn split_online(
                 column,
                 nullable: false,
             }) if online(&table) => {
-                let check = Check {
-                    name: crate::constraint_name(
-                        &table.name,
-                        std::slice::from_ref(&column),
-                        "not_null",
-                    ),
-                    expr: format!("{} IS NOT NULL", quote_ident(&column)),
-                };
-                rest.push(
-                    ConstraintChange::AddConstraint {
-                        table: table.clone(),
-                        constraint: Constraint::Check(check.clone()),
-                        not_valid: true,
-                        using_index: false,
-                    }
-                    .into(),
-                );
-                builds.push(
-                    ConstraintChange::ValidateConstraint {
-                        table: table.clone(),
-                        name: check.name.clone(),
-                    }
-                    .into(),
-                );
-                builds.push(
-                    ColumnChange::SetNullable {
-                        table: table.clone(),
-                        column,
-                        nullable: false,
-                    }
-                    .into(),
-                );
-                builds.push(
-                    ConstraintChange::DropConstraint {
-                        table,
-                        constraint: Constraint::Check(check),
-                    }
-                    .into(),
-                );
+                not_null(table, column, &mut rest, &mut builds);
             }
             other => rest.push(other),
         }
@@ -184,6 +208,53 @@ pub fn split_online(
     // keep their order (validate, then SET NOT NULL, then drop the check).
     rest.sort_by_key(Change::order);
     (drops, rest, builds)
+}
+
+/// `SET NOT NULL` on `column` of `table` in four steps: a check `IS NOT
+/// NULL` added `NOT VALID` (to `rest`), then, without a transaction (to
+/// `builds`), the check validated, `SET NOT NULL` (which the valid check
+/// spares its scan), and the check dropped.
+fn not_null(
+    table: QualifiedName,
+    column: String,
+    rest: &mut Vec<Change>,
+    builds: &mut Vec<Change>,
+) {
+    let check = Check {
+        name: crate::constraint_name(&table.name, std::slice::from_ref(&column), "not_null"),
+        expr: format!("{} IS NOT NULL", quote_ident(&column)),
+    };
+    rest.push(
+        ConstraintChange::AddConstraint {
+            table: table.clone(),
+            constraint: Constraint::Check(check.clone()),
+            not_valid: true,
+            using_index: false,
+        }
+        .into(),
+    );
+    builds.push(
+        ConstraintChange::ValidateConstraint {
+            table: table.clone(),
+            name: check.name.clone(),
+        }
+        .into(),
+    );
+    builds.push(
+        ColumnChange::SetNullable {
+            table: table.clone(),
+            column,
+            nullable: false,
+        }
+        .into(),
+    );
+    builds.push(
+        ConstraintChange::DropConstraint {
+            table,
+            constraint: Constraint::Check(check),
+        }
+        .into(),
+    );
 }
 
 /// Whether `constraint` is a unique constraint, or a primary key whose
@@ -222,7 +293,7 @@ impl Change {
                     concurrently: true,
                     ..
                 }
-            )
+            ) | Change::Column(ColumnChange::Backfill { .. })
         )
     }
 }
@@ -240,7 +311,9 @@ fn online_table(change: &Change) -> Option<&QualifiedName> {
             | ConstraintChange::ValidateConstraint { table, .. }
             | ConstraintChange::DropConstraint { table, .. },
         )
-        | Change::Column(ColumnChange::SetNullable { table, .. }) => Some(table),
+        | Change::Column(
+            ColumnChange::SetNullable { table, .. } | ColumnChange::Backfill { table, .. },
+        ) => Some(table),
         _ => None,
     }
 }
@@ -264,7 +337,7 @@ pub fn tenant_lock_hazards(old: &SchemaState, changes: &[Change]) -> Vec<Unconfi
         .into_iter()
         .map(|table| Unconfirmed {
             object: object_name(&[&table.schema, &table.name]),
-            what: "an index built, or a constraint or NOT NULL checked, on every tenant's existing table inside the tenant's transaction, where CONCURRENTLY and a validation apart cannot run: each tenant's table stops taking writes while it builds or scans".to_owned(),
+            what: "an index built, a constraint or NOT NULL checked, or a column with a volatile default filled, on every tenant's existing table inside the tenant's transaction, where CONCURRENTLY, a validation apart and a batched fill cannot run: each tenant's table stops taking writes while it builds, scans or fills".to_owned(),
             help: "confirm it when every tenant's table is small or quiet; strata does not yet run these steps per tenant outside the transaction".to_owned(),
         })
         .collect()
@@ -324,6 +397,14 @@ pub fn residual_lock_hazards(old: &SchemaState, rest: &[Change]) -> Vec<Unconfir
                 nullable: false,
                 ..
             }) => (table, "NOT NULL set in place, which reads every row under ACCESS EXCLUSIVE"),
+            Change::Column(ColumnChange::AddColumn { table, column })
+                if column
+                    .default
+                    .as_deref()
+                    .is_some_and(crate::kinds::column::is_volatile) =>
+            {
+                (table, "a column with a volatile default added in place, which rewrites the table under ACCESS EXCLUSIVE")
+            }
             _ => continue,
         };
         if old.table(&table.schema, &table.name).is_none() || rebuilt.contains(table) {

@@ -530,3 +530,65 @@ pub struct Item {
         .unwrap();
     assert!(report.drift.is_clean(), "{}", report.drift);
 }
+
+/// A column added with a volatile default to a table with a million rows:
+/// added bare, its default set, the old rows filled in batches (each
+/// committed on its own), then NOT NULL through a validated check. Each
+/// row gets its own value, and no write waits.
+#[tokio::test]
+async fn a_volatile_default_is_filled_in_batches_while_writes_go_on() {
+    let (scratch, (db, pool)) = orders_with_rows().await;
+    scratch.write_models(&ORDERS.replace(
+        "    pub total_cents: i64,",
+        "    pub total_cents: i64,\n    #[column(default = \"random()\")]\n    pub weight: f64,",
+    ));
+    // Not a hazard any more: no confirmation.
+    let outcome = scratch.builder().backfill_batch(100_000).run().unwrap();
+    assert!(outcome.warnings.is_empty(), "{outcome:?}");
+    let files = sql_files(&scratch);
+    let (first, second) = (&files[3].1, last_up(&files));
+    assert!(
+        first.contains("ADD COLUMN \"weight\" double precision;")
+            && first.contains("ALTER COLUMN \"weight\" SET DEFAULT random();")
+            && first.contains("CHECK (\"weight\" IS NOT NULL) NOT VALID"),
+        "{first}"
+    );
+    assert!(second.starts_with("-- strata:no-transaction\n"), "{second}");
+    let at = |s: &str| second.find(s).unwrap_or_else(|| panic!("{s} in {second}"));
+    assert!(at("UPDATE \"shop\".\"order\" SET \"weight\" = random()") < at("VALIDATE CONSTRAINT"));
+    assert!(
+        second.contains("ceil(100000 * c.relpages / c.reltuples)"),
+        "{second}"
+    );
+
+    let report = applied_while_writing(
+        db.url(),
+        &pool,
+        &scratch.migrations(),
+        false,
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
+    )
+    .await;
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let (rows, unfilled, distinct, not_null): (i64, i64, i64, bool) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE weight IS NULL), count(DISTINCT weight),
+                (SELECT attnotnull FROM pg_attribute WHERE attrelid = 'shop.order'::regclass AND attname = 'weight')
+         FROM shop.\"order\"",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(rows > 1_000_000, "the million rows and the writer's");
+    assert_eq!(unfilled, 0);
+    assert!(
+        distinct > rows * 9 / 10,
+        "each row its own value: {distinct} of {rows}"
+    );
+    assert!(not_null);
+    let back = Migrator::new(&scratch.migrations())
+        .confirm("shop.order.weight")
+        .rollback_to(&pool, 1)
+        .await
+        .unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+}

@@ -32,7 +32,7 @@ impl Crm {
         self.scratch.write_models(&CRM.replace("// v2: ", ""));
         let refused = self.scratch.builder().run().unwrap_err().to_string();
         assert!(
-            refused.contains("{tenant}.contacts: an index built, or a constraint or NOT NULL checked, on every tenant's existing table"),
+            refused.contains("{tenant}.contacts: an index built, a constraint or NOT NULL checked, or a column with a volatile default filled, on every tenant's existing table"),
             "{refused}"
         );
         let outcome = self
