@@ -108,14 +108,7 @@ async fn an_index_on_a_table_with_rows_is_built_concurrently_while_writes_go_on(
     // A writer inserts row after row, each refusing to wait more than
     // 50 ms for a lock, while the migrations run: a plain CREATE INDEX
     // would hold its SHARE lock for the whole build and time it out.
-    let report = applied_while_writing(
-        db.url(),
-        &pool,
-        &scratch.migrations(),
-        false,
-        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
-    )
-    .await;
+    let report = orders_while_writing(db.url(), &pool, &scratch).await;
     assert!(report.drift.is_clean(), "{}", report.drift);
     assert_eq!(report.applied.len(), 2);
     let (valid, transactional): (bool, bool) = sqlx::query_as(
@@ -201,6 +194,23 @@ async fn applied_while_writing(
     assert_eq!(refused, 0, "no write waited on a lock of the migration");
     assert!(written > 1, "the writer went on during the migration");
     report
+}
+
+/// [`applied_while_writing`] of the scratch crate's migrations, with the
+/// writer placing orders.
+async fn orders_while_writing(
+    url: &str,
+    pool: &sqlx::PgPool,
+    scratch: &Scratch,
+) -> strata::RunReport {
+    applied_while_writing(
+        url,
+        pool,
+        &scratch.migrations(),
+        false,
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
+    )
+    .await
 }
 
 /// A writer on its own connection, inserting row after row until stopped,
@@ -380,14 +390,7 @@ async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
     assert!(at("VALIDATE CONSTRAINT \"order_customer_not_null\"") < at("SET NOT NULL"));
     assert!(at("SET NOT NULL") < at("DROP CONSTRAINT \"order_customer_not_null\""));
 
-    let report = applied_while_writing(
-        db.url(),
-        &pool,
-        &scratch.migrations(),
-        false,
-        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
-    )
-    .await;
+    let report = orders_while_writing(db.url(), &pool, &scratch).await;
     assert!(report.drift.is_clean(), "{}", report.drift);
     let (not_null, checks): (bool, i64) = sqlx::query_as(
         "SELECT (SELECT attnotnull FROM pg_attribute WHERE attrelid = 'shop.order'::regclass AND attname = 'customer'),
@@ -501,18 +504,7 @@ pub struct Item {
         ) && refused.contains("expand and contract"),
         "{refused}"
     );
-    let outcome = scratch
-        .builder()
-        .confirm("shop.item.quantity")
-        .run()
-        .unwrap();
-    assert!(
-        outcome
-            .warnings
-            .iter()
-            .any(|w| w.starts_with("hazard, confirmed: shop.item.quantity")),
-        "{outcome:?}"
-    );
+    crate::support::build_confirmed(&scratch, "shop.item.quantity");
     let manifest = std::fs::read_to_string(scratch.migrations_dir().join("manifest.json")).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     let hazards: Vec<&str> = manifest["migrations"]
@@ -561,14 +553,7 @@ async fn a_volatile_default_is_filled_in_batches_while_writes_go_on() {
         "{second}"
     );
 
-    let report = applied_while_writing(
-        db.url(),
-        &pool,
-        &scratch.migrations(),
-        false,
-        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('live', 1)",
-    )
-    .await;
+    let report = orders_while_writing(db.url(), &pool, &scratch).await;
     assert!(report.drift.is_clean(), "{}", report.drift);
     let (rows, unfilled, distinct, not_null): (i64, i64, i64, bool) = sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE weight IS NULL), count(DISTINCT weight),

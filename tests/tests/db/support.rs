@@ -101,6 +101,20 @@ impl Drop for Scratch {
     }
 }
 
+/// Builds with `object` confirmed, expecting the build to say so as a
+/// confirmed hazard.
+pub fn build_confirmed(scratch: &Scratch, object: &str) -> strata_build::Outcome {
+    let outcome = scratch.builder().confirm(object).run().unwrap();
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("hazard, confirmed: {object}"))),
+        "{outcome:?}"
+    );
+    outcome
+}
+
 pub fn files_in(dir: &Path) -> Vec<(String, String)> {
     let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
         .map(|entries| {
