@@ -300,9 +300,10 @@ impl Change {
 
 /// The table an online form of a change works on: an index built or
 /// dropped, a constraint added, validated or dropped, a column made NOT
-/// NULL.
+/// NULL, added or filled.
 fn online_table(change: &Change) -> Option<&QualifiedName> {
     match change {
+        Change::Column(ColumnChange::AddColumn { table, .. }) => Some(table),
         Change::Index(
             IndexChange::CreateIndex { table, .. } | IndexChange::DropIndex { table, .. },
         )
