@@ -170,9 +170,26 @@ impl Migrator<'_> {
                 None
             }
         };
+        // A retry goes on from the statement that failed: those before it
+        // ran, and some cannot run twice (a check dropped, a key added).
+        // Each in a transaction, so a transaction pooler keeps the unnamed
+        // statement's parse and execution on one server connection.
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        let done: Option<(i32,)> = query_as(tracking::PROGRESS)
+            .bind(&self.scope)
+            .bind(i64::from(migration.version))
+            .bind(&migration.checksum)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("reading strata.progress"))?;
+        tx.commit().await.map_err(db("reading strata.progress"))?;
+        let done = done.map_or(0, |(n,)| usize::try_from(n).unwrap_or(0));
         let started = Instant::now();
         let mut failure = None;
-        for statement in split_statements(migration.sql) {
+        for (at, statement) in split_statements(migration.sql).into_iter().enumerate() {
+            if at < done {
+                continue;
+            }
             let on = direct.as_mut().unwrap_or(&mut *conn);
             if let Err(error) = self.run_outside(on, statement.sql).await {
                 let failed = Failed::new(&statement, &error);
@@ -184,6 +201,18 @@ impl Migrator<'_> {
                 });
                 break;
             }
+            let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+            query(tracking::RECORD_PROGRESS)
+                .bind(&self.scope)
+                .bind(i64::from(migration.version))
+                .bind(&migration.checksum)
+                .bind(i32::try_from(at + 1).unwrap_or(i32::MAX))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("recording progress in strata.progress"))?;
+            tx.commit()
+                .await
+                .map_err(db("recording progress in strata.progress"))?;
         }
         if let Some(direct) = direct {
             let _ = direct.close().await;
@@ -200,6 +229,14 @@ impl Migrator<'_> {
             false,
         )
         .await?;
+        if failure.is_none() {
+            query(tracking::FORGET_PROGRESS)
+                .bind(&self.scope)
+                .bind(i64::from(migration.version))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("forgetting progress in strata.progress"))?;
+        }
         tx.commit().await.map_err(db("recording a migration"))?;
         match failure {
             Some(failure) => Err(failure),

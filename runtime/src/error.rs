@@ -41,7 +41,7 @@ pub enum Error {
     },
     /// A migration marked `-- strata:no-transaction` failed part-way.
     #[error(
-        "migration {file} runs outside a transaction and failed{}: {message}{}; the statements before it stay applied\nhelp: fix the cause, make sure no other process is applying it, then start once with Migrator::retry_failed(true): strata runs it again from its first statement and rebuilds any INVALID index a failed concurrent build left (so write statements that can run twice, such as CREATE INDEX CONCURRENTLY IF NOT EXISTS)",
+        "migration {file} runs outside a transaction and failed{}: {message}{}; the statements before it stay applied\nhelp: fix the cause, make sure no other process is applying it, then start once with Migrator::retry_failed(true): strata goes on from the statement that failed (those before it ran, and are not run again) and rebuilds any INVALID index a failed concurrent build left",
         .statement.as_ref().map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})")).unwrap_or_default(),
         .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
     )]
@@ -57,7 +57,7 @@ pub enum Error {
     },
     /// A migration marked `-- strata:no-transaction` did not finish earlier.
     #[error(
-        "migration {file} runs outside a transaction and did not finish ({recorded}): some of its statements may be applied, or another process may be applying it right now\nhelp: once no process is applying it, fix the cause and start once with Migrator::retry_failed(true), which runs it again from its first statement"
+        "migration {file} runs outside a transaction and did not finish ({recorded}): some of its statements may be applied, or another process may be applying it right now\nhelp: once no process is applying it, fix the cause and start once with Migrator::retry_failed(true), which goes on from the first statement that did not finish"
     )]
     NeedsResolution {
         /// The migration's file name.

@@ -96,9 +96,40 @@ pub(crate) const CREATE_EXPRESSIONS: &str = r#"CREATE TABLE IF NOT EXISTS "strat
     PRIMARY KEY ("server_version", "key")
 )"#;
 
-/// Returns whether both of strata's tables exist.
+/// Creates the progress of the migrations that run outside a transaction:
+/// how many of its statements one has run, so that a retry after a
+/// failure goes on from the statement that failed instead of running
+/// again what it cannot run twice (a check dropped, an index built).
+/// Keyed by the file's checksum too: a file made again under the same
+/// version starts from its first statement.
+pub(crate) const CREATE_PROGRESS: &str = r#"CREATE TABLE IF NOT EXISTS "strata"."progress" (
+    "scope" text NOT NULL,
+    "version" bigint NOT NULL,
+    "checksum" text NOT NULL,
+    "statements_done" integer NOT NULL,
+    PRIMARY KEY ("scope", "version")
+)"#;
+
+/// Returns how many statements of version `$2` of scope `$1`, as the file
+/// of checksum `$3` has them, have run.
+pub(crate) const PROGRESS: &str = r#"SELECT "statements_done" FROM "strata"."progress"
+WHERE "scope" = $1 AND "version" = $2 AND "checksum" = $3"#;
+
+/// Records that `$4` statements of version `$2` of scope `$1` (checksum
+/// `$3`) have run.
+pub(crate) const RECORD_PROGRESS: &str = r#"INSERT INTO "strata"."progress" ("scope", "version", "checksum", "statements_done")
+VALUES ($1, $2, $3, $4)
+ON CONFLICT ("scope", "version") DO UPDATE SET "checksum" = EXCLUDED."checksum", "statements_done" = EXCLUDED."statements_done""#;
+
+/// Forgets the progress of version `$2` of scope `$1`, once it is applied
+/// or undone.
+pub(crate) const FORGET_PROGRESS: &str =
+    r#"DELETE FROM "strata"."progress" WHERE "scope" = $1 AND "version" = $2"#;
+
+/// Returns whether each of strata's tables exists.
 const BOTH_EXIST: &str = r#"SELECT to_regclass('"strata"."migrations"') IS NOT NULL
-    AND to_regclass('"strata"."expressions"') IS NOT NULL"#;
+    AND to_regclass('"strata"."expressions"') IS NOT NULL
+    AND to_regclass('"strata"."progress"') IS NOT NULL"#;
 
 /// Returns version, name, checksum and success of every recorded migration of a scope.
 pub(crate) const SELECT_APPLIED: &str = r#"SELECT "version", "name", "checksum", "success", "transactional", "error"
@@ -147,7 +178,12 @@ pub(crate) async fn ensure(conn: &mut PgConnection) -> Result<(), Error> {
         .map_err(db(context))?;
     if !exists {
         lock(&mut tx, "").await?;
-        for statement in [CREATE_SCHEMA, CREATE_TABLE, CREATE_EXPRESSIONS] {
+        for statement in [
+            CREATE_SCHEMA,
+            CREATE_TABLE,
+            CREATE_EXPRESSIONS,
+            CREATE_PROGRESS,
+        ] {
             query(statement)
                 .execute(&mut *tx)
                 .await

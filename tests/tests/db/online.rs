@@ -577,3 +577,57 @@ async fn a_volatile_default_is_filled_in_batches_while_writes_go_on() {
         .unwrap();
     assert!(back.drift.is_clean(), "{}", back.drift);
 }
+
+/// A migration without a transaction that fails part-way is resumed from
+/// the statement that failed: the steps before it (a check validated,
+/// `SET NOT NULL`, the check dropped) are not run again, which they could
+/// not be (the check is gone).
+#[tokio::test]
+async fn a_no_transaction_migration_that_failed_part_way_resumes_where_it_stopped() {
+    let (scratch, (_db, pool)) = orders_with_rows().await;
+    psql(
+        &pool,
+        "INSERT INTO shop.\"order\" (customer, total_cents) VALUES ('refund', -5)",
+    )
+    .await;
+    scratch.write_models(&ORDERS.replace("Option<String>", "String").replace(
+        "    pub total_cents: i64,",
+        "    #[column(check = \"total_cents >= 0\")]\n    pub total_cents: i64,",
+    ));
+    scratch
+        .builder()
+        .confirm("shop.order.customer")
+        .run()
+        .unwrap();
+    let files = sql_files(&scratch);
+    let second = last_up(&files);
+    let at = |s: &str| second.find(s).unwrap_or_else(|| panic!("{s} in {second}"));
+    assert!(
+        at("DROP CONSTRAINT \"order_customer_not_null\"")
+            < at("VALIDATE CONSTRAINT \"order_total_cents_check\""),
+        "the NOT NULL steps come first: {second}"
+    );
+
+    // The check's validation fails on the refund, after NOT NULL is done.
+    let failed = Migrator::new(&scratch.migrations()).run(&pool).await;
+    assert!(
+        matches!(failed, Err(strata::Error::NonTransactionalFailed { .. })),
+        "{failed:?}"
+    );
+    let (not_null,): (bool,) = sqlx::query_as(
+        "SELECT attnotnull FROM pg_attribute WHERE attrelid = 'shop.order'::regclass AND attname = 'customer'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(not_null, "the steps before the failure stay done");
+
+    // Fixed, and retried: it goes on from the failed validation.
+    psql(&pool, "DELETE FROM shop.\"order\" WHERE total_cents < 0").await;
+    let report = Migrator::new(&scratch.migrations())
+        .retry_failed(true)
+        .run(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("the retry resumes: {e}"));
+    assert!(report.drift.is_clean(), "{}", report.drift);
+}
