@@ -134,18 +134,9 @@ async fn an_index_on_a_table_with_rows_is_built_concurrently_while_writes_go_on(
         drop.contains("DROP INDEX CONCURRENTLY IF EXISTS \"shop\".\"order_customer_idx\";"),
         "{drop}"
     );
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    crate::support::migrate_clean(&scratch, &pool).await;
     // And back, through the plain down files.
-    let back = Migrator::new(&scratch.migrations())
-        .confirm("shop.order.note")
-        .rollback_to(&pool, 1)
-        .await
-        .unwrap();
-    assert!(back.drift.is_clean(), "{}", back.drift);
+    crate::support::rolled_back_clean(&scratch, &pool, 1, &["shop.order.note"]).await;
 }
 
 /// A table the migration creates keeps plain DDL: its index is built with
@@ -401,11 +392,7 @@ async fn set_not_null_on_a_table_with_rows_goes_through_a_validated_check() {
     .unwrap();
     assert!(not_null);
     assert_eq!(checks, 0, "the check went once SET NOT NULL stood");
-    let back = Migrator::new(&scratch.migrations())
-        .rollback_to(&pool, 1)
-        .await
-        .unwrap();
-    assert!(back.drift.is_clean(), "{}", back.drift);
+    crate::support::rolled_back_clean(&scratch, &pool, 1, &[]).await;
 }
 
 /// A unique constraint on a table with rows: its index built `CREATE
@@ -516,11 +503,7 @@ pub struct Item {
         .collect();
     assert_eq!(hazards, ["-", "-", "hazard"]);
     let (_db, pool) = fresh_db().await;
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    crate::support::migrate_clean(&scratch, &pool).await;
 }
 
 /// A column added with a volatile default to a table with a million rows:
@@ -570,12 +553,7 @@ async fn a_volatile_default_is_filled_in_batches_while_writes_go_on() {
         "each row its own value: {distinct} of {rows}"
     );
     assert!(not_null);
-    let back = Migrator::new(&scratch.migrations())
-        .confirm("shop.order.weight")
-        .rollback_to(&pool, 1)
-        .await
-        .unwrap();
-    assert!(back.drift.is_clean(), "{}", back.drift);
+    crate::support::rolled_back_clean(&scratch, &pool, 1, &["shop.order.weight"]).await;
 }
 
 /// A migration without a transaction that fails part-way is resumed from

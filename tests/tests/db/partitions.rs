@@ -542,11 +542,7 @@ async fn an_index_on_an_existing_partitioned_table_is_a_confirmed_hazard() {
     let scratch = Scratch::with_models(EVENTS);
     scratch.build();
     let (_db, pool) = fresh_db().await;
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    crate::support::migrate_clean(&scratch, &pool).await;
 
     scratch.write_models(&EVENTS.replace(
         "    #[column(primary_key)]\n    pub occurred_at",
@@ -573,9 +569,5 @@ async fn an_index_on_an_existing_partitioned_table_is_a_confirmed_hazard() {
         manifest["migrations"][1]["hazards"][0]["object"],
         "analytics.event"
     );
-    let report = Migrator::new(&scratch.migrations())
-        .run(&pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
+    crate::support::migrate_clean(&scratch, &pool).await;
 }

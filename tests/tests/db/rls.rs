@@ -5,7 +5,7 @@
 use strata::sqlx::{self, PgPool};
 use strata::{check_drift, DifferenceKind, Migrator, ObjectKind};
 
-use crate::support::{fresh_db, psql, Scratch};
+use crate::support::{fresh_db, migrate_clean, psql, rolled_back_clean, Scratch};
 
 /// Each test its own role: roles belong to the whole cluster, and the
 /// tests share one.
@@ -59,15 +59,6 @@ async fn migrated(role: &str) -> (Scratch, crate::support::Db) {
         .await
         .unwrap();
     (scratch, db)
-}
-
-/// Applies what is pending; the drift check after it must be clean.
-async fn migrate_clean(scratch: &Scratch, pool: &PgPool) {
-    let report = Migrator::new(&scratch.migrations())
-        .run(pool)
-        .await
-        .unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
 }
 
 /// The tickets `role` sees when acting for `org`, in a transaction of its own.
@@ -531,11 +522,7 @@ async fn removed_grants_are_revoked_and_roles_must_be_declared() {
     );
     migrate_clean(&scratch, &pool).await;
     // And back: the down files give them again.
-    let back = Migrator::new(&scratch.migrations())
-        .rollback_to(&pool, 1)
-        .await
-        .unwrap();
-    assert!(back.drift.is_clean(), "{}", back.drift);
+    rolled_back_clean(&scratch, &pool, 1, &[]).await;
     let (can,): (bool,) = sqlx::query_as(&format!(
         "SELECT has_table_privilege('{role}', 'ticketing.ticket', 'UPDATE')"
     ))
@@ -820,11 +807,7 @@ async fn default_privileges_reach_tables_made_later_and_are_drift_checked() {
     assert!(!may(&pool, role, "ticketing.later", "SELECT").await);
     psql(&pool, "DROP TABLE ticketing.later").await;
     // And back, by the rollback.
-    let back = Migrator::new(&scratch.migrations())
-        .rollback_to(&pool, 1)
-        .await
-        .unwrap();
-    assert!(back.drift.is_clean(), "{}", back.drift);
+    rolled_back_clean(&scratch, &pool, 1, &[]).await;
     psql(&pool, "CREATE TABLE ticketing.later (id bigint)").await;
     assert!(may(&pool, role, "ticketing.later", "INSERT").await);
 

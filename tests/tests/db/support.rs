@@ -101,6 +101,28 @@ impl Drop for Scratch {
     }
 }
 
+/// Applies the scratch crate's pending migrations; the drift check after
+/// them must be clean.
+pub async fn migrate_clean(scratch: &Scratch, pool: &PgPool) {
+    let report = Migrator::new(&scratch.migrations())
+        .run(pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+}
+
+/// Rolls the scratch crate's migrations back to `version`, with `confirm`
+/// confirmed; the drift check after must be clean.
+pub async fn rolled_back_clean(scratch: &Scratch, pool: &PgPool, version: u32, confirm: &[&str]) {
+    let migrations = scratch.migrations();
+    let mut migrator = Migrator::new(&migrations);
+    for object in confirm {
+        migrator = migrator.confirm(*object);
+    }
+    let back = migrator.rollback_to(pool, version).await.unwrap();
+    assert!(back.drift.is_clean(), "{}", back.drift);
+}
+
 /// Builds with `object` confirmed, expecting the build to say so as a
 /// confirmed hazard.
 pub fn build_confirmed(scratch: &Scratch, object: &str) -> strata_build::Outcome {
