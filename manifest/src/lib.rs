@@ -72,7 +72,7 @@ pub use kinds::trigger::{Trigger, TriggerChange};
 pub use kinds::view::{View, ViewChange};
 pub use kinds::Change;
 pub use manifest::{Manifest, MigrationEntry, Prepared, FORMAT_VERSION};
-pub use naming::{constraint_name, migration_name};
+pub use naming::{constraint_name, migration_name, partition_index_name};
 pub use render::{
     render_down, render_migration, render_migration_with, stages, stages_with, Stage,
 };

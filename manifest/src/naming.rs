@@ -31,6 +31,27 @@ pub fn constraint_name(table: &str, columns: &[String], suffix: &str) -> String 
     format!("{}{tail}", name.get(..head_len).unwrap_or_default())
 }
 
+/// The name of the index strata builds on partition `partition` for the
+/// partitioned index `index`: `{partition}_{index}`, shortened with a hash
+/// when it would pass 63 bytes. The same names give the same name, so a
+/// build that resumes finds what it began.
+pub fn partition_index_name(partition: &str, index: &str) -> String {
+    let name = format!("{partition}_{index}");
+    if name.len() <= MAX_IDENT_BYTES {
+        return name;
+    }
+    let hash: String = Sha256::digest(name.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut head_len = MAX_IDENT_BYTES - hash.len() - 1;
+    while !name.is_char_boundary(head_len) {
+        head_len -= 1;
+    }
+    format!("{}_{hash}", name.get(..head_len).unwrap_or_default())
+}
+
 /// The file-name part of a migration, made from what it does:
 /// `initial` for a first migration, `add_customers_note` for one change,
 /// `move_25_tables_and_1_more` for many. Table changes name a migration
@@ -104,6 +125,14 @@ mod tests {
         let a = constraint_name(&"t".repeat(60), &["alpha".into()], "key");
         let b = constraint_name(&"t".repeat(60), &["beta".into()], "key");
         assert!(a.len() <= 63 && b.len() <= 63);
+        let long = partition_index_name(&"é".repeat(31), &"i".repeat(63));
+        assert!(long.len() <= 63, "{long}");
+        assert_eq!(long, partition_index_name(&"é".repeat(31), &"i".repeat(63)));
+        assert_ne!(long, partition_index_name(&"é".repeat(31), &"j".repeat(63)));
+        assert_eq!(
+            partition_index_name("event_p202612", "event_kind_at"),
+            "event_p202612_event_kind_at"
+        );
         assert_ne!(a, b);
     }
 

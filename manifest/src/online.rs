@@ -15,9 +15,10 @@ use crate::{
 /// keep taking writes: the index drops and builds on such a table become
 /// `CONCURRENTLY`, in migrations of their own without a transaction (the
 /// drops before the rest, the builds after it). A table the migration
-/// creates, moves, renames, drops or rebuilds, and a partitioned table
-/// (`CONCURRENTLY` cannot build on one), keep plain DDL in the rest.
-/// Returns `(drops, rest, builds)`.
+/// creates, moves, renames, drops or rebuilds keeps plain DDL in the rest,
+/// and so does a partitioned table, but for its index builds: the runner
+/// builds those on each partition `CONCURRENTLY`. Returns `(drops, rest,
+/// builds)`.
 pub fn split_online(
     old: &SchemaState,
     changes: Vec<Change>,
@@ -78,6 +79,12 @@ pub fn split_online_batched(
                 .table(&table.schema, &table.name)
                 .is_some_and(|t| t.partition.is_none())
     };
+    // An index is built on each partition of a partitioned table
+    // `CONCURRENTLY` by the runner, which attaches each build to the
+    // parent's index made `ON ONLY` (see the runtime's `index_target`).
+    let online_index = |table: &QualifiedName| {
+        !touched.contains(table) && old.table(&table.schema, &table.name).is_some()
+    };
     let (mut drops, mut rest, mut builds) = (Vec::new(), Vec::new(), Vec::new());
     for change in changes {
         match change {
@@ -91,7 +98,9 @@ pub fn split_online_batched(
                     .into(),
                 );
             }
-            Change::Index(IndexChange::CreateIndex { table, index, .. }) if online(&table) => {
+            Change::Index(IndexChange::CreateIndex { table, index, .. })
+                if online_index(&table) =>
+            {
                 builds.push(
                     IndexChange::CreateIndex {
                         table,
@@ -357,9 +366,10 @@ pub fn tenant_lock_reason(change: &Change, hazards: &[Unconfirmed]) -> Option<St
 
 /// The hazards [`split_online`] leaves in `rest` (its second part): a
 /// change that still builds or scans a table of `old` in place, under a
-/// lock that stops its writes. An index or constraint on a partitioned
-/// table (`CONCURRENTLY` cannot build on the parent), a unique key a
-/// foreign key of the same migration needs at once, a primary key over a
+/// lock that stops its writes. A key, constraint or `NOT NULL` on a
+/// partitioned table (PostgreSQL cannot build a key there `CONCURRENTLY`,
+/// nor add a foreign key `NOT VALID`), a unique key a foreign key of the
+/// same migration needs at once, a primary key over a
 /// column that may hold NULL. Each table is a hazard, confirmed by its
 /// name; a table the migration rebuilds is locked by its rebuild, which is
 /// confirmed already.
@@ -421,10 +431,10 @@ pub fn residual_lock_hazards(old: &SchemaState, rest: &[Change]) -> Vec<Unconfir
         .map(|(table, whats)| Unconfirmed {
             object: object_name(&[&table.schema, &table.name]),
             what: format!(
-                "{} (a partitioned table, where CONCURRENTLY cannot build, or a key a foreign key of the same migration needs at once, or a primary key over a column that may hold NULL)",
+                "{} (a key, constraint or NOT NULL on a partitioned table, which PostgreSQL cannot build CONCURRENTLY or, for a foreign key, add NOT VALID, or a key a foreign key of the same migration needs at once, or a primary key over a column that may hold NULL)",
                 whats.join("; ")
             ),
-            help: "confirm it when the table is small or quiet; otherwise add the key in a migration before the foreign key that needs it, make the column NOT NULL before the primary key, or build a partitioned table's index on each partition CONCURRENTLY by hand and attach it".to_owned(),
+            help: "confirm it when the table is small or quiet; otherwise add the key in a migration before the foreign key that needs it, or make the column NOT NULL before the primary key".to_owned(),
         })
         .collect()
 }

@@ -12,6 +12,7 @@ use crate::error::db;
 use crate::index_target::concurrent_index;
 use crate::migrations::Migration;
 use crate::migrator::{AppliedMigration, Migrator};
+use crate::partition_index::{build_on_each_partition, partitioned};
 use crate::runner::{run_statements, Failed};
 use crate::session::{query, query_as};
 use crate::tracking::{is_applied, lock, record_in};
@@ -250,9 +251,15 @@ impl Migrator<'_> {
 
     /// One statement outside a transaction. A concurrent index build that
     /// failed before leaves an INVALID index that `IF NOT EXISTS` would
-    /// silently keep: it is dropped first, so it is really rebuilt.
+    /// silently keep: it is dropped first, so it is really rebuilt. One on
+    /// a partitioned table, which PostgreSQL cannot build `CONCURRENTLY`, is
+    /// built on each partition and attached (see `partition_index`).
     async fn run_outside(&self, conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
-        if let Some((schema, index)) = concurrent_index(sql) {
+        if let Some(build) = concurrent_index(sql) {
+            if let Some((schema, table)) = partitioned(conn, &build).await? {
+                return build_on_each_partition(conn, &build, &schema, &table).await;
+            }
+            let (schema, index) = (build.schema, build.name);
             // In a transaction, so a pooler keeps its parse and execution together.
             let mut tx = conn.begin().await?;
             let valid: Option<(bool,)> = sqlx::query_as(tracking::INDEX_VALID)

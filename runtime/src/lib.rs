@@ -89,6 +89,7 @@ mod introspect;
 mod migrations;
 mod migrator;
 mod model;
+mod partition_index;
 mod partitions;
 mod read_database;
 mod runner;

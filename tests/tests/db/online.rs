@@ -206,7 +206,7 @@ async fn orders_while_writing(
 
 /// A writer on its own connection, inserting row after row until stopped,
 /// each insert refusing to wait more than 50 ms for a lock.
-struct Writer {
+pub(crate) struct Writer {
     stop: Arc<AtomicBool>,
     written: Arc<AtomicU64>,
     refused: Arc<AtomicU64>,
@@ -215,7 +215,7 @@ struct Writer {
 
 impl Writer {
     /// Started, and once it has written its first row.
-    async fn start(url: &str, insert: &'static str) -> Writer {
+    pub(crate) async fn start(url: &str, insert: &'static str) -> Writer {
         let impatient = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
             .connect_with(
@@ -251,7 +251,7 @@ impl Writer {
     }
 
     /// Stops it: the rows it wrote, and the writes that timed out waiting.
-    async fn stop(self) -> (u64, u64) {
+    pub(crate) async fn stop(self) -> (u64, u64) {
         let written = self.written.load(Ordering::Relaxed);
         self.stop.store(true, Ordering::Relaxed);
         self.task.await.unwrap();

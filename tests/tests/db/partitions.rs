@@ -534,40 +534,115 @@ async fn a_dropped_partition_index_is_drift_on_the_parent_and_on_each_partition(
 }
 
 /// An index added to a partitioned table that exists: `CONCURRENTLY`
-/// cannot build on the parent, so the build stops writes to every
-/// partition while it builds. A hazard: refused until confirmed, then
-/// recorded, and marked for a linter.
+/// cannot build on the parent, so the runner makes the parent's index
+/// `ON ONLY` (a catalog update), builds it `CONCURRENTLY` on each partition
+/// and attaches each build, while rows go on being written. A duplicate
+/// in one partition fails that build; a retry, once it is gone, goes on
+/// from there and leaves nothing INVALID.
 #[tokio::test]
-async fn an_index_on_an_existing_partitioned_table_is_a_confirmed_hazard() {
+async fn an_index_on_an_existing_partitioned_table_is_built_on_each_partition_while_writes_go_on() {
     let scratch = Scratch::with_models(EVENTS);
     scratch.build();
-    let (_db, pool) = fresh_db().await;
+    let (db, pool) = fresh_db().await;
     crate::support::migrate_clean(&scratch, &pool).await;
+    // Rows in this month, next month and the default partition, and one
+    // duplicate of (kind, occurred_at) next month.
+    psql(
+        &pool,
+        "INSERT INTO analytics.event (occurred_at, kind)
+         SELECT date_trunc('month', now()) + i * interval '1 millisecond'
+                + CASE i % 3 WHEN 0 THEN interval '0' WHEN 1 THEN interval '1 month' ELSE interval '100 years' END,
+                'kind ' || i
+         FROM generate_series(1, 60000) i;
+         INSERT INTO analytics.event (occurred_at, kind)
+         SELECT occurred_at, kind FROM analytics.event
+         WHERE occurred_at >= date_trunc('month', now()) + interval '1 month'
+           AND occurred_at < date_trunc('month', now()) + interval '2 months'
+         LIMIT 1",
+    )
+    .await;
+    let (per_partition,): (i64,) = sqlx::query_as(
+        "SELECT min(n) FROM (SELECT count(*) AS n FROM analytics.event GROUP BY tableoid) c",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(per_partition > 10_000, "rows in three partitions");
 
     scratch.write_models(&EVENTS.replace(
-        "    #[column(primary_key)]\n    pub occurred_at",
-        "    #[column(primary_key, index)]\n    pub occurred_at",
+        "pub struct Event {",
+        "#[index(columns = [\"kind\", \"occurred_at\"], unique, name = \"event_kind_at\")]\npub struct Event {",
     ));
-    let refused = scratch.builder().run().unwrap_err().to_string();
-    assert!(
-        refused.contains("analytics.event: an index built in place, which stops the table's writes until it is built")
-            && refused.contains("build a partitioned table's index on each partition CONCURRENTLY by hand"),
-        "{refused}"
-    );
-    let outcome = crate::support::build_confirmed(&scratch, "analytics.event");
+    // No confirmation: nothing stops the table's writes.
+    let outcome = scratch.builder().run().unwrap();
     let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(up.starts_with(strata::NO_TRANSACTION), "{up}");
     assert!(
-        up.contains("-- squawk-ignore require-concurrent-index-creation -- a hazard for analytics.event, gated by its confirmation\nCREATE INDEX \"event_occurred_at_idx\""),
+        up.contains(
+            "CREATE UNIQUE INDEX CONCURRENTLY \"event_kind_at\" ON \"analytics\".\"event\""
+        ),
         "{up}"
     );
-    assert!(!up.starts_with(strata::NO_TRANSACTION), "{up}");
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(scratch.migrations_dir().join("manifest.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(
-        manifest["migrations"][1]["hazards"][0]["object"],
-        "analytics.event"
+    assert!(
+        manifest["migrations"][1].get("hazards").is_none(),
+        "{}",
+        manifest["migrations"][1]
     );
-    crate::support::migrate_clean(&scratch, &pool).await;
+
+    // The duplicate fails next month's build; the parent's index stays
+    // invalid, and the build that failed is left INVALID for the retry.
+    let migrations = scratch.migrations();
+    let failed = Migrator::new(&migrations).run(&pool).await.unwrap_err();
+    assert!(
+        failed.to_string().contains("could not create unique index"),
+        "{failed}"
+    );
+    let next = month(&pool, 1).await;
+    psql(
+        &pool,
+        &format!("DELETE FROM analytics.{next} WHERE id = (SELECT max(id) FROM analytics.{next})"),
+    )
+    .await;
+
+    let writer = crate::online::Writer::start(
+        db.url(),
+        "INSERT INTO analytics.event (occurred_at, kind) VALUES (now(), 'live ' || gen_random_uuid())",
+    )
+    .await;
+    let report = Migrator::new(&migrations)
+        .retry_failed(true)
+        .run(&pool)
+        .await
+        .unwrap();
+    let (written, refused) = writer.stop().await;
+    assert_eq!(refused, 0, "no write waited on a lock of the migration");
+    assert!(written > 1, "the writer went on during the migration");
+    assert!(report.drift.is_clean(), "{}", report.drift);
+
+    // Every partition has its own index attached to the parent's, and
+    // every index is valid.
+    let (partitions, attached, invalid): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event'::regclass),
+                (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event_kind_at'::regclass),
+                (SELECT count(*) FROM pg_index WHERE NOT indisvalid)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(attached, partitions);
+    assert_eq!(invalid, 0);
+    let duplicate = sqlx::query(&format!(
+        "INSERT INTO analytics.event (occurred_at, kind) SELECT occurred_at, kind FROM analytics.{next} LIMIT 1"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap_err();
+    assert!(
+        duplicate.to_string().contains("event_kind_at"),
+        "{duplicate}"
+    );
 }
