@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use strata_manifest::{
-    diff_with, residual_lock_hazards, split_online_batched, tenant_lock_hazards, Change, Confirm,
+    diff_with, residual_lock_hazards, split_online_batched, split_online_tenant, Change, Confirm,
     EnumChange, QualifiedName, SchemaState, Unconfirmed, BACKFILL_BATCH, CONFIRM_ENV,
 };
 
@@ -475,9 +475,14 @@ impl Builder {
         let confirm = self.confirmed();
         let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;
         let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, &confirm)?;
-        // A tenant's tables take no online forms (see `tenant_lock_hazards`):
-        // what would lock them is a hazard, refused until confirmed.
-        let tenant_hazards = tenant_lock_hazards(&tenant.manifest.state, &tenant_changes);
+        // A tenant migration runs in each tenant's transaction; the index
+        // drops and builds, validations and keys `USING INDEX` on tables
+        // every tenant has already run after it, each on its own. What
+        // still locks such a table in place is a hazard, refused until
+        // confirmed (`{tenant}.contacts`).
+        let (tenant_drops, tenant_rest, tenant_builds) =
+            split_online_tenant(&tenant.manifest.state, tenant_changes.clone());
+        let tenant_hazards = residual_lock_hazards(&tenant.manifest.state, &tenant_rest);
         refuse_unconfirmed(&tenant_hazards, &confirm)?;
         // Each hazard the models ask for was confirmed, or the diff refused
         // it: say so once more, next to what the build writes.
@@ -575,13 +580,15 @@ impl Builder {
                 2 => lock_hazards.clone(),
                 _ => Vec::new(),
             };
-            outcome.written = Some(shared.write_with(&batch, after, hazards)?);
+            outcome.written = Some(shared.write_with(&batch, &[], after, hazards)?);
         }
         if !tenant_changes.is_empty() {
-            // A tenant's migrations run per schema, each in its transaction:
-            // plain DDL (a new tenant's tables are new).
+            // A tenant's migrations run per schema, each in its transaction,
+            // its steps after the transaction after it (a new tenant's
+            // tables are new: it runs them in the transaction too).
+            let after: Vec<Change> = tenant_drops.into_iter().chain(tenant_builds).collect();
             outcome.tenant_written =
-                Some(tenant.write_with(&tenant_changes, tenant_desired, tenant_hazards)?);
+                Some(tenant.write_with(&tenant_rest, &after, tenant_desired, tenant_hazards)?);
         }
         if let Some(out) = &out_dir {
             shared.embed(out)?;

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use strata_manifest::lexer::significant;
 use strata_manifest::{
-    checksum, migration_name, render_down, render_migration_with, split_statements,
-    tenant_lock_reason, Change, Manifest, MigrationEntry, SchemaState, Unconfirmed, NO_TRANSACTION,
+    checksum, migration_name, render_down, render_migration_with, split_statements, stages_with,
+    tenant_lock_reason, Change, Manifest, MigrationEntry, SchemaState, Unconfirmed,
+    AFTER_TRANSACTION, NO_TRANSACTION,
 };
 
 use crate::builder::write_atomically;
@@ -102,12 +103,18 @@ impl Stream {
     /// with `hazards` that the changes hold where they stand besides their
     /// own (a lock on a table that existed before), confirmed: recorded
     /// with the migration, and their statements marked.
+    ///
+    /// `after` (a tenant migration's) runs after the transaction, each step
+    /// on its own: it follows the [`AFTER_TRANSACTION`] marker.
     pub(crate) fn write_with(
         &mut self,
-        changes: &[Change],
+        before: &[Change],
+        after: &[Change],
         desired: SchemaState,
         hazards: Vec<Unconfirmed>,
     ) -> Result<PathBuf, Error> {
+        let all: Vec<Change> = before.iter().chain(after).cloned().collect();
+        let changes = all.as_slice();
         let manifest = &mut self.manifest;
         let dir = &self.dir;
         let version = manifest.next_version();
@@ -116,20 +123,32 @@ impl Stream {
         let down_file = format!("{version:04}_{name}.down.sql");
         // `CONCURRENTLY` cannot run in a transaction: the runtime runs a file
         // so marked statement by statement (its down file stays plain).
-        let marker = if changes.iter().any(Change::needs_no_transaction) {
+        let marker = if before.iter().any(Change::needs_no_transaction) {
             format!("{NO_TRANSACTION}\n")
         } else {
             String::new()
         };
-        let sql = format!(
+        let reason = |change: &Change| {
+            change
+                .lock_reason()
+                .or_else(|| tenant_lock_reason(change, &hazards))
+        };
+        let mut sql = format!(
             "{marker}{}{}",
             self.preamble,
-            render_migration_with(version, &name, changes, &|change| {
-                change
-                    .lock_reason()
-                    .or_else(|| tenant_lock_reason(change, &hazards))
-            })
+            render_migration_with(version, &name, before, &reason)
         );
+        if !after.is_empty() {
+            sql.push_str(&format!(
+                "\n{AFTER_TRANSACTION}\n-- Each step below runs on its own once the tenant's transaction has committed, and a failed one resumes where it stopped; the tenant's version advances when all have run. A new tenant runs them in its transaction, without CONCURRENTLY.\n"
+            ));
+            for stage in stages_with(after, &reason) {
+                sql.push_str(&format!(
+                    "\n-- {}. {}\n{}",
+                    stage.number, stage.title, stage.sql
+                ));
+            }
+        }
         let down = format!("{}{}", self.preamble, render_down(version, &name, changes));
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let path = dir.join(&file);

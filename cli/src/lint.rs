@@ -145,9 +145,26 @@ fn sql_files(dir: &Path, deep: bool) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The findings in one file's `text`, named `file`.
+/// The findings in one file's `text`, named `file`. A tenant migration's
+/// steps after its `-- strata:after-transaction` line run outside a
+/// transaction, and are judged so.
 pub fn lint_text(file: &str, text: &str) -> Vec<Finding> {
-    let markers: Vec<String> = strata_manifest::lexer::leading_trivia(text)
+    let (head, tail) = strata_manifest::after_transaction(text);
+    let mut findings = lint_part(file, head, text, false);
+    if let Some(tail) = tail {
+        let lines = head.matches('\n').count();
+        findings.extend(lint_part(file, tail, text, true).into_iter().map(|mut f| {
+            f.line += lines;
+            f
+        }));
+    }
+    findings
+}
+
+/// The findings in `text`, a part of `whole` (whose leading comments mark
+/// it), `outside` a transaction if so.
+fn lint_part(file: &str, text: &str, whole: &str, outside: bool) -> Vec<Finding> {
+    let markers: Vec<String> = strata_manifest::lexer::leading_trivia(whole)
         .iter()
         .filter(|t| t.kind == strata_manifest::lexer::TokenKind::Comment)
         .map(|t| t.text.trim().to_owned())
@@ -162,12 +179,12 @@ pub fn lint_text(file: &str, text: &str) -> Vec<Finding> {
     let confirmed = marked(LOCKS_CONFIRMED);
     // A file strata generated is judged on its locks alone: its types and
     // names are the models', chosen there.
-    let generated = text.contains("\n-- Generated from the models by strata.");
+    let generated = whole.contains("\n-- Generated from the models by strata.");
     let mut linter = match generated {
         true => Linter::from(LOCK_RULES.iter().chain(BROKEN_RULES).copied()),
         false => Linter::with_rules(&[], LEFT_OUT),
     };
-    linter.settings.assume_in_transaction = !marked(strata::NO_TRANSACTION);
+    linter.settings.assume_in_transaction = !(outside || marked(strata::NO_TRANSACTION));
     let parsed = squawk_syntax::SourceFile::parse(text);
     let mut findings: Vec<Finding> = linter
         .lint(&parsed, text)
@@ -300,6 +317,21 @@ mod tests {
         // Unless the file runs outside one.
         let outside = format!("{}\n{concurrently}", strata::NO_TRANSACTION);
         assert!(lint_text("m.sql", &outside).is_empty());
+        // Or it stands after a tenant migration's transaction, where a
+        // build in place would still be a lock finding, on its own line.
+        let tenant = format!(
+            "ALTER TABLE shop.orders ADD COLUMN note text;\n{}\n{concurrently}CREATE INDEX j ON shop.orders (note);\n",
+            strata_manifest::AFTER_TRANSACTION
+        );
+        let found = lint_text("m.sql", &tenant);
+        assert_eq!(
+            found
+                .iter()
+                .map(|f| (f.rule.as_str(), f.line))
+                .collect::<Vec<_>>(),
+            [("require-concurrent-index-creation", 4)],
+            "{found:?}"
+        );
     }
 
     #[test]

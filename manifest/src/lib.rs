@@ -51,7 +51,7 @@ pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, DefaultPrivileges, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
 pub use online::{
-    residual_lock_hazards, split_online, split_online_batched, tenant_lock_hazards,
+    residual_lock_hazards, split_online, split_online_batched, split_online_tenant,
     tenant_lock_reason, BACKFILL_BATCH,
 };
 
@@ -81,5 +81,7 @@ pub use sql_object::{
 };
 pub use state::{QualifiedName, SchemaState};
 pub use statements::{split_statements, Statement};
-pub use tenant::{tenant_sql, TENANT_PLACEHOLDER};
+pub use tenant::{
+    after_transaction, in_one_transaction, tenant_sql, AFTER_TRANSACTION, TENANT_PLACEHOLDER,
+};
 pub use types::{canonical_type, has_assignment_cast, is_metadata_only, is_widening};

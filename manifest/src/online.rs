@@ -40,6 +40,26 @@ pub fn split_online_batched(
     changes: Vec<Change>,
     batch: u32,
 ) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
+    split(old, changes, Some(batch))
+}
+
+/// [`split_online`] for the tenant stream, whose drops and builds run
+/// after each existing tenant's transaction (a new tenant runs them in
+/// it). A column with a volatile default stays in the rest, added in
+/// place (a hazard): its batched fill commits as it goes, which a new
+/// tenant's one transaction cannot.
+pub fn split_online_tenant(
+    old: &SchemaState,
+    changes: Vec<Change>,
+) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
+    split(old, changes, None)
+}
+
+fn split(
+    old: &SchemaState,
+    changes: Vec<Change>,
+    backfill: Option<u32>,
+) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
     let mut touched: Vec<QualifiedName> = Vec::new();
     for change in &changes {
         match change {
@@ -159,6 +179,7 @@ pub fn split_online_batched(
             // made NOT NULL as below.
             Change::Column(ColumnChange::AddColumn { table, column })
                 if online(&table)
+                    && backfill.is_some()
                     && column.generated.is_none()
                     && !column.identity
                     && column
@@ -191,7 +212,7 @@ pub fn split_online_batched(
                         table: table.clone(),
                         column: column.name.clone(),
                         value,
-                        batch,
+                        batch: backfill.unwrap_or(BACKFILL_BATCH),
                     }
                     .into(),
                 );
@@ -328,33 +349,9 @@ fn online_table(change: &Change) -> Option<&QualifiedName> {
     }
 }
 
-/// The hazards of a tenant migration: each table of `old` (a tenant
-/// stream's state) that one of `changes` would build an index on, or scan
-/// for a constraint or `NOT NULL`, where a shared table would take the
-/// online forms of [`split_online`]. A tenant migration runs in one
-/// transaction per tenant, where neither `CONCURRENTLY` nor a validation
-/// apart can run, so on every tenant's existing table the change holds a
-/// lock that stops writes while it builds or scans: a hazard, confirmed
-/// as `{tenant}.table`.
-pub fn tenant_lock_hazards(old: &SchemaState, changes: &[Change]) -> Vec<Unconfirmed> {
-    let (drops, _, builds) = split_online(old, changes.to_vec());
-    let tables: std::collections::BTreeSet<&QualifiedName> = drops
-        .iter()
-        .chain(&builds)
-        .filter_map(online_table)
-        .collect();
-    tables
-        .into_iter()
-        .map(|table| Unconfirmed {
-            object: object_name(&[&table.schema, &table.name]),
-            what: "an index built, a constraint or NOT NULL checked, or a column with a volatile default filled, on every tenant's existing table inside the tenant's transaction, where CONCURRENTLY, a validation apart and a batched fill cannot run: each tenant's table stops taking writes while it builds, scans or fills".to_owned(),
-            help: "confirm it when every tenant's table is small or quiet; strata does not yet run these steps per tenant outside the transaction".to_owned(),
-        })
-        .collect()
-}
-
 /// Why `change`'s locks are a confirmed hazard, when it works on a table
-/// named in `hazards` (from [`tenant_lock_hazards`]).
+/// named in `hazards` (a tenant migration's, from
+/// [`residual_lock_hazards`] of its part in the transaction).
 pub fn tenant_lock_reason(change: &Change, hazards: &[Unconfirmed]) -> Option<String> {
     let table = online_table(change)?;
     let object = object_name(&[&table.schema, &table.name]);

@@ -58,6 +58,83 @@ pub fn tenant_sql(template: &str, quoted_schema: &str) -> String {
     out
 }
 
+/// The marker line of a tenant migration before its steps that run after
+/// the tenant's transaction, each on its own: the concurrent index builds,
+/// the validations and the keys `USING INDEX` of a change to tables every
+/// tenant has already.
+pub const AFTER_TRANSACTION: &str = "-- strata:after-transaction";
+
+/// `sql` split at its [`AFTER_TRANSACTION`] marker: what runs in the
+/// tenant's transaction, and what runs after it, if anything does.
+///
+/// ```
+/// use strata_manifest::after_transaction;
+/// let (head, tail) = after_transaction("SELECT 1;\n-- strata:after-transaction\nSELECT 2;\n");
+/// assert_eq!(head, "SELECT 1;\n");
+/// assert_eq!(tail, Some("-- strata:after-transaction\nSELECT 2;\n"));
+/// assert_eq!(after_transaction("SELECT 1;"), ("SELECT 1;", None));
+/// ```
+pub fn after_transaction(sql: &str) -> (&str, Option<&str>) {
+    let marker = tokenize(sql)
+        .into_iter()
+        .find(|t| t.kind == TokenKind::Comment && t.text.trim_end() == AFTER_TRANSACTION);
+    match marker.and_then(|t| Some((sql.get(..t.start)?, sql.get(t.start..)?))) {
+        Some((head, tail)) => (head, Some(tail)),
+        None => (sql, None),
+    }
+}
+
+/// `sql` in a form that runs inside a transaction: `CONCURRENTLY` taken out
+/// of every `CREATE [UNIQUE] INDEX` and `DROP INDEX`. For a new tenant,
+/// whose tables are new, the steps after the transaction run in it.
+///
+/// ```
+/// use strata_manifest::in_one_transaction;
+/// assert_eq!(
+///     in_one_transaction("CREATE UNIQUE INDEX CONCURRENTLY i ON t (a);\nDROP INDEX CONCURRENTLY IF EXISTS j;"),
+///     "CREATE UNIQUE INDEX i ON t (a);\nDROP INDEX IF EXISTS j;"
+/// );
+/// ```
+pub fn in_one_transaction(sql: &str) -> String {
+    let tokens = tokenize(sql);
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !tokens[i].is_trivia())
+        .collect();
+    let mut out = String::with_capacity(sql.len());
+    let mut next = 0;
+    let mut statement_start = 0;
+    for (n, &i) in significant.iter().enumerate() {
+        let token = &tokens[i];
+        if token.is_punct(";") {
+            statement_start = n + 1;
+            continue;
+        }
+        if !token.is_word("concurrently") {
+            continue;
+        }
+        let word = |k: usize| significant.get(k).map(|&j| &tokens[j]);
+        let from = n - statement_start;
+        let create = word(statement_start).is_some_and(|t| t.is_word("create"))
+            && ((from == 2 && word(n - 1).is_some_and(|t| t.is_word("index")))
+                || (from == 3
+                    && word(n - 2).is_some_and(|t| t.is_word("unique"))
+                    && word(n - 1).is_some_and(|t| t.is_word("index"))));
+        let drop = from == 2
+            && word(statement_start).is_some_and(|t| t.is_word("drop"))
+            && word(n - 1).is_some_and(|t| t.is_word("index"));
+        if create || drop {
+            out.push_str(sql.get(next..token.start).unwrap_or_default());
+            // The word and the space after it.
+            next = tokens
+                .get(i + 1)
+                .filter(|t| t.kind == TokenKind::Space)
+                .map_or(token.end(), |t| t.end());
+        }
+    }
+    out.push_str(sql.get(next..).unwrap_or_default());
+    out
+}
+
 impl SchemaState {
     /// This tenant-stream state with the placeholder schema replaced by
     /// `schema`: what one tenant's schema must look like. Names in shared

@@ -192,7 +192,7 @@ impl Migrator<'_> {
                 continue;
             }
             let on = direct.as_mut().unwrap_or(&mut *conn);
-            if let Err(error) = self.run_outside(on, statement.sql).await {
+            if let Err(error) = run_outside(on, statement.sql).await {
                 let failed = Failed::new(&statement, &error);
                 failure = Some(Error::NonTransactionalFailed {
                     file: migration.file.to_owned(),
@@ -247,42 +247,6 @@ impl Migrator<'_> {
                 duration,
             })),
         }
-    }
-
-    /// One statement outside a transaction. A concurrent index build that
-    /// failed before leaves an INVALID index that `IF NOT EXISTS` would
-    /// silently keep: it is dropped first, so it is really rebuilt. One on
-    /// a partitioned table, which PostgreSQL cannot build `CONCURRENTLY`, is
-    /// built on each partition and attached (see `partition_index`).
-    async fn run_outside(&self, conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
-        if let Some(build) = concurrent_index(sql) {
-            if let Some((schema, table)) = partitioned(conn, &build).await? {
-                return build_on_each_partition(conn, &build, &schema, &table).await;
-            }
-            let (schema, index) = (build.schema, build.name);
-            // In a transaction, so a pooler keeps its parse and execution together.
-            let mut tx = conn.begin().await?;
-            let valid: Option<(bool,)> = sqlx::query_as(tracking::INDEX_VALID)
-                .persistent(false)
-                .bind(schema.as_deref())
-                .bind(&index)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            if let Some((false,)) = valid {
-                tracing::warn!(
-                    index,
-                    "strata: rebuilding an INVALID index left by a failed concurrent build"
-                );
-                let target = match &schema {
-                    Some(schema) => crate::qualified(schema, &index),
-                    None => crate::quote_ident(&index),
-                };
-                let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {target}");
-                sqlx::Executor::execute(&mut *conn, drop.as_str()).await?;
-            }
-        }
-        sqlx::Executor::execute(&mut *conn, sql).await.map(drop)
     }
 
     /// Undoes one migration with its down file, in its own transaction under
@@ -368,4 +332,40 @@ impl Migrator<'_> {
             .await
             .map_err(db("recording a migration in strata.migrations"))
     }
+}
+
+/// One statement outside a transaction. A concurrent index build that
+/// failed before leaves an INVALID index that `IF NOT EXISTS` would
+/// silently keep: it is dropped first, so it is really rebuilt. One on
+/// a partitioned table, which PostgreSQL cannot build `CONCURRENTLY`, is
+/// built on each partition and attached (see `partition_index`).
+pub(crate) async fn run_outside(conn: &mut PgConnection, sql: &str) -> Result<(), sqlx::Error> {
+    if let Some(build) = concurrent_index(sql) {
+        if let Some((schema, table)) = partitioned(conn, &build).await? {
+            return build_on_each_partition(conn, &build, &schema, &table).await;
+        }
+        let (schema, index) = (build.schema, build.name);
+        // In a transaction, so a pooler keeps its parse and execution together.
+        let mut tx = conn.begin().await?;
+        let valid: Option<(bool,)> = sqlx::query_as(tracking::INDEX_VALID)
+            .persistent(false)
+            .bind(schema.as_deref())
+            .bind(&index)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if let Some((false,)) = valid {
+            tracing::warn!(
+                index,
+                "strata: rebuilding an INVALID index left by a failed concurrent build"
+            );
+            let target = match &schema {
+                Some(schema) => crate::qualified(schema, &index),
+                None => crate::quote_ident(&index),
+            };
+            let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {target}");
+            sqlx::Executor::execute(&mut *conn, drop.as_str()).await?;
+        }
+    }
+    sqlx::Executor::execute(&mut *conn, sql).await.map(drop)
 }

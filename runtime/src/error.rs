@@ -211,7 +211,7 @@ pub enum Error {
         schema: String,
     },
     /// A tenant migration is marked `-- strata:no-transaction`.
-    #[error("tenant migration {file} is marked `-- strata:no-transaction`, but each tenant is migrated in one transaction so that it is never left half-migrated\nhelp: remove the marker (on a tenant's tables, a plain CREATE INDEX is what CONCURRENTLY would be)")]
+    #[error("tenant migration {file} is marked `-- strata:no-transaction`, but each tenant is migrated in one transaction so that it is never left half-migrated\nhelp: remove the marker, and put what cannot run in a transaction (CREATE INDEX CONCURRENTLY) after a line `-- strata:after-transaction`: it runs after each existing tenant's transaction, each statement on its own, and in a new tenant's transaction without CONCURRENTLY")]
     TenantNoTransaction {
         /// The migration's file name.
         file: String,

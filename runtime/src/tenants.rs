@@ -13,7 +13,7 @@ use crate::migrations::Migration;
 use crate::runner::Timeouts;
 use crate::session::{query, query_as};
 use crate::tenant::check_prefix;
-use crate::tenant_apply::{apply_pending, Stop};
+use crate::tenant_apply::{apply_in_steps, apply_pending, has_after_steps, Part, Stop};
 use crate::tracking::{applied_versions, check_history, Recorded};
 use crate::{tracking, AppliedMigration, Error, Migrations, TenantSchema};
 
@@ -121,7 +121,11 @@ pub enum TenantStatus {
         version: u32,
     },
     /// Something failed; the tenant's transaction was rolled back, so it is
-    /// still at `version`, exactly as before the run.
+    /// still at `version`, exactly as before the run. But for a migration
+    /// with steps after the transaction (`-- strata:after-transaction`):
+    /// the migrations before it stay applied, and its part before the
+    /// steps and the steps that ran stay done; the next run goes on from
+    /// the step that failed, and `version` is the version reached.
     Failed {
         /// The version the tenant stays at.
         version: u32,
@@ -301,7 +305,7 @@ impl<'m> Tenants<'m> {
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
         let pending: Vec<&Migration<'_>> = self.pending(&all, &[]);
-        match apply_pending(self, conn, tenant, &pending).await {
+        match apply_pending(self, conn, tenant, &pending, Part::Whole).await {
             Ok(applied) => Ok(CreatedTenant {
                 tenant: tenant.clone(),
                 applied,
@@ -333,7 +337,10 @@ impl<'m> Tenants<'m> {
     /// pending migrations run in one transaction under the tenant's lock: a
     /// tenant is migrated completely or not at all, and a failure stops only
     /// that tenant (it is reported, and keeps its version and its data). A
-    /// tenant with no migrations applied yet is created. Errors only when
+    /// tenant with no migrations applied yet is created. A migration's
+    /// steps after its `-- strata:after-transaction` line run, for a tenant
+    /// that exists, after the transaction, each on its own and resumably;
+    /// the tenant's version advances when they all have. Errors only when
     /// nothing can be done at all (no database, an unreadable manifest).
     pub async fn migrate(
         &self,
@@ -467,7 +474,22 @@ impl<'m> Tenants<'m> {
                 .map_err(|e| (version, Stop::Failed(e, None)))?;
             return Ok(TenantStatus::Current { version });
         }
-        match apply_pending(self, &mut tx, tenant, &pending).await {
+        // A tenant that exists runs the steps after a migration's
+        // transaction after it; a new one (nothing applied) runs them in it.
+        if !applied.is_empty() && pending.iter().any(|m| has_after_steps(m)) {
+            tx.commit()
+                .await
+                .map_err(db("committing"))
+                .map_err(|e| (version, Stop::Failed(e, None)))?;
+            drop(conn);
+            let migrations = apply_in_steps(self, pool, tenant, &pending, version).await?;
+            return Ok(TenantStatus::Applied {
+                from: version,
+                to: migrations.last().map_or(version, |m| m.version),
+                migrations,
+            });
+        }
+        match apply_pending(self, &mut tx, tenant, &pending, Part::Whole).await {
             Ok(migrations) => {
                 tx.commit()
                     .await

@@ -25,22 +25,25 @@ impl Crm {
     }
 
     /// Ships the model change and returns both tenant migrations. Its
-    /// unique constraint on every tenant's existing contacts is built in
-    /// each tenant's transaction, under a lock that stops writes: a
-    /// hazard, refused until confirmed, then recorded and marked.
+    /// unique constraint on every tenant's existing contacts needs no
+    /// confirmation: its index is built `CONCURRENTLY` after each tenant's
+    /// transaction, and the key taken `USING INDEX`.
     fn v2(&self) -> Migrations {
         self.scratch.write_models(&CRM.replace("// v2: ", ""));
-        let refused = self.scratch.builder().run().unwrap_err().to_string();
-        assert!(
-            refused.contains("{tenant}.contacts: an index built, a constraint or NOT NULL checked, or a column with a volatile default filled, on every tenant's existing table"),
-            "{refused}"
-        );
-        let outcome = crate::support::build_confirmed(&self.scratch, "{tenant}.contacts");
+        let outcome = self.scratch.builder().run().unwrap();
         let written = std::fs::read_to_string(outcome.tenant_written.as_ref().unwrap()).unwrap();
+        let (head, tail) = strata_manifest::after_transaction(&written);
+        let tail = tail.expect("steps after the transaction");
         assert!(
-            written.contains("-- squawk-ignore constraint-missing-not-valid, disallowed-unique-constraint -- a hazard for {tenant}.contacts, gated by its confirmation\n"),
+            head.contains(r#"ALTER TABLE "{tenant}"."contacts" ADD COLUMN "phone" text;"#),
             "{written}"
         );
+        assert!(
+            tail.contains(r#"CREATE UNIQUE INDEX CONCURRENTLY "contacts_email_key" ON "{tenant}"."contacts" ("email");"#)
+                && tail.contains(r#"ADD CONSTRAINT "contacts_email_key" UNIQUE USING INDEX "contacts_email_key";"#),
+            "{written}"
+        );
+        assert!(!written.contains("squawk-ignore"), "{written}");
         assert!(
             outcome.written.is_none(),
             "the shared schemas do not change"
@@ -152,11 +155,13 @@ async fn fan_out_to_200_tenants_isolates_the_one_that_fails() {
     assert_eq!(done, (1..=200).collect::<Vec<_>>());
     assert!(seen.lock().unwrap().iter().all(|(_, total)| *total == 200));
 
-    // The failed tenant is exactly as before: version, columns, rows.
+    // The failed tenant keeps its version and rows. Its transaction's
+    // part (the new column) committed; the unique index's build, after
+    // it, failed and is left for the next run.
     assert_eq!(versions(&pool, broken).await, [1]);
     assert_eq!(
         columns(&pool, broken).await,
-        ["id", "type_id", "name", "email"]
+        ["id", "type_id", "name", "email", "phone"]
     );
     let (rows,): (i64,) = sqlx::query_as(&format!(
         "SELECT count(*) FROM {}.contacts",
@@ -193,6 +198,14 @@ async fn fan_out_to_200_tenants_isolates_the_one_that_fails() {
     );
     assert_eq!(again.current().count(), 199);
     assert!(tenants.check_drift(&pool, &all).await.unwrap().is_clean());
+    assert_eq!(versions(&pool, broken).await, [1, 2]);
+    let (left, invalid): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM strata.progress), (SELECT count(*) FROM pg_index WHERE NOT indisvalid)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((left, invalid), (0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -574,4 +587,60 @@ async fn a_hand_written_shared_migration_copies_rows_from_every_tenant() {
         copied,
         ids.iter().map(|id| (id.to_string(), 2)).collect::<Vec<_>>()
     );
+}
+
+/// Issue 14, item 4: a unique key on the contacts every tenant has, with
+/// rows, while one tenant takes writes. Its index builds `CONCURRENTLY`
+/// after each tenant's transaction, so no write waits; each tenant's
+/// version advances once its steps have all run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unique_key_on_every_tenants_contacts_is_built_while_they_take_writes() {
+    let crm = Crm::new();
+    let (db, pool) = crm_db(&crm).await;
+    let all = schemas(2);
+    let created = Tenants::new(&crm.v1).migrate(&pool, &all).await.unwrap();
+    assert!(created.is_success(), "{created}");
+    for tenant in &all {
+        psql(
+            &pool,
+            &format!(
+                "INSERT INTO {}.contacts (type_id, name, email)
+                 SELECT 1, 'someone', 'c' || i || '@example.com' FROM generate_series(1, 200000) i",
+                tenant.quoted()
+            ),
+        )
+        .await;
+    }
+    let v2 = crm.v2();
+    let writer = crate::online::Writer::start(
+        db.url(),
+        "INSERT INTO tenant_t000.contacts (type_id, name, email) VALUES (1, 'live', gen_random_uuid()::text)",
+    )
+    .await;
+    let report = Tenants::new(&v2).migrate(&pool, &all).await.unwrap();
+    let (written, refused) = writer.stop().await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(refused, 0, "no write waited on a lock of the migration");
+    assert!(written > 1, "the writer went on during the migration");
+    let tenants = Tenants::new(&v2);
+    assert!(tenants.check_drift(&pool, &all).await.unwrap().is_clean());
+    for tenant in &all {
+        assert_eq!(versions(&pool, tenant).await, [1, 2]);
+        let (transactional,): (bool,) = sqlx::query_as(
+            "SELECT transactional FROM strata.migrations WHERE scope = $1 AND version = 2",
+        )
+        .bind(tenant.name())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert!(!transactional, "its steps ran after the transaction");
+    }
+    let (live,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM tenant_t000.contacts WHERE name = 'live'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    // The writer counts a write once it has committed; one may commit as
+    // it stops.
+    assert!(u64::try_from(live).unwrap() >= written, "no write was lost");
 }
