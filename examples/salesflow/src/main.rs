@@ -1,10 +1,12 @@
 //! SalesFlow, a CRM split into services: shared schemas (`auth`, `contact`,
 //! `activity`, the tenant registry in `public`) and one schema per tenant.
 //!
-//! `cargo run -p salesflow` plays two releases: the previous one creates two
-//! tenants at tenant migration 1 and fills them; the current one migrates
-//! every tenant to the model change it ships (tenant migrations 2 and 3), creates a
-//! third tenant, writes and reads contacts per tenant through the generated
+//! `cargo run -p salesflow` plays releases: the first creates two tenants at
+//! tenant migration 1 and fills them; the next migrates them to tenant
+//! migration 3, and Acme grows to 200,000 contacts; the current one makes
+//! contacts' e-mail unique in every tenant (tenant migration 4) while Acme
+//! takes writes, and prints the writer's longest pause; it creates a third
+//! tenant, writes and reads contacts per tenant through the generated
 //! SQL, shows that no tenant sees another's rows, and checks drift for the
 //! shared schemas and every tenant at once. Uses `DATABASE_URL`, or a
 //! throwaway local PostgreSQL when it is unset.
@@ -16,7 +18,7 @@ use models::activity::ActivityType;
 use models::contact::{ContactType, TagCategory};
 use models::public::Tenant;
 use models::tenant::{Activity, Contact, ContactTag};
-use strata::sqlx::{self, postgres::PgPoolOptions, PgPool};
+use strata::sqlx::{self, postgres::PgPoolOptions, Connection, PgPool};
 use strata::{Model, TenantSchema, TenantStatus, Tenants};
 
 static MIGRATIONS: strata::Migrations = strata::embed_migrations!();
@@ -118,17 +120,97 @@ async fn previous_release(pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The release with the model change: migrate every tenant, then use them.
+/// How many contacts Acme has when the unique e-mail ships.
+const ACME_CONTACTS: i64 = 200_000;
+
+/// The release before the current one: every tenant at tenant migration 3,
+/// and Acme with many contacts.
+async fn release_before(pool: &PgPool) -> anyhow::Result<()> {
+    let report = tenants().target(3).migrate_all(pool).await?;
+    println!("release before: {report}");
+    ensure!(report.is_success(), "some tenants failed to migrate");
+    let acme = tenants().schema("acme")?;
+    sqlx::query(&format!(
+        "INSERT INTO {} (type_id, name, email)
+         SELECT 1, 'Filler ' || i, 'filler' || i || '@acme.example'
+         FROM generate_series(3, $1) i",
+        Contact::qualified(&acme)
+    ))
+    .bind(ACME_CONTACTS)
+    .execute(pool)
+    .await?;
+    println!("{acme}: {ACME_CONTACTS} contacts");
+    Ok(())
+}
+
+/// The release with the model change: migrate every tenant while Acme
+/// takes writes, then use them.
 async fn current_release(pool: &PgPool) -> anyhow::Result<()> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    release_before(pool).await?;
     let tenants = tenants().on_progress(|p| {
         println!("  [{}/{}] {}", p.done, p.total, p.outcome);
     });
-    println!("current release: migrating every tenant in public.tenants");
-    let report = tenants.migrate_all(pool).await?;
+    let acme = tenants.schema("acme")?;
+    // A writer adds contacts to Acme, each its own commit, and times the
+    // longest wait between two commits.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writer = sqlx::PgConnection::connect_with(&pool.connect_options()).await?;
+    let writing = {
+        let stop = Arc::clone(&stop);
+        let insert = format!(
+            "INSERT INTO {} (type_id, name, email) VALUES (1, 'Live', 'live-' || gen_random_uuid() || '@acme.example')",
+            Contact::qualified(&acme)
+        );
+        tokio::spawn(async move {
+            let (mut added, mut longest) = (0i64, Duration::ZERO);
+            let mut last = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                sqlx::query(&insert).execute(&mut writer).await?;
+                added += 1;
+                longest = longest.max(last.elapsed());
+                last = Instant::now();
+            }
+            anyhow::Ok((added, longest))
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    println!(
+        "current release: migrating every tenant in public.tenants, while {acme} takes writes"
+    );
+    let report = tenants.migrate_all(pool).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (added, longest) = writing.await??;
+    let report = report?;
     println!("{report}");
+    let (kept,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM {} WHERE name = 'Live'",
+        Contact::qualified(&acme)
+    ))
+    .fetch_one(pool)
+    .await?;
+    println!(
+        "writer: {added} contacts added to {acme} meanwhile, all kept: {}; longest wait between two commits: {:.1} ms",
+        kept == added,
+        longest.as_secs_f64() * 1e3
+    );
+    ensure!(kept == added, "{added} contacts added, {kept} kept");
+    // The rows the release before and the writer added go again, so the
+    // contacts listed below are the tenants' own.
+    sqlx::query(&format!(
+        "DELETE FROM {} WHERE name = 'Live' OR name LIKE 'Filler %'",
+        Contact::qualified(&acme)
+    ))
+    .execute(pool)
+    .await?;
     ensure!(report.is_success(), "some tenants failed to migrate");
     // The newest tenant migration this binary ships (2 adds the phone column;
-    // 3 the comments of strata 0.2's doc comments).
+    // 3 the comments of strata 0.2's doc comments; 4 the unique e-mail, its
+    // index built after each tenant's transaction).
     let newest = TENANT_MIGRATIONS
         .manifest()?
         .migrations
@@ -138,7 +220,7 @@ async fn current_release(pool: &PgPool) -> anyhow::Result<()> {
         report
             .tenants
             .iter()
-            .all(|t| matches!(t.status, TenantStatus::Applied { to, .. } if to == newest)),
+            .all(|t| matches!(t.status, TenantStatus::Applied { from: 3, to, .. } if to == newest)),
         "every tenant should be at tenant migration {newest}"
     );
 

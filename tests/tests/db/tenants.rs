@@ -644,3 +644,56 @@ async fn a_unique_key_on_every_tenants_contacts_is_built_while_they_take_writes(
     // it stops.
     assert!(u64::try_from(live).unwrap() >= written, "no write was lost");
 }
+
+/// A column with a volatile default added to the contacts every tenant
+/// has: its batched fill commits as it goes, which a new tenant's one
+/// transaction cannot run, so it is added in place, a hazard refused until
+/// `{tenant}.contacts` is confirmed, and marked for squawk. Each tenant's
+/// rows get their own value.
+#[tokio::test]
+async fn a_volatile_default_on_every_tenants_contacts_is_a_confirmed_hazard() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let all = schemas(2);
+    assert!(Tenants::new(&crm.v1)
+        .migrate(&pool, &all)
+        .await
+        .unwrap()
+        .is_success());
+    for tenant in &all {
+        add_contact(&pool, tenant, "a@example.com").await;
+        add_contact(&pool, tenant, "b@example.com").await;
+    }
+    crm.scratch.write_models(&CRM.replace(
+        "    pub email: String,",
+        "    pub email: String,\n    #[column(default = \"random()\")]\n    pub weight: f64,",
+    ));
+    let refused = crm.scratch.builder().run().unwrap_err().to_string();
+    assert!(
+        refused.contains("{tenant}.contacts: a column with a volatile default added in place"),
+        "{refused}"
+    );
+    let outcome = crate::support::build_confirmed(&crm.scratch, "{tenant}.contacts");
+    let written = std::fs::read_to_string(outcome.tenant_written.unwrap()).unwrap();
+    assert!(
+        written.contains("-- a hazard for {tenant}.contacts, gated by its confirmation\nALTER TABLE \"{tenant}\".\"contacts\" ADD COLUMN \"weight\" double precision DEFAULT random() NOT NULL;"),
+        "{written}"
+    );
+    assert_eq!(strata_manifest::after_transaction(&written).1, None);
+    let v2 = Migrations::from_dir(crm.scratch.migrations_dir().join("tenant")).unwrap();
+    assert!(Tenants::new(&v2)
+        .migrate(&pool, &all)
+        .await
+        .unwrap()
+        .is_success());
+    for tenant in &all {
+        let (distinct,): (i64,) = sqlx::query_as(&format!(
+            "SELECT count(DISTINCT weight) FROM {}.contacts",
+            tenant.quoted()
+        ))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(distinct, 2);
+    }
+}

@@ -15,7 +15,9 @@ pub struct Contact {
     #[column(references = User, on_delete = "set null")]
     pub owner_id: Option<i64>,
     pub name: String,
-    #[column(type = "varchar(255)")]
+    /// Unique in each tenant since the fourth tenant migration: the change
+    /// this example ships to populated tables.
+    #[column(unique, type = "varchar(255)")]
     pub email: Option<String>,
     /// Added in the second tenant migration: the change this example ships.
     #[column(type = "varchar(32)")]
