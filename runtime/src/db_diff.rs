@@ -229,7 +229,9 @@ async fn apply_outside_transaction(pool: &PgPool, sql: &str) -> Result<StageOutc
     let mut conn = crate::session::connect(pool).await?;
     let mut outcome = StageOutcome::Applied;
     for statement in strata_manifest::split_statements(sql) {
-        if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut conn).await {
+        // As a migration runs it: an INVALID index of an earlier attempt
+        // built again, an index on a partitioned table built per partition.
+        if let Err(error) = crate::apply::run_outside(&mut conn, statement.sql).await {
             outcome = StageOutcome::Failed {
                 error: format!(
                     "{} (outside a transaction: the statements before it stay applied)",

@@ -646,3 +646,54 @@ async fn an_index_on_an_existing_partitioned_table_is_built_on_each_partition_wh
         "{duplicate}"
     );
 }
+
+/// `strata diff --apply` takes the same path: an index that B's
+/// partitioned table has and A's lacks is built on each of A's partitions
+/// `CONCURRENTLY` and attached, and A reaches parity.
+#[tokio::test]
+async fn strata_diff_builds_a_partitioned_tables_index_on_each_partition() {
+    let scratch = Scratch::with_models(EVENTS);
+    scratch.build();
+    let (_db_a, a) = fresh_db().await;
+    crate::support::migrate_clean(&scratch, &a).await;
+    psql(
+        &a,
+        "INSERT INTO analytics.event (occurred_at, kind)
+         SELECT now() + i * interval '1 minute', 'kind ' || i FROM generate_series(1, 1000) i",
+    )
+    .await;
+    scratch.write_models(&EVENTS.replace(
+        "pub struct Event {",
+        "#[index(columns = [\"kind\", \"occurred_at\"], name = \"event_kind_at\")]\npub struct Event {",
+    ));
+    scratch.builder().run().unwrap();
+    let (_db_b, b) = fresh_db().await;
+    crate::support::migrate_clean(&scratch, &b).await;
+
+    let schemas = ["analytics".to_owned()];
+    let diff = strata::DatabaseDiff::plan(&a, &b, Some(&schemas), false)
+        .await
+        .unwrap();
+    assert!(
+        diff.sql
+            .contains("CREATE INDEX CONCURRENTLY \"event_kind_at\" ON \"analytics\".\"event\""),
+        "{}",
+        diff.sql
+    );
+    let outcomes = diff.apply(&a).await.unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, strata::StageOutcome::Applied)),
+        "{outcomes:?}"
+    );
+    let (partitions, attached): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event'::regclass),
+                (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event_kind_at'::regclass)",
+    )
+    .fetch_one(&a)
+    .await
+    .unwrap();
+    assert_eq!(attached, partitions);
+    assert_eq!(diff.remaining(&a, &b).await.unwrap(), Vec::<String>::new());
+}
