@@ -59,7 +59,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
                 migrator = migrator.confirm_all();
             }
             let report = migrator.run(&pool).await?;
-            let clean = report.drift.is_clean();
+            let clean = report.drift.is_clean() && report.in_progress.is_empty();
             Ok(Outcome::new(Report::Migrated(report), clean))
         }
         Command::Rollback(rollback) => {

@@ -87,6 +87,12 @@ impl fmt::Display for Report {
                     report.applied.len(),
                     report.already_applied
                 )?;
+                for file in &report.in_progress {
+                    writeln!(
+                        f,
+                        "in progress elsewhere: {file}: another process is applying it; the migrations after it and the drift check wait for it: run again once it is done"
+                    )?;
+                }
                 for partition in &report.partitions_made {
                     writeln!(f, "made partition {partition}")?;
                 }

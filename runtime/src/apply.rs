@@ -118,13 +118,36 @@ impl Migrator<'_> {
     /// Applies a `-- strata:no-transaction` migration statement by statement,
     /// each committing on its own (`CREATE INDEX CONCURRENTLY` cannot run in
     /// a transaction). It is claimed first, under the scope's lock, by a
-    /// "running" row, so no second process starts it; a failure leaves a
+    /// "running" row (naming the direct connection's backend, so that
+    /// another start-up can tell it is in progress and start without it),
+    /// so no second process starts it; a failure leaves a
     /// failed row that later start-ups refuse until told to retry.
     async fn apply_outside_transaction(
         &self,
         conn: &mut PgConnection,
         migration: &Migration<'_>,
     ) -> Result<Option<AppliedMigration>, Error> {
+        // Outside a transaction SET LOCAL does nothing, and a session-level
+        // SET through a transaction pooler lands on a server connection other
+        // clients get next. So the timeouts are set only on a direct
+        // connection of this migration's own (Migrator::direct), closed after.
+        let mut direct = match &self.direct {
+            Some(options) => Some(self.direct_connection(options).await?),
+            None => None,
+        };
+        // The claim names the direct connection's backend, which lives as
+        // long as this process runs the migration: another process that
+        // finds it alive knows the migration is in progress, not failed.
+        let claim = match direct.as_mut() {
+            Some(direct) => {
+                let (claimant,): (String,) = query_as(tracking::CLAIMANT)
+                    .fetch_one(&mut *direct)
+                    .await
+                    .map_err(db("naming the migration's backend"))?;
+                claimant
+            }
+            None => tracking::RUNNING.to_owned(),
+        };
         let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
         lock(&mut tx, &self.scope).await?;
         if is_applied(&mut tx, &self.scope, migration.version).await? {
@@ -138,11 +161,33 @@ impl Migrator<'_> {
             .await
             .map_err(db("reading strata.migrations"))?;
         if let Some((false, recorded)) = earlier {
-            if !self.retry_failed {
+            let recorded = recorded.unwrap_or_else(|| "failed".to_owned());
+            // Even a retry leaves a migration alone while its claimant runs it.
+            let running = match recorded.starts_with(tracking::RUNNING_ON) {
+                true => {
+                    query_as::<(bool,)>(tracking::CLAIMANT_ALIVE)
+                        .bind(&recorded)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db("looking for the migration's backend"))?
+                        .0
+                }
+                false => false,
+            };
+            if running || !self.retry_failed {
                 tx.commit().await.map_err(db("committing"))?;
-                return Err(Error::NeedsResolution {
-                    file: migration.file.to_owned(),
-                    recorded: recorded.unwrap_or_else(|| "failed".to_owned()),
+                if let Some(direct) = direct {
+                    let _ = direct.close().await;
+                }
+                return Err(match running {
+                    true => Error::InProgressElsewhere {
+                        file: migration.file.to_owned(),
+                        recorded,
+                    },
+                    false => Error::NeedsResolution {
+                        file: migration.file.to_owned(),
+                        recorded,
+                    },
                 });
             }
         }
@@ -151,26 +196,17 @@ impl Migrator<'_> {
             &self.scope,
             migration,
             Duration::ZERO,
-            Some("running"),
+            Some(&claim),
             false,
         )
         .await?;
         tx.commit().await.map_err(db("claiming a migration"))?;
-
-        // Outside a transaction SET LOCAL does nothing, and a session-level
-        // SET through a transaction pooler lands on a server connection other
-        // clients get next. So the timeouts are set only on a direct
-        // connection of this migration's own (Migrator::direct), closed after.
-        let mut direct = match &self.direct {
-            Some(options) => Some(self.direct_connection(options).await?),
-            None => {
-                tracing::warn!(
-                    file = migration.file,
-                    "strata: a no-transaction migration runs without strata's lock_timeout and statement_timeout; give Migrator::direct an unpooled connection to set them, or set them for the role"
-                );
-                None
-            }
-        };
+        if direct.is_none() {
+            tracing::warn!(
+                file = migration.file,
+                "strata: a no-transaction migration runs without strata's lock_timeout and statement_timeout; give Migrator::direct an unpooled connection to set them, or set them for the role"
+            );
+        }
         // A retry goes on from the statement that failed: those before it
         // ran, and some cannot run twice (a check dropped, a key added).
         // Each in a transaction, so a transaction pooler keeps the unnamed

@@ -35,7 +35,8 @@ pub enum DriftCheck {
     /// same migrations, so only what fires no DDL event (the database's
     /// settings) was read and compared. See the README, "The DDL watch".
     Unchanged,
-    /// The policy is [`DriftPolicy::Ignore`].
+    /// The policy is [`DriftPolicy::Ignore`], or a migration another
+    /// process is applying held the run back (`RunReport::in_progress`).
     Skipped,
 }
 

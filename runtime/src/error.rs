@@ -55,6 +55,19 @@ pub enum Error {
         /// PostgreSQL's SQLSTATE code, if the server sent one.
         code: Option<String>,
     },
+    /// A migration marked `-- strata:no-transaction` is being applied by
+    /// another process right now, on the backend its claim names. Start-up
+    /// (`Migrator::run`) does not fail on it: it reports it in
+    /// `RunReport::in_progress` and leaves the rest for later.
+    #[error(
+        "migration {file} runs outside a transaction and another process is applying it right now ({recorded})\nhelp: wait for it to finish (strata status shows it), then start again; nothing needs resolving"
+    )]
+    InProgressElsewhere {
+        /// The migration's file name.
+        file: String,
+        /// The claim in the tracking table, naming the backend.
+        recorded: String,
+    },
     /// A migration marked `-- strata:no-transaction` did not finish earlier.
     #[error(
         "migration {file} runs outside a transaction and did not finish ({recorded}): some of its statements may be applied, or another process may be applying it right now\nhelp: once no process is applying it, fix the cause and start once with Migrator::retry_failed(true), which goes on from the first statement that did not finish"

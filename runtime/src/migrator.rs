@@ -63,6 +63,12 @@ pub struct RunReport {
     /// The partitions past `partitions_kept` kept because their drop is not
     /// confirmed: confirm each by name to drop it at the next start-up.
     pub partitions_unconfirmed: Vec<String>,
+    /// A no-transaction migration another process is applying right now
+    /// (a long `CREATE INDEX CONCURRENTLY`), if any: this run started
+    /// without it and the migrations after it, made no partitions and
+    /// checked no drift (`drift_check` is `Skipped`). Start again once it
+    /// is done.
+    pub in_progress: Vec<String>,
 }
 
 /// What a rollback did.
@@ -238,16 +244,35 @@ impl<'m> Migrator<'m> {
             partitions_made: Vec::new(),
             partitions_dropped: Vec::new(),
             partitions_unconfirmed: Vec::new(),
+            in_progress: Vec::new(),
         };
         for migration in all.iter().filter(|m| m.version <= target) {
             if applied_versions(&recorded).any(|v| v == migration.version) {
                 report.already_applied += 1;
                 continue;
             }
-            match self.apply_with_retries(&mut conn, migration).await? {
-                Some(applied) => report.applied.push(applied),
-                None => report.already_applied += 1,
+            match self.apply_with_retries(&mut conn, migration).await {
+                Ok(Some(applied)) => report.applied.push(applied),
+                Ok(None) => report.already_applied += 1,
+                // A long online step another replica runs: this one starts
+                // without it and without what follows it, and says so.
+                Err(Error::InProgressElsewhere { file, recorded }) => {
+                    tracing::warn!(
+                        file,
+                        claim = recorded,
+                        "strata: another process is applying this migration; starting without it and the ones after it, and without a drift check"
+                    );
+                    report.in_progress.push(file);
+                    break;
+                }
+                Err(error) => return Err(error),
             }
+        }
+        if !report.in_progress.is_empty() {
+            // The catalog is on its way to the migration's state: a drift
+            // check now would report the build under way.
+            let _ = conn.close().await;
+            return Ok(report);
         }
         // The partitions ahead, for the state this binary migrated to.
         let last = manifest.migrations.last().map_or(0, |m| m.version);

@@ -149,6 +149,24 @@ ON CONFLICT ("scope", "version") DO UPDATE SET
     "execution_ms" = EXCLUDED."execution_ms", "success" = EXCLUDED."success",
     "error" = EXCLUDED."error", "transactional" = EXCLUDED."transactional""#;
 
+/// The claim of a no-transaction migration whose process has no direct
+/// connection: nothing tells whether it still runs.
+pub(crate) const RUNNING: &str = "running";
+
+/// How the claim of a migration run on a direct connection begins.
+pub(crate) const RUNNING_ON: &str = "running on backend ";
+
+/// The claim of a migration run on this connection: `running on backend
+/// <pid> started <backend_start, in seconds since 1970>`, which [`CLAIMANT_ALIVE`] reads back.
+pub(crate) const CLAIMANT: &str = r#"SELECT 'running on backend ' || pg_backend_pid() || ' started ' || extract(epoch FROM backend_start)::text
+FROM pg_catalog.pg_stat_activity WHERE pid = pg_backend_pid()"#;
+
+/// Whether the backend a claim `$1` names (see [`CLAIMANT`]) still runs:
+/// the same pid, started at the same time.
+pub(crate) const CLAIMANT_ALIVE: &str = r#"SELECT EXISTS (
+    SELECT FROM pg_catalog.pg_stat_activity
+    WHERE $1 = 'running on backend ' || pid || ' started ' || extract(epoch FROM backend_start)::text)"#;
+
 /// Returns whether the index `$2` in schema `$1` (or the current one) exists and is valid.
 pub(crate) const INDEX_VALID: &str = r#"SELECT x.indisvalid
 FROM pg_catalog.pg_index x

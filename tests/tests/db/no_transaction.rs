@@ -111,3 +111,100 @@ async fn a_failed_concurrent_build_is_refused_until_retried_and_then_rebuilt() {
             .await;
     assert!(duplicate.is_err(), "the rebuilt index enforces uniqueness");
 }
+
+/// A replica that starts while another runs a long concurrent build does
+/// not fail or wait: it starts without that migration and says so, and
+/// even a retry leaves it to the process running it. A claim whose
+/// backend is gone (a process that died) is refused until retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_starts_while_another_runs_a_long_concurrent_build() {
+    use strata::sqlx::Connection;
+
+    let scratch = concurrent_unique_index();
+    let (db, pool) = fresh_db().await;
+    Migrator::new(&scratch.migrations())
+        .target(1)
+        .run(&pool)
+        .await
+        .unwrap();
+    // A process that died while it built the index: its backend is gone.
+    psql(
+        &pool,
+        "INSERT INTO strata.migrations (scope, version, name, checksum, execution_ms, success, error, transactional)
+         VALUES ('default', 2, 'gone', 'gone', 0, false, 'running on backend 1 started 0', false)",
+    )
+    .await;
+    let dead = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap_err();
+    assert!(matches!(dead, Error::NeedsResolution { .. }), "{dead}");
+
+    // An open snapshot holds the concurrent build in its wait, as a long
+    // build on a big table would take its time.
+    let mut reader = sqlx::PgConnection::connect(db.url()).await.unwrap();
+    sqlx::raw_sql(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM tenant_kct.customers",
+    )
+    .execute(&mut reader)
+    .await
+    .unwrap();
+    let building = {
+        let (migrations, pool) = (scratch.migrations(), pool.clone());
+        let direct: sqlx::postgres::PgConnectOptions = db.url().parse().unwrap();
+        tokio::spawn(async move {
+            Migrator::new(&migrations)
+                .direct(direct)
+                .retry_failed(true)
+                .run(&pool)
+                .await
+        })
+    };
+    loop {
+        let (claim,): (Option<String>,) =
+            sqlx::query_as("SELECT error FROM strata.migrations WHERE version = 2")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let claim = claim.unwrap_or_default();
+        if claim.starts_with("running on backend ") && claim != "running on backend 1 started 0" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    for retry in [false, true] {
+        let report = Migrator::new(&scratch.migrations())
+            .retry_failed(retry)
+            .run(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(report.in_progress.len(), 1, "{report:?}");
+        assert!(report.in_progress[0].starts_with("0002_"), "{report:?}");
+        assert!(report.applied.is_empty());
+        assert_eq!(report.drift_check, strata::DriftCheck::Skipped);
+    }
+    assert!(!building.is_finished(), "the build waits for the reader");
+    let health = strata::health(&pool, &scratch.migrations()).await.unwrap();
+    assert_eq!(health.status, strata::HealthStatus::Pending);
+    assert_eq!(
+        health
+            .migrations
+            .pending
+            .iter()
+            .map(|m| m.version)
+            .collect::<Vec<_>>(),
+        [2]
+    );
+
+    sqlx::raw_sql("COMMIT").execute(&mut reader).await.unwrap();
+    let built = building.await.unwrap().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(built.applied.len(), 1);
+    assert_eq!(index_valid(&pool).await, Some(true));
+    let after = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(after.in_progress.is_empty() && after.applied.is_empty());
+    assert!(after.drift.is_clean(), "{}", after.drift);
+}
