@@ -18,12 +18,7 @@ pub fn constraint_name(table: &str, columns: &[String], suffix: &str) -> String 
     if name.len() <= MAX_IDENT_BYTES {
         return name;
     }
-    let hash: String = Sha256::digest(name.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let tail = format!("_{hash}_{suffix}");
+    let tail = format!("_{}_{suffix}", short_hash(&name));
     let mut head_len = MAX_IDENT_BYTES - tail.len();
     while !name.is_char_boundary(head_len) {
         head_len -= 1;
@@ -40,16 +35,22 @@ pub fn partition_index_name(partition: &str, index: &str) -> String {
     if name.len() <= MAX_IDENT_BYTES {
         return name;
     }
-    let hash: String = Sha256::digest(name.as_bytes())
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = short_hash(&name);
     let mut head_len = MAX_IDENT_BYTES - hash.len() - 1;
     while !name.is_char_boundary(head_len) {
         head_len -= 1;
     }
     format!("{}_{hash}", name.get(..head_len).unwrap_or_default())
+}
+
+/// Eight hex digits of `name`'s SHA-256: what tells two long names apart
+/// once they are shortened.
+fn short_hash(name: &str) -> String {
+    Sha256::digest(name.as_bytes())
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The file-name part of a migration, made from what it does:

@@ -211,16 +211,9 @@ impl Migrator<'_> {
         // ran, and some cannot run twice (a check dropped, a key added).
         // Each in a transaction, so a transaction pooler keeps the unnamed
         // statement's parse and execution on one server connection.
-        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-        let done: Option<(i32,)> = query_as(tracking::PROGRESS)
-            .bind(&self.scope)
-            .bind(i64::from(migration.version))
-            .bind(&migration.checksum)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("reading strata.progress"))?;
-        tx.commit().await.map_err(db("reading strata.progress"))?;
-        let done = done.map_or(0, |(n,)| usize::try_from(n).unwrap_or(0));
+        let done = tracking::read_progress(conn, &self.scope, migration)
+            .await?
+            .unwrap_or(0);
         let started = Instant::now();
         let mut failure = None;
         for (at, statement) in split_statements(migration.sql).into_iter().enumerate() {
@@ -238,18 +231,7 @@ impl Migrator<'_> {
                 });
                 break;
             }
-            let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-            query(tracking::RECORD_PROGRESS)
-                .bind(&self.scope)
-                .bind(i64::from(migration.version))
-                .bind(&migration.checksum)
-                .bind(i32::try_from(at + 1).unwrap_or(i32::MAX))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("recording progress in strata.progress"))?;
-            tx.commit()
-                .await
-                .map_err(db("recording progress in strata.progress"))?;
+            tracking::note_progress(conn, &self.scope, migration, at + 1).await?;
         }
         if let Some(direct) = direct {
             let _ = direct.close().await;

@@ -10,7 +10,7 @@ use crate::apply::run_outside;
 use crate::error::db;
 use crate::migrations::Migration;
 use crate::runner::{run_statements, Failed};
-use crate::session::{query, query_as};
+use crate::session::query;
 use crate::tracking::{self, record_failure, record_in};
 use crate::{AppliedMigration, Error, TenantSchema, Tenants};
 
@@ -182,7 +182,9 @@ async fn steps(
         let with_steps = has_after_steps(last);
         // A run that stopped in the steps of `first` left its progress.
         let done = match with_steps && through == 0 {
-            true => progress(conn, tenant, first).await.map_err(fail(version))?,
+            true => tracking::read_progress(conn, tenant.name(), first)
+                .await
+                .map_err(fail(version))?,
             false => None,
         };
         if done.is_none() {
@@ -229,25 +231,6 @@ async fn steps(
     Ok(applied)
 }
 
-/// How many of `migration`'s steps after the transaction have run, if its
-/// part before them has.
-async fn progress(
-    conn: &mut PgConnection,
-    tenant: &TenantSchema,
-    migration: &Migration<'_>,
-) -> Result<Option<usize>, Error> {
-    let mut tx = conn.begin().await.map_err(db("reading strata.progress"))?;
-    let done: Option<(i32,)> = query_as(tracking::PROGRESS)
-        .bind(tenant.name())
-        .bind(i64::from(migration.version))
-        .bind(&migration.checksum)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db("reading strata.progress"))?;
-    tx.commit().await.map_err(db("reading strata.progress"))?;
-    Ok(done.map(|(n,)| usize::try_from(n).unwrap_or(0)))
-}
-
 /// Runs `migration`'s steps after the transaction from the `done`th on,
 /// each on its own, noting each; records the migration when all have run.
 async fn after_steps(
@@ -272,23 +255,8 @@ async fn after_steps(
             }
             return Err(stop);
         }
-        let mut tx = conn
-            .begin()
+        tracking::note_progress(conn, tenant.name(), migration, at + 1)
             .await
-            .map_err(db("starting a transaction"))
-            .map_err(failed_with)?;
-        query(tracking::RECORD_PROGRESS)
-            .bind(tenant.name())
-            .bind(i64::from(migration.version))
-            .bind(&migration.checksum)
-            .bind(i32::try_from(at + 1).unwrap_or(i32::MAX))
-            .execute(&mut *tx)
-            .await
-            .map_err(db("recording progress in strata.progress"))
-            .map_err(failed_with)?;
-        tx.commit()
-            .await
-            .map_err(db("recording progress in strata.progress"))
             .map_err(failed_with)?;
     }
     let duration: Duration = started.elapsed();

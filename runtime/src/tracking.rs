@@ -301,3 +301,43 @@ pub(crate) async fn record_in(
         .map_err(db("recording a migration in strata.migrations"))?;
     Ok(())
 }
+
+/// How many statements of `migration` (of `scope`) have run, if a run of it
+/// stopped part way; each query in a transaction of its own, for a pooler.
+pub(crate) async fn read_progress(
+    conn: &mut PgConnection,
+    scope: &str,
+    migration: &Migration<'_>,
+) -> Result<Option<usize>, Error> {
+    let mut tx = conn.begin().await.map_err(db("reading strata.progress"))?;
+    let done: Option<(i32,)> = query_as(PROGRESS)
+        .bind(scope)
+        .bind(i64::from(migration.version))
+        .bind(&migration.checksum)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("reading strata.progress"))?;
+    tx.commit().await.map_err(db("reading strata.progress"))?;
+    Ok(done.map(|(n,)| usize::try_from(n).unwrap_or(0)))
+}
+
+/// Notes that `done` statements of `migration` (of `scope`) have run.
+pub(crate) async fn note_progress(
+    conn: &mut PgConnection,
+    scope: &str,
+    migration: &Migration<'_>,
+    done: usize,
+) -> Result<(), Error> {
+    let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+    query(RECORD_PROGRESS)
+        .bind(scope)
+        .bind(i64::from(migration.version))
+        .bind(&migration.checksum)
+        .bind(i32::try_from(done).unwrap_or(i32::MAX))
+        .execute(&mut *tx)
+        .await
+        .map_err(db("recording progress in strata.progress"))?;
+    tx.commit()
+        .await
+        .map_err(db("recording progress in strata.progress"))
+}
