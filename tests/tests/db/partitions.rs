@@ -697,3 +697,53 @@ async fn strata_diff_builds_a_partitioned_tables_index_on_each_partition() {
     assert_eq!(attached, partitions);
     assert_eq!(diff.remaining(&a, &b).await.unwrap(), Vec::<String>::new());
 }
+
+/// A partition that is partitioned in turn (made by hand: models declare
+/// one level) gets the index `ON ONLY` too, its own partitions' builds
+/// attached to it, and is attached to the parent's.
+#[tokio::test]
+async fn an_index_reaches_the_partitions_of_a_partition() {
+    let scratch = Scratch::with_models(EVENTS);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    crate::support::migrate_clean(&scratch, &pool).await;
+    psql(
+        &pool,
+        "CREATE TABLE analytics.event_y2100 (LIKE analytics.event) PARTITION BY RANGE (occurred_at);
+         CREATE TABLE analytics.event_y2100_h1 PARTITION OF analytics.event_y2100
+             FOR VALUES FROM ('2100-01-01') TO ('2100-07-01');
+         CREATE TABLE analytics.event_y2100_h2 PARTITION OF analytics.event_y2100
+             FOR VALUES FROM ('2100-07-01') TO ('2101-01-01');
+         ALTER TABLE analytics.event ATTACH PARTITION analytics.event_y2100
+             FOR VALUES FROM ('2100-01-01') TO ('2101-01-01');
+         INSERT INTO analytics.event (occurred_at, kind)
+         SELECT '2100-01-01'::timestamptz + i * interval '3 days', 'kind ' || i
+         FROM generate_series(1, 100) i",
+    )
+    .await;
+    scratch.write_models(&EVENTS.replace(
+        "pub struct Event {",
+        "#[index(columns = [\"kind\", \"occurred_at\"], name = \"event_kind_at\")]\npub struct Event {",
+    ));
+    scratch.builder().run().unwrap();
+    Migrator::new(&scratch.migrations())
+        .drift_policy(strata::DriftPolicy::Warn)
+        .run(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let (children, attached, grandchildren, attached_below, valid): (i64, i64, i64, i64, bool) =
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event'::regclass),
+                    (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event_kind_at'::regclass),
+                    (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event_y2100'::regclass),
+                    (SELECT count(*) FROM pg_inherits WHERE inhparent = 'analytics.event_y2100_event_kind_at'::regclass),
+                    (SELECT bool_and(indisvalid) FROM pg_index)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(attached, children);
+    assert_eq!((grandchildren, attached_below), (2, 2));
+    assert!(valid, "every index valid, the parent's too");
+}
