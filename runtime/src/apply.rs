@@ -362,28 +362,37 @@ pub(crate) async fn run_outside(conn: &mut PgConnection, sql: &str) -> Result<()
         if let Some((schema, table)) = partitioned(conn, &build).await? {
             return build_on_each_partition(conn, &build, &schema, &table).await;
         }
-        let (schema, index) = (build.schema, build.name);
-        // In a transaction, so a pooler keeps its parse and execution together.
-        let mut tx = conn.begin().await?;
-        let valid: Option<(bool,)> = sqlx::query_as(tracking::INDEX_VALID)
-            .persistent(false)
-            .bind(schema.as_deref())
-            .bind(&index)
-            .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        if let Some((false,)) = valid {
-            tracing::warn!(
-                index,
-                "strata: rebuilding an INVALID index left by a failed concurrent build"
-            );
-            let target = match &schema {
-                Some(schema) => crate::qualified(schema, &index),
-                None => crate::quote_ident(&index),
-            };
-            let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {target}");
-            sqlx::Executor::execute(&mut *conn, drop.as_str()).await?;
-        }
+        drop_if_invalid(conn, build.schema.as_deref(), &build.name).await?;
     }
     sqlx::Executor::execute(&mut *conn, sql).await.map(drop)
+}
+
+/// Drops index `name` (in `schema`, or the current one) if it is INVALID:
+/// what a failed concurrent build leaves, which `IF NOT EXISTS` would keep.
+pub(crate) async fn drop_if_invalid(
+    conn: &mut PgConnection,
+    schema: Option<&str>,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    // In a transaction, so a pooler keeps its parse and execution together.
+    let mut tx = conn.begin().await?;
+    let valid: Option<(bool,)> = query_as(tracking::INDEX_VALID)
+        .bind(schema)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if let Some((false,)) = valid {
+        tracing::warn!(
+            index = name,
+            "strata: rebuilding an INVALID index left by a failed concurrent build"
+        );
+        let target = match schema {
+            Some(schema) => crate::qualified(schema, name),
+            None => crate::quote_ident(name),
+        };
+        let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {target}");
+        sqlx::Executor::execute(&mut *conn, drop.as_str()).await?;
+    }
+    Ok(())
 }

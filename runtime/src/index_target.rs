@@ -18,6 +18,19 @@ pub(crate) struct ConcurrentIndex<'a> {
     pub(crate) rest: &'a str,
 }
 
+impl ConcurrentIndex<'_> {
+    /// The same index, named `name`, on `table` (as written, `ONLY` and
+    /// all): `CREATE [UNIQUE] INDEX {how} "name" ON table …`.
+    pub(crate) fn statement(&self, how: &str, name: &str, table: &str) -> String {
+        format!(
+            "CREATE {}INDEX {how} {} ON {table} {}",
+            if self.unique { "UNIQUE " } else { "" },
+            strata_manifest::quote_ident(name),
+            self.rest
+        )
+    }
+}
+
 /// The concurrent index build `sql` is, if it is one.
 pub(crate) fn concurrent_index(sql: &str) -> Option<ConcurrentIndex<'_>> {
     let tokens = significant(sql);

@@ -17,8 +17,9 @@ use std::future::Future;
 use std::pin::Pin;
 
 use sqlx::{Connection, PgConnection};
-use strata_manifest::{partition_index_name, qualified, quote_ident};
+use strata_manifest::{partition_index_name, qualified};
 
+use crate::apply::drop_if_invalid;
 use crate::index_target::ConcurrentIndex;
 use crate::session::query_as;
 
@@ -27,13 +28,6 @@ const TABLE: &str = r#"SELECT n.nspname::text, c.relname::text, c.relkind::text
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.oid = to_regclass($1)"#;
-
-/// Whether an index of this schema and name is valid; no row if there is none.
-const INDEX_VALID: &str = r#"SELECT x.indisvalid
-FROM pg_catalog.pg_index x
-JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace
-WHERE n.nspname = $1 AND i.relname = $2"#;
 
 /// The partitions of table `$1` (qualified), each with whether an index of
 /// it is attached to index `$2` (qualified) already.
@@ -69,17 +63,20 @@ pub(crate) async fn build_on_each_partition(
     schema: &str,
     table: &str,
 ) -> Result<(), sqlx::Error> {
-    if index_valid(conn, schema, &build.name).await? == Some(true) {
+    // Built already (a resumed run): not even the brief lock `ON ONLY` takes.
+    let mut tx = conn.begin().await?;
+    let valid: Option<(bool,)> = query_as(crate::tracking::INDEX_VALID)
+        .bind(schema)
+        .bind(&build.name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if valid == Some((true,)) {
         return Ok(());
     }
     let parent = qualified(schema, table);
     let index = qualified(schema, &build.name);
-    let on_only = format!(
-        "CREATE {}INDEX IF NOT EXISTS {} ON ONLY {parent} {}",
-        unique(build),
-        quote_ident(&build.name),
-        build.rest
-    );
+    let on_only = build.statement("IF NOT EXISTS", &build.name, &format!("ONLY {parent}"));
     sqlx::Executor::execute(&mut *conn, on_only.as_str()).await?;
     each_partition(conn, build, &parent, &index, &build.name).await
 }
@@ -114,29 +111,14 @@ fn each_partition<'a>(
             let part_index = qualified(&schema, &part_name);
             let part_table = qualified(&schema, &partition);
             if kind == "p" {
-                let on_only = format!(
-                    "CREATE {}INDEX IF NOT EXISTS {} ON ONLY {part_table} {}",
-                    unique(build),
-                    quote_ident(&part_name),
-                    build.rest
-                );
+                let on_only =
+                    build.statement("IF NOT EXISTS", &part_name, &format!("ONLY {part_table}"));
                 sqlx::Executor::execute(&mut *conn, on_only.as_str()).await?;
                 each_partition(conn, build, &part_table, &part_index, &part_name).await?;
             } else {
-                if index_valid(conn, &schema, &part_name).await? == Some(false) {
-                    tracing::warn!(
-                        index = part_name,
-                        "strata: rebuilding an INVALID partition index left by a failed concurrent build"
-                    );
-                    let drop = format!("DROP INDEX CONCURRENTLY IF EXISTS {part_index}");
-                    sqlx::Executor::execute(&mut *conn, drop.as_str()).await?;
-                }
-                let concurrently = format!(
-                    "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {part_table} {}",
-                    unique(build),
-                    quote_ident(&part_name),
-                    build.rest
-                );
+                drop_if_invalid(conn, Some(&schema), &part_name).await?;
+                let concurrently =
+                    build.statement("CONCURRENTLY IF NOT EXISTS", &part_name, &part_table);
                 sqlx::Executor::execute(&mut *conn, concurrently.as_str()).await?;
             }
             let attach = format!("ALTER INDEX {index} ATTACH PARTITION {part_index}");
@@ -144,27 +126,4 @@ fn each_partition<'a>(
         }
         Ok(())
     })
-}
-
-fn unique(build: &ConcurrentIndex<'_>) -> &'static str {
-    if build.unique {
-        "UNIQUE "
-    } else {
-        ""
-    }
-}
-
-async fn index_valid(
-    conn: &mut PgConnection,
-    schema: &str,
-    name: &str,
-) -> Result<Option<bool>, sqlx::Error> {
-    let mut tx = conn.begin().await?;
-    let valid: Option<(bool,)> = query_as(INDEX_VALID)
-        .bind(schema)
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(valid.map(|(v,)| v))
 }

@@ -132,12 +132,16 @@ pub(crate) async fn apply_in_steps(
     pending: &[&Migration<'_>],
     version: u32,
 ) -> Result<Vec<AppliedMigration>, (u32, Stop)> {
-    let fail = |version: u32| move |error: Error| (version, Stop::Failed(error, None));
     let mut conn = crate::session::connect(pool).await.map_err(fail(version))?;
     let outcome = steps(tenants, &mut conn, tenant, pending, version).await;
     // Closing the connection releases the session's lock.
     let _ = conn.close().await;
     outcome
+}
+
+/// A failure at `version`, not tied to one migration.
+fn fail(version: u32) -> impl Fn(Error) -> (u32, Stop) {
+    move |error| (version, Stop::Failed(error, None))
 }
 
 async fn steps(
@@ -147,13 +151,10 @@ async fn steps(
     pending: &[&Migration<'_>],
     mut version: u32,
 ) -> Result<Vec<AppliedMigration>, (u32, Stop)> {
-    let fail = |version: u32| move |error: Error| (version, Stop::Failed(error, None));
-    // The connection is ours alone: session settings stay on it.
-    let settings = format!(
-        "SELECT pg_advisory_lock({}, hashtext($1))",
-        tracking::LOCK_CLASS
-    );
-    query(&settings)
+    // The connection is ours alone: its session lock and settings stay
+    // on it until it closes.
+    query(tracking::LOCK_SCOPE_SESSION)
+        .bind(tracking::LOCK_CLASS)
         .bind(tenant.name())
         .execute(&mut *conn)
         .await

@@ -68,6 +68,10 @@ pub(crate) const LOCK_CLASS: i32 = 0x5354_5241;
 /// start-up never leaves it behind on a pooled connection.
 pub(crate) const LOCK_SCOPE: &str = "SELECT pg_advisory_xact_lock($1, hashtext($2))";
 
+/// The same lock for a session: only on a connection of strata's own,
+/// closed after (a tenant's steps after its transaction), never a pooled one.
+pub(crate) const LOCK_SCOPE_SESSION: &str = "SELECT pg_advisory_lock($1, hashtext($2))";
+
 /// Creates the tracking schema; run under the lock, so concurrent starts never race on it.
 pub(crate) const CREATE_SCHEMA: &str = r#"CREATE SCHEMA IF NOT EXISTS "strata""#;
 
