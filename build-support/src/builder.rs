@@ -351,9 +351,9 @@ impl Builder {
             .chain(self.search_path.iter().flatten())
             .chain(&self.extensions)
         {
-            strata_manifest::validate_ident(schema).map_err(|source| Error::InvalidName {
+            strata_manifest::validate_ident(schema).map_err(|cause| Error::InvalidName {
                 name: schema.clone(),
-                source,
+                cause,
             })?;
         }
         desired.schemas.extend(self.schemas.iter().cloned());
@@ -362,9 +362,9 @@ impl Builder {
         for role in &self.roles {
             let reserved = role.starts_with("pg_") || role.eq_ignore_ascii_case("public");
             strata_manifest::validate_ident(role)
-                .map_err(|source| Error::InvalidName {
+                .map_err(|cause| Error::InvalidName {
                     name: role.clone(),
-                    source,
+                    cause,
                 })
                 .and_then(|()| match reserved {
                     true => Err(Error::ReservedRole { role: role.clone() }),
@@ -403,7 +403,15 @@ impl Builder {
                     if in_build_script {
                         println!("cargo:rerun-if-changed={}", path.display());
                     }
-                    std::fs::read_to_string(&path).map_err(io(&path))?
+                    let sql = std::fs::read_to_string(&path).map_err(io(&path))?;
+                    if let Err(why) = strata_manifest::fragment::check_query(&sql) {
+                        return Err(Error::SqlFile {
+                            path,
+                            line: None,
+                            why: format!("view {}.{} takes its SQL from this file, which must hold one query, but {why}; anything else belongs in a hand-written migration (`strata new NAME`)", view.schema, view.name),
+                        });
+                    }
+                    sql
                 }
                 (None, None) => String::new(),
             };

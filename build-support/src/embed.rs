@@ -33,9 +33,9 @@ pub(crate) fn write_embedded(
         // never parses or hashes the whole manifest (tens of MiB at 11,000
         // tables); a change to any of these files runs this script again.
         let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
-        let prepared = Manifest::prepare(&text).map_err(|source| Error::Manifest {
+        let prepared = Manifest::prepare(&text).map_err(|cause| Error::Manifest {
             path: manifest_path.clone(),
-            source,
+            cause,
         })?;
         // The state alone, compact, in a file of its own beside this one.
         let state_path = out.join(file_name.replace(".rs", "_state.json"));

@@ -30,18 +30,21 @@ impl std::fmt::Display for ModelError {
 
 /// Why the build could not plan or write a migration.
 ///
+/// Each message holds its cause (an I/O error, a manifest error), which is
+/// not exposed again as `source()`, so a printed chain says it once.
+///
 /// Its `Debug` is its message, because `build.rs` usually ends in `.expect(…)`,
 /// which shows `Debug`, and the user must read what to do, not a struct dump.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: {cause}", .path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Some models have mistakes in their attributes.
     #[error("models with mistakes:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
@@ -59,12 +62,12 @@ pub enum Error {
         second: String,
     },
     /// A name given to the builder cannot be a PostgreSQL identifier.
-    #[error("builder option `{name}`: {source}")]
+    #[error("builder option `{name}`: {cause}")]
     InvalidName {
         /// The name as given.
         name: String,
         /// What is wrong with it.
-        source: strata_manifest::IdentError,
+        cause: strata_manifest::IdentError,
     },
     /// A grant or policy names a role `Builder::role` does not declare.
     #[error("a {by} on {object} names role `{role}`, which the build does not declare: add `.role(\"{role}\")` to the Builder in build.rs (it is made NOLOGIN when missing)")]
@@ -93,12 +96,12 @@ pub enum Error {
         role: String,
     },
     /// The manifest could not be read.
-    #[error("{}: {source}; restore it from version control", .path.display())]
+    #[error("{}: {cause}; restore it from version control", .path.display())]
     Manifest {
         /// The manifest file.
         path: PathBuf,
         /// What is wrong with it.
-        source: strata_manifest::ManifestError,
+        cause: strata_manifest::ManifestError,
     },
     /// The change would lose data.
     #[error(transparent)]
@@ -146,7 +149,7 @@ pub enum Error {
 
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.into();
-    move |source| Error::Io { path, source }
+    move |cause| Error::Io { path, cause }
 }
 
 impl std::fmt::Debug for Error {

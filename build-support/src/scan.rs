@@ -168,7 +168,7 @@ pub fn scan_models(dir: &Path) -> Result<ScannedModels, Error> {
             let path = e.path().unwrap_or(dir).to_owned();
             Error::Io {
                 path,
-                source: e.into(),
+                cause: e.into(),
             }
         })?;
         if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "rs") {

@@ -4,9 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use strata_manifest::lexer::significant;
 use strata_manifest::{
-    checksum, migration_name, render_down, render_migration_with, split_statements, stages_with,
+    checksum, lossy_statements, migration_name, render_down, render_migration_with, stages_with,
     tenant_lock_reason, Change, Manifest, MigrationEntry, SchemaState, Unconfirmed,
     AFTER_TRANSACTION, NO_TRANSACTION,
 };
@@ -23,6 +22,9 @@ pub(crate) struct Stream {
     pub(crate) hand_written: Vec<MigrationEntry>,
     /// Manifest entries whose file was edited since the manifest recorded it.
     pub(crate) edited: Vec<String>,
+    /// Manifest entries whose down file was edited since the build judged
+    /// what it can lose (or that no build has judged yet).
+    pub(crate) edited_downs: Vec<String>,
     /// The file `embed_migrations!()` (or its tenant twin) includes.
     embed_file: &'static str,
     /// A comment opening each migration file.
@@ -42,6 +44,7 @@ impl Stream {
     ) -> Result<Self, Error> {
         let manifest = read_manifest(&dir.join("manifest.json"))?;
         let mut edited = Vec::new();
+        let mut edited_downs = Vec::new();
         for entry in &manifest.migrations {
             for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
                 let path = dir.join(file);
@@ -53,6 +56,13 @@ impl Stream {
             if checksum(&text) != entry.checksum {
                 edited.push(entry.file.clone());
             }
+            if let Some(down) = &entry.down_file {
+                let path = dir.join(down);
+                let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+                if entry.down_checksum.as_deref() != Some(checksum(&text).as_str()) {
+                    edited_downs.push(down.clone());
+                }
+            }
         }
         let hand_written = take_in(&dir, skip, false, &manifest)?;
         Ok(Stream {
@@ -60,6 +70,7 @@ impl Stream {
             manifest,
             hand_written,
             edited,
+            edited_downs,
             embed_file,
             preamble,
         })
@@ -77,13 +88,16 @@ impl Stream {
             .edited
             .iter()
             .map(|f| format!("{prefix}record the new checksum of the edited {f}"));
-        taken.chain(edited).collect()
+        let downs = self.edited_downs.iter().map(|f| {
+            format!("{prefix}judge what the down file {f} can lose, and record its checksum")
+        });
+        taken.chain(edited).chain(downs).collect()
     }
 
     /// Records the hand-written migrations and refreshed checksums in the
     /// manifest; true when the manifest changed.
     pub(crate) fn record_bookkeeping(&mut self) -> Result<bool, Error> {
-        if self.hand_written.is_empty() && self.edited.is_empty() {
+        if self.hand_written.is_empty() && self.edited.is_empty() && self.edited_downs.is_empty() {
             return Ok(false);
         }
         for entry in &mut self.manifest.migrations {
@@ -92,9 +106,29 @@ impl Stream {
                     .map_err(io(self.dir.join(&entry.file)))?;
                 entry.checksum = checksum(&text);
             }
+            let Some(down) = entry.down_file.clone() else {
+                continue;
+            };
+            if self.edited_downs.contains(&down) {
+                let path = self.dir.join(&down);
+                let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+                // What strata generated is judged by its changes already;
+                // every other statement that can lose data is judged here.
+                let generated = match entry.hand_written {
+                    true => String::new(),
+                    false => render_down(entry.version, &entry.name, &entry.changes),
+                };
+                for step in lossy_statements(&down, &text, &generated) {
+                    if !entry.lossy_down.contains(&step) {
+                        entry.lossy_down.push(step);
+                    }
+                }
+                entry.down_checksum = Some(checksum(&text));
+            }
         }
         self.manifest.migrations.append(&mut self.hand_written);
         self.edited.clear();
+        self.edited_downs.clear();
         write_atomically(&self.dir.join("manifest.json"), &self.manifest.to_json())?;
         Ok(true)
     }
@@ -154,6 +188,7 @@ impl Stream {
         let path = dir.join(&file);
         write_atomically(&path, &sql)?;
         write_atomically(&dir.join(&down_file), &down)?;
+        let down_checksum = Some(checksum(&down));
         let mut lossy_down: Vec<Unconfirmed> = Vec::new();
         for step in changes.iter().flat_map(Change::lossy_inverse) {
             if !lossy_down.contains(&step) {
@@ -166,6 +201,7 @@ impl Stream {
             file,
             checksum: checksum(&sql),
             down_file: Some(down_file),
+            down_checksum,
             changes: changes.to_vec(),
             lossy_down,
             hazards: changes
@@ -187,9 +223,9 @@ impl Stream {
 
 fn read_manifest(path: &Path) -> Result<Manifest, Error> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Manifest::from_json(&text).map_err(|source| Error::Manifest {
+        Ok(text) => Manifest::from_json(&text).map_err(|cause| Error::Manifest {
             path: path.to_owned(),
-            source,
+            cause,
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
         Err(e) => Err(io(path)(e)),
@@ -315,12 +351,12 @@ fn take_in(
             .iter()
             .find(|(d, _)| d.version == parsed.version && d.name == parsed.name)
             .map(|(_, f)| f.clone());
-        let lossy_down = match &down {
+        let (lossy_down, down_checksum) = match &down {
             Some(down) => {
                 let text = std::fs::read_to_string(dir.join(down)).map_err(io(dir.join(down)))?;
-                lossy_statements(down, &text)
+                (lossy_statements(down, &text, ""), Some(checksum(&text)))
             }
-            None => Vec::new(),
+            None => (Vec::new(), None),
         };
         taken.push(MigrationEntry {
             version: parsed.version,
@@ -328,6 +364,7 @@ fn take_in(
             file: file.clone(),
             checksum: checksum(&sql),
             down_file: down,
+            down_checksum,
             changes: Vec::new(),
             lossy_down,
             hazards: Vec::new(),
@@ -349,34 +386,6 @@ fn take_in(
         }
     }
     Ok(taken)
-}
-
-/// The statements of a hand-written down file that can lose data: drops,
-/// truncations, deletes, updates and type changes, named by the file.
-fn lossy_statements(file: &str, sql: &str) -> Vec<Unconfirmed> {
-    split_statements(sql)
-        .into_iter()
-        .filter(|statement| {
-            let tokens = significant(statement.sql);
-            let first = |w: &str| tokens.first().is_some_and(|t| t.is_word(w));
-            let any = |w: &str| tokens.iter().any(|t| t.is_word(w));
-            first("drop")
-                || first("truncate")
-                || first("delete")
-                || first("update")
-                || (first("alter") && (any("drop") || any("type")))
-        })
-        .map(|statement| Unconfirmed {
-            object: file.to_owned(),
-            what: format!(
-                "statement {} (line {}) can lose data: {}",
-                statement.number,
-                statement.line,
-                statement.sql.lines().next().unwrap_or_default().trim()
-            ),
-            help: String::new(),
-        })
-        .collect()
 }
 
 /// Starts the next hand-written migration in `dir`: an empty
@@ -429,14 +438,5 @@ mod tests {
         assert!(parse_file_name("0003_Backfill.sql").is_none());
         assert!(parse_file_name("0003_backfill.txt").is_none());
         assert!(parse_file_name("0003_.sql").is_none());
-    }
-
-    #[test]
-    fn finds_the_statements_of_a_down_file_that_lose_data() {
-        let sql = "-- undo\nUPDATE t SET a = lower(a);\nCREATE INDEX i ON t (a);\nALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN c text;";
-        let lossy = lossy_statements("0002_x.down.sql", sql);
-        assert_eq!(lossy.len(), 2);
-        assert!(lossy[0].what.contains("UPDATE"));
-        assert!(lossy[1].what.contains("DROP COLUMN"));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use strata::sqlx::postgres::PgPoolOptions;
 use strata::sqlx::{Connection, PgConnection, PgPool};
 use strata::{DriftPolicy, Migrations, Migrator, Tenants};
@@ -177,7 +177,14 @@ fn read_migrations(dir: &Path) -> anyhow::Result<Migrations> {
             dir.display()
         );
     }
-    Ok(Migrations::from_dir(dir)?)
+    let migrations = Migrations::from_dir(dir)?;
+    if migrations.manifest()?.migrations.is_empty() {
+        bail!(
+            "{} lists no migrations, so there is nothing to migrate to or check drift against: run `cargo build` in the crate whose models it holds",
+            dir.join("manifest.json").display()
+        );
+    }
+    Ok(migrations)
 }
 
 async fn connect(cli: &Cli, connections: u32) -> anyhow::Result<PgPool> {
@@ -189,14 +196,19 @@ async fn connect(cli: &Cli, connections: u32) -> anyhow::Result<PgPool> {
 
 /// A pool of `connections` on `url`, the database `flag` names.
 pub(crate) async fn pool(url: &str, flag: &str, connections: u32) -> anyhow::Result<PgPool> {
-    let context = || format!("connecting to the database of {flag}");
+    let failed = |e: strata::sqlx::Error| {
+        anyhow::anyhow!(
+            "connecting to the database of {flag}: {}",
+            strata::describe_sqlx_error(&e)
+        )
+    };
     // A pool retries a refused connection until its timeout; one plain
     // connection first fails at once, with the server's own reason.
-    let first = PgConnection::connect(url).await.with_context(context)?;
+    let first = PgConnection::connect(url).await.map_err(failed)?;
     let _ = first.close().await;
     PgPoolOptions::new()
         .max_connections(connections)
         .connect(url)
         .await
-        .with_context(context)
+        .map_err(failed)
 }

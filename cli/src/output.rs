@@ -264,7 +264,7 @@ pub fn print(outcome: &Outcome, json: bool) {
 /// Prints an error: to standard error as text, and as JSON on standard
 /// output too when `json`, so a script reading it always gets a document.
 pub fn print_error(error: &anyhow::Error, json: bool) {
-    let message = format!("{error:#}");
+    let message = chain(error);
     if json {
         println!(
             "{}",
@@ -272,4 +272,22 @@ pub fn print_error(error: &anyhow::Error, json: bool) {
         );
     }
     eprintln!("error: {message}");
+}
+
+/// The error and its causes, each said once: a cause whose text the
+/// message already holds (sqlx's database errors repeat their source) is
+/// left out.
+pub fn chain(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }

@@ -6,6 +6,11 @@ use std::process::{Command, Output};
 
 use strata::sqlx::{self, PgPool};
 
+#[path = "cli/folder.rs"]
+mod folder;
+#[path = "cli/tls.rs"]
+mod tls;
+
 const SHOP: &str = r#"
 #[strata::schema("shop", table = "customers")]
 pub struct Customer {

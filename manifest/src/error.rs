@@ -28,7 +28,14 @@ pub enum IdentError {
 pub enum ManifestError {
     /// The JSON is malformed or does not have the expected shape.
     #[error("manifest is not valid: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
+    /// A migration's file name that is not a plain `.sql` file name in the
+    /// migrations folder (`../x.sql`, `/etc/x`): never read.
+    #[error("manifest lists the file {file:?}, which is not a file name in the migrations folder: a migration is named NNNN_name.sql (and NNNN_name.down.sql), without folders")]
+    FileName {
+        /// The name as listed.
+        file: String,
+    },
     /// The manifest was written by a newer strata.
     #[error(
         "manifest format {found} is newer than this strata understands (format {supported}); upgrade strata"
@@ -39,6 +46,14 @@ pub enum ManifestError {
         /// The newest format this version reads.
         supported: u32,
     },
+}
+
+// Each error prints its cause and does not expose it as `source()` as well,
+// so that a printed chain says it once.
+impl From<serde_json::Error> for ManifestError {
+    fn from(error: serde_json::Error) -> Self {
+        ManifestError::Json(error)
+    }
 }
 
 /// The desired state cannot be reached without a change strata refuses to

@@ -32,6 +32,10 @@ pub struct MigrationEntry {
     /// The down file, which undoes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub down_file: Option<String>,
+    /// The SHA-256 of the down file when the build last judged what it can
+    /// lose: a rollback refuses a down file edited since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub down_checksum: Option<String>,
     /// What it changes, in apply order: the record of every move and rename,
     /// and what lets the state after any version be replayed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -66,6 +70,23 @@ pub struct Prepared {
     pub digest: String,
     /// The state after the last migration, as compact JSON.
     pub state: String,
+}
+
+/// Refuses a listed file name that could name anything but a file of the
+/// migrations folder, so that no reader of the manifest opens one.
+fn check_file_names(migrations: &[MigrationEntry]) -> Result<(), ManifestError> {
+    let plain = |file: &str| {
+        file.ends_with(".sql") && !file.starts_with('.') && !file.contains(['/', '\\', '\0', ':'])
+    };
+    for file in migrations
+        .iter()
+        .flat_map(|m| std::iter::once(&m.file).chain(m.down_file.as_ref()))
+    {
+        if !plain(file) {
+            return Err(ManifestError::FileName { file: file.clone() });
+        }
+    }
+    Ok(())
 }
 
 impl Default for Manifest {
@@ -104,6 +125,7 @@ impl Manifest {
                 supported: FORMAT_VERSION,
             });
         }
+        check_file_names(&manifest.migrations)?;
         Ok(manifest)
     }
 
@@ -127,6 +149,8 @@ impl Manifest {
             checksum: String,
             #[serde(default)]
             down_file: Option<String>,
+            #[serde(default)]
+            down_checksum: Option<String>,
             #[serde(default)]
             lossy_down: Vec<crate::Unconfirmed>,
             #[serde(default)]
@@ -155,7 +179,7 @@ impl Manifest {
                 supported: FORMAT_VERSION,
             });
         }
-        Ok(Manifest {
+        let manifest = Manifest {
             format: light.format,
             migrations: light
                 .migrations
@@ -166,6 +190,7 @@ impl Manifest {
                     file: e.file,
                     checksum: e.checksum,
                     down_file: e.down_file,
+                    down_checksum: e.down_checksum,
                     changes: Vec::new(),
                     lossy_down: e.lossy_down,
                     hazards: Vec::new(),
@@ -186,7 +211,9 @@ impl Manifest {
                     .collect(),
                 ..SchemaState::default()
             },
-        })
+        };
+        check_file_names(&manifest.migrations)?;
+        Ok(manifest)
     }
 
     /// Reads only the state after the last migration, skipping the
@@ -251,6 +278,7 @@ mod tests {
             file: "0001_create.sql".into(),
             checksum: "abc".into(),
             down_file: Some("0001_create.down.sql".into()),
+            down_checksum: None,
             changes: vec![crate::Change::Table(crate::TableChange::CreateTable {
                 table,
             })],

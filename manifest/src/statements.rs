@@ -43,6 +43,38 @@ fn push<'a>(sql: &'a str, first: Option<usize>, end: usize, statements: &mut Vec
     }
 }
 
+/// The statements of a down file `sql` that can lose data (drops,
+/// truncations, deletes, updates, type changes) and that `known` (the down
+/// file strata generated, empty for a hand-written one) does not hold, each
+/// named by `file` as a confirmation names it.
+pub fn lossy_statements(file: &str, sql: &str, known: &str) -> Vec<crate::Unconfirmed> {
+    let known: Vec<&str> = split_statements(known).iter().map(|s| s.sql).collect();
+    split_statements(sql)
+        .into_iter()
+        .filter(|statement| {
+            let tokens = crate::lexer::significant(statement.sql);
+            let first = |w: &str| tokens.first().is_some_and(|t| t.is_word(w));
+            let any = |w: &str| tokens.iter().any(|t| t.is_word(w));
+            first("drop")
+                || first("truncate")
+                || first("delete")
+                || first("update")
+                || (first("alter") && (any("drop") || any("type")))
+        })
+        .filter(|statement| !known.contains(&statement.sql))
+        .map(|statement| crate::Unconfirmed {
+            object: file.to_owned(),
+            what: format!(
+                "statement {} (line {}) can lose data: {}",
+                statement.number,
+                statement.line,
+                statement.sql.lines().next().unwrap_or_default().trim()
+            ),
+            help: String::new(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +108,19 @@ mod tests {
         assert_eq!(statements.len(), 2);
         assert_eq!((statements[0].number, statements[0].line), (1, 3));
         assert_eq!((statements[1].number, statements[1].line), (2, 4));
+    }
+
+    #[test]
+    fn finds_the_statements_of_a_down_file_that_lose_data() {
+        let sql = "-- undo\nUPDATE t SET a = lower(a);\nCREATE INDEX i ON t (a);\nALTER TABLE t DROP COLUMN b;\nALTER TABLE t ADD COLUMN c text;\nDROP SCHEMA shop CASCADE;";
+        let lossy = lossy_statements("0002_x.down.sql", sql, "");
+        assert_eq!(lossy.len(), 3);
+        assert!(lossy[0].what.contains("UPDATE"));
+        assert!(lossy[1].what.contains("DROP COLUMN"));
+        // What the generated down file held is judged by its changes, not here.
+        let generated = "ALTER TABLE t DROP COLUMN b;";
+        let added = lossy_statements("0002_x.down.sql", sql, generated);
+        assert_eq!(added.len(), 2);
+        assert!(added[1].what.contains("DROP SCHEMA shop CASCADE"));
     }
 }

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use crate::DriftReport;
 
 /// Why a start-up or a drift check failed; each message says what to do.
+///
+/// Each message holds its cause (the driver's error, an I/O error), which
+/// is not exposed again as `source()`, so a printed chain says it once.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -15,13 +18,12 @@ pub enum Error {
         setting: String,
     },
     /// A query against the database failed.
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", crate::connect_error::describe_sqlx_error(.cause))]
     Database {
         /// What strata was doing.
         context: &'static str,
         /// The driver's error.
-        #[source]
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
     /// A migration failed; its transaction was rolled back.
     #[error(
@@ -128,6 +130,18 @@ pub enum Error {
         /// The migration's file name.
         file: String,
     },
+    /// A down file was edited after the build judged what it can lose.
+    #[error(
+        "down file {file} was modified after the build recorded it (recorded checksum {recorded}, now {current}), so nothing was rolled back: strata has not judged what the edited file can lose\nhelp: build again (`cargo build`), which judges its statements and records it, then roll back, confirming what it can lose; or restore {file} as the build wrote it"
+    )]
+    DownFileModified {
+        /// The down file's name.
+        file: String,
+        /// The checksum the build recorded.
+        recorded: String,
+        /// The checksum of the file now.
+        current: String,
+    },
     /// A rollback would run down steps that can lose data, and they were not confirmed.
     #[error(
         "refusing to roll back: these down steps can lose data, and nothing was undone:\n{}\nhelp: if the data may go, confirm each object: Migrator::confirm(\"…\") with the names above, or STRATA_CONFIRM={} in the environment (STRATA_CONFIRM=all confirms everything); or roll back to a later version",
@@ -145,16 +159,28 @@ pub enum Error {
         file: String,
     },
     /// The manifest cannot be read.
-    #[error("the migrations' manifest is not valid: {0}\nhelp: restore migrations/manifest.json from version control and rebuild")]
-    Manifest(#[source] strata_manifest::ManifestError),
+    #[error("{0}\nhelp: restore migrations/manifest.json from version control and rebuild")]
+    Manifest(strata_manifest::ManifestError),
+    /// A migrations folder whose manifest is blank: nothing to apply or to
+    /// check against, which is never what a caller means.
+    #[error("{} is empty, so there is nothing to migrate to or check drift against\nhelp: point at the folder the build writes (a crate's `migrations`) and run `cargo build` there, or restore manifest.json from version control", .path.display())]
+    EmptyManifest {
+        /// The manifest file.
+        path: PathBuf,
+    },
+    /// A migration file in the folder that the manifest does not list.
+    #[error("{} is not listed in the folder's manifest.json, so it would never run\nhelp: run `cargo build` in the crate, which takes in a hand-written migration (or says why it cannot), or move the file out of the migrations folder", .path.display())]
+    UnlistedMigration {
+        /// The file.
+        path: PathBuf,
+    },
     /// A migrations file could not be read.
-    #[error("{}: {source}", .path.display())]
+    #[error("{}: {cause}", .path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A baseline was asked of a database whose catalog does not match the
     /// migrations it would record as applied.
@@ -246,5 +272,5 @@ pub enum Error {
 }
 
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-    move |source| Error::Database { context, source }
+    move |cause| Error::Database { context, cause }
 }

@@ -83,7 +83,7 @@ fn parameters(expected: &SchemaState) -> (Vec<String>, Vec<String>, Vec<String>)
 fn parse_error(context: &'static str) -> impl Fn(serde_json::Error) -> Error + Copy {
     move |e| Error::Database {
         context,
-        source: sqlx::Error::Decode(Box::new(e)),
+        cause: sqlx::Error::Decode(Box::new(e)),
     }
 }
 
@@ -239,11 +239,11 @@ pub(crate) async fn read_catalog_with(
     let parse_error = parse_error(context);
     let field_error = |e: serde::de::value::Error| Error::Database {
         context,
-        source: sqlx::Error::Decode(Box::new(e)),
+        cause: sqlx::Error::Decode(Box::new(e)),
     };
     let out_of_order = || Error::Database {
         context,
-        source: sqlx::Error::Protocol("the catalog statement's rows came out of order".to_owned()),
+        cause: sqlx::Error::Protocol("the catalog statement's rows came out of order".to_owned()),
     };
     let mut catalog = Catalog::empty(crate::watch::Seen {
         snapshot: String::new(),
@@ -317,7 +317,7 @@ pub(crate) async fn read_catalog_with(
     }
     let (snapshot, watch) = extras.ok_or_else(|| Error::Database {
         context,
-        source: sqlx::Error::RowNotFound,
+        cause: sqlx::Error::RowNotFound,
     })?;
     catalog.seen = crate::watch::Seen { snapshot, watch };
     // The views' definitions, spelt against the live layout of the tables

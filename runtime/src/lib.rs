@@ -79,6 +79,7 @@ mod apply;
 mod baseline;
 mod canonical;
 mod catalog;
+mod connect_error;
 mod db_diff;
 mod drift;
 mod error;
@@ -92,6 +93,7 @@ mod model;
 mod partition_index;
 mod partitions;
 mod read_database;
+mod redact;
 mod runner;
 mod session;
 mod status;
@@ -107,6 +109,7 @@ pub mod rls;
 pub mod testing;
 
 pub use baseline::{BaselineReport, TenantBaselineReport};
+pub use connect_error::describe_sqlx_error;
 pub use db_diff::{DatabaseDiff, StageOutcome};
 pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftCheck, DriftPolicy, DriftReport,

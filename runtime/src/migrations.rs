@@ -89,6 +89,9 @@ pub(crate) struct Migration<'a> {
     pub(crate) checksum: String,
     /// The down file's name and text, if the migration has one.
     pub(crate) down: Option<(&'a str, &'a str)>,
+    /// The checksum the build recorded for the down file and the one of its
+    /// text now, when they differ: a rollback refuses such a file.
+    pub(crate) down_edited: Option<(String, String)>,
     /// False when the file says `-- strata:no-transaction` in its leading comments.
     pub(crate) transactional: bool,
     /// The down steps that can lose data, as the build marked them, and as
@@ -150,18 +153,37 @@ impl Migrations {
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self, Error> {
         let dir = dir.as_ref();
         let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|source| Error::Io {
+            std::fs::read_to_string(path).map_err(|cause| Error::Io {
                 path: path.to_owned(),
-                source,
+                cause,
             })
         };
-        let manifest = read(&dir.join("manifest.json"))?;
+        let manifest_path = dir.join("manifest.json");
+        let manifest = read(&manifest_path)?;
+        if manifest.trim().is_empty() {
+            return Err(Error::EmptyManifest {
+                path: manifest_path,
+            });
+        }
         let light = light(&manifest)?;
         let mut files = Vec::new();
         for entry in &light.migrations {
             for file in std::iter::once(&entry.file).chain(entry.down_file.as_ref()) {
                 let sql = read(&dir.join(file))?;
                 files.push((file.clone(), checksum(&sql), sql));
+            }
+        }
+        // A migration the manifest does not list would never run: the build
+        // takes a hand-written one in, and nothing else belongs here.
+        let listing = std::fs::read_dir(dir).map_err(|cause| Error::Io {
+            path: dir.to_owned(),
+            cause,
+        })?;
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let listed = files.iter().any(|(file, _, _)| *file == name);
+            if name.ends_with(".sql") && !listed && entry.path().is_file() {
+                return Err(Error::UnlistedMigration { path: entry.path() });
             }
         }
         Ok(Migrations {
@@ -290,10 +312,24 @@ impl Migrations {
             .iter()
             .map(|entry| {
                 let (sql, sum) = file(&entry.file)?;
-                let down = match &entry.down_file {
-                    Some(name) => Some((name.as_str(), file(name)?.0)),
-                    None => None,
-                };
+                let mut down = None;
+                let mut down_edited = None;
+                let mut lossy_down = entry.lossy_down.clone();
+                if let Some(name) = &entry.down_file {
+                    let (text, sum) = file(name)?;
+                    match &entry.down_checksum {
+                        Some(recorded) if *recorded != sum => {
+                            down_edited = Some((recorded.clone(), sum.into_owned()));
+                        }
+                        Some(_) => {}
+                        // No build has judged it (a manifest older than down
+                        // checksums): every statement that can lose data is.
+                        None => {
+                            lossy_down.extend(strata_manifest::lossy_statements(name, text, ""))
+                        }
+                    }
+                    down = Some((name.as_str(), text));
+                }
                 Ok(Migration {
                     version: entry.version,
                     name: &entry.name,
@@ -301,15 +337,15 @@ impl Migrations {
                     sql,
                     checksum: sum.into_owned(),
                     down,
+                    down_edited,
                     transactional: is_transactional(sql),
                     lossy_down: {
-                        let mut steps = entry.lossy_down.clone();
                         for step in entry.changes.iter().flat_map(|c| c.lossy_inverse()) {
-                            if !steps.contains(&step) {
-                                steps.push(step);
+                            if !lossy_down.contains(&step) {
+                                lossy_down.push(step);
                             }
                         }
-                        steps
+                        lossy_down
                     },
                 })
             })

@@ -28,7 +28,7 @@ pub const DEFAULT_SCOPE: &str = "default";
 /// assert!(report.drift.is_clean());
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Migrator<'m> {
     pub(crate) migrations: &'m Migrations,
     pub(crate) scope: String,
@@ -40,6 +40,24 @@ pub struct Migrator<'m> {
     pub(crate) confirm: Confirm,
     pub(crate) direct: Option<PgConnectOptions>,
     pub(crate) ddl_watch: bool,
+}
+
+/// Everything but the password of [`Migrator::direct`]'s options.
+impl std::fmt::Debug for Migrator<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations", &self.migrations)
+            .field("scope", &self.scope)
+            .field("drift_policy", &self.drift_policy)
+            .field("target", &self.target)
+            .field("timeouts", &self.timeouts)
+            .field("allow_unknown", &self.allow_unknown)
+            .field("retry_failed", &self.retry_failed)
+            .field("confirm", &self.confirm)
+            .field("direct", &self.direct.as_ref().map(crate::redact::options))
+            .field("ddl_watch", &self.ddl_watch)
+            .finish()
+    }
 }
 
 /// What a run did.
@@ -338,6 +356,15 @@ impl<'m> Migrator<'m> {
         if let Some(missing) = undo.iter().find(|m| m.down.is_none()) {
             return Err(Error::NoDownMigration {
                 file: missing.file.to_owned(),
+            });
+        }
+        if let Some(edited) = undo.iter().find(|m| m.down_edited.is_some()) {
+            let (file, _) = edited.down.unwrap_or_default();
+            let (recorded, current) = edited.down_edited.clone().unwrap_or_default();
+            return Err(Error::DownFileModified {
+                file: file.to_owned(),
+                recorded,
+                current,
             });
         }
         let confirm = self.confirm.clone().and(&Confirm::parse(

@@ -17,7 +17,7 @@ use crate::Error;
 ///
 /// ```no_run
 /// # async fn run(pool: &strata::sqlx::PgPool, org_id: i64) -> Result<(), strata::Error> {
-/// let mut tx = pool.begin().await.map_err(|e| strata::Error::Database { context: "begin", source: e })?;
+/// let mut tx = pool.begin().await.map_err(|e| strata::Error::Database { context: "begin", cause: e })?;
 /// strata::rls::set_local(&mut tx, "app.org_id", &org_id.to_string()).await?;
 /// // … queries here see only the organisation's rows …
 /// # Ok(()) }

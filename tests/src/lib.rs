@@ -3,6 +3,7 @@
 pub mod corpus;
 pub mod judges;
 pub mod pulled;
+pub mod tls;
 
 use std::path::Path;
 
@@ -65,13 +66,15 @@ pub fn write_migrations(dir: &Path, steps: &[(&SchemaState, &SchemaState)]) -> V
         let file = format!("{version:04}_{name}.sql");
         let down_file = format!("{version:04}_{name}.down.sql");
         std::fs::write(dir.join(&file), &up).unwrap();
-        std::fs::write(dir.join(&down_file), render_down(version, &name, &changes)).unwrap();
+        let down = render_down(version, &name, &changes);
+        std::fs::write(dir.join(&down_file), &down).unwrap();
         manifest.migrations.push(MigrationEntry {
             version,
             name,
             checksum: checksum(&up),
             file,
             down_file: Some(down_file),
+            down_checksum: Some(checksum(&down)),
             lossy_down: changes.iter().flat_map(|c| c.lossy_inverse()).collect(),
             hazards: changes.iter().filter_map(|c| c.hazard()).collect(),
             changes,

@@ -155,16 +155,16 @@ pub(super) fn checked_type(cx: &mut Ctxt, lit: &LitStr) -> String {
 /// Validates an SQL expression given as a string (`default`, `check`, `where`).
 pub(super) fn checked_expr(cx: &mut Ctxt, lit: &LitStr, key: &str, example: &str) -> String {
     let value = lit.value();
-    if value.trim().is_empty() {
-        cx.error_spanned_by(
+    match strata_manifest::fragment::check_expression(&value) {
+        Ok(()) => {}
+        Err(strata_manifest::fragment::FragmentError::Empty) => cx.error_spanned_by(
             lit,
             format!("`{key}` is empty: give an SQL expression such as {example}, or remove it"),
-        );
-    } else if value.contains(';') || value.contains('\0') {
-        cx.error_spanned_by(
+        ),
+        Err(why) => cx.error_spanned_by(
             lit,
-            format!("`{key}` must be one SQL expression, without `;`"),
-        );
+            format!("`{key}` must be one SQL expression, such as {example}, but {why}"),
+        ),
     }
     value
 }

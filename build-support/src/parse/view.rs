@@ -91,8 +91,15 @@ pub fn parse_view(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<View
         _ => {}
     }
     if let Some(lit) = &sql {
-        if lit.value().trim().is_empty() {
-            cx.error_spanned_by(lit, "the view's SQL is empty: sql = \"SELECT …\"");
+        match strata_manifest::fragment::check_query(&lit.value()) {
+            Ok(()) => {}
+            Err(strata_manifest::fragment::FragmentError::Empty) => {
+                cx.error_spanned_by(lit, "the view's SQL is empty: sql = \"SELECT …\"")
+            }
+            Err(why) => cx.error_spanned_by(
+                lit,
+                format!("the view's SQL must be one query, but {why}\nhelp: anything else belongs in a hand-written migration (`strata new NAME`)"),
+            ),
         }
     }
     let name = checked_name(&mut cx, &item.ident, unraw(&item.ident).to_snake_case());

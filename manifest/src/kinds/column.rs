@@ -784,7 +784,13 @@ pub(crate) fn definition(column: &Column) -> String {
         let _ = write!(def, " GENERATED ALWAYS AS ({expr}) STORED");
     }
     if let Some(default) = &column.default {
-        let _ = write!(def, " DEFAULT {default}");
+        // Column constraints may follow a default (`DEFAULT 1 REFERENCES …`):
+        // in parentheses, a default is one expression and nothing more.
+        match crate::lexer::significant(default).len() {
+            1 => write!(def, " DEFAULT {default}"),
+            _ => write!(def, " DEFAULT ({default})"),
+        }
+        .unwrap_or_default();
     }
     if !column.nullable {
         def.push_str(" NOT NULL");

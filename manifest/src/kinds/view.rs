@@ -245,7 +245,12 @@ impl Step for ViewChange {
                 };
                 let name = q(&view.qualified_name());
                 let sql = view.sql.trim().trim_end_matches(';').trim_end();
-                let mut out = format!("CREATE {kind} {name} AS\n{sql};");
+                // A `--` comment at the end would hide the `;`: end on a line of its own.
+                let end = match crate::lexer::tokenize(sql).last() {
+                    Some(t) if t.text.starts_with("--") => "\n;",
+                    _ => ";",
+                };
+                let mut out = format!("CREATE {kind} {name} AS\n{sql}{end}");
                 for index in &view.indexes {
                     out.push_str(&format!(
                         "\nCREATE {}INDEX {} ON {name} {};",

@@ -38,13 +38,16 @@ pub(crate) const TABLES: Part = Part {
     compare: Compare::State(compare_tables),
 };
 
-/// Each managed schema and role with `USAGE` on it, but its owner.
+/// Each schema the expected grants can name (a managed one, or one that
+/// holds a compat view, such as `public` after its last table moved out)
+/// and role with `USAGE` on it, but its owner.
 pub(crate) const SCHEMAS: Part = Part {
     name: "schema grants",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, pg_catalog.pg_get_userbyid(a.grantee))), '[]')
    FROM pg_catalog.pg_namespace n
    CROSS JOIN LATERAL pg_catalog.aclexplode(n.nspacl) AS a
-   WHERE n.nspname = ANY($1::text[]) AND a.privilege_type = 'USAGE' AND a.grantee <> n.nspowner AND a.grantee <> 0",
+   WHERE (n.nspname = ANY($1::text[]) OR n.nspname = ANY($2::text[]))
+     AND a.privilege_type = 'USAGE' AND a.grantee <> n.nspowner AND a.grantee <> 0",
     read: Read::Json(|json, catalog| {
         catalog.schema_usage = rows::<(String, String)>(json)?.into_iter().collect();
         Ok(())

@@ -27,7 +27,14 @@ pub struct Cluster {
 impl Cluster {
     /// Runs `initdb` and starts the server; waits until it accepts connections.
     pub fn start() -> Result<Cluster, Error> {
-        start().map_err(Error::TestCluster)
+        start(None).map_err(Error::TestCluster)
+    }
+
+    /// As [`Cluster::start`], with TLS on (`ssl = on`): the server presents
+    /// `cert_pem` (its certificate chain, PEM) and holds `key_pem` (its
+    /// private key, PEM). Clients may still connect without TLS.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Result<Cluster, Error> {
+        start(Some(Tls { cert_pem, key_pem })).map_err(Error::TestCluster)
     }
 
     /// The superuser's URL for the `postgres` database.
@@ -70,7 +77,13 @@ impl Drop for Cluster {
     }
 }
 
-fn start() -> Result<Cluster, String> {
+/// A server certificate and key, in PEM.
+struct Tls<'a> {
+    cert_pem: &'a str,
+    key_pem: &'a str,
+}
+
+fn start(tls: Option<Tls<'_>>) -> Result<Cluster, String> {
     let bin = match find_bin_dir() {
         Ok(bin) => bin,
         // Not there on a fresh machine: install it as .ci/run would (as root, with apt-get).
@@ -107,11 +120,28 @@ fn start() -> Result<Cluster, String> {
         ));
     }
 
+    let mut settings = Vec::new();
+    if let Some(tls) = tls {
+        // PostgreSQL reads the key only if its owner alone can read it.
+        for (name, pem) in [("server.crt", tls.cert_pem), ("server.key", tls.key_pem)] {
+            let path = data.join(name);
+            write_private(&path, pem, &run_as).map_err(|e| {
+                let _ = std::fs::remove_dir_all(&base);
+                format!("{}: {e}", path.display())
+            })?;
+        }
+        settings.extend([
+            "ssl=on",
+            "ssl_cert_file=server.crt",
+            "ssl_key_file=server.key",
+        ]);
+    }
+
     // A port can be taken between our probe and the server's bind; try a few.
     let mut last_error = String::new();
     for _ in 0..5 {
         let port = free_port()?;
-        match start_server(&bin, &base, port, &run_as) {
+        match start_server(&bin, &base, port, &run_as, &settings) {
             Ok(server) => {
                 spawn_watchdog(&base, server.id());
                 return Ok(Cluster { base, port, server });
@@ -128,6 +158,7 @@ fn start_server(
     base: &Path,
     port: u16,
     run_as: &Option<RunAs>,
+    settings: &[&str],
 ) -> Result<Child, String> {
     let log_path = base.join("postgres.log");
     let log = File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
@@ -150,6 +181,7 @@ fn start_server(
             "-c",
             "max_connections=200",
         ])
+        .args(settings.iter().flat_map(|s| ["-c", s]))
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
@@ -186,4 +218,20 @@ fn start_server(
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+}
+
+/// Writes `text` to `path`, readable by its owner alone: the server's user.
+fn write_private(path: &Path, text: &str, run_as: &Option<RunAs>) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    if let Some(user) = run_as {
+        std::os::unix::fs::chown(path, Some(user.uid()), Some(user.gid()))?;
+    }
+    Ok(())
 }

@@ -14,13 +14,25 @@ static SHARED: OnceLock<Result<Cluster, String>> = OnceLock::new();
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A database made for one test; on a `DATABASE_URL` server it is dropped with this value.
-#[derive(Debug)]
 pub struct TestDatabase {
     name: String,
     url: String,
     admin_url: String,
     external: bool,
     dropped: bool,
+}
+
+/// Its URLs without their passwords.
+impl std::fmt::Debug for TestDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDatabase")
+            .field("name", &self.name)
+            .field("url", &crate::redact::url(&self.url))
+            .field("admin_url", &crate::redact::url(&self.admin_url))
+            .field("external", &self.external)
+            .field("dropped", &self.dropped)
+            .finish()
+    }
 }
 
 /// The server to make databases on: `DATABASE_URL` if set, else the

@@ -14,6 +14,16 @@ pub(crate) struct RunAs {
     gid: u32,
 }
 
+impl RunAs {
+    pub(crate) fn uid(&self) -> u32 {
+        self.uid
+    }
+
+    pub(crate) fn gid(&self) -> u32 {
+        self.gid
+    }
+}
+
 /// A shell that outlives us: when our process is gone, it stops the server
 /// and removes the cluster's directory.
 pub(crate) fn spawn_watchdog(base: &Path, server_pid: u32) {

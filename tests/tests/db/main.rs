@@ -22,6 +22,7 @@ mod no_transaction;
 mod online;
 mod partitions;
 mod rls;
+mod smuggling;
 mod sql_objects;
 mod tenants;
 mod watch;

@@ -3,7 +3,7 @@
 use strata::sqlx::{self, PgPool};
 use strata::{check_drift, check_drift_at, DriftPolicy, Error, Migrator};
 
-use crate::support::{apply, fresh_db, psql, Scratch};
+use crate::support::{apply, fresh_db, migrate_clean, psql, Scratch};
 
 const IN_PUBLIC: &str = include_str!("../../golden/move_table_with_compat_view/before.rs");
 const MOVED: &str = include_str!("../../golden/move_table_with_compat_view/after.rs");
@@ -305,4 +305,41 @@ pub struct Outfit {
         0,
         "cascaded"
     );
+}
+
+/// Tables moved out of `public` with compat views, granted to the
+/// application's role: `public` holds only the compat views now, and its
+/// `USAGE` for that role is strata's own grant, never drift.
+#[tokio::test]
+async fn a_grant_through_compat_views_left_in_public_is_not_drift() {
+    let role = "moves_app_user";
+    let granted = |schema: &str, extra: &str| {
+        IN_PUBLIC
+            .replace(
+                "#[strata::schema(\"public\", table = \"products\")]",
+                &format!("#[strata::schema(\"{schema}\", table = \"products\"{extra})]\n#[grant(select, to = \"{role}\")]"),
+            )
+            .replace(
+                "#[strata::schema(\"public\", table = \"product_variants\")]",
+                &format!("#[strata::schema(\"{schema}\", table = \"product_variants\"{extra})]\n#[grant(select, to = \"{role}\")]"),
+            )
+    };
+    let scratch = Scratch::with_models(&granted("public", ""));
+    scratch.builder().role(role).run().unwrap();
+    let (_db, pool) = fresh_db().await;
+    migrate_clean(&scratch, &pool).await;
+    scratch.write_models(&granted(
+        "tenant_shared",
+        ", moved_from = \"public\", compat_view",
+    ));
+    scratch.builder().role(role).run().unwrap();
+    migrate_clean(&scratch, &pool).await;
+    let again = check_drift(&pool, &scratch.migrations()).await.unwrap();
+    assert!(again.is_clean(), "{again}");
+    // And the grant is really there: the role reads through the compat view.
+    psql(
+        &pool,
+        &format!("SET ROLE {role}; SELECT count(*) FROM public.products; RESET ROLE"),
+    )
+    .await;
 }
