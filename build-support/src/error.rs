@@ -123,7 +123,7 @@ pub enum Error {
         /// Why, and what to do.
         why: String,
     },
-    /// A file of `Builder::sql_dir` that strata cannot take in.
+    /// A file of `Builder::sql_dir`, or a migration, that strata cannot take in.
     #[error("{}{}: {why}", .path.display(), .line.map(|l| format!(":{l}")).unwrap_or_default())]
     SqlFile {
         /// The file.

@@ -54,12 +54,14 @@ impl Stream {
             }
             let text = std::fs::read_to_string(dir.join(&entry.file)).map_err(io(&dir))?;
             if checksum(&text) != entry.checksum {
+                refuse_transaction_control(&dir.join(&entry.file), &text)?;
                 edited.push(entry.file.clone());
             }
             if let Some(down) = &entry.down_file {
                 let path = dir.join(down);
                 let text = std::fs::read_to_string(&path).map_err(io(&path))?;
                 if entry.down_checksum.as_deref() != Some(checksum(&text).as_str()) {
+                    refuse_transaction_control(&path, &text)?;
                     edited_downs.push(down.clone());
                 }
             }
@@ -347,6 +349,7 @@ fn take_in(
             });
         }
         let sql = std::fs::read_to_string(&path).map_err(io(&path))?;
+        refuse_transaction_control(&path, &sql)?;
         let down = downs
             .iter()
             .find(|(d, _)| d.version == parsed.version && d.name == parsed.name)
@@ -354,6 +357,7 @@ fn take_in(
         let (lossy_down, down_checksum) = match &down {
             Some(down) => {
                 let text = std::fs::read_to_string(dir.join(down)).map_err(io(dir.join(down)))?;
+                refuse_transaction_control(&dir.join(down), &text)?;
                 (lossy_statements(down, &text, ""), Some(checksum(&text)))
             }
             None => (Vec::new(), None),
@@ -386,6 +390,24 @@ fn take_in(
         }
     }
     Ok(taken)
+}
+
+/// A migration file that begins, ends or marks its own transaction is an
+/// error naming its line: the runtime runs each migration in one
+/// transaction (or, marked, statement by statement), and a `COMMIT` in the
+/// middle would leave the part before it applied when the rest fails.
+fn refuse_transaction_control(path: &Path, sql: &str) -> Result<(), Error> {
+    match strata_manifest::transaction_control(sql) {
+        None => Ok(()),
+        Some(statement) => Err(Error::SqlFile {
+            path: path.to_owned(),
+            line: Some(statement.line),
+            why: format!(
+                "`{}` controls the transaction, which strata does for each migration: remove it (a migration runs in one transaction); for what cannot run in one, such as CREATE INDEX CONCURRENTLY, start the file with the line `{NO_TRANSACTION}`, and each statement runs on its own",
+                statement.sql.lines().next().unwrap_or_default().trim()
+            ),
+        }),
+    }
 }
 
 /// Starts the next hand-written migration in `dir`: an empty

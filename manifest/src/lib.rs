@@ -81,7 +81,7 @@ pub use sql_object::{
     definition_shape, identify, replace_spans, RoutineKind, SequenceOption, SqlObject,
 };
 pub use state::{QualifiedName, SchemaState};
-pub use statements::{lossy_statements, split_statements, Statement};
+pub use statements::{lossy_statements, split_statements, transaction_control, Statement};
 pub use tenant::{
     after_transaction, in_one_transaction, tenant_sql, AFTER_TRANSACTION, TENANT_PLACEHOLDER,
 };

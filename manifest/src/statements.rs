@@ -43,6 +43,28 @@ fn push<'a>(sql: &'a str, first: Option<usize>, end: usize, statements: &mut Vec
     }
 }
 
+/// The first statement of `sql` that controls the transaction itself
+/// (`BEGIN`, `START TRANSACTION`, `COMMIT`, `END`, `ROLLBACK`, `ABORT`,
+/// `SAVEPOINT`, `RELEASE`, `PREPARE TRANSACTION`): the runtime owns a
+/// migration's transaction, and one of these would commit part of it.
+pub fn transaction_control(sql: &str) -> Option<Statement<'_>> {
+    split_statements(sql).into_iter().find(|statement| {
+        let tokens = crate::lexer::significant(statement.sql);
+        let first = tokens.first();
+        let is = |w: &str| first.is_some_and(|t| t.is_word(w));
+        let second = |w: &str| tokens.get(1).is_some_and(|t| t.is_word(w));
+        is("begin")
+            || (is("start") && second("transaction"))
+            || is("commit")
+            || is("end")
+            || is("rollback")
+            || is("abort")
+            || is("savepoint")
+            || is("release")
+            || (is("prepare") && second("transaction"))
+    })
+}
+
 /// The statements of a down file `sql` that can lose data (drops,
 /// truncations, deletes, updates, type changes) and that `known` (the down
 /// file strata generated, empty for a hand-written one) does not hold, each
@@ -122,5 +144,16 @@ mod tests {
         let added = lossy_statements("0002_x.down.sql", sql, generated);
         assert_eq!(added.len(), 2);
         assert!(added[1].what.contains("DROP SCHEMA shop CASCADE"));
+    }
+
+    #[test]
+    fn finds_what_controls_the_transaction_but_not_a_body() {
+        let sql = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;\nDO $$ BEGIN NULL; END $$;\nUPDATE t SET a = 1;\nCOMMIT;\nUPDATE t SET b = 2;";
+        let found = transaction_control(sql).unwrap();
+        assert_eq!((found.number, found.line, found.sql), (4, 4, "COMMIT"));
+        for sql in ["begin;", "START TRANSACTION", "end", "SAVEPOINT a", "rollback to a", "prepare transaction 'x'"] {
+            assert!(transaction_control(sql).is_some(), "{sql}");
+        }
+        assert!(transaction_control("PREPARE q AS SELECT 1; SELECT 'COMMIT'").is_none());
     }
 }

@@ -160,3 +160,25 @@ async fn an_edited_down_file_is_refused_then_judged_by_its_statements() {
         .unwrap();
     assert_eq!(rows, 1, "nothing was undone");
 }
+
+/// A hand-written migration that commits part of itself is a build error
+/// naming its file and line, before anything runs; without the `COMMIT`,
+/// it applies as one transaction.
+#[tokio::test]
+async fn a_hand_written_commit_is_a_build_error_naming_its_line() {
+    let scratch = Scratch::with_models(ITEMS);
+    scratch.build();
+    let file = "migrations/0002_relabel.sql";
+    scratch.write_file(
+        file,
+        "UPDATE shop.item SET label = upper(label);\nCOMMIT;\nUPDATE shop.item SET label = label || '!';\n",
+    );
+    let error = scratch.builder().run().unwrap_err().to_string();
+    assert!(error.contains("0002_relabel.sql:2:"), "{error}");
+    assert!(error.contains("`COMMIT` controls the transaction"), "{error}");
+
+    scratch.write_file(file, "UPDATE shop.item SET label = upper(label);\n");
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    migrate_clean(&scratch, &pool).await;
+}
