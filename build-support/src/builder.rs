@@ -265,6 +265,40 @@ impl Builder {
         }
     }
 
+    /// [`Builder::run`] for a build script, reporting what went wrong as
+    /// cargo reports a build script's errors: every error, each once, as an
+    /// `error:` of cargo's own, and no panic. On success it returns what
+    /// the build did; on failure, `None`, and cargo fails the build once the
+    /// script ends.
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// fn main() {
+    ///     strata_build::Builder::new().report();
+    /// }
+    /// ```
+    ///
+    /// (It speaks `cargo::error`, which cargo 1.84 and later read; an older
+    /// cargo fails the build on the unknown instruction, showing the message.)
+    pub fn report(&self) -> Option<Outcome> {
+        match self.run() {
+            Ok(outcome) => Some(outcome),
+            Err(error) => {
+                for message in error.messages() {
+                    // One instruction is one line: a message of several
+                    // lines goes on as several, the first naming strata.
+                    for (i, line) in message.lines().enumerate() {
+                        match i {
+                            0 => println!("cargo::error=strata: {line}"),
+                            _ => println!("cargo::error={line}"),
+                        }
+                    }
+                }
+                None
+            }
+        }
+    }
+
     /// Compares the models with the manifest and writes the next migration
     /// when they differ.
     pub fn run(&self) -> Result<Outcome, Error> {
@@ -328,15 +362,16 @@ impl Builder {
         if !errors.is_empty() {
             // With somewhere to leave the finding (a build script's OUT_DIR),
             // leave it there and let the compiler show its span errors.
+            // Each mistake is shown once, by the compiler on its tokens; the
+            // embedded error only says where, and what did not happen.
             if let Some(out) = &out_dir {
-                if in_build_script {
-                    for error in &errors {
-                        println!("cargo:warning=strata: {error}");
-                    }
-                }
                 let why = format!(
-                    "strata: the models have mistakes (listed above), so no migration was written and the frozen check did not run: {}",
-                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                    "strata: no migration was written and the frozen check did not run, because the models have mistakes, each shown by the compiler: at {}",
+                    errors
+                        .iter()
+                        .map(|e| format!("{}:{}:{}", e.file.display(), e.line, e.column))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 write_failure(out, EMBED_FILE, &why)?;
                 write_failure(out, EMBED_TENANT_FILE, &why)?;

@@ -147,6 +147,17 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The error as messages to show one by one: each mistake in the
+    /// models on its own, anything else as one.
+    pub fn messages(&self) -> Vec<String> {
+        match self {
+            Error::Models(errors) => errors.iter().map(ToString::to_string).collect(),
+            other => vec![other.to_string()],
+        }
+    }
+}
+
 pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.into();
     move |cause| Error::Io { path, cause }

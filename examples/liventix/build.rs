@@ -6,6 +6,6 @@ fn main() {
         // current_org_id(), current_user_id() and user_orgs(), which the
         // policies call.
         .sql_dir("db")
-        .run()
-        .expect("strata: generating migrations");
+        // Every error as cargo's own, each once, and no panic.
+        .report();
 }

@@ -1,6 +1,6 @@
 fn main() {
     // Shared models go to migrations/, tenant models to migrations/tenant/.
     strata_build::Builder::new()
-        .run()
-        .expect("strata: generating migrations");
+        // Every error as cargo's own, each once, and no panic.
+        .report();
 }

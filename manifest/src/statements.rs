@@ -151,7 +151,14 @@ mod tests {
         let sql = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN COMMIT; END $$;\nDO $$ BEGIN NULL; END $$;\nUPDATE t SET a = 1;\nCOMMIT;\nUPDATE t SET b = 2;";
         let found = transaction_control(sql).unwrap();
         assert_eq!((found.number, found.line, found.sql), (4, 4, "COMMIT"));
-        for sql in ["begin;", "START TRANSACTION", "end", "SAVEPOINT a", "rollback to a", "prepare transaction 'x'"] {
+        for sql in [
+            "begin;",
+            "START TRANSACTION",
+            "end",
+            "SAVEPOINT a",
+            "rollback to a",
+            "prepare transaction 'x'",
+        ] {
             assert!(transaction_control(sql).is_some(), "{sql}");
         }
         assert!(transaction_control("PREPARE q AS SELECT 1; SELECT 'COMMIT'").is_none());

@@ -175,7 +175,10 @@ async fn a_hand_written_commit_is_a_build_error_naming_its_line() {
     );
     let error = scratch.builder().run().unwrap_err().to_string();
     assert!(error.contains("0002_relabel.sql:2:"), "{error}");
-    assert!(error.contains("`COMMIT` controls the transaction"), "{error}");
+    assert!(
+        error.contains("`COMMIT` controls the transaction"),
+        "{error}"
+    );
 
     scratch.write_file(file, "UPDATE shop.item SET label = upper(label);\n");
     scratch.build();
