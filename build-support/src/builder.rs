@@ -272,10 +272,8 @@ impl Builder {
     /// script ends.
     ///
     /// ```no_run
-    /// // build.rs
-    /// fn main() {
-    ///     strata_build::Builder::new().report();
-    /// }
+    /// // build.rs, in `fn main()`:
+    /// strata_build::Builder::new().report();
     /// ```
     ///
     /// (It speaks `cargo::error`, which cargo 1.84 and later read; an older
