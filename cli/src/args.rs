@@ -38,8 +38,9 @@ pub enum Command {
     Migrate(Migrate),
     /// Undoes the migrations newer than a version, with their down files.
     Rollback(Rollback),
-    /// Checks the live catalog against the models (exit 2 on drift).
-    Drift,
+    /// Checks the live catalog against the state after the newest applied
+    /// migration (or --target), saying how many are pending (exit 2 on drift).
+    Drift(Target),
     /// Records the migrations as applied without running them, on a
     /// database that already holds what they make (refused on drift).
     Baseline(Target),
@@ -114,7 +115,7 @@ pub struct Scope {
 pub struct Target {
     #[command(flatten)]
     pub scope: Scope,
-    /// Apply migrations up to and including this version only.
+    /// Stop at this version (plan, migrate, baseline), or check drift against it.
     #[arg(long)]
     pub target: Option<u32>,
 }
@@ -131,6 +132,10 @@ pub struct Migrate {
     /// Confirms dropping every partition past `partitions_kept`.
     #[arg(long)]
     pub confirm_all: bool,
+    /// Goes on with a migration outside a transaction that failed part-way,
+    /// from the statement that failed, once its cause is fixed.
+    #[arg(long)]
+    pub retry_failed: bool,
 }
 
 /// What `rollback` undoes and what it may lose.

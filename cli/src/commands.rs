@@ -58,6 +58,9 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             if migrate.confirm_all {
                 migrator = migrator.confirm_all();
             }
+            if migrate.retry_failed {
+                migrator = migrator.retry_failed(true);
+            }
             let report = migrator.run(&pool).await?;
             let clean = report.drift.is_clean() && report.in_progress.is_empty();
             Ok(Outcome::new(Report::Migrated(report), clean))
@@ -77,9 +80,13 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             let clean = report.drift.is_clean();
             Ok(Outcome::new(Report::RolledBack(report), clean))
         }
-        Command::Drift => {
+        Command::Drift(target) => {
             let (migrations, pool) = open(cli).await?;
-            let drift = strata::check_drift(&pool, &migrations).await?;
+            let mut migrator = Migrator::new(&migrations).scope(&target.scope.scope);
+            if let Some(version) = target.target {
+                migrator = migrator.target(version);
+            }
+            let drift = migrator.check_drift(&pool).await?;
             let clean = drift.is_clean();
             Ok(Outcome::new(Report::Drift(drift), clean))
         }

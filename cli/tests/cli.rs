@@ -8,6 +8,8 @@ use strata::sqlx::{self, PgPool};
 
 #[path = "cli/folder.rs"]
 mod folder;
+#[path = "cli/pending.rs"]
+mod pending;
 #[path = "cli/tls.rs"]
 mod tls;
 

@@ -27,9 +27,10 @@ pub enum Error {
     },
     /// A migration failed; its transaction was rolled back.
     #[error(
-        "migration {file} failed{} and was rolled back, so nothing of it was applied: {message}{}\nhelp: fix {file} (it has never been applied, so it may still be edited) and start again",
+        "migration {file} failed{} and was rolled back, so nothing of it was applied: {message}{}\nhelp: {}",
         .statement.as_ref().map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})")).unwrap_or_default(),
-        .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
+        .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default(),
+        failure_help(file, code.as_deref())
     )]
     MigrationFailed {
         /// The migration's file name.
@@ -123,6 +124,19 @@ pub enum Error {
         applied: u32,
         /// The target.
         target: u32,
+    },
+    /// A rollback undid some migrations, then one of them failed.
+    #[error(
+        "{cause}\nnote: the rollback had already undone {}, so the database is at version {at} now\nhelp: once the cause is fixed, roll back again: strata goes on from version {at}",
+        .undone.join(", ")
+    )]
+    RollbackIncomplete {
+        /// The migrations undone before the failure, newest first.
+        undone: Vec<String>,
+        /// The version the database is at now.
+        at: u32,
+        /// Why the next one failed.
+        cause: Box<Error>,
     },
     /// A migration to roll back has no down file.
     #[error("migration {file} has no down file, so nothing was rolled back: strata cannot undo it\nhelp: write its down file beside it (the same name ending in .down.sql) and rebuild, or roll back only to its version or later")]
@@ -269,6 +283,21 @@ pub enum Error {
     /// The throwaway PostgreSQL of the `testing` feature could not be started.
     #[error("{0}")]
     TestCluster(String),
+}
+
+/// What to do about a failed migration, by what failed: the file, or what
+/// the role may do, or (for a down file) the data it met.
+fn failure_help(file: &str, code: Option<&str>) -> String {
+    match code {
+        // insufficient_privilege: nothing in the file is wrong.
+        Some("42501") => format!(
+            "the role strata connects as lacks the privilege PostgreSQL names: grant it (GRANT CREATE ON DATABASE … TO the role, for new schemas; ownership, for a table it alters), or migrate as a role that has it; {file} needs no change"
+        ),
+        _ if file.ends_with(".down.sql") => format!(
+            "fix what stops it (the rows it meets, or {file} itself, then build again so that the build records the edited file), and roll back again"
+        ),
+        _ => format!("fix {file} (it has never been applied, so it may still be edited) and start again"),
+    }
 }
 
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Error {

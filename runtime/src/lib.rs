@@ -125,7 +125,9 @@ pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
 pub use read_database::{read_database, user_schemas};
 pub use sqlx;
-pub use status::{MigrationLine, MigrationState, Plan, PlannedMigration, Status, UnknownMigration};
+pub use status::{
+    DriftAt, MigrationLine, MigrationState, Plan, PlannedMigration, Status, UnknownMigration,
+};
 pub use strata_macros::{schema, view};
 /// Quoting for names in SQL written by hand: `quote_ident("AiAction")` is
 /// `"AiAction"`, `qualified("tenant_kct", "orders")` is `"tenant_kct"."orders"`.

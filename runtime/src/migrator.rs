@@ -379,10 +379,22 @@ impl<'m> Migrator<'m> {
         if !unconfirmed.is_empty() {
             return Err(Error::UnconfirmedRollback { steps: unconfirmed });
         }
-        let mut reverted = Vec::new();
+        let mut reverted: Vec<AppliedMigration> = Vec::new();
         for migration in undo {
-            if let Some(done) = self.revert_one(&mut conn, migration).await? {
-                reverted.push(done);
+            match self.revert_one(&mut conn, migration).await {
+                Ok(Some(done)) => reverted.push(done),
+                Ok(None) => {}
+                Err(cause) if reverted.is_empty() => return Err(cause),
+                Err(cause) => {
+                    return Err(Error::RollbackIncomplete {
+                        undone: reverted
+                            .iter()
+                            .map(|m| format!("{:04} {}", m.version, m.name))
+                            .collect(),
+                        at: migration.version,
+                        cause: Box::new(cause),
+                    })
+                }
             }
         }
         let (drift, _) = self

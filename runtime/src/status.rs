@@ -1,5 +1,5 @@
 //! What a scope has applied and what would run next, read without changing
-//! anything: the command line's `status` and `plan`.
+//! anything: the command line's `status`, `plan` and `drift`.
 
 use std::fmt;
 
@@ -10,6 +10,43 @@ use crate::error::db;
 use crate::session::query_as;
 use crate::tracking::{fetch_if_tracked, Recorded, SELECT_APPLIED};
 use crate::{Error, Migrator};
+
+/// A drift check against the migration a database has applied last (or
+/// the target): what [`Migrator::check_drift`] reports.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct DriftAt {
+    /// The version whose state the database was compared with (0: before
+    /// the first migration).
+    pub version: u32,
+    /// The newest version the files hold.
+    pub latest: u32,
+    /// How many migrations are not applied yet.
+    pub pending: usize,
+    /// How the database differs from the state after `version`.
+    #[serde(flatten)]
+    pub drift: crate::DriftReport,
+}
+
+impl DriftAt {
+    /// True when the database matches the state it was compared with.
+    pub fn is_clean(&self) -> bool {
+        self.drift.is_clean()
+    }
+}
+
+impl fmt::Display for DriftAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.version != self.latest || self.pending > 0 {
+            write!(
+                f,
+                "against version {} ({} migration(s) pending; `strata migrate` applies them): ",
+                self.version, self.pending
+            )?;
+        }
+        write!(f, "{}", self.drift)
+    }
+}
 
 /// Every migration of a scope against what the database recorded.
 #[derive(Debug, Clone, Serialize)]
@@ -228,6 +265,33 @@ impl Migrator<'_> {
             scope: self.scope.clone(),
             migrations,
             unknown,
+        })
+    }
+
+    /// Checks drift against the state the database should be in now: after
+    /// the target, when one is set; else after the newest migration it has
+    /// applied. With migrations pending, what they would make is not drift,
+    /// and the report says how many there are.
+    pub async fn check_drift(&self, pool: &PgPool) -> Result<DriftAt, Error> {
+        let status = self.status(pool).await?;
+        let latest = status.migrations.last().map_or(0, |m| m.version);
+        let applied = status
+            .migrations
+            .iter()
+            .filter(|m| !matches!(m.state, MigrationState::Pending))
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let version = self.target.unwrap_or(applied).min(latest);
+        let drift = match version == latest {
+            true => crate::check_drift(pool, self.migrations).await?,
+            false => crate::check_drift_at(pool, self.migrations, version).await?,
+        };
+        Ok(DriftAt {
+            version,
+            latest,
+            pending: status.pending().count(),
+            drift,
         })
     }
 

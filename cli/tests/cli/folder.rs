@@ -66,3 +66,21 @@ async fn a_migration_file_the_manifest_does_not_list_is_named() {
     assert!(said.contains("0009_forgotten.sql is not listed"), "{said}");
     assert!(said.contains("cargo build"), "{said}");
 }
+
+/// A driver error is said once, not once per link of its chain.
+#[tokio::test]
+async fn a_missing_database_is_said_once() {
+    let db = strata::testing::database().await.unwrap();
+    let url = db
+        .url()
+        .rsplit_once('/')
+        .map(|(server, _)| format!("{server}/nosuchdb"))
+        .unwrap();
+    let krate = built();
+    let status = strata(krate.path(), &url, &["status"]);
+    assert_eq!(code(&status), 1);
+    assert_eq!(
+        stderr(&status).trim_end(),
+        "error: connecting to the database of --database-url: error returned from database: database \"nosuchdb\" does not exist"
+    );
+}

@@ -14,6 +14,7 @@ mod golden;
 mod hardening;
 mod histories;
 mod kinds;
+mod messages;
 mod migrate;
 mod model_histories;
 mod moves;
