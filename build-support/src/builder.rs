@@ -37,6 +37,7 @@ pub struct Builder {
 
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Outcome {
     /// The migration file written, if the models changed.
     pub written: Option<PathBuf>,

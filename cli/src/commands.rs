@@ -157,7 +157,7 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
                 .migrate_all(&pool)
                 .await?;
             progress.finish();
-            let success = report.is_success();
+            let success = report.is_current();
             Ok(Outcome::new(Report::TenantsMigrated(report), success))
         }
         TenantsCommand::Baseline => Ok(Outcome::done(Report::TenantsBaseline(

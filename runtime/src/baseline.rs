@@ -15,6 +15,7 @@ use strata_manifest::Manifest;
 
 /// What a baseline recorded.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct BaselineReport {
     /// The scope in `strata.migrations`.
     pub scope: String,
@@ -26,6 +27,7 @@ pub struct BaselineReport {
 
 /// What a tenant baseline recorded.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TenantBaselineReport {
     /// The tenant schemas, each now at the newest tenant migration (or the target).
     pub tenants: Vec<String>,

@@ -15,6 +15,7 @@ use crate::{Error, Migrations};
 
 /// What a start-up does when the database has drifted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum DriftPolicy {
     /// Refuse to start: `run` returns [`Error::Drift`].
     #[default]
@@ -28,6 +29,7 @@ pub enum DriftPolicy {
 /// How a start-up checked drift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DriftCheck {
     /// The whole catalog was read and compared.
     Full,
@@ -42,6 +44,7 @@ pub enum DriftCheck {
 
 /// Every difference between the database and the models.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct DriftReport {
     /// The differences, kind by kind (schemas, extensions, enums, tables, columns,
     /// keys, indexes, checks, views, settings), each in schema and name order.
@@ -50,6 +53,7 @@ pub struct DriftReport {
 
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Difference {
     /// Missing, unexpected or changed.
     pub kind: DifferenceKind,
@@ -71,6 +75,7 @@ pub struct Difference {
 /// How an object differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DifferenceKind {
     /// The models have it; the database does not.
     Missing,
@@ -83,6 +88,7 @@ pub enum DifferenceKind {
 /// The sort of object that differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ObjectKind {
     /// A schema.
     Schema,

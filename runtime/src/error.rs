@@ -8,7 +8,9 @@ use crate::DriftReport;
 ///
 /// Each message holds its cause (the driver's error, an I/O error), which
 /// is not exposed again as `source()`, so a printed chain says it once.
-#[derive(Debug, thiserror::Error)]
+/// Its `Debug` is its message too: a `main` that returns it with `?` shows
+/// what to do, not a struct dump.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// `rls::set_local` was given a setting name policies cannot read back.
@@ -272,6 +274,16 @@ pub enum Error {
     /// `migrate_all` or `list` without a registry.
     #[error("no tenant registry is configured, so strata cannot list the tenants\nhelp: name the table and column with Tenants::registry(\"public\", \"tenants\", \"id\"), or pass the tenants to Tenants::migrate")]
     NoTenantRegistry,
+    /// The tenant registry names a table or column the database lacks.
+    #[error(
+        "the tenant registry {registry} is not in the database ({message})\nhelp: the registry is a table of your own, declared as a model so that the shared migrations create it: #[strata::schema(\"public\", table = \"tenants\")] pub struct TenantRow {{ #[column(primary_key)] pub id: String }}; build, and run the shared migrations before the tenants"
+    )]
+    NoRegistryTable {
+        /// The registry, as `schema.table.column`.
+        registry: String,
+        /// PostgreSQL's message.
+        message: String,
+    },
     /// A tenant schema prefix that cannot be used.
     #[error("tenant schema prefix {prefix:?} cannot be used: {reason}\nhelp: use a prefix such as \"tenant_\": lowercase ASCII letters, digits and underscores, starting with a letter and ending with `_`")]
     InvalidTenantPrefix {
@@ -283,6 +295,12 @@ pub enum Error {
     /// The throwaway PostgreSQL of the `testing` feature could not be started.
     #[error("{0}")]
     TestCluster(String),
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// What to do about a failed migration, by what failed: the file, or what

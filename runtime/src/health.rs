@@ -16,6 +16,7 @@ const APPLIED_VERSIONS: &str =
 
 /// The database's schemas and migrations against the binary's models.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Health {
     /// `ok`, `pending` (migrations not applied yet) or `drift`.
     pub status: HealthStatus,
@@ -33,6 +34,7 @@ pub struct Health {
 /// The overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// Every migration applied, no drift.
     Ok,
@@ -44,6 +46,7 @@ pub enum HealthStatus {
 
 /// One managed schema.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct SchemaHealth {
     /// Its name.
     pub name: String,
@@ -62,6 +65,7 @@ pub struct SchemaHealth {
 
 /// One kind of object in one schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ObjectsHealth {
     /// What the models put there, by name (a function with its argument
     /// types, a trigger as `table.name`).
@@ -152,6 +156,7 @@ fn objects(
 
 /// Applied and pending migrations.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MigrationHealth {
     /// Applied, oldest first.
     pub applied: Vec<MigrationStatus>,
@@ -161,6 +166,7 @@ pub struct MigrationHealth {
 
 /// One migration.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MigrationStatus {
     /// Its version.
     pub version: u32,

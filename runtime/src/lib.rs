@@ -124,6 +124,9 @@ pub use migrations::{Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
 pub use read_database::{read_database, user_schemas};
+/// The JSON library the reports serialize with (`serde_json::to_string(&health)`),
+/// so that a service needs no second dependency to print them.
+pub use serde_json;
 pub use sqlx;
 pub use status::{
     DriftAt, MigrationLine, MigrationState, Plan, PlannedMigration, Status, UnknownMigration,

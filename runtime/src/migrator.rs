@@ -62,6 +62,7 @@ impl std::fmt::Debug for Migrator<'_> {
 
 /// What a run did.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RunReport {
     /// The migrations this run applied, oldest first.
     pub applied: Vec<AppliedMigration>,
@@ -91,6 +92,7 @@ pub struct RunReport {
 
 /// What a rollback did.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RollbackReport {
     /// The migrations undone, newest first.
     pub reverted: Vec<AppliedMigration>,
@@ -100,6 +102,7 @@ pub struct RollbackReport {
 
 /// One migration applied (or undone) by this run.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct AppliedMigration {
     /// Its version.
     pub version: u32,

@@ -50,6 +50,7 @@ impl fmt::Display for DriftAt {
 
 /// Every migration of a scope against what the database recorded.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Status {
     /// The scope in `strata.migrations`.
     pub scope: String,
@@ -62,6 +63,7 @@ pub struct Status {
 
 /// One migration and where the database stands with it.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MigrationLine {
     /// Its version.
     pub version: u32,
@@ -79,6 +81,7 @@ pub struct MigrationLine {
 /// Where the database stands with one migration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MigrationState {
     /// Applied, with the checksum of this file.
     Applied,
@@ -103,6 +106,7 @@ pub enum MigrationState {
 
 /// A migration the database applied that the files do not hold.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct UnknownMigration {
     /// Its version.
     pub version: u32,
@@ -170,6 +174,7 @@ impl fmt::Display for Status {
 
 /// The migrations a run would apply, with their SQL.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Plan {
     /// The scope in `strata.migrations`.
     pub scope: String,
@@ -179,6 +184,7 @@ pub struct Plan {
 
 /// One migration a run would apply.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct PlannedMigration {
     /// Its version.
     pub version: u32,

@@ -28,6 +28,7 @@ const PROBLEMS_LISTED: usize = 50;
 
 /// The drift of many tenants, from one pass over the catalog.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct TenantDrift {
     /// How many tenants were checked.
     pub checked: usize,
@@ -67,6 +68,7 @@ impl fmt::Display for TenantDrift {
 
 /// The tenants' part of a health report.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct TenantHealth {
     /// Tenants listed.
     pub tenants: usize,
@@ -88,6 +90,7 @@ pub struct TenantHealth {
 
 /// A tenant that is not current.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TenantProblem {
     /// The tenant's schema.
     pub tenant: String,
@@ -99,7 +102,7 @@ pub struct TenantProblem {
 
 impl TenantHealth {
     /// True when every tenant is current and clean.
-    pub fn is_ok(&self) -> bool {
+    pub fn is_current(&self) -> bool {
         self.current == self.tenants
     }
 }

@@ -57,6 +57,27 @@ struct Registry {
     column: String,
 }
 
+impl Registry {
+    /// `error`, met `doing` something with the registry: a registry that is
+    /// not there (no such table, column or schema) is said as such.
+    fn error(&self, doing: &'static str, error: sqlx::Error) -> Error {
+        let missing = error
+            .as_database_error()
+            .and_then(|e| e.code())
+            .is_some_and(|code| matches!(code.as_ref(), "42P01" | "42703" | "3F000"));
+        match missing {
+            true => Error::NoRegistryTable {
+                registry: format!("{}.{}.{}", self.schema, self.table, self.column),
+                message: error
+                    .as_database_error()
+                    .map(|e| e.message().to_owned())
+                    .unwrap_or_default(),
+            },
+            false => db(doing)(error),
+        }
+    }
+}
+
 impl std::fmt::Debug for Tenants<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tenants")
@@ -76,6 +97,7 @@ enum Listed {
 
 /// What [`Tenants::create`] did.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct CreatedTenant {
     /// The new schema.
     pub tenant: TenantSchema,
@@ -85,6 +107,7 @@ pub struct CreatedTenant {
 
 /// What a run over many tenants did, one outcome per tenant in the order given.
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct TenantsReport {
     /// Every tenant's outcome.
     pub tenants: Vec<TenantOutcome>,
@@ -94,6 +117,7 @@ pub struct TenantsReport {
 
 /// One tenant's outcome.
 #[derive(Debug, Serialize)]
+#[non_exhaustive]
 pub struct TenantOutcome {
     /// The tenant's schema (or, for an id that names no valid schema, the id).
     pub tenant: String,
@@ -105,6 +129,7 @@ pub struct TenantOutcome {
 /// What happened to one tenant.
 #[derive(Debug, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TenantStatus {
     /// Migrations were applied, all in one transaction.
     Applied {
@@ -137,6 +162,7 @@ pub enum TenantStatus {
 
 /// Passed to the progress callback after each tenant.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct TenantProgress<'a> {
     /// Tenants finished so far, this one included.
     pub done: usize,
@@ -266,7 +292,7 @@ impl<'m> Tenants<'m> {
                 .bind(tenant.id())
                 .execute(&mut *tx)
                 .await
-                .map_err(db("adding the tenant to the registry"))?;
+                .map_err(|e| registry.error("adding the tenant to the registry", e))?;
         }
         tx.commit().await.map_err(db("committing a new tenant"))?;
         Ok(created)
@@ -545,7 +571,7 @@ impl<'m> Tenants<'m> {
         let rows: Vec<(String,)> = query_as(&select)
             .fetch_all(&mut *tx)
             .await
-            .map_err(db("reading the tenant registry"))?;
+            .map_err(|e| registry.error("reading the tenant registry", e))?;
         tx.commit()
             .await
             .map_err(db("reading the tenant registry"))?;
@@ -575,8 +601,10 @@ impl TenantsReport {
             .filter(|t| matches!(t.status, TenantStatus::Current { .. }))
     }
 
-    /// True when no tenant failed.
-    pub fn is_success(&self) -> bool {
+    /// True when no tenant failed: every tenant given is at the target now,
+    /// migrated by this run or current already (as [`crate::Status::is_current`]
+    /// says of one scope).
+    pub fn is_current(&self) -> bool {
         self.failed().next().is_none()
     }
 }

@@ -35,12 +35,12 @@ async fn db_schemas(State(pool): State<PgPool>) -> impl IntoResponse {
             };
             (
                 code,
-                Json(serde_json::to_value(&health).unwrap_or_default()),
+                Json(strata::serde_json::to_value(&health).unwrap_or_default()),
             )
         }
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "error", "error": error.to_string() })),
+            Json(strata::serde_json::json!({ "status": "error", "error": error.to_string() })),
         ),
     }
 }

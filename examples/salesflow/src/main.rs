@@ -128,7 +128,7 @@ const ACME_CONTACTS: i64 = 200_000;
 async fn release_before(pool: &PgPool) -> anyhow::Result<()> {
     let report = tenants().target(3).migrate_all(pool).await?;
     println!("release before: {report}");
-    ensure!(report.is_success(), "some tenants failed to migrate");
+    ensure!(report.is_current(), "some tenants failed to migrate");
     let acme = tenants().schema("acme")?;
     sqlx::query(&format!(
         "INSERT INTO {} (type_id, name, email)
@@ -207,7 +207,7 @@ async fn current_release(pool: &PgPool) -> anyhow::Result<()> {
     ))
     .execute(pool)
     .await?;
-    ensure!(report.is_success(), "some tenants failed to migrate");
+    ensure!(report.is_current(), "some tenants failed to migrate");
     // The newest tenant migration this binary ships (2 adds the phone column;
     // 3 the comments of strata 0.2's doc comments; 4 the unique e-mail, its
     // index built after each tenant's transaction).

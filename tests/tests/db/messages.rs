@@ -104,3 +104,29 @@ fn debug_never_shows_a_password() {
         "{shown}"
     );
 }
+
+/// A tenant registry the database lacks is said to be a model of the
+/// user's own, not shown as a driver's struct dump.
+#[tokio::test]
+async fn a_missing_tenant_registry_says_to_declare_it_as_a_model() {
+    let scratch = Scratch::with_models(
+        "#[strata::schema(tenant, table = \"contacts\")]\npub struct Contact {\n    #[column(primary_key, identity)]\n    pub id: i64,\n}\n",
+    );
+    scratch.build();
+    let tenant_migrations =
+        strata::Migrations::from_dir(scratch.migrations_dir().join("tenant")).unwrap();
+    let (_db, pool) = fresh_db().await;
+    let tenants = strata::Tenants::new(&tenant_migrations).registry("public", "tenants", "id");
+    let error = tenants.migrate_all(&pool).await.unwrap_err();
+    assert!(matches!(error, Error::NoRegistryTable { .. }), "{error}");
+    // `?` in a `main` shows Debug: the same words.
+    let shown = format!("{error:?}");
+    assert!(
+        shown.starts_with("the tenant registry public.tenants.id is not in the database"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("#[strata::schema(\"public\", table = \"tenants\")]"),
+        "{shown}"
+    );
+}
