@@ -132,8 +132,13 @@ pub(super) fn checked_type(cx: &mut Ctxt, lit: &LitStr) -> String {
             lit,
             "`type` is empty: name a PostgreSQL type such as \"text\"",
         );
-    } else if value.contains(';') || value.contains('\0') || value.contains("--") {
-        cx.error_spanned_by(lit, format!("`{value}` is not a PostgreSQL type name"));
+    } else if let Err(why) = strata_manifest::fragment::check_expression(&value) {
+        // A type name is one item too: no `;`, comment, open literal,
+        // unbalanced parenthesis or top-level `,` (a second column).
+        cx.error_spanned_by(
+            lit,
+            format!("`{value}` is not a PostgreSQL type name: {why}"),
+        );
     } else if [
         "serial",
         "bigserial",

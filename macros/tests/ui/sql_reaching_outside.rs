@@ -24,6 +24,8 @@ pub struct Product {
     pub stock: i32,
     #[column(generated = "'unclosed")]
     pub label: String,
+    #[column(type = "integer, smuggled text")]
+    pub count: i32,
     // A `;`, a `)` or `--` inside a string literal is text, and fine.
     #[column(default = "'a;b) -- c'", check = "note <> 'x;y'")]
     pub note: String,
