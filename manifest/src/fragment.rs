@@ -117,6 +117,97 @@ pub fn check_query(text: &str) -> Result<(), FragmentError> {
     closed(depth)
 }
 
+/// Whether the expression `text` (already [`check_expression`]ed) ends
+/// where it must without parentheses around it: a literal or name, a signed
+/// number, a function call, `ARRAY[…]`, or one of those cast to a type
+/// (`'x'::text`, `'{}'::shop.tag[]`). Anything longer is written in
+/// parentheses where a clause could follow it (a column's `DEFAULT`).
+///
+/// ```
+/// use strata_manifest::fragment::is_bare;
+/// assert!(is_bare("now()") && is_bare("'{}'::text[]"));
+/// assert!(!is_bare("1 REFERENCES t") && !is_bare("'n/a'::character varying"));
+/// ```
+pub fn is_bare(text: &str) -> bool {
+    let tokens: Vec<Token<'_>> = tokenize(text)
+        .into_iter()
+        .filter(|t| !t.is_trivia())
+        .collect();
+    let Some(mut at) = primary(&tokens, 0) else {
+        return false;
+    };
+    while tokens.get(at).is_some_and(|t| t.is_punct("::")) {
+        match type_name(&tokens, at + 1) {
+            Some(next) => at = next,
+            None => return false,
+        }
+    }
+    at == tokens.len()
+}
+
+/// Where a literal, name, signed number, call or `ARRAY[…]` that starts at
+/// `at` ends.
+fn primary(tokens: &[Token<'_>], at: usize) -> Option<usize> {
+    let first = tokens.get(at)?;
+    let is_name = |t: &Token<'_>| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent);
+    match first.kind {
+        TokenKind::Operator if matches!(first.text, "-" | "+") => {
+            (tokens.get(at + 1)?.kind == TokenKind::Number).then_some(at + 2)
+        }
+        TokenKind::Word if first.is_word("array") && tokens.get(at + 1)?.is_punct("[") => {
+            closing(tokens, at + 1)
+        }
+        _ if is_name(first) => {
+            // A name, perhaps qualified, and perhaps called.
+            let mut end = at + 1;
+            while tokens.get(end).is_some_and(|t| t.is_punct("."))
+                && tokens.get(end + 1).is_some_and(is_name)
+            {
+                end += 2;
+            }
+            match tokens.get(end) {
+                Some(t) if t.is_punct("(") => closing(tokens, end),
+                _ => Some(end),
+            }
+        }
+        TokenKind::String | TokenKind::Number | TokenKind::Dollar | TokenKind::Param => {
+            Some(at + 1)
+        }
+        _ => None,
+    }
+}
+
+/// Where a one-word type name (perhaps qualified, perhaps an array) that
+/// starts at `at` ends.
+fn type_name(tokens: &[Token<'_>], at: usize) -> Option<usize> {
+    let is_name = |t: &Token<'_>| matches!(t.kind, TokenKind::Word | TokenKind::QuotedIdent);
+    tokens.get(at).filter(|t| is_name(t))?;
+    let mut end = at + 1;
+    while tokens.get(end).is_some_and(|t| t.is_punct("."))
+        && tokens.get(end + 1).is_some_and(is_name)
+    {
+        end += 2;
+    }
+    while tokens.get(end).is_some_and(|t| t.is_punct("["))
+        && tokens.get(end + 1).is_some_and(|t| t.is_punct("]"))
+    {
+        end += 2;
+    }
+    Some(end)
+}
+
+/// Just past the bracket that closes the one at `open`.
+fn closing(tokens: &[Token<'_>], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, token) in tokens.iter().enumerate().skip(open) {
+        depth = nest(token, depth).ok()?;
+        if depth == 0 {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 /// The tokens of `text`, once it is known to hold something, no NUL, no
 /// literal left open and (unless `line_comments`) no `--` comment. A
 /// query may hold them: strata ends the statement on a line of its own.
@@ -280,5 +371,35 @@ mod tests {
             Err(FragmentError::NotAQuery("DROP".to_owned()))
         );
         assert_eq!(check_query(";"), Err(FragmentError::Empty));
+    }
+
+    #[test]
+    fn bare_expressions_end_where_they_must() {
+        for bare in [
+            "0",
+            "-1",
+            "'pending'",
+            "true",
+            "now()",
+            "pg_catalog.now()",
+            "nextval('shop.seq'::regclass)",
+            "'x'::text",
+            "'{}'::shop.tag[]",
+            "ARRAY[1, 2]::integer[]",
+            "CURRENT_TIMESTAMP",
+        ] {
+            assert!(is_bare(bare), "{bare}");
+        }
+        for wrapped in [
+            "1 REFERENCES t",
+            "now() NOT NULL",
+            "1 + 2",
+            "'x'::character varying",
+            "now() CHECK (false)",
+            "a.b c",
+            "(1)",
+        ] {
+            assert!(!is_bare(wrapped), "{wrapped}");
+        }
     }
 }

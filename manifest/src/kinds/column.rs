@@ -786,11 +786,10 @@ pub(crate) fn definition(column: &Column) -> String {
     if let Some(default) = &column.default {
         // Column constraints may follow a default (`DEFAULT 1 REFERENCES …`):
         // in parentheses, a default is one expression and nothing more.
-        match crate::lexer::significant(default).len() {
-            1 => write!(def, " DEFAULT {default}"),
-            _ => write!(def, " DEFAULT ({default})"),
-        }
-        .unwrap_or_default();
+        let _ = match crate::fragment::is_bare(default) {
+            true => write!(def, " DEFAULT {default}"),
+            false => write!(def, " DEFAULT ({default})"),
+        };
     }
     if !column.nullable {
         def.push_str(" NOT NULL");

@@ -10,7 +10,7 @@ END
 $$;
 
 -- 4. columns, functions
-ALTER TABLE "shop"."orders" ADD COLUMN "updated_at" timestamp with time zone DEFAULT (now()) NOT NULL;
+ALTER TABLE "shop"."orders" ADD COLUMN "updated_at" timestamp with time zone DEFAULT now() NOT NULL;
 CREATE FUNCTION shop.total(since timestamptz DEFAULT '-infinity') RETURNS bigint
 LANGUAGE sql STABLE
 AS $$ SELECT coalesce(sum(total_cents), 0) FROM shop.orders WHERE updated_at >= since $$;

@@ -130,3 +130,28 @@ async fn a_missing_tenant_registry_says_to_declare_it_as_a_model() {
         "{shown}"
     );
 }
+
+/// A malformed manifest is said once, with the file and what to do, by
+/// the build and by the runtime alike.
+#[test]
+fn a_malformed_manifest_is_said_once_with_what_to_do() {
+    let scratch = Scratch::with_models(SHOP);
+    scratch.build();
+    let manifest = scratch.migrations_dir().join("manifest.json");
+    std::fs::write(&manifest, "{ \"format\": 1, \"migrations\": [").unwrap();
+    let built = scratch.builder().run().unwrap_err().to_string();
+    assert_eq!(
+        built,
+        format!(
+            "{}: manifest is not valid: EOF while parsing a list at line 1 column 30; restore it from version control",
+            manifest.display()
+        )
+    );
+    let read = strata::Migrations::from_dir(scratch.migrations_dir())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        read,
+        "manifest is not valid: EOF while parsing a list at line 1 column 30\nhelp: restore migrations/manifest.json from version control and rebuild"
+    );
+}

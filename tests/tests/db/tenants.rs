@@ -676,7 +676,7 @@ async fn a_volatile_default_on_every_tenants_contacts_is_a_confirmed_hazard() {
     let outcome = crate::support::build_confirmed(&crm.scratch, "{tenant}.contacts");
     let written = std::fs::read_to_string(outcome.tenant_written.unwrap()).unwrap();
     assert!(
-        written.contains("-- a hazard for {tenant}.contacts, gated by its confirmation\nALTER TABLE \"{tenant}\".\"contacts\" ADD COLUMN \"weight\" double precision DEFAULT (random()) NOT NULL;"),
+        written.contains("-- a hazard for {tenant}.contacts, gated by its confirmation\nALTER TABLE \"{tenant}\".\"contacts\" ADD COLUMN \"weight\" double precision DEFAULT random() NOT NULL;"),
         "{written}"
     );
     assert_eq!(strata_manifest::after_transaction(&written).1, None);
