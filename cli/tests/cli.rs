@@ -669,7 +669,8 @@ async fn a_stage_that_fails_is_named_with_its_statement_and_reason_and_leaves_no
     let applied = diff(current.url(), legacy.url(), &["--apply", "--unsafe"]);
     assert_eq!(code(&applied), 2, "{}", stderr(&applied));
     let table = String::from_utf8_lossy(&applied.stdout).into_owned();
-    assert!(table.contains("failed: statement at line"), "{table}");
+    assert!(table.contains("failed: statement "), "{table}");
+    assert!(table.contains("(SQLSTATE 23505)"), "{table}");
     assert!(table.contains("unique_wishlist_item"), "{table}");
     assert!(table.contains("could not create unique index"), "{table}");
     assert!(table.contains("parity: "), "{table}");

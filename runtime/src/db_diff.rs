@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgPool};
 use strata_manifest::{
     diff_with, render_migration, split_online, stages, Confirm, SchemaState, Stage, NO_TRANSACTION,
 };
@@ -197,24 +197,22 @@ async fn read_both(
     Ok((old, new, names))
 }
 
-/// One stage in one transaction. On failure the stage is run again
-/// statement by statement, in a transaction rolled back, to name the
-/// statement that fails with PostgreSQL's reason.
+/// One stage in one transaction, run as a migration is (`runner.rs`): the
+/// whole stage in one round trip and, if it fails, statement by statement
+/// to name the statement that fails with PostgreSQL's reason.
 async fn apply_stage(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
     let context = "applying a stage of the diff";
     let mut conn = crate::session::connect(pool).await?;
     let mut tx = conn.begin().await.map_err(crate::error::db(context))?;
-    let outcome = match sqlx::raw_sql(sql).execute(&mut *tx).await {
-        Ok(_) => {
+    let outcome = match crate::runner::run_statements(&mut tx, sql).await {
+        Ok(()) => {
             tx.commit().await.map_err(crate::error::db(context))?;
             StageOutcome::Applied
         }
-        Err(error) => {
-            drop(tx);
+        Err(failed) => {
+            tx.rollback().await.map_err(crate::error::db(context))?;
             StageOutcome::Failed {
-                error: name_failure(&mut conn, sql)
-                    .await
-                    .unwrap_or_else(|| error.to_string()),
+                error: failed.to_string(),
             }
         }
     };
@@ -222,20 +220,19 @@ async fn apply_stage(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
     Ok(outcome)
 }
 
-/// Runs a stage that cannot run in a transaction, statement by statement:
-/// a failure stops it there, and what ran before stays (a concurrent build
-/// that failed leaves its index INVALID: the failure says which).
+/// Runs a stage that cannot run in a transaction, statement by statement,
+/// as a no-transaction migration runs: a failure stops it there, and what
+/// ran before stays (a concurrent build that failed leaves its index
+/// INVALID, which the next run builds again).
 async fn apply_outside_transaction(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
     let mut conn = crate::session::connect(pool).await?;
     let mut outcome = StageOutcome::Applied;
     for statement in strata_manifest::split_statements(sql) {
-        // As a migration runs it: an INVALID index of an earlier attempt
-        // built again, an index on a partitioned table built per partition.
         if let Err(error) = crate::apply::run_outside(&mut conn, statement.sql).await {
             outcome = StageOutcome::Failed {
                 error: format!(
                     "{} (outside a transaction: the statements before it stay applied)",
-                    failed_statement(&statement, &error)
+                    crate::runner::Failed::new(&statement, &error)
                 ),
             };
             break;
@@ -243,20 +240,4 @@ async fn apply_outside_transaction(pool: &PgPool, sql: &str) -> Result<StageOutc
     }
     let _ = conn.close().await;
     Ok(outcome)
-}
-
-async fn name_failure(conn: &mut PgConnection, sql: &str) -> Option<String> {
-    let mut tx = conn.begin().await.ok()?;
-    for statement in strata_manifest::split_statements(sql) {
-        if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut *tx).await {
-            return Some(failed_statement(&statement, &error));
-        }
-    }
-    None
-}
-
-/// `statement at line 3 (ALTER TABLE …): the server's reason`.
-fn failed_statement(statement: &strata_manifest::Statement<'_>, error: &sqlx::Error) -> String {
-    let first = statement.sql.trim().lines().next().unwrap_or_default();
-    format!("statement at line {} ({first}): {error}", statement.line)
 }

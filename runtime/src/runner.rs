@@ -106,6 +106,25 @@ pub(crate) struct Failed {
     pub(crate) code: Option<String>,
 }
 
+/// `statement 3 (line 7: ALTER TABLE …): the server's reason (SQLSTATE …)`,
+/// or the reason alone when the statement could not be told.
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.number > 0 {
+            write!(
+                f,
+                "statement {} (line {}: {}): ",
+                self.number, self.line, self.text
+            )?;
+        }
+        f.write_str(&self.message)?;
+        match &self.code {
+            Some(code) => write!(f, " (SQLSTATE {code})"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Failed {
     pub(crate) fn new(statement: &Statement<'_>, error: &sqlx::Error) -> Self {
         let (message, code) = split_error(error);
