@@ -6,8 +6,7 @@
 //!
 //! ```no_run
 //! strata_build::Builder::new() // models in "src", files in "migrations"
-//!     .run()
-//!     .expect("strata: generating migrations");
+//!     .report(); // every error as cargo's own, each once, no panic
 //! ```
 #![deny(missing_docs)]
 
@@ -17,7 +16,6 @@ mod embed;
 mod error;
 mod model;
 mod parse;
-pub mod pull;
 mod rust_type;
 mod scan;
 mod sql_dir;

@@ -105,7 +105,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             let progress = Progress::spinner("reading the database…");
             let state = strata::read_database(&pool, args.schemas.as_deref()).await;
             progress.finish();
-            let pulled = strata_build::pull::write(&state?, &args.krate)?;
+            let pulled = strata_tools::pull::write(&state?, &args.krate)?;
             let clean = pulled.not_expressed.is_empty();
             Ok(Outcome::new(
                 Report::Pulled(crate::output::PullReport::from(pulled)),

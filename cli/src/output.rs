@@ -229,8 +229,8 @@ pub struct PulledTenants {
     pub differing: Vec<String>,
 }
 
-impl From<strata_build::pull::Pulled> for PullReport {
-    fn from(pulled: strata_build::pull::Pulled) -> Self {
+impl From<strata_tools::pull::Pulled> for PullReport {
+    fn from(pulled: strata_tools::pull::Pulled) -> Self {
         PullReport {
             files: pulled
                 .files

@@ -699,7 +699,7 @@ async fn made_again_from_pulled(
         let pool = PgPool::connect(original.url()).await.unwrap();
         strata::read_database(&pool, None).await.unwrap()
     };
-    let settings = strata_build::pull::write(&state, krate).unwrap();
+    let settings = strata_tools::pull::write(&state, krate).unwrap();
     assert_eq!(settings.not_expressed, Vec::<String>::new());
     settings
         .build
@@ -879,7 +879,7 @@ async fn a_database_of_every_kind_is_pulled_into_models_that_build_the_same_data
     let (original, pool) = database_with(EVERY_KIND).await;
     let state = strata::read_database(&pool, None).await.unwrap();
     let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
     let shop = std::fs::read_to_string(krate.path().join("src/models/shop.rs")).unwrap();
     assert!(
         shop.contains(
@@ -925,7 +925,7 @@ async fn a_check_postgresql_prints_otherwise_once_read_back_is_still_adopted() {
     .await;
     let state = strata::read_database(&pool, None).await.unwrap();
     let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
     pulled
         .build
         .builder(krate.path())

@@ -117,7 +117,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Adopt the legacy database: models pulled, built, migration 1 recorded.
     let krate = tempfile::tempdir()?;
-    let pulled = strata_build::pull::write(&legacy_state, krate.path())?;
+    let pulled = strata_tools::pull::write(&legacy_state, krate.path())?;
     println!(
         "pulled the legacy database into {} files ({} not expressible in models)",
         pulled.files.len(),

@@ -260,7 +260,7 @@ pub struct Session {
         .await
         .unwrap();
     let krate = tempfile::tempdir().unwrap();
-    strata_build::pull::write(&state, krate.path()).unwrap();
+    strata_tools::pull::write(&state, krate.path()).unwrap();
     let models = std::fs::read_to_string(krate.path().join("src/models/analytics.rs")).unwrap();
     assert!(
         models.contains(r#"partition_by = "hash(id)", partitions = 4)]"#),

@@ -53,7 +53,7 @@ async fn the_kct_database_pulled_into_models_and_built_gives_the_same_database()
     let state = strata::read_database(&a, None).await.unwrap();
 
     let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
     assert_eq!(pulled.not_expressed, Vec::<String>::new());
     assert!(pulled.wrote_build_script);
     let outcome = pulled
@@ -100,7 +100,7 @@ async fn salesflow_with_its_tenants_is_pulled_into_shared_and_tenant_models() {
     let state = strata::read_database(&a, None).await.unwrap();
 
     let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
     assert_eq!(pulled.not_expressed, Vec::<String>::new());
     let found = pulled
         .tenants
@@ -139,7 +139,7 @@ async fn salesflow_with_its_tenants_is_pulled_into_shared_and_tenant_models() {
         .unwrap();
     let state = strata::read_database(&a, None).await.unwrap();
     let again = tempfile::tempdir().unwrap();
-    let pulled = strata_build::pull::write(&state, again.path()).unwrap();
+    let pulled = strata_tools::pull::write(&state, again.path()).unwrap();
     assert_eq!(pulled.tenants.unwrap().differing, ["tenant_globex"]);
     assert!(
         pulled

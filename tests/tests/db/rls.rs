@@ -424,7 +424,7 @@ async fn row_level_security_is_pulled_into_models_that_make_the_same_database() 
     let state = strata::read_database(&a, None).await.unwrap();
 
     let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_build::pull::write(&state, krate.path()).unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
     assert_eq!(pulled.not_expressed, Vec::<String>::new());
     assert_eq!(pulled.build.roles, [role]);
     assert_eq!(

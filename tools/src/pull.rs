@@ -4,8 +4,8 @@
 //! the build writes back the very same database.
 //!
 //! ```no_run
-//! # fn pull(state: &strata_manifest::SchemaState) -> Result<(), strata_build::Error> {
-//! let pulled = strata_build::pull::write(state, std::path::Path::new("."))?;
+//! # fn pull(state: &strata_manifest::SchemaState) -> Result<(), strata_tools::Error> {
+//! let pulled = strata_tools::pull::write(state, std::path::Path::new("."))?;
 //! for object in &pulled.not_expressed {
 //!     eprintln!("not written: {object}");
 //! }
@@ -22,6 +22,7 @@ use strata_manifest::{
 };
 
 use crate::error::{io, Error};
+use strata_build::Builder;
 
 /// What [`write`] wrote, and what it could not say in models.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,8 +76,8 @@ pub struct BuildSettings {
 impl BuildSettings {
     /// A builder for the crate at `dir` with these settings: what the
     /// pulled `build.rs` does, for a build run in-process.
-    pub fn builder(&self, dir: &Path) -> crate::Builder {
-        let mut builder = crate::Builder::new().crate_dir(dir);
+    pub fn builder(&self, dir: &Path) -> Builder {
+        let mut builder = Builder::new().crate_dir(dir);
         for extension in &self.extensions {
             builder = builder.extension(extension);
         }
