@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use strata_manifest::{
-    diff_with, residual_lock_hazards, split_online_batched, split_online_tenant, Change, Confirm,
-    EnumChange, QualifiedName, SchemaState, Unconfirmed, BACKFILL_BATCH, CONFIRM_ENV,
+    plan, Change, Confirm, QualifiedName, SchemaState, BACKFILL_BATCH, CONFIRM_ENV,
 };
 
 use crate::embed::{write_failure, EMBED_FILE, EMBED_TENANT_FILE};
@@ -56,18 +55,6 @@ pub struct Outcome {
 }
 
 /// Refuses the `hazards` `confirm` does not cover, as the diff refuses its own.
-fn refuse_unconfirmed(hazards: &[Unconfirmed], confirm: &Confirm) -> Result<(), Error> {
-    let refused: Vec<Unconfirmed> = hazards
-        .iter()
-        .filter(|h| !confirm.covers(&h.object))
-        .cloned()
-        .collect();
-    match refused.is_empty() {
-        true => Ok(()),
-        false => Err(strata_manifest::DiffError::unconfirmed(refused).into()),
-    }
-}
-
 /// The header line of every tenant migration.
 const TENANT_PREAMBLE: &str =
     "-- Tenant migration: applied to every tenant's schema, with \"{tenant}\" replaced by it.\n";
@@ -515,25 +502,27 @@ impl Builder {
             }
         }
         let confirm = self.confirmed();
-        let changes = diff_with(&shared.manifest.state, &desired, &confirm)?;
-        let tenant_changes = diff_with(&tenant.manifest.state, &tenant_desired, &confirm)?;
-        // A tenant migration runs in each tenant's transaction; the index
-        // drops and builds, validations and keys `USING INDEX` on tables
-        // every tenant has already run after it, each on its own. What
-        // still locks such a table in place is a hazard, refused until
-        // confirmed (`{tenant}.contacts`).
-        let (tenant_drops, tenant_rest, tenant_builds) =
-            split_online_tenant(&tenant.manifest.state, tenant_changes.clone());
-        let tenant_hazards = residual_lock_hazards(&tenant.manifest.state, &tenant_rest);
-        refuse_unconfirmed(&tenant_hazards, &confirm)?;
-        // Each hazard the models ask for was confirmed, or the diff refused
+        let shared_plan = plan(
+            &shared.manifest.state,
+            &desired,
+            &confirm,
+            strata_manifest::Stream::Shared {
+                backfill_batch: self.backfill_batch.unwrap_or(BACKFILL_BATCH),
+            },
+        )?;
+        let tenant_plan = plan(
+            &tenant.manifest.state,
+            &tenant_desired,
+            &confirm,
+            strata_manifest::Stream::Tenant,
+        )?;
+        // Each hazard the models ask for was confirmed, or the plan refused
         // it: say so once more, next to what the build writes.
         let mut warnings = warnings;
-        for hazard in changes
+        for hazard in shared_plan
+            .confirmed_hazards
             .iter()
-            .chain(&tenant_changes)
-            .filter_map(Change::hazard)
-            .chain(tenant_hazards.iter().cloned())
+            .chain(&tenant_plan.confirmed_hazards)
         {
             let line = format!("hazard, confirmed: {hazard}");
             if in_build_script {
@@ -544,8 +533,8 @@ impl Builder {
         let mut outcome = Outcome {
             warnings,
             models: scanned.models.len(),
-            changes: changes.iter().map(Change::describe).collect(),
-            tenant_changes: tenant_changes.iter().map(Change::describe).collect(),
+            changes: shared_plan.changes.iter().map(Change::describe).collect(),
+            tenant_changes: tenant_plan.changes.iter().map(Change::describe).collect(),
             ..Outcome::default()
         };
         let bookkeeping: Vec<String> = shared
@@ -553,9 +542,8 @@ impl Builder {
             .into_iter()
             .chain(tenant.pending_bookkeeping("in every tenant: "))
             .collect();
-        if !(changes.is_empty() && tenant_changes.is_empty() && bookkeeping.is_empty())
-            && self.is_frozen()
-        {
+        let nothing = shared_plan.changes.is_empty() && tenant_plan.changes.is_empty();
+        if !(nothing && bookkeeping.is_empty()) && self.is_frozen() {
             let tenant_lines = outcome
                 .tenant_changes
                 .iter()
@@ -570,67 +558,11 @@ impl Builder {
         }
         shared.record_bookkeeping()?;
         tenant.record_bookkeeping()?;
-        // A value added to an enum cannot be used in the transaction that adds
-        // it: the additions (with the renames they may stand next to) go
-        // first, in a migration of their own, committed before anything else
-        // of this build runs.
-        let adds = changes
-            .iter()
-            .any(|c| matches!(c, Change::Enum(EnumChange::AddEnumValue { .. })));
-        let (added, rest): (Vec<Change>, Vec<Change>) = changes.into_iter().partition(|c| {
-            adds && matches!(
-                c,
-                Change::Enum(EnumChange::AddEnumValue { .. } | EnumChange::RenameEnumValue { .. })
-            )
-        });
-        // The index drops and builds on tables that existed before go
-        // `CONCURRENTLY`, in migrations without a transaction: the drops
-        // first, the builds last, so the table keeps taking writes.
-        let (drops, rest, builds) = split_online_batched(
-            &shared.manifest.state,
-            rest,
-            self.backfill_batch.unwrap_or(BACKFILL_BATCH),
-        );
-        // What still locks a live table in place is a hazard, refused
-        // until confirmed, like the hazards of the diff.
-        let lock_hazards = residual_lock_hazards(&shared.manifest.state, &rest);
-        refuse_unconfirmed(&lock_hazards, &confirm)?;
-        for hazard in &lock_hazards {
-            let line = format!("hazard, confirmed: {hazard}");
-            if in_build_script {
-                println!("cargo:warning=strata: {line}");
-            }
-            outcome.warnings.push(line);
+        for planned in shared_plan.migrations {
+            outcome.written = Some(shared.write(planned)?);
         }
-        let mut state = shared.manifest.state.clone();
-        let batches = [added, drops, rest, builds];
-        let last = batches.iter().rposition(|changes| !changes.is_empty());
-        for (at, batch) in batches.into_iter().enumerate() {
-            if batch.is_empty() {
-                continue;
-            }
-            let after = if Some(at) == last {
-                desired.clone()
-            } else {
-                for change in &batch {
-                    change.apply_to(&mut state);
-                }
-                state.clone()
-            };
-            // The hazards left in place are the rest's (the third batch).
-            let hazards = match at {
-                2 => lock_hazards.clone(),
-                _ => Vec::new(),
-            };
-            outcome.written = Some(shared.write_with(&batch, &[], after, hazards)?);
-        }
-        if !tenant_changes.is_empty() {
-            // A tenant's migrations run per schema, each in its transaction,
-            // its steps after the transaction after it (a new tenant's
-            // tables are new: it runs them in the transaction too).
-            let after: Vec<Change> = tenant_drops.into_iter().chain(tenant_builds).collect();
-            outcome.tenant_written =
-                Some(tenant.write_with(&tenant_rest, &after, tenant_desired, tenant_hazards)?);
+        for planned in tenant_plan.migrations {
+            outcome.tenant_written = Some(tenant.write(planned)?);
         }
         if let Some(out) = &out_dir {
             shared.embed(out)?;

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use strata_manifest::{
     checksum, lossy_statements, migration_name, render_down, render_migration_with, stages_with,
-    tenant_lock_reason, Change, Manifest, MigrationEntry, SchemaState, Unconfirmed,
-    AFTER_TRANSACTION, NO_TRANSACTION,
+    tenant_lock_reason, Change, Manifest, MigrationEntry, PlannedMigration, SchemaState,
+    Unconfirmed, AFTER_TRANSACTION, NO_TRANSACTION,
 };
 
 use crate::builder::write_atomically;
@@ -142,9 +142,22 @@ impl Stream {
     ///
     /// `after` (a tenant migration's) runs after the transaction, each step
     /// on its own: it follows the [`AFTER_TRANSACTION`] marker.
-    pub(crate) fn write_with(
+    pub(crate) fn write(&mut self, planned: PlannedMigration) -> Result<PathBuf, Error> {
+        let PlannedMigration {
+            changes,
+            in_transaction,
+            after,
+            hazards,
+            state,
+            ..
+        } = planned;
+        self.write_with(&changes, in_transaction, &after, state, hazards)
+    }
+
+    fn write_with(
         &mut self,
         before: &[Change],
+        in_transaction: bool,
         after: &[Change],
         desired: SchemaState,
         hazards: Vec<Unconfirmed>,
@@ -159,7 +172,7 @@ impl Stream {
         let down_file = format!("{version:04}_{name}.down.sql");
         // `CONCURRENTLY` cannot run in a transaction: the runtime runs a file
         // so marked statement by statement (its down file stays plain).
-        let marker = if before.iter().any(Change::needs_no_transaction) {
+        let marker = if !in_transaction {
             format!("{NO_TRANSACTION}\n")
         } else {
             String::new()

@@ -29,6 +29,7 @@ pub mod lint;
 mod manifest;
 mod naming;
 mod online;
+mod plan;
 mod render;
 mod sql_object;
 mod state;
@@ -74,6 +75,7 @@ pub use kinds::view::{View, ViewChange};
 pub use kinds::Change;
 pub use manifest::{Manifest, MigrationEntry, Prepared, FORMAT_VERSION};
 pub use naming::{constraint_name, migration_name, partition_index_name};
+pub use plan::{plan, Plan, PlannedMigration, Stream};
 pub use render::{
     render_down, render_migration, render_migration_with, stages, stages_with, Stage,
 };

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use sqlx::{Connection, PgPool};
 use strata_manifest::{
-    diff_with, render_migration, split_online, stages, Confirm, SchemaState, Stage, NO_TRANSACTION,
+    diff_with, plan, render_migration, stages, Confirm, SchemaState, Stage, Stream as PlanStream,
+    NO_TRANSACTION,
 };
 
 use crate::{read_database, user_schemas, Error};
@@ -65,31 +66,30 @@ impl DatabaseDiff {
             true => Confirm::all(),
             false => Confirm::none(),
         };
-        let changes = diff_with(&old, &new, &confirm).map_err(Error::DiffRefused)?;
-        // `from` is live: its tables keep taking writes, as in a build.
-        let (drops, rest, builds) = split_online(&old, changes);
+        // `from` is live: its tables keep taking writes, as in a build; the
+        // one planner cuts the changes as it does a build's.
+        let planned =
+            plan(&old, &new, &confirm, PlanStream::DatabaseDiff).map_err(Error::DiffRefused)?;
         let mut diff = DatabaseDiff {
             schemas,
             stages: Vec::new(),
             no_transaction: Vec::new(),
             sql: String::new(),
         };
-        for (batch, outside) in [(drops, true), (rest, false), (builds, true)] {
-            if batch.is_empty() {
-                continue;
-            }
-            let parts = stages(&batch);
+        for migration in planned.migrations {
+            let parts = stages(&migration.changes);
             diff.no_transaction
-                .extend(std::iter::repeat(outside).take(parts.len()));
+                .extend(std::iter::repeat(!migration.in_transaction).take(parts.len()));
             diff.stages.extend(parts);
             if !diff.sql.is_empty() {
                 diff.sql.push('\n');
             }
-            if outside {
+            if !migration.in_transaction {
                 diff.sql.push_str(NO_TRANSACTION);
                 diff.sql.push('\n');
             }
-            diff.sql.push_str(&render_migration(1, "diff", &batch));
+            diff.sql
+                .push_str(&render_migration(1, "diff", &migration.changes));
         }
         Ok(diff)
     }
