@@ -11,10 +11,11 @@ use crate::error::{io, Error};
 use crate::scan::{model_error, scan_models, ScannedEnum, ScannedModel};
 use crate::stream::Stream;
 
-/// Plans and writes migrations. Call it from `build.rs`:
+/// Plans and writes migrations. Call it from `build.rs`, where
+/// [`Builder::report`] reports every error as cargo's own:
 ///
 /// ```no_run
-/// strata_build::Builder::new().run().expect("strata: generating migrations");
+/// strata_build::Builder::new().report();
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
