@@ -50,12 +50,17 @@ fn built() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(dir.path().join("src/models.rs"), SHOP).unwrap();
+    build(dir.path());
+    dir
+}
+
+/// Builds the crate at `dir`, as its build script would, unfrozen.
+fn build(dir: &Path) {
     strata_build::Builder::new()
-        .crate_dir(dir.path())
+        .crate_dir(dir)
         .frozen(false)
         .run()
         .expect("the build writes the migrations");
-    dir
 }
 
 /// [`built`], and a database `strata migrate` brought up to it.
@@ -968,11 +973,7 @@ pub struct Event {
 "#,
     )
     .unwrap();
-    strata_build::Builder::new()
-        .crate_dir(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap();
+    build(krate.path());
     let db = strata::testing::database().await.unwrap();
     let pool = db.pool().await.unwrap();
     let first = strata(krate.path(), db.url(), &["migrate"]);

@@ -14,11 +14,7 @@ async fn drift_after_a_rollback_checks_the_applied_version_and_counts_the_pendin
         ),
     )
     .unwrap();
-    strata_build::Builder::new()
-        .crate_dir(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap();
+    build(krate.path());
     assert_eq!(code(&strata(krate.path(), db.url(), &["migrate"])), 0);
     // The refusal names the command line's flag, not the library's call.
     let refused = strata(krate.path(), db.url(), &["rollback", "--to", "1"]);

@@ -117,14 +117,7 @@ pub struct Item {
     assert!(done.drift.is_clean(), "{}", done.drift);
 }
 
-const BACKFILL_V1: &str = r#"
-#[strata::schema("shop", table = "item")]
-pub struct Item {
-    #[column(primary_key, identity)]
-    pub id: i64,
-    pub label: String,
-}
-"#;
+const BACKFILL_V1: &str = crate::support::ITEM;
 
 /// Issue 10, item 3: A hand-written migration was ignored by the build and the runtime.
 #[tokio::test]

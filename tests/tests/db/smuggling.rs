@@ -89,14 +89,7 @@ pub struct Item {
     assert_eq!(constraints, 2, "the key and the one check, nothing more");
 }
 
-const ITEMS: &str = r#"
-#[strata::schema("shop", table = "item")]
-pub struct Item {
-    #[column(primary_key, identity)]
-    pub id: i64,
-    pub label: String,
-}
-"#;
+const ITEMS: &str = crate::support::ITEM;
 
 /// A down file edited after the build is refused at rollback; rebuilt, its
 /// new statements are judged, and one that loses data needs its own

@@ -9,6 +9,16 @@ use strata::{DriftPolicy, Migrations, Migrator, RunReport};
 /// The shop models, as source text.
 pub const SHOP: &str = include_str!("fixtures/shop.rs");
 
+/// One small table, `shop.item (id, label)`, as source text.
+pub const ITEM: &str = r#"
+#[strata::schema("shop", table = "item")]
+pub struct Item {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    pub label: String,
+}
+"#;
+
 /// A crate directory with `src/` and `migrations/`, removed when dropped.
 pub struct Scratch {
     dir: tempfile::TempDir,
