@@ -2,7 +2,8 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use strata_build::manifest::{qualified, quote_ident};
+use strata_build::manifest::crud::{crud_sql, select_sql, CrudColumn};
+use strata_build::manifest::qualified;
 use strata_build::{parse_enum, parse_model, parse_view, EnumModel, Field, Model, Reference};
 use syn::spanned::Spanned;
 
@@ -55,23 +56,15 @@ fn generate(model: &Model) -> TokenStream {
         .filter(|f| f.primary_key)
         .map(|f| f.column.as_str())
         .collect();
-    let all = list(model.columns().map(|f| quote_ident(&f.column)));
-
-    let select = format!("SELECT {all} FROM {target}");
-    let inserted: Vec<String> = model
+    let crud: Vec<CrudColumn<'_>> = model
         .columns()
-        .filter(|f| !f.is_computed())
-        .map(|f| quote_ident(&f.column))
+        .map(|f| CrudColumn {
+            name: &f.column,
+            primary_key: f.primary_key,
+            computed: f.is_computed(),
+        })
         .collect();
-    let placeholders = list((1..=inserted.len()).map(|i| format!("${i}")));
-    let insert = if inserted.is_empty() {
-        format!("INSERT INTO {target} DEFAULT VALUES RETURNING {all}")
-    } else {
-        format!(
-            "INSERT INTO {target} ({}) VALUES ({placeholders}) RETURNING {all}",
-            inserted.join(", ")
-        )
-    };
+    let sql = crud_sql(&model.schema, &model.table, &crud);
 
     // A tenant model's SQL names the placeholder schema; it is only handed
     // out through functions that put a validated tenant schema in its place.
@@ -96,11 +89,11 @@ fn generate(model: &Model) -> TokenStream {
         }
     };
     let mut statements = vec![
-        statement("SELECT", "Selects every column of every row.", &select),
+        statement("SELECT", "Selects every column of every row.", &sql.select),
         statement(
             "INSERT",
             "Inserts a row: binds every column but identity and generated ones, in field order; returns the row.",
-            &insert,
+            &sql.insert,
         ),
     ];
     if model.tenant {
@@ -111,45 +104,26 @@ fn generate(model: &Model) -> TokenStream {
             }
         });
     }
-    if !key.is_empty() {
-        let updated: Vec<String> = model
-            .columns()
-            .filter(|f| !f.primary_key && !f.is_computed())
-            .map(|f| quote_ident(&f.column))
-            .collect();
-        let where_from = |first: usize| {
-            key.iter()
-                .enumerate()
-                .map(|(i, k)| format!("{} = ${}", quote_ident(k), first + i))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
-        statements.push(statement(
+    for (name, doc, text) in [
+        (
             "SELECT_BY_PK",
             "Selects the row with the given primary key (`$1`, …).",
-            &format!("{select} WHERE {}", where_from(1)),
-        ));
-        if !updated.is_empty() {
-            let sets = list(
-                updated
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| format!("{c} = ${}", i + 1)),
-            );
-            statements.push(statement(
-                "UPDATE_BY_PK",
-                "Updates every column but the key, identity and generated columns: binds them in field order, then the key.",
-                &format!(
-                    "UPDATE {target} SET {sets} WHERE {}",
-                    where_from(updated.len() + 1)
-                ),
-            ));
-        }
-        statements.push(statement(
+            &sql.select_by_pk,
+        ),
+        (
+            "UPDATE_BY_PK",
+            "Updates every column but the key, identity and generated columns: binds them in field order, then the key.",
+            &sql.update_by_pk,
+        ),
+        (
             "DELETE_BY_PK",
             "Deletes the row with the given primary key (`$1`, …).",
-            &format!("DELETE FROM {target} WHERE {}", where_from(1)),
-        ));
+            &sql.delete_by_pk,
+        ),
+    ] {
+        if let Some(text) = text {
+            statements.push(statement(name, doc, text));
+        }
     }
 
     let row_methods = row_methods(model, &key);
@@ -311,10 +285,6 @@ fn row_methods(model: &Model, key: &[&str]) -> TokenStream {
     methods
 }
 
-fn list(items: impl Iterator<Item = String>) -> String {
-    items.collect::<Vec<_>>().join(", ")
-}
-
 /// A `#[strata::schema]` enum: the enum as written (without `#[value]`),
 /// `impl strata::PgEnum`, and sqlx's `Type`, `Encode` and `Decode` naming the
 /// schema-qualified type.
@@ -452,14 +422,7 @@ pub(crate) fn expand_view(args: TokenStream, item: TokenStream) -> TokenStream {
     let name = &view.name;
     let target = qualified(&view.schema, &view.name);
     let columns: Vec<&str> = view.columns().map(|f| f.column.as_str()).collect();
-    let select = format!(
-        "SELECT {} FROM {target}",
-        columns
-            .iter()
-            .map(|c| quote_ident(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let select = select_sql(&view.schema, &view.name, &columns);
     let reads = reads(&view.fields);
     let sqlx = quote!(::strata::__private::sqlx);
     let refresh = if view.materialized {

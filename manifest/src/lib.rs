@@ -18,6 +18,7 @@
 
 mod checksum;
 mod confirm;
+pub mod crud;
 mod default_expr;
 mod diff;
 mod error;
