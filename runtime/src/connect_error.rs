@@ -1,8 +1,6 @@
 //! The driver's error, said once and, for a refused TLS connection, with
 //! which check refused it and what to change in the URL.
 
-use std::error::Error as _;
-
 /// `error` as the user should read it: the driver's message, without the
 /// cause it repeats, and a hint when TLS refused the connection (which
 /// check refused it, and what to change in the URL).
@@ -39,6 +37,7 @@ fn tls_hint(error: &sqlx::Error) -> Option<String> {
 #[cfg(feature = "tls-rustls")]
 fn certificate_hint(error: &sqlx::Error) -> Option<String> {
     use rustls::CertificateError as C;
+    use std::error::Error as _;
     let mut cause: Option<&(dyn std::error::Error + 'static)> = error.source();
     while let Some(e) = cause {
         let rustls_error = e.downcast_ref::<rustls::Error>().or_else(|| {

@@ -141,6 +141,12 @@ pub use tenants::{
     CreatedTenant, TenantOutcome, TenantProgress, TenantStatus, Tenants, TenantsReport,
 };
 
+/// The benchmark's and the self-checking tests' way in (feature `bench`).
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+#[path = "bench.rs"]
+pub mod __bench;
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::model::SharedModel;
@@ -232,61 +238,6 @@ pub mod __private {
             )
             .into()
         })
-    }
-
-    /// The drift check comparing expressions by their text alone, as strata
-    /// did before the server spelled them: the benchmark's baseline.
-    /// Each kind's rows of the drift statement, by name, for the
-    /// benchmark's breakdown (they bind `$1` to `$3` as it does).
-    pub fn catalog_parts() -> Vec<(&'static str, String)> {
-        crate::catalog::named_parts()
-    }
-
-    /// The partition maintenance a start-up runs for `state`, alone, for
-    /// the benchmark: how many partitions it made.
-    pub async fn maintain_partitions(
-        conn: &mut sqlx::PgConnection,
-        state: &strata_manifest::SchemaState,
-    ) -> Result<usize, crate::Error> {
-        let tables = crate::partitions::partitioned(state);
-        let done =
-            crate::partitions::maintain(conn, tables, &strata_manifest::Confirm::none()).await?;
-        Ok(done.made.len())
-    }
-
-    pub async fn check_drift_textual(
-        pool: &sqlx::PgPool,
-        migrations: &crate::Migrations,
-    ) -> Result<crate::DriftReport, crate::Error> {
-        let expected = migrations.manifest()?.state;
-        let mut conn = pool
-            .acquire()
-            .await
-            .map_err(crate::error::db("connecting"))?;
-        let catalog = crate::introspect::read_catalog_with(
-            &mut conn,
-            &crate::expected::Expected::whole(&expected),
-            false,
-            false,
-        )
-        .await?;
-        Ok(crate::drift::compare(&expected, &catalog))
-    }
-
-    /// The drift check with the catalog read whole and compared once read,
-    /// as `strata pull` and the health report read it: what the drift
-    /// check, which compares tables as they stream in, must agree with.
-    pub async fn check_drift_whole(
-        pool: &sqlx::PgPool,
-        migrations: &crate::Migrations,
-    ) -> Result<crate::DriftReport, crate::Error> {
-        let expected = migrations.last_state()?;
-        let mut conn = pool
-            .acquire()
-            .await
-            .map_err(crate::error::db("connecting"))?;
-        let catalog = crate::introspect::read_catalog(&mut conn, &expected).await?;
-        Ok(crate::drift::compare(&expected, &catalog))
     }
 
     /// A tenant model's SQL with the tenant's schema in place of the placeholder.

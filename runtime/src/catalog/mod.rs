@@ -117,6 +117,7 @@ pub(crate) const KINDS: &[Part] = &[
 ];
 
 /// The kinds' names, in [`KINDS`] order, with their rows' statements.
+#[cfg(feature = "bench")]
 pub(crate) fn named_parts() -> Vec<(&'static str, String)> {
     KINDS
         .iter()

@@ -360,7 +360,7 @@ async fn against_bare(
 /// own, as the drift statement runs it.
 async fn drift_breakdown(pool: &PgPool, schemas: &[String], whole: Duration) {
     let mut sum = Duration::ZERO;
-    for (name, statement) in strata::__private::catalog_parts() {
+    for (name, statement) in strata::__bench::catalog_parts() {
         // With the settings the drift statement runs with: without them,
         // a part whose estimated cost passes `jit_above_cost` is compiled.
         let mut times = Vec::new();
@@ -918,7 +918,7 @@ async fn corpus_bench() {
             .is_clean());
         canonical.push(start.elapsed());
         let start = Instant::now();
-        strata::__private::check_drift_textual(&corpus_pool, &corpus_migrations)
+        strata::__bench::check_drift_textual(&corpus_pool, &corpus_migrations)
             .await
             .unwrap();
         textual.push(start.elapsed());
@@ -972,7 +972,7 @@ async fn liventix_bench() {
 
     // Partition maintenance with nothing to make, on one connection.
     let mut conn = pool.acquire().await.unwrap();
-    let made = strata::__private::maintain_partitions(&mut conn, &state)
+    let made = strata::__bench::maintain_partitions(&mut conn, &state)
         .await
         .unwrap();
     assert_eq!(made, 0, "start-up made them already");
@@ -989,7 +989,7 @@ async fn liventix_bench() {
     let mut ones = Vec::new();
     for _ in 0..51 {
         let start = Instant::now();
-        strata::__private::maintain_partitions(&mut conn, &state)
+        strata::__bench::maintain_partitions(&mut conn, &state)
             .await
             .unwrap();
         times.push(start.elapsed());

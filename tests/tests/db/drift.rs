@@ -469,7 +469,7 @@ async fn comparing_tables_as_they_stream_in_reports_what_the_whole_catalog_does(
          ALTER TABLE tenant_shared.products ADD COLUMN extra integer DEFAULT 1;",
     )
     .await;
-    let whole = strata::__private::check_drift_whole(&pool, &migrations)
+    let whole = strata::__bench::check_drift_whole(&pool, &migrations)
         .await
         .unwrap();
     // The spellings cached by the clean check: every table compared as it came.
@@ -569,7 +569,7 @@ async fn comparing_kct_as_it_streams_in_reports_what_the_whole_catalog_does() {
          CREATE INDEX adhoc_idx ON tenant_kct.leads (id);",
     )
     .await;
-    let whole = strata::__private::check_drift_whole(&pool, &kct)
+    let whole = strata::__bench::check_drift_whole(&pool, &kct)
         .await
         .unwrap();
     assert_eq!(check_drift(&pool, &kct).await.unwrap(), whole);
