@@ -120,7 +120,7 @@ pub use health::{
     health, health_with_tenants, Health, HealthStatus, MigrationHealth, MigrationStatus,
     ObjectsHealth, SchemaHealth,
 };
-pub use migrations::{Migrations, NO_TRANSACTION};
+pub use migrations::{EmbeddedData, Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
 pub use read_database::{read_database, user_schemas};

@@ -15,10 +15,10 @@ use crate::Error;
 #[macro_export]
 macro_rules! embed_migrations {
     () => {
-        ::core::include!(::core::concat!(
+        $crate::Migrations::__from_build(::core::include!(::core::concat!(
             ::core::env!("OUT_DIR"),
             "/strata_migrations.rs"
-        ))
+        )))
     };
 }
 
@@ -32,10 +32,10 @@ macro_rules! embed_migrations {
 #[macro_export]
 macro_rules! embed_tenant_migrations {
     () => {
-        ::core::include!(::core::concat!(
+        $crate::Migrations::__from_build(::core::include!(::core::concat!(
             ::core::env!("OUT_DIR"),
             "/strata_tenant_migrations.rs"
-        ))
+        )))
     };
 }
 
@@ -107,7 +107,37 @@ fn is_transactional(sql: &str) -> bool {
         .any(|t| t.kind == TokenKind::Comment && t.text.trim() == NO_TRANSACTION)
 }
 
+/// What the build writes for `embed_migrations!()` (`strata_build`'s
+/// `embed.rs`): data alone, whose shape the compiler checks against this
+/// type, so that no name of this crate's is written as text by another.
+/// The manifest's text (empty when there is none); when there is one, what
+/// the build computed from it (its light reading as JSON, its digest, the
+/// last state as compact JSON, and each file's checksum, in file order);
+/// and each file's name and text.
+#[doc(hidden)]
+pub type EmbeddedData = (
+    &'static str,
+    Option<(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    )>,
+    &'static [(&'static str, &'static str)],
+);
+
 impl Migrations {
+    /// What `embed_migrations!()` expands to, from what the build wrote.
+    #[doc(hidden)]
+    pub const fn __from_build(data: EmbeddedData) -> Self {
+        match data {
+            (manifest, None, files) => Migrations::__embedded(manifest, files),
+            (manifest, Some((light, digest, state, checksums)), files) => {
+                Migrations::__embedded_prepared(manifest, light, digest, state, files, checksums)
+            }
+        }
+    }
+
     #[doc(hidden)]
     pub const fn __embedded(
         manifest: &'static str,
@@ -122,8 +152,8 @@ impl Migrations {
         }
     }
 
-    /// What `embed_migrations!()` expands to: the files, and what the build
-    /// computed from them (see `strata_build`'s `embed.rs`).
+    /// The files, and what the build computed from them (see
+    /// `strata_build`'s `embed.rs`).
     #[doc(hidden)]
     pub const fn __embedded_prepared(
         manifest: &'static str,
