@@ -1,8 +1,8 @@
-//! `strata diff`: what [`strata::DatabaseDiff`] plans and does, as a report.
+//! `strata diff`: what [`strata_tools::DatabaseDiff`] plans and does, as a report.
 
 use anyhow::Context;
 use serde::Serialize;
-use strata::{DatabaseDiff, StageOutcome};
+use strata_tools::{DatabaseDiff, StageOutcome};
 
 use crate::args::Diff;
 use crate::commands::pool;

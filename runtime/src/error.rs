@@ -213,10 +213,6 @@ pub enum Error {
         /// Which tenants differ, and how.
         drift: Box<crate::TenantDrift>,
     },
-    /// A diff between two databases needs changes that can lose data (or
-    /// that strata cannot write).
-    #[error("{0}\nhelp: for a diff between two databases, pass --unsafe (DatabaseDiff::plan with allow_loss) once you have checked that the database being changed may lose them")]
-    DiffRefused(strata_manifest::DiffError),
     /// A baseline was asked of a scope that has migrations recorded already.
     #[error("scope {scope} already has {count} migration(s) recorded in strata.migrations: a baseline is for a database strata has never migrated\nhelp: use `strata status` to see where it stands, and `strata migrate` to apply what is pending")]
     AlreadyTracked {

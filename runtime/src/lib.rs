@@ -80,7 +80,6 @@ mod baseline;
 mod canonical;
 mod catalog;
 mod connect_error;
-mod db_diff;
 mod drift;
 mod error;
 mod expected;
@@ -94,6 +93,7 @@ mod partition_index;
 mod partitions;
 mod read_database;
 mod redact;
+mod run_sql;
 mod runner;
 mod session;
 mod status;
@@ -110,7 +110,6 @@ pub mod testing;
 
 pub use baseline::{BaselineReport, TenantBaselineReport};
 pub use connect_error::describe_sqlx_error;
-pub use db_diff::{DatabaseDiff, StageOutcome};
 pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftCheck, DriftPolicy, DriftReport,
     ObjectKind,
@@ -124,6 +123,7 @@ pub use migrations::{EmbeddedData, Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
 pub use read_database::{read_database, user_schemas};
+pub use run_sql::{run_sql, RunIn};
 /// The JSON library the reports serialize with (`serde_json::to_string(&health)`),
 /// so that a service needs no second dependency to print them.
 pub use serde_json;

@@ -1,6 +1,7 @@
 //! What only the `strata` command line (and tools like it) needs, kept out
 //! of the crates every service compiles: `pull`, which writes models for a
-//! database that exists.
+//! database that exists, and [`DatabaseDiff`], which brings one live
+//! database to parity with another.
 //!
 //! ```no_run
 //! # fn pull(state: &strata_manifest::SchemaState) -> Result<(), strata_tools::Error> {
@@ -10,7 +11,9 @@
 //! ```
 #![deny(missing_docs)]
 
+mod db_diff;
 mod error;
 pub mod pull;
 
+pub use db_diff::{DatabaseDiff, StageOutcome};
 pub use error::Error;

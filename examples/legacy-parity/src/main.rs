@@ -9,7 +9,8 @@
 
 use anyhow::{bail, Context};
 use strata::sqlx::{self, PgPool};
-use strata::{DatabaseDiff, Error, Migrations, Migrator, StageOutcome};
+use strata::{Migrations, Migrator};
+use strata_tools::{DatabaseDiff, StageOutcome};
 
 const LEGACY: &str = include_str!("../sql/legacy.sql");
 const CURRENT: &str = include_str!("../sql/current.sql");
@@ -73,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
     // What the diff would change that can lose data is shown, then confirmed.
     let plan = match DatabaseDiff::plan(&current_pool, &legacy_pool, None, false).await {
         Ok(plan) => plan,
-        Err(Error::DiffRefused(refused)) => {
+        Err(strata_tools::Error::DiffRefused(refused)) => {
             println!("confirmed by the operator, as `strata diff --unsafe` does:");
             for step in &refused.unconfirmed {
                 println!("  - {step}");

@@ -671,7 +671,7 @@ async fn strata_diff_builds_a_partitioned_tables_index_on_each_partition() {
     crate::support::migrate_clean(&scratch, &b).await;
 
     let schemas = ["analytics".to_owned()];
-    let diff = strata::DatabaseDiff::plan(&a, &b, Some(&schemas), false)
+    let diff = strata_tools::DatabaseDiff::plan(&a, &b, Some(&schemas), false)
         .await
         .unwrap();
     assert!(
@@ -684,7 +684,7 @@ async fn strata_diff_builds_a_partitioned_tables_index_on_each_partition() {
     assert!(
         outcomes
             .iter()
-            .all(|o| matches!(o, strata::StageOutcome::Applied)),
+            .all(|o| matches!(o, strata_tools::StageOutcome::Applied)),
         "{outcomes:?}"
     );
     let (partitions, attached): (i64, i64) = sqlx::query_as(

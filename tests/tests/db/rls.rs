@@ -461,7 +461,7 @@ async fn row_level_security_is_pulled_into_models_that_make_the_same_database() 
     // security too, and reaches parity.
     let (_db_c, c) = fresh_db().await;
     let schemas = ["ticketing".to_owned()];
-    let diff = strata::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
+    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
         .await
         .unwrap();
     assert!(
@@ -485,7 +485,7 @@ async fn row_level_security_is_pulled_into_models_that_make_the_same_database() 
     assert!(
         outcomes
             .iter()
-            .all(|o| matches!(o, strata::StageOutcome::Applied)),
+            .all(|o| matches!(o, strata_tools::StageOutcome::Applied)),
         "{outcomes:?}"
     );
     assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());

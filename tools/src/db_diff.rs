@@ -5,13 +5,14 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use sqlx::{Connection, PgPool};
+use strata::sqlx::PgPool;
+use strata::{read_database, run_sql, user_schemas, RunIn};
 use strata_manifest::{
     diff_with, plan, render_migration, stages, Confirm, SchemaState, Stage, Stream as PlanStream,
     NO_TRANSACTION,
 };
 
-use crate::{read_database, user_schemas, Error};
+use crate::Error;
 
 /// The migration that turns one database into another, in stages.
 #[derive(Debug, Clone)]
@@ -112,10 +113,7 @@ impl DatabaseDiff {
                 continue;
             }
             let outside = self.no_transaction.get(outcomes.len()).copied() == Some(true);
-            outcomes.push(match outside {
-                true => apply_outside_transaction(from, &stage.sql).await?,
-                false => apply_stage(from, &stage.sql).await?,
-            });
+            outcomes.push(apply_stage(from, &stage.sql, outside).await?);
         }
         Ok(outcomes)
     }
@@ -197,47 +195,18 @@ async fn read_both(
     Ok((old, new, names))
 }
 
-/// One stage in one transaction, run as a migration is (`runner.rs`): the
-/// whole stage in one round trip and, if it fails, statement by statement
-/// to name the statement that fails with PostgreSQL's reason.
-async fn apply_stage(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
-    let context = "applying a stage of the diff";
-    let mut conn = crate::session::connect(pool).await?;
-    let mut tx = conn.begin().await.map_err(crate::error::db(context))?;
-    let outcome = match crate::runner::run_statements(&mut tx, sql).await {
-        Ok(()) => {
-            tx.commit().await.map_err(crate::error::db(context))?;
-            StageOutcome::Applied
-        }
-        Err(failed) => {
-            tx.rollback().await.map_err(crate::error::db(context))?;
-            StageOutcome::Failed {
-                error: failed.to_string(),
-            }
-        }
+/// One stage, run as a migration's statements run (`strata::run_sql`):
+/// in one transaction, or each statement on its own.
+async fn apply_stage(pool: &PgPool, sql: &str, outside: bool) -> Result<StageOutcome, Error> {
+    let run_in = match outside {
+        true => RunIn::EachOnItsOwn,
+        false => RunIn::OneTransaction,
     };
-    let _ = conn.close().await;
-    Ok(outcome)
-}
-
-/// Runs a stage that cannot run in a transaction, statement by statement,
-/// as a no-transaction migration runs: a failure stops it there, and what
-/// ran before stays (a concurrent build that failed leaves its index
-/// INVALID, which the next run builds again).
-async fn apply_outside_transaction(pool: &PgPool, sql: &str) -> Result<StageOutcome, Error> {
-    let mut conn = crate::session::connect(pool).await?;
-    let mut outcome = StageOutcome::Applied;
-    for statement in strata_manifest::split_statements(sql) {
-        if let Err(error) = crate::apply::run_outside(&mut conn, statement.sql).await {
-            outcome = StageOutcome::Failed {
-                error: format!(
-                    "{} (outside a transaction: the statements before it stay applied)",
-                    crate::runner::Failed::new(&statement, &error)
-                ),
-            };
-            break;
-        }
-    }
-    let _ = conn.close().await;
-    Ok(outcome)
+    Ok(match run_sql(pool, sql, run_in).await? {
+        None => StageOutcome::Applied,
+        Some(why) if outside => StageOutcome::Failed {
+            error: format!("{why} (outside a transaction: the statements before it stay applied)"),
+        },
+        Some(why) => StageOutcome::Failed { error: why },
+    })
 }
