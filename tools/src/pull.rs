@@ -24,7 +24,7 @@ use strata_manifest::{
 use crate::error::{io, Error};
 use strata_build::Builder;
 
-/// What [`write`] wrote, and what it could not say in models.
+/// What [`write()`] wrote, and what it could not say in models.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pulled {
     /// Every file written, relative to the crate.

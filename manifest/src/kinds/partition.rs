@@ -440,7 +440,7 @@ pub enum PartitionChange {
         to: Partitioning,
     },
     /// A table whose partitioning changes, rebuilt: a new table, the rows
-    /// copied, the old one dropped (see [`rebuild`]).
+    /// copied, the old one dropped (see `rebuild`).
     Repartition {
         /// The table as it was, under its name at that point of the migration.
         before: Box<Table>,
