@@ -215,11 +215,11 @@ fn checked_tokens(text: &str, line_comments: bool) -> Result<Vec<Token<'_>>, Fra
     if text.contains('\0') {
         return Err(FragmentError::Nul);
     }
+    if let Some(what) = crate::lexer::unclosed(text) {
+        return Err(FragmentError::Unterminated(what));
+    }
     let tokens = tokenize(text);
     for token in &tokens {
-        if let Some(what) = unterminated(token) {
-            return Err(FragmentError::Unterminated(what));
-        }
         if !line_comments && token.kind == TokenKind::Comment && token.text.starts_with("--") {
             return Err(FragmentError::LineComment);
         }
@@ -247,64 +247,6 @@ fn closed(depth: usize) -> Result<(), FragmentError> {
         0 => Ok(()),
         _ => Err(FragmentError::Unbalanced('(')),
     }
-}
-
-/// What `token` leaves open, if the input ended inside it.
-fn unterminated(token: &Token<'_>) -> Option<&'static str> {
-    let text = token.text;
-    match token.kind {
-        TokenKind::String => {
-            // Past an optional prefix (E, B, X, N, U&), a quote opens it.
-            let body = text.get(text.find('\'')?..)?;
-            (!closes(body, '\'', text.starts_with(['e', 'E']))).then_some("string literal")
-        }
-        TokenKind::QuotedIdent => {
-            let body = text.get(text.find('"')?..)?;
-            (!closes(body, '"', false)).then_some("quoted name")
-        }
-        TokenKind::Dollar => {
-            let tag_end = text.get(1..)?.find('$')? + 2;
-            let tag = text.get(..tag_end)?;
-            (text.len() < tag.len() * 2 || !text.ends_with(tag)).then_some("dollar-quoted text")
-        }
-        TokenKind::Comment if text.starts_with("/*") => {
-            let mut depth = 0i32;
-            let mut rest = text;
-            while !rest.is_empty() {
-                if let Some(after) = rest.strip_prefix("/*") {
-                    depth += 1;
-                    rest = after;
-                } else if let Some(after) = rest.strip_prefix("*/") {
-                    depth -= 1;
-                    rest = after;
-                } else {
-                    let mut chars = rest.chars();
-                    chars.next();
-                    rest = chars.as_str();
-                }
-            }
-            (depth > 0).then_some("comment")
-        }
-        _ => None,
-    }
-}
-
-/// Whether a quoted token's `body` (from its opening quote) ends with the
-/// quote that closes it, a doubled quote standing for one.
-fn closes(body: &str, quote: char, escapes: bool) -> bool {
-    let mut chars = body.chars().skip(1).peekable();
-    while let Some(c) = chars.next() {
-        if escapes && c == '\\' {
-            chars.next();
-        } else if c == quote {
-            if chars.peek() == Some(&quote) {
-                chars.next();
-            } else {
-                return chars.next().is_none();
-            }
-        }
-    }
-    false
 }
 
 #[cfg(test)]

@@ -84,24 +84,25 @@ impl<'a> Token<'a> {
 /// Every token of `sql`, trivia included, so that joining their texts gives
 /// `sql` back.
 pub fn tokenize(sql: &str) -> Vec<Token<'_>> {
-    let mut lexer = Lexer {
-        sql,
-        chars: sql.char_indices().peekable(),
-        tokens: Vec::new(),
-    };
+    let mut lexer = Lexer::new(sql);
     lexer.run(false);
     lexer.tokens
+}
+
+/// What `sql` leaves open at its end, if anything: a `"string literal"`, a
+/// `"quoted name"`, `"dollar-quoted text"` or a `"comment"` the input ends
+/// inside (the lexer runs such a token to the end of the input).
+pub fn unclosed(sql: &str) -> Option<&'static str> {
+    let mut lexer = Lexer::new(sql);
+    lexer.run(false);
+    lexer.unclosed
 }
 
 /// The white space and comments that open `sql`, lexed no further than the
 /// first significant token: what a migration file's markers are read from,
 /// without lexing the whole file.
 pub fn leading_trivia(sql: &str) -> Vec<Token<'_>> {
-    let mut lexer = Lexer {
-        sql,
-        chars: sql.char_indices().peekable(),
-        tokens: Vec::new(),
-    };
+    let mut lexer = Lexer::new(sql);
     lexer.run(true);
     lexer.tokens.retain(Token::is_trivia);
     lexer.tokens
@@ -121,9 +122,20 @@ struct Lexer<'a> {
     sql: &'a str,
     chars: std::iter::Peekable<std::str::CharIndices<'a>>,
     tokens: Vec<Token<'a>>,
+    /// What the input ended inside of, if it did.
+    unclosed: Option<&'static str>,
 }
 
 impl<'a> Lexer<'a> {
+    fn new(sql: &'a str) -> Self {
+        Lexer {
+            sql,
+            chars: sql.char_indices().peekable(),
+            tokens: Vec::new(),
+            unclosed: None,
+        }
+    }
+
     /// Lexes to the end, or (`until_significant`) up to and including the
     /// first token that is not trivia.
     fn run(&mut self, until_significant: bool) {
@@ -216,6 +228,7 @@ impl<'a> Lexer<'a> {
         while depth > 0 {
             let rest = self.rest();
             if rest.is_empty() {
+                self.unclosed = Some("comment");
                 return;
             }
             if rest.starts_with("/*") {
@@ -245,6 +258,10 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
+        self.unclosed = Some(match quote {
+            '"' => "quoted name",
+            _ => "string literal",
+        });
     }
 
     fn dollar(&mut self) -> TokenKind {
@@ -266,9 +283,13 @@ impl<'a> Lexer<'a> {
         let tag = rest.get(..tag_len + 2).unwrap_or("$$");
         let body_start = self.offset() + tag.len();
         let body = self.sql.get(body_start..).unwrap_or_default();
-        let end = body
-            .find(tag)
-            .map_or(self.sql.len(), |n| body_start + n + tag.len());
+        let end = match body.find(tag) {
+            Some(n) => body_start + n + tag.len(),
+            None => {
+                self.unclosed = Some("dollar-quoted text");
+                self.sql.len()
+            }
+        };
         while self.offset() < end {
             self.bump();
         }
