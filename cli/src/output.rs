@@ -264,10 +264,11 @@ pub fn print(outcome: &Outcome, json: bool) {
 /// Prints an error: to standard error as text, and as JSON on standard
 /// output too when `json`, so a script reading it always gets a document.
 pub fn print_error(error: &anyhow::Error, json: bool) {
-    let message = error
-        .downcast_ref::<strata::Error>()
-        .and_then(in_command_line_terms)
-        .unwrap_or_else(|| chain(error));
+    // The library's errors name its calls in their help; here, the flags.
+    let message = match error.downcast_ref::<strata::Error>() {
+        Some(own) if error.chain().count() == 1 => own.in_terms_of(strata::Caller::CommandLine),
+        _ => chain(error),
+    };
     if json {
         println!(
             "{}",
@@ -293,52 +294,4 @@ pub fn chain(error: &anyhow::Error) -> String {
         message.push_str(&text);
     }
     message
-}
-
-/// The library's errors whose help names a library call, said with the
-/// flags of the command line instead.
-fn in_command_line_terms(error: &strata::Error) -> Option<String> {
-    use strata::Error as E;
-    match error {
-        E::UnconfirmedRollback { steps } => Some(format!(
-            "refusing to roll back: these down steps can lose data, and nothing was undone:\n{}\nhelp: if the data may go, confirm each object: {}, or --confirm-all; or roll back to a later version",
-            steps.iter().map(|s| format!("  - {s}")).collect::<Vec<_>>().join("\n"),
-            unique(steps.iter().map(|s| format!("--confirm {}", s.object))).join(" ")
-        )),
-        E::AheadOfTarget { applied, target } => Some(format!(
-            "the database has migration {applied} applied, past the target version {target}\nhelp: roll back with `strata rollback --to {target}`, or raise --target"
-        )),
-        E::NoTenantRegistry => Some(
-            "no tenant registry is configured, so strata cannot list the tenants\nhelp: name its table and column with --registry schema.table.column, such as --registry public.tenants.id".to_owned(),
-        ),
-        E::NeedsResolution { file, recorded } => Some(format!(
-            "migration {file} runs outside a transaction and did not finish ({recorded}): some of its statements may be applied, or another process may be applying it right now\nhelp: once no process is applying it, fix the cause and run `strata migrate --retry-failed`, which goes on from the first statement that did not finish"
-        )),
-        E::NonTransactionalFailed {
-            file,
-            statement,
-            message,
-            code,
-        } => Some(format!(
-            "migration {file} runs outside a transaction and failed{}: {message}{}; the statements before it stay applied\nhelp: fix the cause, make sure no other process is applying it, then run `strata migrate --retry-failed`: strata goes on from the statement that failed and rebuilds any INVALID index a failed concurrent build left",
-            statement.as_ref().map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})")).unwrap_or_default(),
-            code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
-        )),
-        E::RollbackIncomplete { undone, at, cause } => Some(format!(
-            "{}\nnote: the rollback had already undone {}, so the database is at version {at} now\nhelp: once the cause is fixed, run `strata rollback` again: it goes on from version {at}",
-            in_command_line_terms(cause).unwrap_or_else(|| cause.to_string()),
-            undone.join(", ")
-        )),
-        _ => None,
-    }
-}
-
-fn unique(items: impl Iterator<Item = String>) -> Vec<String> {
-    let mut seen = Vec::new();
-    for item in items {
-        if !seen.contains(&item) {
-            seen.push(item);
-        }
-    }
-    seen
 }

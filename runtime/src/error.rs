@@ -45,11 +45,7 @@ pub enum Error {
         code: Option<String>,
     },
     /// A migration marked `-- strata:no-transaction` failed part-way.
-    #[error(
-        "migration {file} runs outside a transaction and failed{}: {message}{}; the statements before it stay applied\nhelp: fix the cause, make sure no other process is applying it, then start once with Migrator::retry_failed(true): strata goes on from the statement that failed (those before it ran, and are not run again) and rebuilds any INVALID index a failed concurrent build left",
-        .statement.as_ref().map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})")).unwrap_or_default(),
-        .code.as_ref().map(|c| format!(" (SQLSTATE {c})")).unwrap_or_default()
-    )]
+    #[error("{}", self.in_terms_of(Caller::Library))]
     NonTransactionalFailed {
         /// The migration's file name.
         file: String,
@@ -74,9 +70,7 @@ pub enum Error {
         recorded: String,
     },
     /// A migration marked `-- strata:no-transaction` did not finish earlier.
-    #[error(
-        "migration {file} runs outside a transaction and did not finish ({recorded}): some of its statements may be applied, or another process may be applying it right now\nhelp: once no process is applying it, fix the cause and start once with Migrator::retry_failed(true), which goes on from the first statement that did not finish"
-    )]
+    #[error("{}", self.in_terms_of(Caller::Library))]
     NeedsResolution {
         /// The migration's file name.
         file: String,
@@ -118,9 +112,7 @@ pub enum Error {
         name: String,
     },
     /// The database is at a newer version than the migrator's target.
-    #[error(
-        "the database has migration {applied} applied, past the target version {target}\nhelp: roll back with Migrator::rollback_to({target}), or raise the target"
-    )]
+    #[error("{}", self.in_terms_of(Caller::Library))]
     AheadOfTarget {
         /// The newest applied version.
         applied: u32,
@@ -128,10 +120,7 @@ pub enum Error {
         target: u32,
     },
     /// A rollback undid some migrations, then one of them failed.
-    #[error(
-        "{cause}\nnote: the rollback had already undone {}, so the database is at version {at} now\nhelp: once the cause is fixed, roll back again: strata goes on from version {at}",
-        .undone.join(", ")
-    )]
+    #[error("{}", self.in_terms_of(Caller::Library))]
     RollbackIncomplete {
         /// The migrations undone before the failure, newest first.
         undone: Vec<String>,
@@ -159,11 +148,7 @@ pub enum Error {
         current: String,
     },
     /// A rollback would run down steps that can lose data, and they were not confirmed.
-    #[error(
-        "refusing to roll back: these down steps can lose data, and nothing was undone:\n{}\nhelp: if the data may go, confirm each object: Migrator::confirm(\"…\") with the names above, or STRATA_CONFIRM={} in the environment (STRATA_CONFIRM=all confirms everything); or roll back to a later version",
-        .steps.iter().map(|s| format!("  - {s}")).collect::<Vec<_>>().join("\n"),
-        .steps.iter().map(|s| s.object.as_str()).collect::<Vec<_>>().join(",")
-    )]
+    #[error("{}", self.in_terms_of(Caller::Library))]
     UnconfirmedRollback {
         /// Each step, with the object it touches.
         steps: Vec<strata_manifest::Unconfirmed>,
@@ -268,7 +253,7 @@ pub enum Error {
         file: String,
     },
     /// `migrate_all` or `list` without a registry.
-    #[error("no tenant registry is configured, so strata cannot list the tenants\nhelp: name the table and column with Tenants::registry(\"public\", \"tenants\", \"id\"), or pass the tenants to Tenants::migrate")]
+    #[error("{}", self.in_terms_of(Caller::Library))]
     NoTenantRegistry,
     /// The tenant registry names a table or column the database lacks.
     #[error(
@@ -291,6 +276,108 @@ pub enum Error {
     /// The throwaway PostgreSQL of the `testing` feature could not be started.
     #[error("{0}")]
     TestCluster(String),
+}
+
+/// Who reads an error, and so in whose terms its help is said: a service's
+/// code (the library's calls: `Migrator::confirm`) or a person at the command
+/// line (its flags: `--confirm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Caller {
+    /// Code that calls the library; what `Display` says.
+    Library,
+    /// The `strata` command line.
+    CommandLine,
+}
+
+impl Error {
+    /// The message, with its help in the terms of `caller`: its own calls
+    /// or its own flags. `Display` is [`Caller::Library`]'s.
+    pub fn in_terms_of(&self, caller: Caller) -> String {
+        let cli = caller == Caller::CommandLine;
+        match self {
+            Error::NonTransactionalFailed {
+                file,
+                statement,
+                message,
+                code,
+            } => format!(
+                "migration {file} runs outside a transaction and failed{}: {message}{}; the statements before it stay applied\nhelp: fix the cause, make sure no other process is applying it, then {}: strata goes on from the statement that failed (those before it ran, and are not run again) and rebuilds any INVALID index a failed concurrent build left",
+                statement
+                    .as_ref()
+                    .map(|(n, line, sql)| format!(" at statement {n} (line {line}: {sql})"))
+                    .unwrap_or_default(),
+                code.as_ref()
+                    .map(|c| format!(" (SQLSTATE {c})"))
+                    .unwrap_or_default(),
+                match cli {
+                    true => "run `strata migrate --retry-failed`",
+                    false => "start once with Migrator::retry_failed(true)",
+                }
+            ),
+            Error::NeedsResolution { file, recorded } => format!(
+                "migration {file} runs outside a transaction and did not finish ({recorded}): some of its statements may be applied, or another process may be applying it right now\nhelp: once no process is applying it, fix the cause and {}, which goes on from the first statement that did not finish",
+                match cli {
+                    true => "run `strata migrate --retry-failed`",
+                    false => "start once with Migrator::retry_failed(true)",
+                }
+            ),
+            Error::AheadOfTarget { applied, target } => format!(
+                "the database has migration {applied} applied, past the target version {target}\nhelp: roll back with {}, or raise the target",
+                match cli {
+                    true => format!("`strata rollback --to {target}`"),
+                    false => format!("Migrator::rollback_to({target})"),
+                }
+            ),
+            Error::UnconfirmedRollback { steps } => {
+                let mut objects: Vec<&str> = Vec::new();
+                for step in steps {
+                    if !objects.contains(&step.object.as_str()) {
+                        objects.push(&step.object);
+                    }
+                }
+                let confirm = match cli {
+                    true => format!(
+                        "{}, or --confirm-all",
+                        objects
+                            .iter()
+                            .map(|o| format!("--confirm {o}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    false => format!(
+                        "Migrator::confirm(\"…\") with the names above, or STRATA_CONFIRM={} in the environment (STRATA_CONFIRM=all confirms everything)",
+                        objects.join(",")
+                    ),
+                };
+                format!(
+                    "refusing to roll back: these down steps can lose data, and nothing was undone:\n{}\nhelp: if the data may go, confirm each object: {confirm}; or roll back to a later version",
+                    steps
+                        .iter()
+                        .map(|s| format!("  - {s}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            }
+            Error::NoTenantRegistry => format!(
+                "no tenant registry is configured, so strata cannot list the tenants\nhelp: {}",
+                match cli {
+                    true => "name its table and column with --registry schema.table.column, such as --registry public.tenants.id",
+                    false => "name the table and column with Tenants::registry(\"public\", \"tenants\", \"id\"), or pass the tenants to Tenants::migrate",
+                }
+            ),
+            Error::RollbackIncomplete { undone, at, cause } => format!(
+                "{}\nnote: the rollback had already undone {}, so the database is at version {at} now\nhelp: once the cause is fixed, {}: it goes on from version {at}",
+                cause.in_terms_of(caller),
+                undone.join(", "),
+                match cli {
+                    true => "run `strata rollback` again",
+                    false => "roll back again",
+                }
+            ),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Error {

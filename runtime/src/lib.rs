@@ -114,7 +114,7 @@ pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftCheck, DriftPolicy, DriftReport,
     ObjectKind,
 };
-pub use error::Error;
+pub use error::{Caller, Error};
 pub use health::{
     health, health_with_tenants, Health, HealthStatus, MigrationHealth, MigrationStatus,
     ObjectsHealth, SchemaHealth,
