@@ -1,21 +1,29 @@
-//! The folder of `Builder::sql_dir`: functions, procedures, triggers and sequences,
-//! one object per `.sql` file, identified by strata's SQL lexer.
+//! The folder of `Builder::sql_dir`: one object per `.sql` file, of any
+//! kind in strata-manifest's `SQL_FILE_KINDS` (functions, procedures,
+//! sequences, domains, triggers, exclusion constraints), identified by
+//! strata's SQL lexer. Nothing here names a kind.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use strata_manifest::{split_statements, Routine, SchemaState, Sequence, Trigger};
+use strata_manifest::{split_statements, SchemaState, SqlFileKind, SQL_FILE_KINDS};
 
 use crate::error::{io, Error};
 
-/// What the folder holds: each object with the file it came from.
+/// What the folder holds: each file's one statement, with its kind.
 #[derive(Debug, Default)]
 pub(crate) struct SqlObjects {
-    pub routines: Vec<(PathBuf, Routine)>,
-    pub triggers: Vec<(PathBuf, Trigger)>,
-    pub sequences: Vec<(PathBuf, Sequence)>,
+    statements: Vec<Taken>,
     /// Every file read, for `cargo:rerun-if-changed`.
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug)]
+struct Taken {
+    kind: &'static SqlFileKind,
+    path: PathBuf,
+    line: usize,
+    sql: String,
 }
 
 /// Reads every `.sql` file under `dir` (in path order), but those in
@@ -33,7 +41,8 @@ pub(crate) fn read(dir: &Path, skip: &BTreeSet<PathBuf>) -> Result<SqlObjects, E
         if path.extension().and_then(|e| e.to_str()) != Some("sql") {
             return Err(Error::StrayFile {
                 path,
-                why: "sql_dir holds only `.sql` files, one function, procedure or trigger each; move this file out of it".to_owned(),
+                why: "sql_dir holds only `.sql` files, one object each; move this file out of it"
+                    .to_owned(),
             });
         }
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
@@ -44,7 +53,10 @@ pub(crate) fn read(dir: &Path, skip: &BTreeSet<PathBuf>) -> Result<SqlObjects, E
                 return Err(Error::SqlFile {
                     path,
                     line: None,
-                    why: "holds no statement; write one `CREATE FUNCTION`, `CREATE PROCEDURE` or `CREATE TRIGGER`, or delete the file".to_owned(),
+                    why: format!(
+                        "holds no statement; write one {}, or delete the file",
+                        opening_words()
+                    ),
                 })
             }
             [_, second, ..] => {
@@ -60,33 +72,31 @@ pub(crate) fn read(dir: &Path, skip: &BTreeSet<PathBuf>) -> Result<SqlObjects, E
                 })
             }
         };
-        let fail = |why: String| Error::SqlFile {
-            path: path.clone(),
-            line: Some(statement.line),
-            why,
+        let Some(kind) = strata_manifest::sql_files::kind_of(statement.sql) else {
+            return Err(Error::SqlFile {
+                path,
+                line: Some(statement.line),
+                why: strata_manifest::sql_files::not_taken(statement.sql),
+            });
         };
-        match strata_manifest::identify(statement.sql).map_err(&fail)? {
-            strata_manifest::SqlObject::Routine { .. } => {
-                let routine = Routine::from_sql(statement.sql).map_err(&fail)?;
-                check_name(&routine.schema).map_err(&fail)?;
-                objects.routines.push((path.clone(), routine));
-            }
-            strata_manifest::SqlObject::Sequence { .. } => {
-                let sequence = Sequence::from_sql(statement.sql).map_err(&fail)?;
-                check_name(&sequence.schema).map_err(&fail)?;
-                objects.sequences.push((path.clone(), sequence));
-            }
-            strata_manifest::SqlObject::Trigger { .. } => {
-                let trigger = Trigger::from_sql(statement.sql).map_err(&fail)?;
-                objects.triggers.push((path.clone(), trigger));
-            }
-        }
+        objects.statements.push(Taken {
+            kind,
+            path: path.clone(),
+            line: statement.line,
+            sql: statement.sql.to_owned(),
+        });
     }
     Ok(objects)
 }
 
-fn check_name(schema: &str) -> Result<(), String> {
-    strata_manifest::validate_ident(schema).map_err(|e| format!("schema `{schema}`: {e}"))
+/// `CREATE FUNCTION`, … or `ALTER TABLE`: what a file may open with.
+fn opening_words() -> String {
+    let opens: Vec<String> = SQL_FILE_KINDS
+        .iter()
+        .flat_map(|k| k.opens.iter())
+        .map(|o| format!("`{}`", o.to_uppercase()))
+        .collect();
+    opens.join(", ")
 }
 
 fn first_words(sql: &str) -> String {
@@ -106,86 +116,23 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Adds the objects to the desired state, refusing two files for one
-/// object and a trigger on a table no model declares.
+/// Adds the objects to the desired state, kind by kind in
+/// `SQL_FILE_KINDS` order, each refusing what the state cannot take (two
+/// files for one object, a trigger on a table no model declares).
 pub(crate) fn add_to(objects: SqlObjects, state: &mut SchemaState) -> Result<(), Error> {
-    for (path, routine) in objects.routines {
-        if let Some(other) = state.routines.iter().find(|r| r.same_object(&routine)) {
-            return Err(Error::SqlFile {
-                path,
-                line: None,
-                why: format!(
-                    "{} {} is declared twice; the other file says:\n{}",
-                    routine.keyword().to_lowercase(),
-                    routine.signature(),
-                    other.sql
-                ),
-            });
-        }
-        state.add_routine(routine);
-    }
-    for (path, sequence) in objects.sequences {
-        if state
-            .sequences
+    for kind in SQL_FILE_KINDS {
+        for taken in objects
+            .statements
             .iter()
-            .any(|s| s.schema == sequence.schema && s.name == sequence.name)
+            .filter(|t| std::ptr::eq(t.kind, kind))
         {
-            return Err(Error::SqlFile {
-                path,
-                line: None,
-                why: format!(
-                    "sequence {}.{} is declared twice",
-                    sequence.schema, sequence.name
-                ),
-            });
+            let sql = taken.sql.trim().trim_end_matches(';').trim_end();
+            (kind.take)(sql, state).map_err(|why| Error::SqlFile {
+                path: taken.path.clone(),
+                line: Some(taken.line),
+                why,
+            })?;
         }
-        if let Some(owner) = sequence.owned_by() {
-            let parts: Vec<&str> = owner.split('.').collect();
-            let found = match parts.as_slice() {
-                [schema, table, column] => state
-                    .table(schema, table)
-                    .is_some_and(|t| t.column(column).is_some()),
-                _ => false,
-            };
-            if !found {
-                return Err(Error::SqlFile {
-                    path,
-                    line: None,
-                    why: format!(
-                        "sequence {}.{} is OWNED BY {owner}, which is no column of a model; own it by a model's column or say OWNED BY NONE",
-                        sequence.schema, sequence.name
-                    ),
-                });
-            }
-        }
-        state.add_sequence(sequence);
-    }
-    for (path, trigger) in objects.triggers {
-        if state.triggers.iter().any(|t| {
-            t.schema == trigger.schema && t.table == trigger.table && t.name == trigger.name
-        }) {
-            return Err(Error::SqlFile {
-                path,
-                line: None,
-                why: format!("trigger {} is declared twice", trigger.full_name()),
-            });
-        }
-        let on_model = state.table(&trigger.schema, &trigger.table).is_some()
-            || state
-                .views
-                .iter()
-                .any(|v| v.schema == trigger.schema && v.name == trigger.table);
-        if !on_model {
-            return Err(Error::SqlFile {
-                path,
-                line: None,
-                why: format!(
-                    "trigger {} is on {}.{}, which no model declares; put it on a model's table (after a move or rename, on the table's new name)",
-                    trigger.name, trigger.schema, trigger.table
-                ),
-            });
-        }
-        state.add_trigger(trigger);
     }
     Ok(())
 }

@@ -32,6 +32,7 @@ mod naming;
 mod online;
 mod plan;
 mod render;
+pub mod sql_files;
 mod sql_object;
 mod state;
 mod statements;
@@ -49,7 +50,9 @@ pub use kinds::column::{Column, ColumnChange, Defaults};
 pub use kinds::comment::CommentChange;
 pub use kinds::compat_view::CompatViewChange;
 pub use kinds::constraint::{Constraint, ConstraintChange};
+pub use kinds::domain::{Domain, DomainChange, DomainCheck, DomainShape};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
+pub use kinds::exclusion::{Exclusion, ExclusionChange};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, DefaultPrivileges, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
@@ -80,6 +83,7 @@ pub use plan::{plan, Plan, PlannedMigration, Stream};
 pub use render::{
     render_down, render_migration, render_migration_with, stages, stages_with, Stage,
 };
+pub use sql_files::{SqlFile, SqlFileKind, SQL_FILE_KINDS};
 pub use sql_object::{
     definition_shape, identify, replace_spans, RoutineKind, SequenceOption, SqlObject,
 };

@@ -102,7 +102,7 @@ pub fn identify(sql: &str) -> Result<SqlObject, String> {
         i: 0,
     };
     if !at.eat_word("create") {
-        return Err(not_taken(sql, &tokens));
+        return Err(crate::sql_files::not_taken(sql));
     }
     let after_create = tokens.first().map_or(0, Token::end);
     let or_replace = at.eat_word("or") && at.eat_word("replace");
@@ -123,42 +123,26 @@ pub fn identify(sql: &str) -> Result<SqlObject, String> {
     } else if at.eat_word("sequence") {
         sequence(&mut at)
     } else {
-        Err(not_taken(sql, &tokens))
+        Err(crate::sql_files::not_taken(sql))
     }
 }
 
-fn not_taken(sql: &str, tokens: &[Token<'_>]) -> String {
-    let from = tokens.first().map_or(0, |t| t.start);
-    let to = tokens
-        .get(..tokens.len().min(5))
-        .and_then(<[_]>::last)
-        .map_or(0, Token::end);
-    let start = sql
-        .get(from..to)
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect::<Vec<_>>();
-    format!(
-        "`{} …` is not a function, procedure, trigger or sequence; sql_dir takes `CREATE FUNCTION`, `CREATE PROCEDURE`, `CREATE TRIGGER` and `CREATE SEQUENCE`, one per file (write anything else as a hand-written migration)",
-        start.join(" ")
-    )
-}
-
-struct Cursor<'t, 'a> {
-    tokens: &'t [Token<'a>],
-    i: usize,
+/// A walk over a statement's significant tokens.
+pub(crate) struct Cursor<'t, 'a> {
+    pub(crate) tokens: &'t [Token<'a>],
+    pub(crate) i: usize,
 }
 
 impl<'t, 'a> Cursor<'t, 'a> {
-    fn peek(&self) -> Option<&Token<'a>> {
+    pub(crate) fn peek(&self) -> Option<&Token<'a>> {
         self.tokens.get(self.i)
     }
 
-    fn peek_word(&self, word: &str) -> bool {
+    pub(crate) fn peek_word(&self, word: &str) -> bool {
         self.peek().is_some_and(|t| t.is_word(word))
     }
 
-    fn eat_word(&mut self, word: &str) -> bool {
+    pub(crate) fn eat_word(&mut self, word: &str) -> bool {
         let found = self.peek_word(word);
         if found {
             self.i += 1;
@@ -167,7 +151,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
     }
 
     /// A name, `schema.name` or `name`, with its span.
-    fn name(&mut self) -> Option<(Option<String>, String, Range<usize>)> {
+    pub(crate) fn name(&mut self) -> Option<(Option<String>, String, Range<usize>)> {
         let first = *self.peek()?;
         let first_name = first.name()?;
         let start = first.start;
@@ -183,7 +167,7 @@ impl<'t, 'a> Cursor<'t, 'a> {
 
     /// The tokens inside the parentheses that start here, the cursor left
     /// after the closing one.
-    fn parenthesised(&mut self) -> Option<&'t [Token<'a>]> {
+    pub(crate) fn parenthesised(&mut self) -> Option<&'t [Token<'a>]> {
         if !self.peek().is_some_and(|t| t.is_punct("(")) {
             return None;
         }
@@ -687,7 +671,7 @@ mod tests {
         for (sql, says) in [
             (
                 "CREATE TABLE app.t (id int)",
-                "`CREATE TABLE app.t …` is not a function, procedure, trigger or sequence",
+                "`CREATE TABLE app.t …` is not a function or procedure, sequence, domain, trigger or exclusion constraint",
             ),
             (
                 "CREATE FUNCTION f() RETURNS int RETURN 1",

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EnumType, Routine, Sequence, Table, Trigger, View};
+use crate::{Domain, EnumType, Routine, Sequence, Table, Trigger, View};
 
 /// Every schema and table strata manages, in a stable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct SchemaState {
     /// The sequences of `Builder::sql_dir`, sorted by schema and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sequences: Vec<Sequence>,
+    /// The domains of `Builder::sql_dir`, sorted by schema and name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<Domain>,
     /// The triggers of `Builder::sql_dir`, sorted by schema, table and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
@@ -102,6 +105,15 @@ impl SchemaState {
         self.sequences.insert(at, sequence);
     }
 
+    /// Adds a domain (and its schema), keeping the order stable.
+    pub fn add_domain(&mut self, domain: Domain) {
+        self.schemas.insert(domain.schema.clone());
+        let at = self
+            .domains
+            .partition_point(|d| (&d.schema, &d.name) < (&domain.schema, &domain.name));
+        self.domains.insert(at, domain);
+    }
+
     /// Adds a trigger, keeping the order stable.
     pub fn add_trigger(&mut self, trigger: Trigger) {
         let key = |t: &Trigger| (t.schema.clone(), t.table.clone(), t.name.clone());
@@ -157,6 +169,7 @@ impl SchemaState {
             && self.routines.is_empty()
             && self.triggers.is_empty()
             && self.sequences.is_empty()
+            && self.domains.is_empty()
     }
 
     /// Every compat view, with the table it shows.

@@ -36,6 +36,9 @@ pub(crate) enum Kind {
     Routine,
     Trigger,
     Policy,
+    /// A kind of the catalog that spells its own (`catalog::SPELLED`, by
+    /// its place in that list).
+    Spelled(usize),
 }
 
 impl Kind {
@@ -49,6 +52,7 @@ impl Kind {
             Kind::Routine => "routine",
             Kind::Trigger => "trigger",
             Kind::Policy => "policy",
+            Kind::Spelled(i) => crate::catalog::SPELLED[i].part,
         }
     }
 }
@@ -146,6 +150,32 @@ impl Canonical {
     }
 }
 
+impl Canonical {
+    /// The server's spelling of `expression`, an object of the kind
+    /// `SPELLED[i]`.
+    pub(crate) fn spelled(&self, i: usize, expression: &str) -> Option<&str> {
+        let request = Request {
+            context: Kind::Spelled(i).tag().to_owned(),
+            expression: expression.to_owned(),
+        };
+        self.spelled.get(&request).map(String::as_str)
+    }
+}
+
+/// A request of the kind `SPELLED[i]`: of the state (`at` none), or of
+/// the table `at`, spelt against its shape.
+fn spelled_request(i: usize, expression: String, at: Option<(usize, &str)>) -> (Request, Source) {
+    let tag = Kind::Spelled(i).tag();
+    let request = Request {
+        context: match at {
+            Some((_, shape)) => format!("{tag}\u{1f}{shape}"),
+            None => tag.to_owned(),
+        },
+        expression,
+    };
+    (request, (Kind::Spelled(i), at.map(|(at, _)| at), None))
+}
+
 fn routine_request(routine: &Routine) -> Request {
     Request {
         context: Kind::Routine.tag().to_owned(),
@@ -234,6 +264,21 @@ impl TableSpelling<'_> {
         spelled
     }
 
+    /// The server's spelling of `expression`, one of the table's objects
+    /// of the kind `SPELLED[i]` (`catalog::Spell::of_table`).
+    pub(crate) fn spelled(&self, i: usize, expression: &str) -> Option<&str> {
+        let shape = self.shape.get_or_init(|| shape(self.table));
+        let request = Request {
+            context: format!("{}\u{1f}{shape}", Kind::Spelled(i).tag()),
+            expression: expression.to_owned(),
+        };
+        let spelled = self.canonical.spelled.get(&request).map(String::as_str);
+        if spelled.is_none() {
+            self.missed.set(true);
+        }
+        spelled
+    }
+
     /// Whether [`TableSpelling::get`] was asked for an expression it has no
     /// spelling of: a comparison made before the server spelt every
     /// expression (while the catalog streams in) is then not final.
@@ -276,27 +321,6 @@ fn context(shape: &str, table: &Table, kind: Kind, column: Option<&str>) -> Opti
         _ => format!("{}\u{1f}{shape}", kind.tag()),
     })
 }
-
-/// The table of an expression that belongs to none (a view's definition).
-static NO_TABLE: Table = Table {
-    schema: String::new(),
-    name: String::new(),
-    columns: Vec::new(),
-    primary_key: None,
-    uniques: Vec::new(),
-    foreign_keys: Vec::new(),
-    indexes: Vec::new(),
-    checks: Vec::new(),
-    compat_view: None,
-    compat_view_security_invoker: false,
-    comment: None,
-    rls: false,
-    policies: Vec::new(),
-    grants: Vec::new(),
-    partition: None,
-    moved_from: None,
-    renamed_from: None,
-};
 
 /// Where an expression comes from: its kind, its table (by its place in
 /// the expected state's tables; none for a view's or a function's
@@ -348,6 +372,11 @@ pub(crate) fn state_requests(expected: &SchemaState) -> Vec<(Request, Source)> {
             all.push((request, (Kind::Trigger, at, None)));
         }
     }
+    for (i, spell) in crate::catalog::SPELLED.iter().enumerate() {
+        for expression in (spell.of_state)(expected) {
+            all.push(spelled_request(i, expression, None));
+        }
+    }
     all
 }
 
@@ -384,6 +413,11 @@ pub(crate) fn requests_of_table(table: &Table, at: usize) -> Vec<(Request, Sourc
         }
         if let Some(expr) = &column.generated {
             add(Kind::Generated, Some(&column.name), expr);
+        }
+    }
+    for (i, spell) in crate::catalog::SPELLED.iter().enumerate() {
+        for expression in (spell.of_table)(table) {
+            all.push(spelled_request(i, expression, Some((at, &shape))));
         }
     }
     all
@@ -516,7 +550,8 @@ async fn on_scratch(
     for (n, (request, (kind, at, column))) in missing.iter().enumerate() {
         let table: std::borrow::Cow<'_, Table> = match at {
             Some(at) => expected.table(*at),
-            None => std::borrow::Cow::Borrowed(&NO_TABLE),
+            // An expression that belongs to no table (a view's definition).
+            None => std::borrow::Cow::Owned(Table::default()),
         };
         let object = format!("strata_x_{n}");
         match kind {
@@ -581,6 +616,14 @@ async fn on_scratch(
                         ]
                     )
                 );
+            }
+            Kind::Spelled(i) => {
+                let Some(statement) =
+                    (crate::catalog::SPELLED[*i].scratch)(&request.expression, &object)
+                else {
+                    continue;
+                };
+                let _ = writeln!(sql, "{statement}");
             }
             Kind::Generated => {
                 // The table's plain columns, and this one computed from them.
@@ -692,6 +735,24 @@ async fn on_scratch(
                 .await?
                 .into_iter()
                 .filter_map(|(name, text)| Some((name, definition_shape(&text?)))),
+        );
+    }
+    // Last, so that a kind's own reading is what stands for its objects
+    // (an exclusion constraint's index has its name too, and a predicate).
+    let used: std::collections::BTreeSet<usize> = names
+        .values()
+        .filter_map(|(_, kind)| match kind {
+            Kind::Spelled(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    for i in used {
+        rows.extend(
+            query_as::<(String, Option<String>)>(crate::catalog::SPELLED[i].read_back)
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .filter_map(|(name, text)| Some((name, text?))),
         );
     }
     tx.rollback().await?;

@@ -85,49 +85,71 @@ pub enum DifferenceKind {
     Changed,
 }
 
-/// The sort of object that differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ObjectKind {
+/// Declares [`ObjectKind`], each kind with the noun a report names it by.
+macro_rules! object_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $noun:literal,)*) => {
+        /// The sort of object that differs.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        #[non_exhaustive]
+        pub enum ObjectKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl ObjectKind {
+            /// How a report names it: `primary key`, `exclusion constraint`.
+            pub fn noun(self) -> &'static str {
+                match self {
+                    $(ObjectKind::$kind => $noun,)*
+                }
+            }
+        }
+    };
+}
+
+object_kinds! {
     /// A schema.
-    Schema,
+    Schema = "schema",
     /// A table.
-    Table,
+    Table = "table",
     /// A column.
-    Column,
+    Column = "column",
     /// A primary key.
-    PrimaryKey,
+    PrimaryKey = "primary key",
     /// A unique constraint.
-    Unique,
+    Unique = "unique constraint",
     /// A foreign key.
-    ForeignKey,
+    ForeignKey = "foreign key",
     /// An index.
-    Index,
+    Index = "index",
     /// A check constraint.
-    Check,
+    Check = "check",
     /// A compat view.
-    View,
+    View = "view",
     /// A database setting such as `search_path`.
-    Setting,
+    Setting = "setting",
     /// An extension.
-    Extension,
+    Extension = "extension",
     /// An enum type.
-    Enum,
+    Enum = "enum",
     /// A function of `Builder::sql_dir`.
-    Function,
+    Function = "function",
     /// A procedure of `Builder::sql_dir`.
-    Procedure,
+    Procedure = "procedure",
     /// A trigger of `Builder::sql_dir`.
-    Trigger,
+    Trigger = "trigger",
     /// A sequence of `Builder::sql_dir`.
-    Sequence,
+    Sequence = "sequence",
     /// A row-level security policy.
-    Policy,
+    Policy = "policy",
     /// A role's privileges on a table, or its `USAGE` on a schema.
-    Grant,
+    Grant = "grant",
     /// A partition a partitioned table's rule needs.
-    Partition,
+    Partition = "partition",
+    /// A domain of `Builder::sql_dir`.
+    Domain = "domain",
+    /// An exclusion constraint of `Builder::sql_dir`.
+    Exclusion = "exclusion constraint",
 }
 
 impl DriftReport {
@@ -158,27 +180,7 @@ impl fmt::Display for Difference {
             DifferenceKind::Unexpected => "unexpected",
             DifferenceKind::Changed => "changed",
         };
-        let object = match self.object {
-            ObjectKind::Schema => "schema",
-            ObjectKind::Table => "table",
-            ObjectKind::Column => "column",
-            ObjectKind::PrimaryKey => "primary key",
-            ObjectKind::Unique => "unique constraint",
-            ObjectKind::ForeignKey => "foreign key",
-            ObjectKind::Index => "index",
-            ObjectKind::Check => "check",
-            ObjectKind::View => "view",
-            ObjectKind::Setting => "setting",
-            ObjectKind::Extension => "extension",
-            ObjectKind::Enum => "enum",
-            ObjectKind::Function => "function",
-            ObjectKind::Procedure => "procedure",
-            ObjectKind::Trigger => "trigger",
-            ObjectKind::Sequence => "sequence",
-            ObjectKind::Policy => "policy",
-            ObjectKind::Grant => "grant",
-            ObjectKind::Partition => "partition",
-        };
+        let object = self.object.noun();
         write!(f, "{kind} {object} {}", self.name)?;
         if let Some(property) = &self.property {
             write!(f, " {property}")?;

@@ -57,7 +57,7 @@ pub struct SchemaHealth {
     /// The tables it holds.
     pub found_tables: Vec<String>,
     /// The other kinds of object the models put in it or it holds, by kind
-    /// (`enums`, `views`, `functions`, `procedures`, `sequences`, `triggers`); a kind with
+    /// (`enums`, `views`, and each `sql_dir` kind by its folder: `functions`, `procedures`, `sequences`, `domains`, `triggers`, `exclusions`); a kind with
     /// nothing expected and nothing found is left out.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub objects: std::collections::BTreeMap<&'static str, ObjectsHealth>,
@@ -78,8 +78,8 @@ pub struct ObjectsHealth {
 fn objects_in(
     state: &strata_manifest::SchemaState,
     schema: &str,
-) -> Vec<(&'static str, Vec<String>)> {
-    vec![
+) -> std::collections::BTreeMap<&'static str, Vec<String>> {
+    let mut objects: std::collections::BTreeMap<&'static str, Vec<String>> = [
         (
             "enums",
             state
@@ -102,43 +102,16 @@ fn objects_in(
                 .into_iter()
                 .collect(),
         ),
-        (
-            "functions",
-            state
-                .routines
-                .iter()
-                .filter(|r| r.schema == schema && !r.procedure)
-                .map(|r| format!("{}({})", r.name, r.args))
-                .collect(),
-        ),
-        (
-            "procedures",
-            state
-                .routines
-                .iter()
-                .filter(|r| r.schema == schema && r.procedure)
-                .map(|r| format!("{}({})", r.name, r.args))
-                .collect(),
-        ),
-        (
-            "sequences",
-            state
-                .sequences
-                .iter()
-                .filter(|q| q.schema == schema)
-                .map(|q| q.name.clone())
-                .collect(),
-        ),
-        (
-            "triggers",
-            state
-                .triggers
-                .iter()
-                .filter(|t| t.schema == schema)
-                .map(|t| format!("{}.{}", t.table, t.name))
-                .collect(),
-        ),
     ]
+    .into_iter()
+    .collect();
+    // Every kind of the `sql_dir`, each under its folder's name.
+    for file in strata_manifest::sql_files::files(state) {
+        if file.schema == schema {
+            objects.entry(file.folder).or_default().push(file.name);
+        }
+    }
+    objects
 }
 
 fn objects(
@@ -146,11 +119,19 @@ fn objects(
     found: &strata_manifest::SchemaState,
     schema: &str,
 ) -> std::collections::BTreeMap<&'static str, ObjectsHealth> {
-    objects_in(expected, schema)
+    let (mut expected, mut found) = (objects_in(expected, schema), objects_in(found, schema));
+    let kinds: std::collections::BTreeSet<&'static str> =
+        expected.keys().chain(found.keys()).copied().collect();
+    kinds
         .into_iter()
-        .zip(objects_in(found, schema))
-        .filter(|((_, want), (_, have))| !(want.is_empty() && have.is_empty()))
-        .map(|((kind, expected), (_, found))| (kind, ObjectsHealth { expected, found }))
+        .map(|kind| {
+            let health = ObjectsHealth {
+                expected: expected.remove(kind).unwrap_or_default(),
+                found: found.remove(kind).unwrap_or_default(),
+            };
+            (kind, health)
+        })
+        .filter(|(_, h)| !(h.expected.is_empty() && h.found.is_empty()))
         .collect()
 }
 

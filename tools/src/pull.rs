@@ -155,25 +155,10 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
                     .map(|e| format!("enum {}.{}", e.schema, e.name)),
             )
             .chain(
-                state
-                    .routines
-                    .iter()
-                    .filter(|r| in_tenant(&r.schema))
-                    .map(|r| format!("function {}.{}", r.schema, r.name)),
-            )
-            .chain(
-                state
-                    .sequences
-                    .iter()
-                    .filter(|q| in_tenant(&q.schema))
-                    .map(|q| format!("sequence {}.{}", q.schema, q.name)),
-            )
-            .chain(
-                state
-                    .triggers
-                    .iter()
-                    .filter(|t| in_tenant(&t.schema))
-                    .map(|t| format!("trigger {}.{}.{}", t.schema, t.table, t.name)),
+                strata_manifest::sql_files::files(state)
+                    .into_iter()
+                    .filter(|f| in_tenant(&f.schema))
+                    .map(|f| format!("{} {}.{}", singular(f.folder), f.schema, f.name)),
             );
         for object in objects {
             pulled.not_expressed.push(format!(
@@ -191,9 +176,9 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
         let keep = |schema: &String| !found.schemas.contains(schema);
         state.views.retain(|v| keep(&v.schema));
         state.enums.retain(|e| keep(&e.schema));
-        state.routines.retain(|r| keep(&r.schema));
-        state.sequences.retain(|q| keep(&q.schema));
-        state.triggers.retain(|t| keep(&t.schema));
+        for kind in strata_manifest::SQL_FILE_KINDS {
+            (kind.retain)(&mut state, &|schema| keep(&schema.to_owned()));
+        }
     }
     let state = &state;
     pulled.tenants = tenants;
@@ -226,36 +211,11 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
     std::fs::create_dir_all(&models).map_err(io(&models))?;
     write_file(dir, "src/models/mod.rs", &modules, &mut pulled)?;
 
-    for routine in &state.routines {
-        let kind = if routine.procedure {
-            "procedures"
-        } else {
-            "functions"
-        };
-        let file = format!(
-            "db/{kind}/{}.sql",
-            file_stem(&[&routine.schema, &routine.name])
-        );
+    for object in strata_manifest::sql_files::files(state) {
+        let stem: Vec<&str> = object.stem.iter().map(String::as_str).collect();
+        let file = format!("db/{}/{}.sql", object.folder, file_stem(&stem));
         let file = unique_file(&pulled, file);
-        write_file(dir, &file, &statement(&routine.sql), &mut pulled)?;
-        pulled.build.sql_dir = true;
-    }
-    for sequence in &state.sequences {
-        let file = format!(
-            "db/sequences/{}.sql",
-            file_stem(&[&sequence.schema, &sequence.name])
-        );
-        let file = unique_file(&pulled, file);
-        write_file(dir, &file, &statement(&sequence.sql), &mut pulled)?;
-        pulled.build.sql_dir = true;
-    }
-    for trigger in &state.triggers {
-        let file = format!(
-            "db/triggers/{}.sql",
-            file_stem(&[&trigger.schema, &trigger.table, &trigger.name])
-        );
-        let file = unique_file(&pulled, file);
-        write_file(dir, &file, &statement(&trigger.sql), &mut pulled)?;
+        write_file(dir, &file, &statement(&object.sql), &mut pulled)?;
         pulled.build.sql_dir = true;
     }
     // PL/pgSQL comes with every database.
@@ -389,6 +349,11 @@ fn statement(sql: &str) -> String {
         true => format!("{sql}\n"),
         false => format!("{sql};\n"),
     }
+}
+
+/// `functions` → `function`: a folder's kind, for one object of it.
+fn singular(folder: &str) -> &str {
+    folder.strip_suffix('s').unwrap_or(folder)
 }
 
 /// A file name for an object named by `parts`, joined with `.`: any

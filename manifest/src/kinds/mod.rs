@@ -18,7 +18,9 @@ pub(crate) mod column;
 pub(crate) mod comment;
 pub(crate) mod compat_view;
 pub(crate) mod constraint;
+pub(crate) mod domain;
 pub(crate) mod enum_type;
+pub(crate) mod exclusion;
 pub(crate) mod extension;
 pub(crate) mod grant;
 pub(crate) mod index;
@@ -104,6 +106,7 @@ const KINDS: &[KindDiff] = &[
     enum_type::diff,
     routine::diff,
     sequence::diff,
+    domain::diff,
     table::diff,
     grant::diff,
     view::diff,
@@ -129,6 +132,18 @@ pub(crate) const TABLE_PARTS: &[TablePart] = &[
     policy::PART,
     grant::PART,
     partition::PART,
+    exclusion::PART,
+];
+
+/// The kinds of object a `sql_dir` file holds, in the order the build takes
+/// them: a kind may look for what an earlier one took (a trigger for its
+/// table, a sequence for its owning column).
+pub static SQL_FILE_KINDS: &[crate::SqlFileKind] = &[
+    routine::FILE,
+    sequence::FILE,
+    domain::FILE,
+    trigger::FILE,
+    exclusion::FILE,
 ];
 
 /// Runs the diff of every kind.
@@ -161,6 +176,12 @@ macro_rules! changes {
                 Change::$kind(change)
             }
         })*
+
+        /// Every op of every kind, for the test that no two kinds share one.
+        #[cfg(test)]
+        fn all_ops() -> Vec<&'static str> {
+            [$($module::OPS,)*].concat()
+        }
 
         impl Change {
             fn step(&self) -> &dyn Step {
@@ -225,6 +246,10 @@ changes! {
     Trigger(trigger::TriggerChange),
     /// Sequences of `Builder::sql_dir`.
     Sequence(sequence::SequenceChange),
+    /// Domains of `Builder::sql_dir`.
+    Domain(domain::DomainChange),
+    /// Exclusion constraints of `Builder::sql_dir`.
+    Exclusion(exclusion::ExclusionChange),
 }
 
 impl Change {
@@ -336,27 +361,7 @@ mod tests {
 
     #[test]
     fn every_op_belongs_to_exactly_one_kind() {
-        let all: Vec<&str> = [
-            schema::OPS,
-            search_path::OPS,
-            extension::OPS,
-            enum_type::OPS,
-            table::OPS,
-            column::OPS,
-            constraint::OPS,
-            index::OPS,
-            compat_view::OPS,
-            comment::OPS,
-            view::OPS,
-            routine::OPS,
-            trigger::OPS,
-            sequence::OPS,
-            role::OPS,
-            policy::OPS,
-            grant::OPS,
-            partition::OPS,
-        ]
-        .concat();
+        let all = all_ops();
         let mut unique = all.clone();
         unique.sort_unstable();
         unique.dedup();

@@ -112,6 +112,44 @@ impl Routine {
     }
 }
 
+/// Functions and procedures in `sql_dir` files.
+pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
+    noun: "function or procedure",
+    opens: &["create function", "create procedure"],
+    take: |sql, state| {
+        let routine = Routine::from_sql(sql)?;
+        crate::sql_files::checked_schema(&routine.schema)?;
+        if let Some(other) = state.routines.iter().find(|r| r.same_object(&routine)) {
+            return Err(format!(
+                "{} {} is declared twice; the other file says:\n{}",
+                routine.keyword().to_lowercase(),
+                routine.signature(),
+                other.sql
+            ));
+        }
+        state.add_routine(routine);
+        Ok(())
+    },
+    files: |state| {
+        state
+            .routines
+            .iter()
+            .map(|r| crate::SqlFile {
+                folder: if r.procedure {
+                    "procedures"
+                } else {
+                    "functions"
+                },
+                schema: r.schema.clone(),
+                name: format!("{}({})", r.name, r.args),
+                stem: vec![r.schema.clone(), r.name.clone()],
+                sql: r.sql.clone(),
+            })
+            .collect()
+    },
+    retain: |state, keep| state.routines.retain(|r| keep(&r.schema)),
+};
+
 /// Every `schema.name` that `sql` names, in its text and inside its
 /// dollar-quoted or quoted bodies (lexed in their turn).
 fn names_with_bodies(sql: &str) -> std::collections::BTreeSet<QualifiedName> {

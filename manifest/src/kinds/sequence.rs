@@ -129,6 +129,53 @@ impl Sequence {
     }
 }
 
+/// Sequences in `sql_dir` files.
+pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
+    noun: "sequence",
+    opens: &["create sequence"],
+    take: |sql, state| {
+        let sequence = Sequence::from_sql(sql)?;
+        crate::sql_files::checked_schema(&sequence.schema)?;
+        let label = format!("sequence {}.{}", sequence.schema, sequence.name);
+        if state
+            .sequences
+            .iter()
+            .any(|s| s.schema == sequence.schema && s.name == sequence.name)
+        {
+            return Err(format!("{label} is declared twice"));
+        }
+        if let Some(owner) = sequence.owned_by() {
+            let found = match owner.split('.').collect::<Vec<_>>().as_slice() {
+                [schema, table, column] => state
+                    .table(schema, table)
+                    .is_some_and(|t| t.column(column).is_some()),
+                _ => false,
+            };
+            if !found {
+                return Err(format!(
+                    "{label} is OWNED BY {owner}, which is no column of a model; own it by a model's column or say OWNED BY NONE"
+                ));
+            }
+        }
+        state.add_sequence(sequence);
+        Ok(())
+    },
+    files: |state| {
+        state
+            .sequences
+            .iter()
+            .map(|s| crate::SqlFile {
+                folder: "sequences",
+                schema: s.schema.clone(),
+                name: s.name.clone(),
+                stem: vec![s.schema.clone(), s.name.clone()],
+                sql: s.sql.clone(),
+            })
+            .collect()
+    },
+    retain: |state, keep| state.sequences.retain(|s| keep(&s.schema)),
+};
+
 /// A change to a sequence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// One table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     /// The schema it lives in.
     pub schema: String,
@@ -89,6 +89,9 @@ pub struct Table {
     /// `partition_by`: how the table is split into partitions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<Partitioning>,
+    /// Its exclusion constraints (from `Builder::sql_dir`), in the order written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<crate::Exclusion>,
     /// Build-time hint: the schema the table used to live in. Never stored.
     #[serde(skip)]
     pub moved_from: Option<String>,
@@ -103,21 +106,7 @@ impl Table {
         Table {
             schema: schema.into(),
             name: name.into(),
-            columns: Vec::new(),
-            primary_key: None,
-            uniques: Vec::new(),
-            foreign_keys: Vec::new(),
-            indexes: Vec::new(),
-            checks: Vec::new(),
-            compat_view: None,
-            compat_view_security_invoker: false,
-            comment: None,
-            rls: false,
-            policies: Vec::new(),
-            grants: Vec::new(),
-            partition: None,
-            moved_from: None,
-            renamed_from: None,
+            ..Table::default()
         }
     }
 
@@ -181,19 +170,21 @@ impl Table {
         insert_sorted(&mut self.grants, grant, |g| &g.role);
     }
 
-    /// The table without its indexes and foreign keys: what `CREATE TABLE` makes.
+    /// What `CREATE TABLE` makes: the columns, the primary key, unique
+    /// constraints and checks, the comment and the partitioning. Every
+    /// other part (indexes, foreign keys, policies, grants, …) comes after,
+    /// as a change of its own.
     pub fn bare(&self) -> Table {
         Table {
-            foreign_keys: Vec::new(),
-            indexes: Vec::new(),
-            compat_view: None,
-            compat_view_security_invoker: false,
-            rls: false,
-            policies: Vec::new(),
-            grants: Vec::new(),
-            moved_from: None,
-            renamed_from: None,
-            ..self.clone()
+            schema: self.schema.clone(),
+            name: self.name.clone(),
+            columns: self.columns.clone(),
+            primary_key: self.primary_key.clone(),
+            uniques: self.uniques.clone(),
+            checks: self.checks.clone(),
+            comment: self.comment.clone(),
+            partition: self.partition.clone(),
+            ..Table::default()
         }
     }
 }
@@ -420,6 +411,7 @@ impl Step for TableChange {
                         view: None,
                     })
                 }));
+                changes.extend(super::exclusion::restore(&table));
                 if table.rls {
                     changes.push(
                         super::policy::PolicyChange::SetRowSecurity {

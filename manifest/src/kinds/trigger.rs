@@ -71,6 +71,45 @@ impl Trigger {
     }
 }
 
+/// Triggers in `sql_dir` files: on a model's table or view.
+pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
+    noun: "trigger",
+    opens: &["create trigger", "create constraint trigger"],
+    take: |sql, state| {
+        let trigger = Trigger::from_sql(sql)?;
+        if state.triggers.iter().any(|t| t.same_object(&trigger)) {
+            return Err(format!("trigger {} is declared twice", trigger.full_name()));
+        }
+        let on_model = state.table(&trigger.schema, &trigger.table).is_some()
+            || state
+                .views
+                .iter()
+                .any(|v| v.schema == trigger.schema && v.name == trigger.table);
+        if !on_model {
+            return Err(format!(
+                "trigger {} is on {}.{}, which no model declares; put it on a model's table (after a move or rename, on the table's new name)",
+                trigger.name, trigger.schema, trigger.table
+            ));
+        }
+        state.add_trigger(trigger);
+        Ok(())
+    },
+    files: |state| {
+        state
+            .triggers
+            .iter()
+            .map(|t| crate::SqlFile {
+                folder: "triggers",
+                schema: t.schema.clone(),
+                name: format!("{}.{}", t.table, t.name),
+                stem: vec![t.schema.clone(), t.table.clone(), t.name.clone()],
+                sql: t.sql.clone(),
+            })
+            .collect()
+    },
+    retain: |state, keep| state.triggers.retain(|t| keep(&t.schema)),
+};
+
 /// A change to a trigger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]

@@ -21,7 +21,9 @@ mod checks;
 mod columns;
 mod comments;
 mod compat_views;
+mod domains;
 mod enums;
+mod exclusions;
 mod extensions;
 mod grants;
 mod indexes;
@@ -102,6 +104,7 @@ pub(crate) const KINDS: &[Part] = &[
     keys::PART,
     indexes::PART,
     checks::PART,
+    exclusions::PART,
     policies::PART,
     grants::TABLES,
     grants::SCHEMAS,
@@ -111,10 +114,32 @@ pub(crate) const KINDS: &[Part] = &[
     views::PART,
     routines::PART,
     sequences::PART,
+    domains::PART,
     triggers::PART,
     comments::PART,
     settings::PART,
 ];
+
+/// How a kind has the server spell what the models say of it, so that
+/// drift compares the server's spelling with the server's spelling
+/// (`canonical.rs` runs it, caches it, and reads it back).
+pub(crate) struct Spell {
+    /// The kind, as [`Part::name`] names it.
+    pub part: &'static str,
+    /// The texts to spell that the state holds outside its tables.
+    pub of_state: fn(&SchemaState) -> Vec<String>,
+    /// The texts to spell that one table holds, spelt against its shape.
+    pub of_table: fn(&Table) -> Vec<String>,
+    /// The statement that makes a scratch copy of a text's object, named
+    /// `object` in the session's temporary schema; `None` when the text
+    /// cannot be made so.
+    pub scratch: fn(text: &str, object: &str) -> Option<String>,
+    /// Reads back the scratch copies: `(object, spelling)` rows.
+    pub read_back: &'static str,
+}
+
+/// Every kind that spells its own, one line each.
+pub(crate) const SPELLED: &[Spell] = &[domains::SPELL, exclusions::SPELL];
 
 /// The kinds' names, in [`KINDS`] order, with their rows' statements.
 #[cfg(feature = "bench")]

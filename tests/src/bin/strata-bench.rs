@@ -304,6 +304,7 @@ const BARE_QUERIES: &[(&str, &str)] = &[
     ("triggers", "SELECT c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND NOT t.tgisinternal"),
     ("sequences", "SELECT n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), s.seqstart::text, s.seqincrement::text FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)"),
     ("enums", "SELECT n.nspname::text, t.typname::text, e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ANY($1)"),
+    ("domains", "SELECT n.nspname::text, t.typname::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull::text, pg_get_expr(t.typdefaultbin, 0), (SELECT string_agg(pg_get_constraintdef(c.oid), ' ') FROM pg_constraint c WHERE c.contypid = t.oid) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = ANY($1) AND t.typtype = 'd'"),
     ("comments", "SELECT d.objoid::text, d.objsubid::text, d.description FROM pg_description d JOIN pg_class c ON c.oid = d.objoid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE d.classoid = 'pg_class'::regclass AND n.nspname = ANY($1)"),
     ("extensions", "SELECT extname::text, extversion FROM pg_extension"),
     ("settings", "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = current_database() AND s.setrole = 0 AND $1::text[] IS NOT NULL"),
@@ -424,6 +425,104 @@ async fn drift_bench(
     .await;
     drift_breakdown(pool, &schemas, drift).await;
     drift
+}
+
+/// `strata drift` as the command a person runs (the release binary next
+/// to this one, a whole process: start, connect, read, compare, print) on
+/// the KCT example's migrated schema with 10 drifts planted (a column
+/// added by hand to each of 10 tables), against migra comparing the same
+/// database with a clean copy; then where the check's time goes, kind by
+/// kind.
+async fn drift_process_bench() {
+    let strata_bin = std::env::current_exe().unwrap().with_file_name("strata");
+    assert!(
+        strata_bin.is_file(),
+        "build the command line first: cargo build --release -p strata-pg-cli"
+    );
+    let kct_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/kct-menswear/migrations");
+    let kct = Migrations::from_dir(&kct_dir).unwrap();
+    let state = kct.manifest().unwrap().state;
+    let (drifted, clean) = (
+        strata::testing::database().await.unwrap(),
+        strata::testing::database().await.unwrap(),
+    );
+    let (pool, clean_pool) = (drifted.pool().await.unwrap(), clean.pool().await.unwrap());
+    for pool in [&pool, &clean_pool] {
+        Migrator::new(&kct).run(pool).await.unwrap();
+    }
+    for table in state.tables.iter().take(10) {
+        sqlx::raw_sql(&format!(
+            "ALTER TABLE {} ADD COLUMN planted integer",
+            strata::qualified(&table.schema, &table.name)
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let runs = 11;
+    let timed = |program: &std::path::Path, args: Vec<std::ffi::OsString>| {
+        let mut all = Vec::new();
+        let mut out = Vec::new();
+        for _ in 0..runs {
+            let start = Instant::now();
+            let output = std::process::Command::new(program)
+                .args(&args)
+                .output()
+                .expect("runs");
+            all.push(start.elapsed());
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{}: {}",
+                program.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+            out = output.stdout;
+        }
+        all.sort();
+        (all[runs / 2], String::from_utf8_lossy(&out).into_owned())
+    };
+    let (strata_time, report) = timed(
+        &strata_bin,
+        vec![
+            "--database-url".into(),
+            drifted.url().into(),
+            "drift".into(),
+            "--migrations".into(),
+            kct_dir.clone().into(),
+        ],
+    );
+    assert_eq!(report.matches("planted").count(), 10, "{report}");
+    let sqlalchemy = |url: &str| url.replacen("postgres://", "postgresql://", 1);
+    let (migra_time, _) = timed(
+        &strata_tests::judges::migra(),
+        vec![
+            "--unsafe".into(),
+            "--exclude_schema".into(),
+            "strata".into(),
+            sqlalchemy(clean.url()).into(),
+            sqlalchemy(drifted.url()).into(),
+        ],
+    );
+    show(
+        "strata drift (KCT, 10 drifts, whole process)",
+        strata_time,
+        "migra, the same database and a clean one",
+        migra_time,
+    );
+    let schemas: Vec<String> = state.schemas.iter().cloned().collect();
+    let in_process = median(runs, || async {
+        std::hint::black_box(strata::check_drift(&pool, &kct).await.unwrap());
+    })
+    .await;
+    show(
+        "    of which the check itself, in process",
+        in_process,
+        "the whole process",
+        strata_time,
+    );
+    drift_breakdown(&pool, &schemas, in_process).await;
 }
 
 /// `strata diff` and `strata pull`, each as the command a person runs
@@ -1345,6 +1444,11 @@ async fn main() {
             let (dir, _states, _migrations, _db, pool) = migrated_scale(count).await;
             startup_bench(&format!("{count} tables"), dir.path(), &pool, 11).await;
         }
+        return;
+    }
+    // `strata-bench drift-process`: `strata drift` as a command, against migra.
+    if args.get(1).map(String::as_str) == Some("drift-process") {
+        drift_process_bench().await;
         return;
     }
     // `strata-bench drift [COUNT…]` measures only the drift check against

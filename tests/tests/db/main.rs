@@ -19,6 +19,7 @@ mod migrate;
 mod model_histories;
 mod moves;
 mod names;
+mod new_kinds;
 mod no_transaction;
 mod online;
 mod partitions;

@@ -6,8 +6,9 @@
 //! `numeric` scale, `timestamp` precision, integers), change nullability
 //! and defaults, add and remove doc comments (comments on tables and
 //! columns), grow, rename, shrink, reorder and drop an enum type, make,
-//! alter and drop a sequence of the `sql_dir`, and reuse the names of
-//! what they dropped. Then the database is rolled back to every earlier
+//! alter and drop a sequence, a domain (its check tightened and loosened)
+//! and exclusion constraints of the `sql_dir`, and reuse the names of what
+//! they dropped. Then the database is rolled back to every earlier
 //! version in turn.
 //!
 //! Checked: the build refuses exactly the steps that can lose data or
@@ -91,6 +92,13 @@ enum Step {
     ToggleSequence,
     /// The sequence's increment changed (`ALTER SEQUENCE`).
     SequenceIncrement(i64),
+    /// The domain `hist.tally` of the `sql_dir`: made, or dropped.
+    ToggleDomain,
+    /// The domain's check: `VALUE >= -n`; a changed one is confirmed.
+    DomainFloor(i64),
+    /// An exclusion constraint of the `sql_dir` on a table (no two rows
+    /// with one id): added to a table with rows (confirmed), or dropped.
+    ToggleExclusion(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -126,6 +134,9 @@ fn step() -> impl Strategy<Value = Step> {
         (0..4usize).prop_map(Step::EnumSwap),
         Just(Step::ToggleSequence),
         (1..4i64).prop_map(Step::SequenceIncrement),
+        Just(Step::ToggleDomain),
+        (1..4i64).prop_map(Step::DomainFloor),
+        (0..4usize).prop_map(Step::ToggleExclusion),
     ]
 }
 
@@ -148,6 +159,7 @@ struct Tab {
     cols: Vec<Col>,
     comment: bool,
     watched: bool,
+    excluded: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -165,6 +177,8 @@ struct World {
     renamed: Vec<(&'static str, &'static str)>,
     /// The increment of the sequence `hist.counter`, if it exists.
     counter: Option<i64>,
+    /// The floor of the domain `hist.tally`'s check, if it exists.
+    tally: Option<i64>,
 }
 
 impl World {
@@ -203,6 +217,7 @@ impl World {
                     cols: vec![col],
                     comment: false,
                     watched: false,
+                    excluded: false,
                 });
                 Some(false)
             }
@@ -349,6 +364,27 @@ impl World {
                     Some(false)
                 }
             },
+            Step::ToggleDomain => {
+                self.tally = match self.tally {
+                    Some(_) => None,
+                    None => Some(1),
+                };
+                Some(false)
+            }
+            // A changed check reads the columns of the type again
+            // (strata cannot tell a looser one from a tighter): confirmed.
+            // On a history without the domain, this makes it.
+            Step::DomainFloor(n) => match self.tally.replace(n) {
+                Some(was) if was == n => None,
+                Some(_) => Some(true),
+                None => Some(false),
+            },
+            Step::ToggleExclusion(t) => {
+                let t = pick(self.tables.len(), t)?;
+                let table = &mut self.tables[t];
+                table.excluded = !table.excluded;
+                Some(table.excluded)
+            }
         }
     }
 
@@ -368,6 +404,24 @@ impl World {
             files.push((
                 "db/counter.sql".to_owned(),
                 format!("CREATE SEQUENCE hist.counter INCREMENT BY {by};\n"),
+            ));
+        }
+        if let Some(n) = self.tally {
+            files.push((
+                "db/tally.sql".to_owned(),
+                format!(
+                    "CREATE DOMAIN hist.tally AS integer DEFAULT 0 CONSTRAINT tally_floor CHECK (VALUE >= -{n});\n"
+                ),
+            ));
+        }
+        for table in self.tables.iter().filter(|t| t.excluded) {
+            files.push((
+                format!("db/one_id_{}.sql", table.instance),
+                format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} EXCLUDE USING btree (id WITH =);\n",
+                    qualified(table.name),
+                    strata_manifest::quote_ident(&format!("{}_one_id", table.name))
+                ),
             ));
         }
         for table in watched {

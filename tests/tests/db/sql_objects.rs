@@ -292,7 +292,7 @@ fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
         (
             "db/table.sql",
             "CREATE TABLE shop.t (id int);",
-            "table.sql:1: `CREATE TABLE shop.t …` is not a function, procedure, trigger or sequence",
+            "table.sql:1: `CREATE TABLE shop.t …` is not a function or procedure, sequence, domain, trigger or exclusion constraint",
         ),
         (
             "db/bare.sql",
@@ -302,13 +302,13 @@ fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
         (
             "db/elsewhere.sql",
             "CREATE TRIGGER t AFTER INSERT ON shop.nowhere FOR EACH ROW EXECUTE FUNCTION shop.f();",
-            "elsewhere.sql: trigger t is on shop.nowhere, which no model declares",
+            "elsewhere.sql:1: trigger t is on shop.nowhere, which no model declares",
         ),
         ("db/notes.txt", "remember the milk", "notes.txt: sql_dir holds only `.sql` files"),
         (
             "db/seq.sql",
             "CREATE SEQUENCE shop.s OWNED BY shop.orders.nope;",
-            "seq.sql: sequence shop.s is OWNED BY shop.orders.nope, which is no column of a model",
+            "seq.sql:1: sequence shop.s is OWNED BY shop.orders.nope, which is no column of a model",
         ),
         (
             "db/restart.sql",
