@@ -4,10 +4,16 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Domain, EnumType, Routine, Sequence, Table, Trigger, View};
+use crate::{EnumType, Routine, Sequence, Table, Trigger, View};
 
 /// Every schema and table strata manages, in a stable order.
+///
+/// One field per kind of object, each kept sorted by the `add_…` method
+/// its kind's module gives. `#[non_exhaustive]`: code outside this crate
+/// starts from [`SchemaState::default`] and reads the fields, so a new kind
+/// is a new field and breaks no one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SchemaState {
     /// The managed schemas, sorted.
     pub schemas: BTreeSet<String>,
@@ -35,7 +41,7 @@ pub struct SchemaState {
     pub sequences: Vec<Sequence>,
     /// The domains of `Builder::sql_dir`, sorted by schema and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub domains: Vec<Domain>,
+    pub domains: Vec<crate::Domain>,
     /// The triggers of `Builder::sql_dir`, sorted by schema, table and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<Trigger>,
@@ -105,15 +111,6 @@ impl SchemaState {
         self.sequences.insert(at, sequence);
     }
 
-    /// Adds a domain (and its schema), keeping the order stable.
-    pub fn add_domain(&mut self, domain: Domain) {
-        self.schemas.insert(domain.schema.clone());
-        let at = self
-            .domains
-            .partition_point(|d| (&d.schema, &d.name) < (&domain.schema, &domain.name));
-        self.domains.insert(at, domain);
-    }
-
     /// Adds a trigger, keeping the order stable.
     pub fn add_trigger(&mut self, trigger: Trigger) {
         let key = |t: &Trigger| (t.schema.clone(), t.table.clone(), t.name.clone());
@@ -160,16 +157,7 @@ impl SchemaState {
 
     /// True when nothing is managed yet.
     pub fn is_empty(&self) -> bool {
-        self.schemas.is_empty()
-            && self.tables.is_empty()
-            && self.search_path.is_none()
-            && self.extensions.is_empty()
-            && self.enums.is_empty()
-            && self.views.is_empty()
-            && self.routines.is_empty()
-            && self.triggers.is_empty()
-            && self.sequences.is_empty()
-            && self.domains.is_empty()
+        *self == SchemaState::default()
     }
 
     /// Every compat view, with the table it shows.

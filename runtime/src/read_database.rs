@@ -53,10 +53,8 @@ pub async fn read_database(
         Some(names) => names.to_vec(),
         None => schemas_of(&mut conn).await?,
     };
-    let wanted = SchemaState {
-        schemas: names.into_iter().collect(),
-        ..SchemaState::default()
-    };
+    let mut wanted = SchemaState::default();
+    wanted.schemas = names.into_iter().collect();
     let catalog = introspect::read_catalog(&mut conn, &wanted).await?;
     let _ = sqlx::Connection::close(conn).await;
     Ok(catalog.state)

@@ -228,10 +228,8 @@ pub(crate) fn drift_by_tenant(
     for tenant in tenants {
         let name = tenant.name();
         let expected = template.for_tenant(name);
-        let mut state = SchemaState {
-            tables: tables.remove(name).unwrap_or_default(),
-            ..SchemaState::default()
-        };
+        let mut state = SchemaState::default();
+        state.tables = tables.remove(name).unwrap_or_default();
         if catalog.state.schemas.contains(name) {
             state.schemas.insert(name.to_owned());
         }

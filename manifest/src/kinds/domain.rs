@@ -246,6 +246,17 @@ fn until_clause<'t, 'a>(at: &mut Cursor<'t, 'a>) -> &'t [Token<'a>] {
     at.tokens.get(from..at.i).unwrap_or_default()
 }
 
+impl SchemaState {
+    /// Adds a domain (and its schema), keeping the order stable.
+    pub fn add_domain(&mut self, domain: Domain) {
+        self.schemas.insert(domain.schema.clone());
+        let at = self
+            .domains
+            .partition_point(|d| (&d.schema, &d.name) < (&domain.schema, &domain.name));
+        self.domains.insert(at, domain);
+    }
+}
+
 /// Domains in `sql_dir` files.
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "domain",

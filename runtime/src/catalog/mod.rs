@@ -232,3 +232,24 @@ pub(crate) fn find(state: &SchemaState, schema: &str, table: &str) -> Option<usi
 pub(crate) fn rows<T: serde::de::DeserializeOwned>(json: &str) -> serde_json::Result<Vec<T>> {
     serde_json::from_str(json)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_that_spells_its_own_is_a_kind_the_catalog_reads() {
+        for spell in SPELLED {
+            assert!(
+                KINDS.iter().any(|k| k.name == spell.part),
+                "SPELLED names {}, which KINDS does not list",
+                spell.part
+            );
+        }
+        let mut names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "two kinds share a name");
+    }
+}
