@@ -74,11 +74,18 @@ impl<'c> Plan<'c> {
     }
 
     /// A change that can lose data: written when confirmed, else refused.
+    /// Whether it loses data is the change's own word ([`Change::data_loss`]):
+    /// one that loses nothing after all (a generated column's values are
+    /// computed) is written as it is.
     pub(crate) fn lossy(&mut self, change: impl Into<Change>, help: &str) {
         let change = change.into();
-        let mut loss = change.data_loss().expect("a change that loses data");
-        loss.help = help.to_owned();
-        self.confirmed(change, loss);
+        match change.data_loss() {
+            Some(mut loss) => {
+                loss.help = help.to_owned();
+                self.confirmed(change, loss);
+            }
+            None => self.changes.push(change),
+        }
     }
 
     /// A change that may be a hazard ([`Change::hazard`]): written when it
@@ -242,6 +249,25 @@ pub(crate) fn match_by<'a, T>(
 
 #[cfg(test)]
 mod tests {
+
+    /// Dropping a generated column loses nothing (its values are computed):
+    /// it is written unconfirmed, where it used to panic.
+    #[test]
+    fn a_dropped_generated_column_needs_no_confirmation_and_never_panics() {
+        let mut old = SchemaState::default();
+        let mut table = crate::Table::new("s", "t");
+        table.columns.push(crate::Column::new("a", "integer"));
+        let mut doubled = crate::Column::new("b", "integer");
+        doubled.generated = Some("a * 2".to_owned());
+        table.columns.push(doubled);
+        old.add_table(table.clone());
+        let mut new = SchemaState::default();
+        table.columns.pop();
+        new.add_table(table);
+        let changes = diff_with(&old, &new, &Confirm::none()).unwrap();
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].describe(), "drop t.b");
+    }
     use super::*;
     use crate::{Column, ColumnChange, Index, SchemaChange, TableChange};
 
