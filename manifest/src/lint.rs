@@ -69,6 +69,11 @@ pub fn lock_rules(statement: &str) -> Vec<&'static str> {
             rules.push("adding-serial-primary-key-field");
         }
     }
+    // A new check on a domain reads every column of its type, holding
+    // writes to each table; `NOT VALID` does not help squawk's rule.
+    if starts(&["ALTER", "DOMAIN"]) && pair("ADD", "CONSTRAINT") {
+        rules.push("ban-alter-domain-with-add-constraint");
+    }
     rules
 }
 
@@ -79,12 +84,13 @@ pub fn mark(sql: &str, why: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut copied = 0;
     let mut first: Option<&Token<'_>> = None;
+    let mut ends = crate::lexer::StatementEnds::default();
     for (i, token) in tokens.iter().enumerate() {
         if !token.is_trivia() && first.is_none() {
             first = Some(token);
         }
         let last = i + 1 == tokens.len();
-        if !(token.is_punct(";") || last) {
+        if !(ends.ends_at(token) || last) {
             continue;
         }
         if let Some(start) = first.take() {
@@ -155,6 +161,11 @@ mod tests {
                 &["adding-field-with-default"],
             ),
             (r#"ALTER TABLE "s"."t" RENAME TO "u";"#, &[]),
+            (
+                r#"ALTER DOMAIN "s"."d" ADD CONSTRAINT "c" CHECK (VALUE > 0) NOT VALID;"#,
+                &["ban-alter-domain-with-add-constraint"],
+            ),
+            (r#"ALTER DOMAIN "s"."d" DROP CONSTRAINT "c";"#, &[]),
             // Words inside a body or a string are not the statement's.
             (
                 "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ CREATE INDEX i ON t (a) $$;",
