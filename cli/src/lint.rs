@@ -249,8 +249,9 @@ fn concurrently_at(text: &str) -> Option<usize> {
         .collect();
     let mut statement_start = true;
     let mut index_statement = false;
+    let mut ends = strata_manifest::lexer::StatementEnds::default();
     for token in words {
-        if token.is_punct(";") {
+        if ends.ends_at(&token) {
             statement_start = true;
             index_statement = false;
             continue;

@@ -116,6 +116,35 @@ pub fn significant(sql: &str) -> Vec<Token<'_>> {
         .collect()
 }
 
+/// Which `;` end a statement, fed the tokens in order: every one but
+/// those inside a function's SQL-standard body (`BEGIN ATOMIC … END`,
+/// PostgreSQL 14), whose statements end in `;` too. Inside such a body a
+/// `CASE … END` nests; outside one, nothing does.
+#[derive(Debug, Default, Clone)]
+pub struct StatementEnds {
+    /// How many `BEGIN ATOMIC` and, inside one, `CASE` are open.
+    depth: usize,
+    /// The last significant token was `BEGIN`.
+    after_begin: bool,
+}
+
+impl StatementEnds {
+    /// True when `token` is a `;` that ends the statement it closes.
+    pub fn ends_at(&mut self, token: &Token<'_>) -> bool {
+        if token.is_trivia() {
+            return false;
+        }
+        let after_begin = std::mem::replace(&mut self.after_begin, token.is_word("begin"));
+        let opens = token.is_word("atomic") && after_begin;
+        if opens || (self.depth > 0 && token.is_word("case")) {
+            self.depth += 1;
+        } else if self.depth > 0 && token.is_word("end") {
+            self.depth -= 1;
+        }
+        token.is_punct(";") && self.depth == 0
+    }
+}
+
 const OPERATOR_CHARS: &str = "+-*/<>=~!@#%^&|`?";
 
 struct Lexer<'a> {

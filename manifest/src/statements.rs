@@ -1,6 +1,6 @@
 //! Splitting a migration file into its statements, as PostgreSQL's lexer would.
 
-use crate::lexer::tokenize;
+use crate::lexer::{tokenize, StatementEnds};
 
 /// One statement of a migration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,15 +14,16 @@ pub struct Statement<'a> {
 }
 
 /// The statements of `sql`, split on semicolons outside string literals,
-/// quoted identifiers, dollar-quoted bodies and comments (by the one
-/// [`crate::lexer`]). Pieces that hold only white space and comments are not
+/// quoted identifiers, dollar-quoted bodies, comments (by the one
+/// [`crate::lexer`]) and SQL-standard function bodies (`BEGIN ATOMIC`). Pieces that hold only white space and comments are not
 /// statements, and comments before a statement are not part of it.
 pub fn split_statements(sql: &str) -> Vec<Statement<'_>> {
     let mut statements = Vec::new();
     // Where the current statement's first token starts, once one has been seen.
     let mut first: Option<usize> = None;
+    let mut ends = StatementEnds::default();
     for token in tokenize(sql) {
-        if token.is_punct(";") {
+        if ends.ends_at(&token) {
             push(sql, first.take(), token.start, &mut statements);
         } else if !token.is_trivia() {
             first.get_or_insert(token.start);
@@ -119,6 +120,22 @@ mod tests {
                 "DO $s$ BEGIN PERFORM 1; END $s$",
                 "SELECT E'it\\'s; fine', 'it''s; fine'",
                 "SELECT $$;$$",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_sql_standard_function_body_is_one_statement_with_its_semicolons() {
+        let sql = "BEGIN;\nCREATE FUNCTION f(a int) RETURNS int LANGUAGE sql\n\
+                   begin atomic\n  SELECT CASE WHEN a > 0 THEN a ELSE 0 END;\n  SELECT a;\nend;\n\
+                   CREATE TABLE t (begin int, atomic int);\nCOMMIT;";
+        assert_eq!(
+            texts(sql),
+            vec![
+                "BEGIN",
+                "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql\nbegin atomic\n  SELECT CASE WHEN a > 0 THEN a ELSE 0 END;\n  SELECT a;\nend",
+                "CREATE TABLE t (begin int, atomic int)",
+                "COMMIT",
             ]
         );
     }

@@ -103,9 +103,10 @@ pub fn in_one_transaction(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut next = 0;
     let mut statement_start = 0;
+    let mut ends = crate::lexer::StatementEnds::default();
     for (n, &i) in significant.iter().enumerate() {
         let token = &tokens[i];
-        if token.is_punct(";") {
+        if ends.ends_at(token) {
             statement_start = n + 1;
             continue;
         }
