@@ -64,6 +64,11 @@ pub fn migra() -> std::path::PathBuf {
 /// What migra would change to turn `from` into `to` (empty when they are
 /// the same), leaving out strata's own schema.
 pub fn changes(from: &str, to: &str) -> String {
+    try_changes(from, to).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`changes`], or why migra could not say.
+pub fn try_changes(from: &str, to: &str) -> Result<String, String> {
     // SQLAlchemy knows the scheme as postgresql:// only.
     let sqlalchemy = |url: &str| match url.strip_prefix("postgres://") {
         Some(rest) => format!("postgresql://{rest}"),
@@ -74,14 +79,15 @@ pub fn changes(from: &str, to: &str) -> String {
         .arg(sqlalchemy(from))
         .arg(sqlalchemy(to))
         .output()
-        .expect("migra runs");
+        .map_err(|e| format!("migra cannot run: {e}"))?;
     // migra exits 0 when the databases are the same, 2 when they differ.
-    assert!(
-        matches!(output.status.code(), Some(0 | 2)),
-        "migra failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    if !matches!(output.status.code(), Some(0 | 2)) {
+        return Err(format!(
+            "migra failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 /// `pg_dump --schema-only` of the database at `url`, normalised so that two
@@ -89,7 +95,18 @@ pub fn changes(from: &str, to: &str) -> String {
 /// `SET` lines, blank lines, strata's own schema and its event trigger.
 /// The second judge beside migra, which skips ownership and privileges.
 pub fn schema_dump(url: &str) -> String {
-    let bin = strata::testing::bin_dir().unwrap_or_else(|e| panic!("{e}"));
+    let dump = try_schema_dump(url).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        dump.contains("CREATE TABLE"),
+        "pg_dump wrote no table: {dump}"
+    );
+    dump
+}
+
+/// [`schema_dump`] of a database that may hold no table, or why `pg_dump`
+/// could not make one.
+pub fn try_schema_dump(url: &str) -> Result<String, String> {
+    let bin = strata::testing::bin_dir().map_err(|e| e.to_string())?;
     let output = Command::new(bin.join("pg_dump"))
         .args([
             "--schema-only",
@@ -100,18 +117,16 @@ pub fn schema_dump(url: &str) -> String {
             url,
         ])
         .output()
-        .expect("pg_dump runs");
-    assert!(
-        output.status.success(),
-        "pg_dump failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .map_err(|e| format!("pg_dump cannot run: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
     let dump = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        dump.contains("CREATE TABLE"),
-        "pg_dump wrote no table: {dump}"
-    );
-    dump.lines()
+    Ok(dump
+        .lines()
         .filter(|line| {
             let line = line.trim();
             !(line.is_empty()
@@ -124,7 +139,7 @@ pub fn schema_dump(url: &str) -> String {
                 || line.starts_with("\\unrestrict"))
         })
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n"))
 }
 
 /// The two databases at `a` and `b` hold the same schema, as both judges
