@@ -791,8 +791,10 @@ fn table_source(
         if pk_columns.contains(&column.name) {
             attrs.push("primary_key".to_owned());
         }
-        if column.identity {
-            attrs.push("identity".to_owned());
+        match (column.identity, column.identity_always) {
+            (true, true) => attrs.push("identity = \"always\"".to_owned()),
+            (true, false) => attrs.push("identity".to_owned()),
+            (false, _) => {}
         }
         let one = std::slice::from_ref(&column.name);
         if table

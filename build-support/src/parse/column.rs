@@ -11,7 +11,7 @@ use crate::model::{Field, Reference};
 use crate::rust_type::sql_type_of;
 use strata_manifest::{Action, QualifiedName};
 
-const COLUMN_KEYS: &str = "primary_key, identity, unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", using = \"…\", generated = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
+const COLUMN_KEYS: &str = "primary_key, identity, identity = \"always\", unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", using = \"…\", generated = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
 const ACTIONS: &str = "\"cascade\", \"restrict\", \"set null\", \"set default\", \"no action\"";
 const INTEGER_TYPES: [&str; 3] = ["smallint", "integer", "bigint"];
 
@@ -19,6 +19,8 @@ const INTEGER_TYPES: [&str; 3] = ["smallint", "integer", "bigint"];
 struct ColumnArgs {
     primary_key: Option<syn::Path>,
     identity: Option<syn::Path>,
+    /// `identity = "always"` (or `"by default"`, as bare `identity`).
+    identity_kind: Option<LitStr>,
     unique: Option<syn::Path>,
     index: Option<syn::Path>,
     skip: Option<syn::Path>,
@@ -61,6 +63,10 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
             let a = &mut args;
             match path_name(&meta.path).as_str() {
                 "primary_key" => flag(cx, &meta, &mut a.primary_key)?,
+                "identity" if meta.input.peek(syn::Token![=]) => {
+                    string_once(cx, &meta, &mut a.identity_kind, "identity = \"always\"")?;
+                    a.identity.get_or_insert(meta.path.clone());
+                }
                 "identity" => flag(cx, &meta, &mut a.identity)?,
                 "unique" => flag(cx, &meta, &mut a.unique)?,
                 "index" => flag(cx, &meta, &mut a.index)?,
@@ -115,6 +121,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
             nullable: true,
             primary_key: false,
             identity: false,
+            identity_always: false,
             generated: None,
             comment: None,
             enum_type: None,
@@ -205,6 +212,20 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         }
         from
     });
+    let identity_always = match &args.identity_kind {
+        Some(lit) => match lit.value().to_ascii_lowercase().as_str() {
+            "always" => true,
+            "by default" | "by_default" => false,
+            other => {
+                cx.error_spanned_by(
+                    lit,
+                    format!("`identity = \"{other}\"`: write `identity = \"always\"` (GENERATED ALWAYS: PostgreSQL refuses a value from an INSERT) or bare `identity` (BY DEFAULT)"),
+                );
+                false
+            }
+        },
+        None => false,
+    };
     if let Some(identity) = &args.identity {
         if !sql_type.is_empty() && !INTEGER_TYPES.contains(&sql_type.as_str()) {
             cx.error_spanned_by(
@@ -253,6 +274,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         nullable,
         primary_key: args.primary_key.is_some(),
         identity: args.identity.is_some(),
+        identity_always,
         generated,
         comment: doc_comment(&field.attrs),
         enum_type,

@@ -13,14 +13,14 @@ type Row = (
     String,
     bool,
     Option<String>,
-    bool,
+    String,
     Option<String>,
     Option<String>,
 );
 
 /// Schema, table, column, type (as format_type spells it, but an enum type
 /// always as `"schema"."name"`, whatever the search path), nullable, default
-/// expression, identity, generation expression and comment, for every live column,
+/// expression, identity (`a` always, `d` by default, else empty), generation expression and comment, for every live column,
 /// in column order, a table's columns together (by table oid: a cheaper
 /// sort than by name, and a table's parts find it by name anyway). The enum test is a hashed subplan and the name a
 /// lookup for enum columns only: joining every column to `pg_type` cost a
@@ -35,7 +35,7 @@ pub(crate) const PART: Part = Part {
                  ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END,
             (NOT a.attnotnull)::text,
             CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
-            (a.attidentity <> '')::text,
+            a.attidentity::text,
             CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
             ds.description]
    FROM pg_catalog.pg_attribute a
@@ -55,7 +55,8 @@ pub(crate) const PART: Part = Part {
                 sql_type,
                 nullable,
                 default,
-                identity,
+                identity: !identity.is_empty(),
+                identity_always: identity == "a",
                 generated,
                 comment,
                 renamed_from: None,
@@ -130,9 +131,13 @@ fn compare(expected: &Table, actual: &Table, canonical: &TableSpelling<'_>, out:
                     found.generated.clone(),
                 );
             }
-            if column.identity != found.identity {
-                let spell = |identity: bool| Some(identity.to_string());
-                changed("identity", spell(column.identity), spell(found.identity));
+            let kind = |c: &Column| match (c.identity, c.identity_always) {
+                (false, _) => None,
+                (true, false) => Some("by default".to_owned()),
+                (true, true) => Some("always".to_owned()),
+            };
+            if kind(column) != kind(found) {
+                changed("identity", kind(column), kind(found));
             }
         }
         for column in &actual.columns {

@@ -4,6 +4,7 @@
 mod read_back;
 mod support;
 
+mod adoption;
 mod build;
 mod drift;
 mod enums;
