@@ -32,8 +32,12 @@ pub struct Model {
     pub checks: Vec<Check>,
     /// `#[unique(…)]` on the struct.
     pub uniques: Vec<UniqueSpec>,
-    /// `rls`: row-level security enabled and forced.
+    /// `rls`: row-level security enabled and, unless `rls = "enabled"`,
+    /// forced.
     pub rls: bool,
+    /// `rls = "enabled"`: enabled and not forced (the table's owner
+    /// passes the policies).
+    pub rls_forced: bool,
     /// `#[policy(…)]` on the struct.
     pub policies: Vec<Policy>,
     /// `#[grant(…)]` on the struct, one per role.
@@ -245,7 +249,10 @@ impl Model {
         table.moved_from = self.moved_from.clone();
         table.renamed_from = self.renamed_from.clone();
         table.comment = self.comment.clone();
-        table.rls = self.rls;
+        table.set_row_security(strata_manifest::RowSecurity {
+            enabled: self.rls,
+            forced: self.rls && self.rls_forced,
+        });
         for policy in &self.policies {
             table.add_policy(policy.clone());
         }

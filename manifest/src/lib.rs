@@ -67,7 +67,7 @@ pub const NO_TRANSACTION: &str = "-- strata:no-transaction";
 
 pub use kinds::key::{Action, ForeignKey, Key};
 pub use kinds::partition::{PartitionChange, PartitionInterval, PartitionMethod, Partitioning};
-pub use kinds::policy::{Policy, PolicyChange, PolicyCommand};
+pub use kinds::policy::{Policy, PolicyChange, PolicyCommand, RowSecurity};
 pub use kinds::role::RoleChange;
 pub use kinds::routine::{Routine, RoutineChange};
 pub use kinds::schema::SchemaChange;

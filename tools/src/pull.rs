@@ -660,12 +660,23 @@ fn table_source(
         true => "tenant".to_owned(),
         false => format!("{:?}", table.schema),
     };
-    if table.rls || !table.policies.is_empty() {
-        attrs.push_str(", rls");
-        if !table.rls {
-            pulled.not_expressed.push(format!(
-                "row-level security of {object}: it has policies but is not both enabled and forced; the model's `rls` enables and forces it, so the table's owner obeys the policies too"
-            ));
+    let security = table.row_security();
+    match (security.enabled, security.forced) {
+        (true, true) => attrs.push_str(", rls"),
+        (true, false) => attrs.push_str(", rls = \"enabled\""),
+        (false, forced) => {
+            if forced || !table.policies.is_empty() {
+                // A model's policies need row-level security on.
+                attrs.push_str(", rls = \"enabled\"");
+                pulled.not_expressed.push(format!(
+                    "row-level security of {object}: it is {}{}; a model says `rls` (enabled and forced) or `rls = \"enabled\"`, and the pulled one enables it",
+                    security.describe(),
+                    match table.policies.is_empty() {
+                        true => "",
+                        false => " though the table has policies",
+                    }
+                ));
+            }
         }
     }
     if let Some(partition) = &table.partition {

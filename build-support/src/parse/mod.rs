@@ -22,7 +22,7 @@ use crate::model::{Field, Model};
 use values::{checked_name, checked_schema, doc_comment, flag, string_once, unknown_key, unraw};
 
 const SCHEMA_KEYS: &str =
-    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls, partition_by = \"range(…)\", partition_interval = \"month\", partitions_ahead = 3, partitions_kept = 24, default_partition, partitions = 8";
+    "table = \"…\", moved_from = \"…\", renamed_from = \"…\", compat_view, rls, rls = \"enabled\", partition_by = \"range(…)\", partition_interval = \"month\", partitions_ahead = 3, partitions_kept = 24, default_partition, partitions = 8";
 
 /// `r#type` → `type`.
 pub(crate) fn unraw_ident(ident: &syn::Ident) -> String {
@@ -133,6 +133,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
             ),
         ));
     }
+    let rls_forced = rls_forced(&mut cx, &schema_args);
     cx.check()?;
     Ok(Model {
         ident: item.ident.clone(),
@@ -148,6 +149,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         checks,
         uniques,
         rls: schema_args.rls.is_some(),
+        rls_forced,
         policies: policies.into_iter().map(|(policy, _)| policy).collect(),
         grants: grants.into_iter().map(|(grant, _)| grant).collect(),
         partition,
@@ -164,6 +166,8 @@ struct SchemaArgs {
     renamed_from: Option<LitStr>,
     compat_view: Option<syn::Path>,
     rls: Option<syn::Path>,
+    /// `rls = "enabled"`, or `"forced"` as bare `rls` is.
+    rls_kind: Option<LitStr>,
     partition_by: Option<LitStr>,
     partition_interval: Option<LitStr>,
     partitions_ahead: Option<syn::LitInt>,
@@ -174,6 +178,25 @@ struct SchemaArgs {
 
 /// `partition_by = "range(occurred_at)"` and what goes with it, checked
 /// against the model's columns and primary key.
+/// Whether `rls` forces row-level security: bare `rls` and
+/// `rls = "forced"` do, `rls = "enabled"` does not.
+fn rls_forced(cx: &mut Ctxt, args: &SchemaArgs) -> bool {
+    let Some(lit) = &args.rls_kind else {
+        return true;
+    };
+    match lit.value().to_ascii_lowercase().as_str() {
+        "forced" => true,
+        "enabled" => false,
+        other => {
+            cx.error_spanned_by(
+                lit,
+                format!("`rls = \"{other}\"`: write bare `rls` (enabled and forced: the table's owner obeys the policies too) or `rls = \"enabled\"` (the owner passes them)"),
+            );
+            true
+        }
+    }
+}
+
 fn partitioning(
     cx: &mut Ctxt,
     args: &SchemaArgs,
@@ -395,6 +418,10 @@ fn parse_schema_args(cx: &mut Ctxt, args: TokenStream) -> SchemaArgs {
                 "renamed_from = \"product\"",
             )?,
             "compat_view" => flag(cx, &meta, &mut parsed.compat_view)?,
+            "rls" if meta.input.peek(syn::Token![=]) => {
+                string_once(cx, &meta, &mut parsed.rls_kind, "rls = \"enabled\"")?;
+                parsed.rls.get_or_insert(meta.path.clone());
+            }
             "rls" => flag(cx, &meta, &mut parsed.rls)?,
             "partition_by" => string_once(
                 cx,

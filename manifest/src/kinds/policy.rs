@@ -1,5 +1,6 @@
 //! Row-level security: a model's `rls` (`ENABLE` and `FORCE ROW LEVEL
-//! SECURITY`) and its `#[policy(…)]`s.
+//! SECURITY`, or `rls = "enabled"` for `ENABLE` alone) and its
+//! `#[policy(…)]`s.
 //!
 //! A policy is compared by what it does (command, permissive or
 //! restrictive, roles, `USING` and `WITH CHECK`), in the new column names,
@@ -19,6 +20,65 @@ use super::table::table_mut;
 use super::{q, Change, Step, TablePart};
 use crate::diff::{Plan, Renames};
 use crate::{quote_ident, QualifiedName, SchemaState, Table};
+
+/// Whether a table's row-level security is enabled, and whether it is
+/// forced (its owner obeys the policies too). PostgreSQL keeps the two
+/// apart: forced without enabled is a state, if one that does nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowSecurity {
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub enabled: bool,
+    /// `FORCE ROW LEVEL SECURITY`.
+    pub forced: bool,
+}
+
+impl RowSecurity {
+    /// How drift and plans spell it.
+    pub fn describe(self) -> &'static str {
+        match (self.enabled, self.forced) {
+            (true, true) => "enabled and forced",
+            (true, false) => "enabled, not forced",
+            (false, true) => "forced, not enabled",
+            (false, false) => "not enabled",
+        }
+    }
+
+    /// Enabled and forced, or neither: what `SetRowSecurity` writes.
+    fn both_or_neither(self) -> bool {
+        self.enabled == self.forced
+    }
+
+    /// `after` asks more of the table than `self`: policies come first.
+    fn tightened_by(self, after: RowSecurity) -> bool {
+        (after.enabled && !self.enabled) || (after.forced && !self.forced)
+    }
+}
+
+/// The change that takes `table`'s row-level security from `before` to
+/// `after`, if they differ: `SetRowSecurity` where both are enabled and
+/// forced or neither (as every manifest before the two were told apart
+/// wrote it), `AlterRowSecurity` otherwise.
+pub(crate) fn row_security_change(
+    table: &QualifiedName,
+    before: RowSecurity,
+    after: RowSecurity,
+) -> Option<Change> {
+    if before == after {
+        return None;
+    }
+    let change = match before.both_or_neither() && after.both_or_neither() {
+        true => PolicyChange::SetRowSecurity {
+            table: table.clone(),
+            enabled: after.enabled,
+        },
+        false => PolicyChange::AlterRowSecurity {
+            table: table.clone(),
+            before,
+            after,
+        },
+    };
+    Some(change.into())
+}
 
 /// The command a policy applies to.
 #[derive(
@@ -194,9 +254,24 @@ pub enum PolicyChange {
         /// Enabled and forced, or neither.
         enabled: bool,
     },
+    /// `ENABLE` or `DISABLE`, `FORCE` or `NO FORCE ROW LEVEL SECURITY`,
+    /// where enabled and forced are not the same.
+    AlterRowSecurity {
+        /// The table.
+        table: QualifiedName,
+        /// What it was.
+        before: RowSecurity,
+        /// What it becomes.
+        after: RowSecurity,
+    },
 }
 
-pub(crate) const OPS: &[&str] = &["create_policy", "drop_policy", "set_row_security"];
+pub(crate) const OPS: &[&str] = &[
+    "create_policy",
+    "drop_policy",
+    "set_row_security",
+    "alter_row_security",
+];
 
 /// A new table's row security and policies follow its `CREATE TABLE`.
 pub(crate) const PART: TablePart = TablePart {
@@ -212,11 +287,8 @@ fn created(table: &Table, plan: &mut Plan<'_>) {
             policy: policy.clone(),
         });
     }
-    if table.rls {
-        plan.push(PolicyChange::SetRowSecurity {
-            table: name,
-            enabled: true,
-        });
+    if let Some(change) = row_security_change(&name, RowSecurity::default(), table.row_security()) {
+        plan.push(change);
     }
 }
 
@@ -265,11 +337,14 @@ fn diff_policies(before: &Table, table: &Table, renames: &Renames, plan: &mut Pl
             });
         }
     }
-    if before.rls != table.rls {
-        plan.push(PolicyChange::SetRowSecurity {
-            table: if table.rls { name } else { old_name },
-            enabled: table.rls,
-        });
+    let (was, now) = (before.row_security(), table.row_security());
+    // Loosened before the table is renamed, tightened after.
+    let at = match was.tightened_by(now) {
+        true => name,
+        false => old_name,
+    };
+    if let Some(change) = row_security_change(&at, was, now) {
+        plan.push(change);
     }
 }
 
@@ -283,6 +358,12 @@ impl Step for PolicyChange {
             PolicyChange::CreatePolicy { .. } => (6, 11),
             // Forced only once its policies are in place.
             PolicyChange::SetRowSecurity { enabled: true, .. } => (6, 12),
+            PolicyChange::AlterRowSecurity { before, after, .. } => {
+                match before.tightened_by(*after) {
+                    true => (6, 12),
+                    false => (1, 2),
+                }
+            }
         }
     }
 
@@ -303,6 +384,11 @@ impl Step for PolicyChange {
                 if *enabled { "force" } else { "disable" },
                 table.name
             ),
+            PolicyChange::AlterRowSecurity { table, after, .. } => format!(
+                "make row-level security on {} {}",
+                table.name,
+                after.describe()
+            ),
         }
     }
 
@@ -310,7 +396,9 @@ impl Step for PolicyChange {
         Some(match self {
             PolicyChange::CreatePolicy { .. } => (4, "create", "policies"),
             PolicyChange::DropPolicy { .. } => (4, "drop", "policies"),
-            PolicyChange::SetRowSecurity { .. } => (5, "change", "row security"),
+            PolicyChange::SetRowSecurity { .. } | PolicyChange::AlterRowSecurity { .. } => {
+                (5, "change", "row security")
+            }
         })
     }
 
@@ -325,6 +413,15 @@ impl Step for PolicyChange {
             PolicyChange::SetRowSecurity { table, enabled } => PolicyChange::SetRowSecurity {
                 table,
                 enabled: !enabled,
+            },
+            PolicyChange::AlterRowSecurity {
+                table,
+                before,
+                after,
+            } => PolicyChange::AlterRowSecurity {
+                table,
+                before: after,
+                after: before,
             },
         };
         vec![change.into()]
@@ -345,6 +442,12 @@ impl Step for PolicyChange {
             PolicyChange::SetRowSecurity { table, enabled } => {
                 if let Some(t) = table_mut(state, table) {
                     t.rls = *enabled;
+                    t.rls_forced = None;
+                }
+            }
+            PolicyChange::AlterRowSecurity { table, after, .. } => {
+                if let Some(t) = table_mut(state, table) {
+                    t.set_row_security(*after);
                 }
             }
         }
@@ -370,6 +473,26 @@ impl Step for PolicyChange {
                 "ALTER TABLE {} NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;",
                 q(table)
             ),
+            PolicyChange::AlterRowSecurity {
+                table,
+                before,
+                after,
+            } => {
+                let mut actions = Vec::new();
+                if before.enabled != after.enabled {
+                    actions.push(match after.enabled {
+                        true => "ENABLE ROW LEVEL SECURITY",
+                        false => "DISABLE ROW LEVEL SECURITY",
+                    });
+                }
+                if before.forced != after.forced {
+                    actions.push(match after.forced {
+                        true => "FORCE ROW LEVEL SECURITY",
+                        false => "NO FORCE ROW LEVEL SECURITY",
+                    });
+                }
+                format!("ALTER TABLE {} {};", q(table), actions.join(", "))
+            }
         }
     }
 }

@@ -69,9 +69,16 @@ pub struct Table {
     /// `COMMENT ON TABLE`: the model's doc comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
-    /// Row-level security enabled and forced (`rls` on the model).
+    /// Row-level security enabled (`rls` on the model). Forced too, unless
+    /// [`Table::rls_forced`] says otherwise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rls: bool,
+    /// Whether row-level security is forced (the owner obeys the policies
+    /// too), where that is not what [`Table::rls`] is: enabled and not
+    /// forced (`rls = "enabled"`), or forced and not enabled. `None` in
+    /// every manifest written before the two were told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rls_forced: Option<bool>,
     /// Row-level security policies, sorted by name.
     #[serde(
         default,
@@ -150,6 +157,20 @@ impl Table {
     /// Adds a check, keeping them sorted by name.
     pub fn add_check(&mut self, check: Check) {
         insert_sorted(&mut self.checks, check, |c| &c.name);
+    }
+
+    /// Whether row-level security is enabled and whether it is forced.
+    pub fn row_security(&self) -> super::policy::RowSecurity {
+        super::policy::RowSecurity {
+            enabled: self.rls,
+            forced: self.rls_forced.unwrap_or(self.rls),
+        }
+    }
+
+    /// Sets row-level security, spelt as [`Table::row_security`] reads it.
+    pub fn set_row_security(&mut self, to: super::policy::RowSecurity) {
+        self.rls = to.enabled;
+        self.rls_forced = (to.forced != to.enabled).then_some(to.forced);
     }
 
     /// Adds a policy, keeping them sorted by name.
@@ -412,15 +433,11 @@ impl Step for TableChange {
                     })
                 }));
                 changes.extend(super::exclusion::restore(&table));
-                if table.rls {
-                    changes.push(
-                        super::policy::PolicyChange::SetRowSecurity {
-                            table: name.clone(),
-                            enabled: true,
-                        }
-                        .into(),
-                    );
-                }
+                changes.extend(super::policy::row_security_change(
+                    &name,
+                    Default::default(),
+                    table.row_security(),
+                ));
                 changes
             }
             TableChange::MoveTable { table, from, to } => vec![TableChange::MoveTable {

@@ -67,24 +67,16 @@ pub(crate) const PART: Part = Part {
 };
 
 fn compare(expected: &Table, actual: &Table, spelling: &TableSpelling<'_>, out: &mut Collector) {
-    if expected.rls != actual.rls {
-        let spell = |on: bool| {
-            Some(
-                match on {
-                    true => "enabled and forced",
-                    false => "not enabled and forced",
-                }
-                .to_owned(),
-            )
-        };
+    let (want, have) = (expected.row_security(), actual.row_security());
+    if want != have {
         let d = out.push(
             DifferenceKind::Changed,
             ObjectKind::Table,
             quoted(&[&expected.schema, &expected.name]),
         );
         d.property = Some("row-level security".to_owned());
-        d.expected = spell(expected.rls);
-        d.actual = spell(actual.rls);
+        d.expected = Some(want.describe().to_owned());
+        d.actual = Some(have.describe().to_owned());
     }
     use DifferenceKind::*;
     let name = |p: &Policy| quoted(&[&expected.schema, &expected.name, &p.name]);

@@ -9,7 +9,7 @@ use super::{find, rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Schema, name, comment, row-level security (enabled and forced) and
+/// Schema, name, comment, row-level security (enabled, forced) and
 /// partitioning (method and key columns) of every ordinary or partitioned
 /// table in the managed schemas, but partitions (judged by their parent's
 /// rule, `partitions.rs`) and those an extension owns (`pg_depend` type
@@ -17,7 +17,7 @@ use crate::introspect::Catalog;
 pub(crate) const PART: Part = Part {
     name: "tables",
     sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, c.relname, ds.description,
-            c.relrowsecurity AND c.relforcerowsecurity,
+            c.relrowsecurity, c.relforcerowsecurity,
             (SELECT json_build_array(p.partstrat,
                       (SELECT json_agg(a.attname ORDER BY k.ord)
                          FROM unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord)
@@ -39,6 +39,7 @@ pub(crate) const PART: Part = Part {
             String,
             Option<String>,
             bool,
+            bool,
             Option<(String, Vec<String>, Option<u32>)>,
         );
         let mut tables: Vec<Row> = rows(json)?;
@@ -48,9 +49,10 @@ pub(crate) const PART: Part = Part {
         tables.sort();
         catalog.state.tables = tables
             .into_iter()
-            .map(|(schema, name, comment, rls, partition)| Table {
+            .map(|(schema, name, comment, enabled, forced, partition)| Table {
                 comment,
-                rls,
+                rls: enabled,
+                rls_forced: (enabled != forced).then_some(forced),
                 partition: partition.map(|(method, columns, hash)| Partitioning {
                     method: match method.as_str() {
                         "l" => PartitionMethod::List,
