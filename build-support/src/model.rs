@@ -113,6 +113,7 @@ impl ViewModel {
                     predicate: spec.predicate.clone(),
                     method: spec.method.clone(),
                     opclass: spec.opclass.clone(),
+                    keys: spec.keys.clone(),
                 })
                 .collect(),
         }
@@ -221,6 +222,9 @@ pub struct IndexSpec {
     pub method: Option<String>,
     /// `ops = "gin_trgm_ops"`: the operator class of its columns.
     pub opclass: Option<String>,
+    /// `keys = "lower(email), created_at DESC"`: the key list, when it is
+    /// more than columns (`columns` then holds those it reads).
+    pub keys: Option<String>,
 }
 
 impl Field {
@@ -366,6 +370,7 @@ impl Model {
                 predicate: spec.predicate.clone(),
                 method: spec.method.clone(),
                 opclass: spec.opclass.clone(),
+                keys: spec.keys.clone(),
             });
         }
         for check in &self.checks {

@@ -84,6 +84,28 @@ pub fn check_expression(text: &str) -> Result<(), FragmentError> {
     closed(depth)
 }
 
+/// Checks that `text` is an index's key list, as written inside the
+/// parentheses of `CREATE INDEX … (…)`: expressions separated by commas,
+/// each perhaps with `COLLATE`, an operator class, `DESC` or `NULLS LAST`.
+/// No `;`, no `--` comment, no literal left open, balanced parentheses.
+///
+/// ```
+/// use strata_manifest::fragment::{check_index_keys, FragmentError};
+/// assert_eq!(check_index_keys("lower(email), created_at DESC NULLS LAST"), Ok(()));
+/// assert_eq!(check_index_keys("a) WHERE (true"), Err(FragmentError::Unbalanced(')')));
+/// ```
+pub fn check_index_keys(text: &str) -> Result<(), FragmentError> {
+    let tokens = checked_tokens(text, false)?;
+    let mut depth = 0usize;
+    for token in &tokens {
+        if token.is_punct(";") {
+            return Err(FragmentError::Semicolon);
+        }
+        depth = nest(token, depth)?;
+    }
+    closed(depth)
+}
+
 /// Checks that `text` is one query, as a view's SQL must be: it starts with
 /// `SELECT`, `WITH`, `VALUES`, `TABLE` or `(`, holds no `;` but one at its
 /// end, leaves no literal open and balances its parentheses.

@@ -201,10 +201,7 @@ mod tests {
         table.indexes.push(Index {
             name: "item_label".to_owned(),
             columns: vec!["label".to_owned()],
-            unique: false,
-            predicate: None,
-            method: None,
-            opclass: None,
+            ..Index::default()
         });
         let mut new = old.clone();
         new.tables = vec![table];

@@ -741,7 +741,11 @@ fn table_source(
     }
     for index in &table.indexes {
         let columns: Vec<String> = index.columns.iter().map(|c| format!("{c:?}")).collect();
-        if index.columns.iter().any(|c| c == "(expression)") {
+        let keys = match &index.keys {
+            Some(keys) => format!("keys = {}", literal(keys)),
+            None => format!("columns = [{}]", columns.join(", ")),
+        };
+        if index.keys.is_none() && index.columns.iter().any(|c| c == "(expression)") {
             pulled.not_expressed.push(format!(
                 "index {} of {object}: it indexes an expression",
                 index.name
@@ -761,12 +765,7 @@ fn table_source(
         if let Some(ops) = &index.opclass {
             let _ = write!(extra, ", ops = {ops:?}");
         }
-        let _ = writeln!(
-            out,
-            "#[index(columns = [{}], name = {:?}{extra})]",
-            columns.join(", "),
-            index.name
-        );
+        let _ = writeln!(out, "#[index({keys}, name = {:?}{extra})]", index.name);
     }
     for check in &table.checks {
         let _ = writeln!(

@@ -7,7 +7,7 @@ use crate::context::Ctxt;
 use crate::model::{Field, IndexSpec, UniqueSpec};
 use strata_manifest::{Check, Grant, Policy, PolicyCommand, Privilege};
 
-const INDEX_KEYS: &str = "columns = [\"…\", …], unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
+const INDEX_KEYS: &str = "columns = [\"…\", …], keys = \"…\", unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
 const UNIQUE_KEYS: &str = "columns = [\"…\", …], name = \"…\"";
 const GRANT_KEYS: &str = "select, insert, update, delete, truncate, references, trigger, all, to = \"role\" or [\"role\", …]";
@@ -344,8 +344,15 @@ fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option
     let mut predicate = None;
     let mut method: Option<LitStr> = None;
     let mut opclass: Option<LitStr> = None;
+    let mut keys: Option<LitStr> = None;
     let result = attr.parse_nested_meta(|meta| {
         match path_name(&meta.path).as_str() {
+            "keys" => string_once(
+                cx,
+                &meta,
+                &mut keys,
+                "keys = \"lower(email), created_at DESC\"",
+            )?,
             "using" => string_once(cx, &meta, &mut method, "using = \"gin\"")?,
             "ops" => string_once(cx, &meta, &mut opclass, "ops = \"gin_trgm_ops\"")?,
             "columns" => columns = column_list(cx, &meta, "[\"supplier_id\", \"sku\"]")?,
@@ -360,10 +367,28 @@ fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option
         cx.push(error);
         return None;
     }
+    if let Some(lit) = &keys {
+        return index_on_keys(
+            cx,
+            lit,
+            [&columns.map(|_| "columns"), &opclass.map(|_| "ops")],
+            fields,
+        )
+        .map(|(columns, keys)| IndexSpec {
+            columns,
+            keys: Some(keys),
+            unique: unique.is_some(),
+            name: name.map(|lit| checked_name(cx, &lit, lit.value())),
+            predicate: predicate
+                .map(|lit| checked_expr(cx, &lit, "where", "\"deleted_at IS NULL\"")),
+            method: method.map(|lit| index_word(cx, &lit, "using", "gin")),
+            opclass: None,
+        });
+    }
     let Some(columns) = columns else {
         cx.error_spanned_by(
             attr,
-            "an index needs its columns: #[index(columns = [\"sku\"])]",
+            "an index needs its columns: #[index(columns = [\"sku\"])], or its keys: #[index(keys = \"lower(email)\")]",
         );
         return None;
     };
@@ -378,7 +403,56 @@ fn parse_index(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option
         predicate: predicate.map(|lit| checked_expr(cx, &lit, "where", "\"deleted_at IS NULL\"")),
         method: method.map(|lit| index_word(cx, &lit, "using", "gin")),
         opclass: opclass.map(|lit| index_word(cx, &lit, "ops", "gin_trgm_ops")),
+        keys: None,
     })
+}
+
+/// `keys = "…"`: checked as a key list, alone (`others` are the keys
+/// that would say the same twice), and the model's columns it reads.
+fn index_on_keys(
+    cx: &mut Ctxt,
+    lit: &LitStr,
+    others: [&Option<&str>; 2],
+    fields: &[Field],
+) -> Option<(Vec<String>, String)> {
+    let value = lit.value();
+    for other in others.into_iter().flatten() {
+        cx.error_spanned_by(
+            lit,
+            format!("an index takes `keys` or `{other}`, not both: write everything in `keys` (keys = \"name gin_trgm_ops, created_at DESC\")"),
+        );
+    }
+    if let Err(why) = strata_manifest::fragment::check_index_keys(&value) {
+        cx.error_spanned_by(
+            lit,
+            format!("`keys` must be an index's key list, such as \"lower(email), created_at DESC\", but {why}"),
+        );
+        return None;
+    }
+    let mut columns: Vec<String> = Vec::new();
+    for token in strata_manifest::lexer::significant(&value) {
+        let Some(name) = token.name() else { continue };
+        let known = fields.iter().any(|f| !f.skip && f.column == name);
+        if known && !columns.contains(&name) {
+            columns.push(name);
+        }
+    }
+    if columns.is_empty() {
+        let known: Vec<&str> = fields
+            .iter()
+            .filter(|f| !f.skip)
+            .map(|f| f.column.as_str())
+            .collect();
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`keys` reads no column of this model\nhelp: the columns are: {}",
+                known.join(", ")
+            ),
+        );
+        return None;
+    }
+    Some((columns, value))
 }
 
 /// An access method or operator class: a plain lowercase name, since it is

@@ -909,6 +909,9 @@ fn rename_in_table(t: &mut Table, from: &str, to: &str) {
         if let Some(p) = &index.predicate {
             index.predicate = Some(crate::default_expr::rename_identifiers(p, renamed));
         }
+        if let Some(k) = &index.keys {
+            index.keys = Some(crate::default_expr::rename_identifiers(k, renamed));
+        }
     }
 }
 

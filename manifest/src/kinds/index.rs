@@ -29,6 +29,12 @@ pub struct Index {
     /// The operator class of every column (`gin_trgm_ops`), when not the default.
     #[serde(default, rename = "ops", skip_serializing_if = "Option::is_none")]
     pub opclass: Option<String>,
+    /// The key list as written inside the parentheses, when it is more
+    /// than the columns: expressions, `COLLATE`, an operator class per key,
+    /// `DESC`, `NULLS FIRST` (`lower(email), created_at DESC`). `columns`
+    /// then names the columns it reads, and `opclass` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<String>,
 }
 
 impl Index {
@@ -37,8 +43,65 @@ impl Index {
         self.method.as_deref().unwrap_or("btree")
     }
 
+    /// `CREATE INDEX ON "schema"."table" USING method (keys)`: what an
+    /// index's keys are spelt by, the server's way, on a scratch copy of
+    /// its table (see [`Index::keys_from_statement`]).
+    pub fn keys_statement(&self, table: &QualifiedName) -> String {
+        format!(
+            "CREATE INDEX ON {} USING {} ({})",
+            q(table),
+            self.method(),
+            self.keys.as_deref().unwrap_or_default()
+        )
+    }
+
+    /// The table of a [`Index::keys_statement`], and what follows it.
+    pub fn keys_from_statement(statement: &str) -> Option<(QualifiedName, &str)> {
+        let tokens = crate::lexer::significant(statement);
+        let words = ["create", "index", "on"];
+        if tokens.len() < 7 || !tokens.iter().zip(words).all(|(t, w)| t.is_word(w)) {
+            return None;
+        }
+        let (schema, dot, name) = (&tokens[3], &tokens[4], &tokens[5]);
+        if !dot.is_punct(".") {
+            return None;
+        }
+        let table = QualifiedName::new(schema.name()?, name.name()?);
+        Some((table, statement.get(tokens[6].start..)?))
+    }
+
+    /// The key list of an index definition as `pg_get_indexdef` prints it:
+    /// what stands in the parentheses after `USING method`.
+    pub fn keys_of_definition(definition: &str) -> Option<String> {
+        let tokens = crate::lexer::significant(definition);
+        let using = tokens.iter().position(|t| t.is_word("using"))?;
+        let open = using + 2;
+        if !tokens.get(open)?.is_punct("(") {
+            return None;
+        }
+        let mut depth = 0usize;
+        for token in &tokens[open..] {
+            if token.is_punct("(") {
+                depth += 1;
+            } else if token.is_punct(")") {
+                depth -= 1;
+                if depth == 0 {
+                    let inner = definition.get(tokens[open].end()..token.start)?;
+                    return Some(inner.trim().to_owned());
+                }
+            }
+        }
+        None
+    }
+
     /// `USING method (column opclass, …)`: the part of `CREATE INDEX` after the table.
     pub(crate) fn key_sql(&self) -> String {
+        if let Some(keys) = &self.keys {
+            return match &self.method {
+                Some(method) => format!("USING {method} ({keys})"),
+                None => format!("({keys})"),
+            };
+        }
         let columns: Vec<String> = self
             .columns
             .iter()
@@ -113,6 +176,10 @@ fn diff_indexes(before: &Table, table: &Table, renames: &Renames, plan: &mut Pla
         .iter()
         .map(|i| Index {
             columns: renames.columns(&name, &i.columns),
+            keys: i
+                .keys
+                .as_deref()
+                .map(|k| renames.expr_in_new_names(&name, k)),
             predicate: i
                 .predicate
                 .as_deref()
@@ -125,6 +192,8 @@ fn diff_indexes(before: &Table, table: &Table, renames: &Renames, plan: &mut Pla
             && a.unique == b.unique
             && a.method() == b.method()
             && a.opclass == b.opclass
+            && a.keys.as_deref().map(crate::canonical_expr)
+                == b.keys.as_deref().map(crate::canonical_expr)
             && a.predicate.as_deref().map(crate::canonical_expr)
                 == b.predicate.as_deref().map(crate::canonical_expr)
     });
@@ -264,5 +333,29 @@ impl Step for IndexChange {
                 qualified(&table.schema, &index.name)
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_key_list_of_a_definition_and_of_its_own_statement() {
+        let definition = r#"CREATE INDEX "a (b" ON "s"."USING (x" USING gin (lower((body)::text) gin_trgm_ops, (f(a, b))) INCLUDE (c) WHERE (score > 0)"#;
+        assert_eq!(
+            Index::keys_of_definition(definition).as_deref(),
+            Some("lower((body)::text) gin_trgm_ops, (f(a, b))")
+        );
+        assert_eq!(Index::keys_of_definition("CREATE INDEX i ON t"), None);
+        let index = Index {
+            keys: Some("title COLLATE \"C\" DESC".to_owned()),
+            ..Index::default()
+        };
+        let statement = index.keys_statement(&QualifiedName::new("s", "my table"));
+        let (table, rest) = Index::keys_from_statement(&statement).unwrap();
+        assert_eq!(table, QualifiedName::new("s", "my table"));
+        assert_eq!(rest, "USING btree (title COLLATE \"C\" DESC)");
+        assert_eq!(Index::keys_from_statement("DROP TABLE x"), None);
     }
 }

@@ -202,3 +202,152 @@ async fn row_security_enabled_but_not_forced_is_modelled_drift_checked_and_force
     migrate_clean(&scratch, &pool).await;
     rolled_back_clean(&scratch, &pool, 1, &[]).await;
 }
+
+const KEYED: &str = r#"
+#[strata::schema("crm", table = "people")]
+#[index(keys = "lower(email), created_at DESC NULLS LAST", name = "people_email_recent")]
+#[index(keys = "name COLLATE \"C\"", name = "people_name_c", where = "email IS NOT NULL")]
+pub struct Person {
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(type = "varchar(200)")]
+    pub email: Option<String>,
+    pub name: String,
+    #[column(type = "timestamptz", default = "now()")]
+    pub created_at: String,
+}
+"#;
+
+#[tokio::test]
+async fn indexes_on_expressions_orders_and_collations_are_made_and_drift_checked() {
+    let scratch = Scratch::with_models(KEYED);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    // Clean although the server spells `lower(email)` on a varchar as
+    // `lower((email)::text)`.
+    migrate_clean(&scratch, &pool).await;
+    let definition: (String,) =
+        sqlx::query_as("SELECT pg_get_indexdef('crm.people_email_recent'::regclass)")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        definition
+            .0
+            .ends_with("(lower((email)::text), created_at DESC NULLS LAST)"),
+        "{}",
+        definition.0
+    );
+
+    // The same name over the plain column is drift, named by its keys.
+    psql(
+        &pool,
+        "DROP INDEX crm.people_email_recent; CREATE INDEX people_email_recent ON crm.people (email, created_at)",
+    )
+    .await;
+    let drift = check_drift(&pool, &scratch.migrations()).await.unwrap();
+    let found: Vec<_> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            DifferenceKind::Changed,
+            ObjectKind::Index,
+            "crm.people_email_recent".to_owned()
+        )],
+        "{drift}"
+    );
+    let text = drift.to_string();
+    assert!(
+        text.contains("lower(email), created_at DESC NULLS LAST"),
+        "{text}"
+    );
+
+    // A column renamed: the keys follow it, and the index is kept.
+    psql(
+        &pool,
+        "DROP INDEX crm.people_email_recent; CREATE INDEX people_email_recent ON crm.people (lower(email), created_at DESC NULLS LAST)",
+    )
+    .await;
+    scratch.write_models(
+        &KEYED
+            .replace("lower(email)", "lower(mail)")
+            .replace("email IS NOT NULL", "mail IS NOT NULL")
+            .replace(
+                "pub email: Option<String>",
+                "#[column(renamed_from = \"email\")]\n    pub mail: Option<String>",
+            ),
+    );
+    let outcome = scratch.build();
+    let up = std::fs::read_to_string(outcome.written.unwrap()).unwrap();
+    assert!(up.contains("RENAME COLUMN \"email\" TO \"mail\""), "{up}");
+    assert!(!up.contains("INDEX"), "{up}");
+    migrate_clean(&scratch, &pool).await;
+}
+
+const HAND_INDEXES: &str = r#"
+CREATE EXTENSION pg_trgm;
+CREATE SCHEMA search;
+CREATE TABLE search.docs (
+    id bigint PRIMARY KEY,
+    title text NOT NULL,
+    body text,
+    score integer
+);
+CREATE INDEX docs_title_lower ON search.docs (lower(title));
+CREATE INDEX docs_score_desc ON search.docs (score DESC NULLS LAST, id);
+CREATE INDEX docs_title_c ON search.docs (title COLLATE "C");
+CREATE INDEX docs_mixed_ops ON search.docs (title text_pattern_ops, body);
+CREATE INDEX docs_trgm_expr ON search.docs USING gin (lower(body) gin_trgm_ops) WHERE score > 0;
+CREATE UNIQUE INDEX docs_plain ON search.docs (title, id);
+"#;
+
+#[tokio::test]
+async fn indexes_that_are_more_than_columns_are_pulled_built_and_diffed_exactly() {
+    let ((db_a, a), (db_b, b), (db_c, c)) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a, HAND_INDEXES).await;
+    let state = strata::read_database(&a, None).await.unwrap();
+    let docs = state.table("search", "docs").unwrap();
+    let keyed: Vec<_> = docs
+        .indexes
+        .iter()
+        .filter(|i| i.keys.is_some())
+        .map(|i| i.name.as_str())
+        .collect();
+    assert_eq!(
+        keyed,
+        vec![
+            "docs_mixed_ops",
+            "docs_score_desc",
+            "docs_title_c",
+            "docs_title_lower",
+            "docs_trgm_expr"
+        ]
+    );
+
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
+
+    let schemas = ["search".to_owned()];
+    psql(&c, "CREATE EXTENSION pg_trgm").await;
+    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
+        .await
+        .unwrap();
+    diff.apply(&c).await.unwrap();
+    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
+    strata_tests::judges::assert_same(db_a.url(), db_c.url());
+}
