@@ -54,6 +54,8 @@ pub struct UniqueSpec {
     pub columns: Vec<String>,
     /// The name, if given (default `<table>_<columns>_key`).
     pub name: Option<String>,
+    /// `deferrable`: when it is checked.
+    pub deferral: strata_manifest::Deferral,
 }
 
 /// A struct annotated with `#[strata::view(…)]`: a view or materialized view.
@@ -191,6 +193,8 @@ pub struct Field {
     pub on_delete: Action,
     /// `on_update`.
     pub on_update: Action,
+    /// `deferrable`: when the foreign key is checked.
+    pub deferral: strata_manifest::Deferral,
 }
 
 /// The target of `references`.
@@ -341,6 +345,7 @@ impl Model {
                     referenced_columns,
                     on_delete: field.on_delete,
                     on_update: field.on_update,
+                    deferral: field.deferral,
                 }),
                 Err(error) => match &mut errors {
                     Some(all) => all.combine(error),
@@ -377,13 +382,14 @@ impl Model {
             table.add_check(check.clone());
         }
         for unique in &self.uniques {
-            table.add_named_unique(
-                unique
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| constraint_name(&self.table, &unique.columns, "key")),
-                unique.columns.clone(),
-            );
+            let name = unique
+                .name
+                .clone()
+                .unwrap_or_else(|| constraint_name(&self.table, &unique.columns, "key"));
+            table.add_named_unique(name.clone(), unique.columns.clone());
+            if let Some(key) = table.uniques.iter_mut().find(|k| k.name == name) {
+                key.deferral = unique.deferral;
+            }
         }
         Ok(table)
     }

@@ -65,7 +65,7 @@ pub use online::{
 /// (`CREATE INDEX CONCURRENTLY`), among the comments that open the file.
 pub const NO_TRANSACTION: &str = "-- strata:no-transaction";
 
-pub use kinds::key::{Action, ForeignKey, Key};
+pub use kinds::key::{Action, Deferral, ForeignKey, Key};
 pub use kinds::partition::{PartitionChange, PartitionInterval, PartitionMethod, Partitioning};
 pub use kinds::policy::{Policy, PolicyChange, PolicyCommand, RowSecurity};
 pub use kinds::role::RoleChange;

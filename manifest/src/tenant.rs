@@ -192,6 +192,7 @@ mod tests {
                 referenced_columns: vec!["id".to_owned()],
                 on_delete: Action::NoAction,
                 on_update: Action::NoAction,
+                deferral: Default::default(),
             });
         }
         state.add_table(contacts);

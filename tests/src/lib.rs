@@ -122,6 +122,7 @@ pub fn tenant_stream() -> (SchemaState, SchemaState) {
                 referenced_columns: vec!["id".into()],
                 on_delete: Default::default(),
                 on_update: Default::default(),
+                deferral: Default::default(),
             })
         };
         // Every foreign key into a shared table puts two triggers on that

@@ -518,6 +518,15 @@ fn rust_type_name(sql: &str) -> String {
 
 /// A Rust string literal for `text`: plain when nothing in it needs an
 /// escape, else raw when it can be.
+/// `, deferrable` and its kind, as `#[column]` and `#[unique]` say it.
+fn deferral_attr(deferral: strata_manifest::Deferral) -> &'static str {
+    match deferral {
+        strata_manifest::Deferral::Immediate => "",
+        strata_manifest::Deferral::Deferrable => ", deferrable",
+        strata_manifest::Deferral::InitiallyDeferred => ", deferrable = \"initially deferred\"",
+    }
+}
+
 fn literal(text: &str) -> String {
     if !text.contains(['"', '\\', '\n', '\r', '\t']) {
         return format!("\"{text}\"");
@@ -731,6 +740,13 @@ fn table_source(
         );
     }
     if let Some(pk) = &table.primary_key {
+        if !pk.deferral.is_default() {
+            pulled.not_expressed.push(format!(
+                "primary key {} of {object}: it is{}, which a model's primary key cannot say",
+                pk.name,
+                pk.deferral.sql().to_ascii_lowercase()
+            ));
+        }
         if pk.name != constraint_name(&table.name, &[], "pkey") {
             pulled.not_expressed.push(format!(
                 "primary key {} of {object}: strata names it {}",
@@ -778,13 +794,16 @@ fn table_source(
     // A one-column unique constraint named as strata names it is the
     // column's `unique`; any other is the struct's `#[unique]`.
     let by_column = |u: &strata_manifest::Key| {
-        u.columns.len() == 1 && u.name == constraint_name(&table.name, &u.columns, "key")
+        u.columns.len() == 1
+            && u.name == constraint_name(&table.name, &u.columns, "key")
+            && u.deferral.is_default()
     };
     for unique in table.uniques.iter().filter(|u| !by_column(u)) {
         let columns: Vec<String> = unique.columns.iter().map(|c| format!("{c:?}")).collect();
+        let deferral = deferral_attr(unique.deferral);
         let _ = writeln!(
             out,
-            "#[unique(columns = [{}], name = {:?})]",
+            "#[unique(columns = [{}], name = {:?}{deferral})]",
             columns.join(", "),
             unique.name
         );
@@ -854,9 +873,10 @@ fn table_source(
                 ),
             };
             attrs.push(format!(
-                "references = {reference}{}{}",
+                "references = {reference}{}{}{}",
                 action("on_delete", fk.on_delete),
-                action("on_update", fk.on_update)
+                action("on_update", fk.on_update),
+                deferral_attr(fk.deferral)
             ));
             expressed_keys.insert(fk.name.clone());
         }

@@ -3,15 +3,15 @@
 use syn::LitStr;
 
 use super::values::{
-    checked_expr, checked_name, checked_schema, checked_type, doc_comment, flag, path_name,
-    string_once, type_text, unknown_key, unraw,
+    checked_expr, checked_name, checked_schema, checked_type, deferrable, deferral, doc_comment,
+    flag, path_name, string_once, type_text, unknown_key, unraw,
 };
 use crate::context::Ctxt;
 use crate::model::{Field, Reference};
 use crate::rust_type::sql_type_of;
-use strata_manifest::{Action, QualifiedName};
+use strata_manifest::{Action, Deferral, QualifiedName};
 
-const COLUMN_KEYS: &str = "primary_key, identity, identity = \"always\", unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", using = \"…\", generated = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\"";
+const COLUMN_KEYS: &str = "primary_key, identity, identity = \"always\", unique, index, skip, type = \"…\", default = \"…\", name = \"…\", check = \"…\", renamed_from = \"…\", using = \"…\", generated = \"…\", references = Model or \"schema.table(column)\", on_delete = \"…\", on_update = \"…\", deferrable, deferrable = \"initially deferred\"";
 const ACTIONS: &str = "\"cascade\", \"restrict\", \"set null\", \"set default\", \"no action\"";
 const INTEGER_TYPES: [&str; 3] = ["smallint", "integer", "bigint"];
 
@@ -33,6 +33,9 @@ struct ColumnArgs {
     generated: Option<LitStr>,
     references: Option<(syn::Path, Option<Reference>)>,
     on_delete: Option<LitStr>,
+    /// `deferrable`, or `deferrable = "initially deferred"`.
+    deferrable: Option<syn::Path>,
+    deferrable_kind: Option<LitStr>,
     on_update: Option<LitStr>,
 }
 
@@ -51,6 +54,7 @@ impl ColumnArgs {
             || self.generated.is_some()
             || self.references.is_some()
             || self.on_delete.is_some()
+            || self.deferrable.is_some()
             || self.on_update.is_some()
     }
 }
@@ -86,6 +90,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
                     "generated = \"price_cents * quantity\"",
                 )?,
                 "on_delete" => string_once(cx, &meta, &mut a.on_delete, "on_delete = \"cascade\"")?,
+                "deferrable" => deferrable(cx, &meta, &mut a.deferrable, &mut a.deferrable_kind)?,
                 "on_update" => string_once(cx, &meta, &mut a.on_update, "on_update = \"cascade\"")?,
                 "references" => {
                     let value: syn::Expr = meta.value()?.parse()?;
@@ -133,6 +138,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
             using: None,
             references: None,
             on_delete: Action::NoAction,
+            deferral: Deferral::Immediate,
             on_update: Action::NoAction,
         });
     }
@@ -255,6 +261,13 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         }
     }
     let on_delete = action(cx, &args.on_delete, &args.references, "on_delete");
+    if let (Some(path), None) = (&args.deferrable, &args.references) {
+        cx.error_spanned_by(
+            path,
+            "`deferrable` belongs to a foreign key: add `references = …`",
+        );
+    }
+    let deferral = deferral(cx, &args.deferrable, &args.deferrable_kind);
     let on_update = action(cx, &args.on_update, &args.references, "on_update");
     for (lit, action) in [(&args.on_delete, on_delete), (&args.on_update, on_update)] {
         if let (Some(lit), Action::SetNull, false) = (lit, action, nullable) {
@@ -286,6 +299,7 @@ pub(super) fn parse_field(cx: &mut Ctxt, field: &syn::Field, table: &str) -> Opt
         using,
         references: args.references.and_then(|(_, target)| target),
         on_delete,
+        deferral,
         on_update,
     })
 }

@@ -9,7 +9,8 @@ use strata_manifest::{Check, Grant, Policy, PolicyCommand, Privilege};
 
 const INDEX_KEYS: &str = "columns = [\"…\", …], keys = \"…\", unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
-const UNIQUE_KEYS: &str = "columns = [\"…\", …], name = \"…\"";
+const UNIQUE_KEYS: &str =
+    "columns = [\"…\", …], name = \"…\", deferrable, deferrable = \"initially deferred\"";
 const GRANT_KEYS: &str = "select, insert, update, delete, truncate, references, trigger, all, to = \"role\" or [\"role\", …]";
 const POLICY_KEYS: &str = "name = \"…\", for = \"select\" | \"insert\" | \"update\" | \"delete\" | \"all\", to = \"role\" or [\"role\", …], using = \"…\", with_check = \"…\", restrictive";
 
@@ -273,8 +274,12 @@ fn parse_policy(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Policy> {
 fn parse_unique(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option<UniqueSpec> {
     let mut columns: Option<Vec<LitStr>> = None;
     let mut name = None;
+    let (mut deferrable, mut deferrable_kind) = (None, None);
     let result = attr.parse_nested_meta(|meta| {
         match path_name(&meta.path).as_str() {
+            "deferrable" => {
+                super::values::deferrable(cx, &meta, &mut deferrable, &mut deferrable_kind)?
+            }
             "columns" => columns = column_list(cx, &meta, "[\"profile_id\", \"product_id\"]")?,
             "name" => string_once(cx, &meta, &mut name, "name = \"unique_wishlist_item\"")?,
             _ => unknown_key(cx, &meta, "#[unique]", UNIQUE_KEYS)?,
@@ -296,6 +301,7 @@ fn parse_unique(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Optio
     Some(UniqueSpec {
         columns: columns.iter().map(LitStr::value).collect(),
         name: name.map(|lit| checked_name(cx, &lit, lit.value())),
+        deferral: super::values::deferral(cx, &deferrable, &deferrable_kind),
     })
 }
 

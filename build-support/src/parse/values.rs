@@ -52,6 +52,49 @@ pub(super) fn flag(
     Ok(())
 }
 
+/// Reads `deferrable` or `deferrable = "initially deferred"`.
+pub(super) fn deferrable(
+    cx: &mut Ctxt,
+    meta: &ParseNestedMeta,
+    path: &mut Option<syn::Path>,
+    kind: &mut Option<LitStr>,
+) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        string_once(cx, meta, kind, "deferrable = \"initially deferred\"")?;
+        path.get_or_insert(meta.path.clone());
+        Ok(())
+    } else {
+        flag(cx, meta, path)
+    }
+}
+
+/// When a key is checked: `deferrable` (at commit when a transaction
+/// asks) or `deferrable = "initially deferred"` (always at commit).
+pub(super) fn deferral(
+    cx: &mut Ctxt,
+    path: &Option<syn::Path>,
+    kind: &Option<LitStr>,
+) -> strata_manifest::Deferral {
+    use strata_manifest::Deferral;
+    if path.is_none() {
+        return Deferral::Immediate;
+    }
+    let Some(lit) = kind else {
+        return Deferral::Deferrable;
+    };
+    match lit.value().to_ascii_lowercase().as_str() {
+        "initially deferred" => Deferral::InitiallyDeferred,
+        "initially immediate" => Deferral::Deferrable,
+        other => {
+            cx.error_spanned_by(
+                lit,
+                format!("`deferrable = \"{other}\"`: write bare `deferrable`, or `deferrable = \"initially deferred\"` to check the key at every commit"),
+            );
+            Deferral::Deferrable
+        }
+    }
+}
+
 /// Reads `key = "…"` into a slot that may be filled once.
 pub(super) fn string_once(
     cx: &mut Ctxt,

@@ -302,10 +302,16 @@ impl Step for ConstraintChange {
 pub(crate) fn definition(constraint: &Constraint) -> String {
     let name = quote_ident(constraint.name());
     match constraint {
-        Constraint::PrimaryKey(key) => {
-            format!("CONSTRAINT {name} PRIMARY KEY ({})", list(&key.columns))
-        }
-        Constraint::Unique(key) => format!("CONSTRAINT {name} UNIQUE ({})", list(&key.columns)),
+        Constraint::PrimaryKey(key) => format!(
+            "CONSTRAINT {name} PRIMARY KEY ({}){}",
+            list(&key.columns),
+            key.deferral.sql()
+        ),
+        Constraint::Unique(key) => format!(
+            "CONSTRAINT {name} UNIQUE ({}){}",
+            list(&key.columns),
+            key.deferral.sql()
+        ),
         Constraint::Check(check) => format!("CONSTRAINT {name} CHECK ({})", check.expr),
         Constraint::ForeignKey(key) => {
             let mut def = format!(
@@ -320,6 +326,7 @@ pub(crate) fn definition(constraint: &Constraint) -> String {
             if !key.on_update.is_default() {
                 let _ = write!(def, " ON UPDATE {}", key.on_update.sql());
             }
+            def.push_str(key.deferral.sql());
             def
         }
     }

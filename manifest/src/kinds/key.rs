@@ -16,6 +16,60 @@ pub struct Key {
     pub name: String,
     /// Its columns, in key order.
     pub columns: Vec<String>,
+    /// `DEFERRABLE`, `INITIALLY DEFERRED`.
+    #[serde(default, skip_serializing_if = "Deferral::is_default")]
+    pub deferral: Deferral,
+}
+
+/// When a key is checked: at each statement (PostgreSQL's default), or
+/// at commit when a transaction asks (`DEFERRABLE`) or always
+/// (`DEFERRABLE INITIALLY DEFERRED`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deferral {
+    /// `NOT DEFERRABLE`, the default.
+    #[default]
+    Immediate,
+    /// `DEFERRABLE INITIALLY IMMEDIATE`.
+    Deferrable,
+    /// `DEFERRABLE INITIALLY DEFERRED`.
+    InitiallyDeferred,
+}
+
+impl Deferral {
+    /// True for the default, which need not be written down.
+    pub fn is_default(&self) -> bool {
+        *self == Deferral::Immediate
+    }
+
+    /// What follows a constraint's definition: empty, ` DEFERRABLE` or
+    /// ` DEFERRABLE INITIALLY DEFERRED`.
+    pub fn sql(&self) -> &'static str {
+        match self {
+            Deferral::Immediate => "",
+            Deferral::Deferrable => " DEFERRABLE",
+            Deferral::InitiallyDeferred => " DEFERRABLE INITIALLY DEFERRED",
+        }
+    }
+
+    /// As a constraint definition (`pg_get_constraintdef`) says it.
+    pub fn of_definition(definition: &str) -> Deferral {
+        let tokens = crate::lexer::significant(definition);
+        let pair = |a: &str, b: &str| {
+            tokens
+                .windows(2)
+                .any(|p| p[0].is_word(a) && p[1].is_word(b))
+        };
+        let deferrable = tokens
+            .iter()
+            .enumerate()
+            .any(|(i, t)| t.is_word("deferrable") && !(i > 0 && tokens[i - 1].is_word("not")));
+        match (deferrable, pair("initially", "deferred")) {
+            (_, true) => Deferral::InitiallyDeferred,
+            (true, false) => Deferral::Deferrable,
+            (false, false) => Deferral::Immediate,
+        }
+    }
 }
 
 /// What a foreign key does when the row it points at is deleted or updated.
@@ -86,6 +140,9 @@ pub struct ForeignKey {
     /// `ON UPDATE`.
     #[serde(default, skip_serializing_if = "Action::is_default")]
     pub on_update: Action,
+    /// `DEFERRABLE`, `INITIALLY DEFERRED`.
+    #[serde(default, skip_serializing_if = "Deferral::is_default")]
+    pub deferral: Deferral,
 }
 
 /// Primary and unique keys come with `CREATE TABLE`; foreign keys follow it,
@@ -111,7 +168,9 @@ fn diff_keys(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'
         ..k.clone()
     });
     match (&old_pk, &table.primary_key) {
-        (Some(a), Some(b)) if a.columns == b.columns => rename(plan, &name, &a.name, &b.name),
+        (Some(a), Some(b)) if a.columns == b.columns && a.deferral == b.deferral => {
+            rename(plan, &name, &a.name, &b.name)
+        }
         (a, b) => drop_and_add(
             plan,
             &name,
@@ -129,7 +188,9 @@ fn diff_keys(before: &Table, table: &Table, renames: &Renames, plan: &mut Plan<'
             ..k.clone()
         })
         .collect();
-    let (same, gone, added) = match_by(&old_uniques, &table.uniques, |a, b| a.columns == b.columns);
+    let (same, gone, added) = match_by(&old_uniques, &table.uniques, |a, b| {
+        a.columns == b.columns && a.deferral == b.deferral
+    });
     for (a, b) in same {
         rename(plan, &name, &a.name, &b.name);
     }

@@ -130,7 +130,11 @@ impl Table {
     /// Sets the primary key over `columns`, with the name PostgreSQL would give it.
     pub fn set_primary_key(&mut self, columns: Vec<String>) {
         let name = constraint_name(&self.name, &[], "pkey");
-        self.primary_key = Some(Key { name, columns });
+        self.primary_key = Some(Key {
+            name,
+            columns,
+            deferral: Default::default(),
+        });
     }
 
     /// Adds a unique constraint over `columns`, with the name PostgreSQL would give it.
@@ -141,7 +145,12 @@ impl Table {
 
     /// Adds a unique constraint called `name`, keeping them sorted by name.
     pub fn add_named_unique(&mut self, name: String, columns: Vec<String>) {
-        insert_sorted(&mut self.uniques, Key { name, columns }, |k| &k.name);
+        let key = Key {
+            name,
+            columns,
+            deferral: Default::default(),
+        };
+        insert_sorted(&mut self.uniques, key, |k| &k.name);
     }
 
     /// Adds a foreign key, keeping them sorted by name.

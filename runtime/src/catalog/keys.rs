@@ -1,6 +1,6 @@
 //! Primary keys, unique constraints and foreign keys.
 
-use strata_manifest::{Action, ForeignKey, Key, QualifiedName, Table};
+use strata_manifest::{Action, Deferral, ForeignKey, Key, QualifiedName, Table};
 
 use super::{read_row, Compare, Part, Read, TableCompare};
 use crate::canonical::TableSpelling;
@@ -51,9 +51,20 @@ pub(crate) const PART: Part = Part {
             return Ok(());
         };
         let t = &mut catalog.state.tables[at];
+        let deferral = Deferral::of_definition(&definition);
         match kind.as_str() {
-            "p" => t.primary_key = Some(Key { name, columns }),
-            "u" => t.uniques.push(Key { name, columns }),
+            "p" => {
+                t.primary_key = Some(Key {
+                    name,
+                    columns,
+                    deferral,
+                })
+            }
+            "u" => t.uniques.push(Key {
+                name,
+                columns,
+                deferral,
+            }),
             _ => t.foreign_keys.push(ForeignKey {
                 name,
                 columns,
@@ -64,6 +75,7 @@ pub(crate) const PART: Part = Part {
                 referenced_columns: ref_columns,
                 on_delete: action(&on_delete),
                 on_update: action(&on_update),
+                deferral,
             }),
         }
         Ok(())
@@ -131,7 +143,9 @@ fn compare(expected: &Table, actual: &Table, _: &TableSpelling<'_>, out: &mut Co
                 out.push(Unexpected, ObjectKind::PrimaryKey, table.clone())
                     .actual = Some(describe_key(have));
             }
-            (Some(want), Some(have)) if want.columns != have.columns => {
+            (Some(want), Some(have))
+                if want.columns != have.columns || want.deferral != have.deferral =>
+            {
                 let d = out.push(Changed, ObjectKind::PrimaryKey, table.clone());
                 d.expected = Some(describe_key(want));
                 d.actual = Some(describe_key(have));
@@ -140,12 +154,14 @@ fn compare(expected: &Table, actual: &Table, _: &TableSpelling<'_>, out: &mut Co
         }
         let name = |key: &Key| quoted(&[&expected.schema, &key.name]);
         for key in &expected.uniques {
-            if !actual.uniques.iter().any(|k| k.columns == key.columns) {
+            let same = |k: &Key| k.columns == key.columns && k.deferral == key.deferral;
+            if !actual.uniques.iter().any(same) {
                 out.push(Missing, ObjectKind::Unique, name(key)).expected = Some(describe_key(key));
             }
         }
         for key in &actual.uniques {
-            if !expected.uniques.iter().any(|k| k.columns == key.columns) {
+            let same = |k: &Key| k.columns == key.columns && k.deferral == key.deferral;
+            if !expected.uniques.iter().any(same) {
                 out.push(Unexpected, ObjectKind::Unique, name(key)).actual =
                     Some(describe_key(key));
             }
@@ -164,7 +180,12 @@ fn compare(expected: &Table, actual: &Table, _: &TableSpelling<'_>, out: &mut Co
 }
 
 fn describe_key(key: &Key) -> String {
-    format!("{} ({})", key.name, key.columns.join(", "))
+    format!(
+        "{} ({}){}",
+        key.name,
+        key.columns.join(", "),
+        key.deferral.sql().to_ascii_lowercase()
+    )
 }
 
 fn describe_foreign_key(key: &ForeignKey) -> String {
@@ -179,6 +200,7 @@ fn describe_foreign_key(key: &ForeignKey) -> String {
             text.push_str(&format!(" {what} {}", action.sql().to_ascii_lowercase()));
         }
     }
+    text.push_str(&key.deferral.sql().to_ascii_lowercase());
     text
 }
 

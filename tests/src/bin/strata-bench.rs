@@ -89,6 +89,7 @@ fn many_tables_in(count: usize, schemas: usize) -> SchemaState {
                     referenced_columns: vec!["id".into()],
                     on_delete: Default::default(),
                     on_update: Default::default(),
+                    deferral: Default::default(),
                 });
             }
             state.add_table(table);
@@ -1224,6 +1225,7 @@ fn online_changes() -> Vec<(&'static str, SchemaState)> {
         referenced_columns: vec!["id".into()],
         on_delete: Default::default(),
         on_update: Default::default(),
+        deferral: Default::default(),
     });
     kinds.push(("a foreign key", foreign));
     let mut required = base.clone();

@@ -351,3 +351,105 @@ async fn indexes_that_are_more_than_columns_are_pulled_built_and_diffed_exactly(
     assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
     strata_tests::judges::assert_same(db_a.url(), db_c.url());
 }
+
+const DEFERRED: &str = r#"
+#[strata::schema("ledger", table = "accounts")]
+#[unique(columns = ["code"], name = "accounts_code_key", deferrable)]
+pub struct Account {
+    #[column(primary_key)]
+    pub id: i64,
+    pub code: String,
+}
+
+#[strata::schema("ledger", table = "entries")]
+pub struct Entry {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(references = Account, deferrable = "initially deferred")]
+    pub account_id: i64,
+}
+"#;
+
+#[tokio::test]
+async fn deferrable_keys_are_made_checked_at_commit_and_drift_checked() {
+    let scratch = Scratch::with_models(DEFERRED);
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    migrate_clean(&scratch, &pool).await;
+    // The entry comes before its account, in one transaction.
+    psql(
+        &pool,
+        "BEGIN; INSERT INTO ledger.entries VALUES (1, 10); INSERT INTO ledger.accounts VALUES (10, 'a'); COMMIT",
+    )
+    .await;
+    // Swapping two codes passes once the transaction defers the check.
+    psql(
+        &pool,
+        "INSERT INTO ledger.accounts VALUES (11, 'b'); BEGIN; SET CONSTRAINTS ALL DEFERRED; \
+         UPDATE ledger.accounts SET code = 'b' WHERE id = 10; UPDATE ledger.accounts SET code = 'a' WHERE id = 11; COMMIT",
+    )
+    .await;
+
+    psql(
+        &pool,
+        "ALTER TABLE ledger.entries ALTER CONSTRAINT entries_account_id_fkey NOT DEFERRABLE",
+    )
+    .await;
+    let drift = check_drift(&pool, &scratch.migrations()).await.unwrap();
+    let found: Vec<_> = drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            DifferenceKind::Changed,
+            ObjectKind::ForeignKey,
+            "ledger.entries_account_id_fkey".to_owned()
+        )],
+        "{drift}"
+    );
+    assert!(
+        drift.to_string().contains("deferrable initially deferred"),
+        "{drift}"
+    );
+}
+
+const HAND_KEYS: &str = r#"
+CREATE SCHEMA shop;
+CREATE TABLE shop.parents (id bigint PRIMARY KEY, code text UNIQUE DEFERRABLE);
+CREATE TABLE shop.children (
+    id bigint PRIMARY KEY,
+    parent_id bigint REFERENCES shop.parents (id) DEFERRABLE INITIALLY DEFERRED,
+    other_id bigint REFERENCES shop.parents (id) ON DELETE CASCADE DEFERRABLE
+);
+"#;
+
+#[tokio::test]
+async fn deferrable_keys_are_pulled_built_and_diffed_exactly() {
+    let ((db_a, a), (db_b, b), (db_c, c)) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a, HAND_KEYS).await;
+    let state = strata::read_database(&a, None).await.unwrap();
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
+
+    let schemas = ["shop".to_owned()];
+    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
+        .await
+        .unwrap();
+    diff.apply(&c).await.unwrap();
+    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
+    strata_tests::judges::assert_same(db_a.url(), db_c.url());
+}

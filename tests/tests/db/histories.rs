@@ -188,6 +188,7 @@ fn state_of(specs: &[TableSpec]) -> SchemaState {
                     referenced_columns: vec!["id".into()],
                     on_delete: strata_manifest::Action::SetNull,
                     on_update: strata_manifest::Action::NoAction,
+                    deferral: Default::default(),
                 });
             }
         }
