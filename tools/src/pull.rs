@@ -516,8 +516,6 @@ fn rust_type_name(sql: &str) -> String {
     name
 }
 
-/// A Rust string literal for `text`: plain when nothing in it needs an
-/// escape, else raw when it can be.
 /// `, deferrable` and its kind, as `#[column]` and `#[unique]` say it.
 fn deferral_attr(deferral: strata_manifest::Deferral) -> &'static str {
     match deferral {
@@ -527,6 +525,8 @@ fn deferral_attr(deferral: strata_manifest::Deferral) -> &'static str {
     }
 }
 
+/// A Rust string literal for `text`: plain when nothing in it needs an
+/// escape, else raw when it can be.
 fn literal(text: &str) -> String {
     if !text.contains(['"', '\\', '\n', '\r', '\t']) {
         return format!("\"{text}\"");
@@ -573,20 +573,18 @@ fn schema_source(state: &SchemaState, schema: &str, names: &Names, pulled: &mut 
 
 fn enum_source(out: &mut String, ty: &EnumType, names: &Names, pulled: &mut Pulled) {
     let rust = names.ty(&ty.schema, &ty.name);
-    let variants: Vec<String> = ty.values.iter().map(|v| rust_type_name(v)).collect();
-    // A value is its variant's name in snake_case: one that is not cannot be said.
-    if let Some(value) = ty
-        .values
-        .iter()
-        .zip(&variants)
-        .find(|(value, variant)| variant.to_snake_case() != **value)
-        .map(|(value, _)| value)
-    {
-        pulled.not_expressed.push(format!(
-            "enum {}.{}: its value {value:?} is not the snake_case name of a Rust variant",
-            ty.schema, ty.name
-        ));
-        return;
+    // A value is its variant's name in snake_case, or says its own
+    // (`#[value(name = "PG-13")]`); variants that would clash are numbered.
+    let mut variants: Vec<String> = Vec::new();
+    for value in &ty.values {
+        let base = rust_type_name(value);
+        let mut variant = base.clone();
+        let mut n = 2;
+        while variants.contains(&variant) {
+            variant = format!("{base}{n}");
+            n += 1;
+        }
+        variants.push(variant);
     }
     let table = match rust.to_snake_case() == ty.name {
         true => String::new(),
@@ -603,7 +601,10 @@ fn enum_source(out: &mut String, ty: &EnumType, names: &Names, pulled: &mut Pull
         out,
         "#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum {rust} {{"
     );
-    for variant in &variants {
+    for (variant, value) in variants.iter().zip(&ty.values) {
+        if variant.to_snake_case() != *value {
+            let _ = writeln!(out, "    #[value(name = {})]", literal(value));
+        }
         let _ = writeln!(out, "    {variant},");
     }
     out.push_str("}\n\n");

@@ -42,20 +42,31 @@ pub fn parse_enum(args: TokenStream, item: &syn::ItemEnum) -> syn::Result<EnumMo
                 "a #[schema] enum's values are its variants' names: remove the discriminant",
             );
         }
-        let value = unraw(&variant.ident).to_snake_case();
-        if value.len() > MAX_IDENT_BYTES {
+        let (name, renamed_from) = value_attrs(&mut cx, variant);
+        let value = name
+            .as_ref()
+            .map_or_else(|| unraw(&variant.ident).to_snake_case(), LitStr::value);
+        if value.is_empty() || value.len() > MAX_IDENT_BYTES {
             cx.error_spanned_by(
                 &variant.ident,
-                format!("enum value `{value}` is longer than PostgreSQL's {MAX_IDENT_BYTES} bytes"),
+                format!("enum value `{value}` must be 1 to {MAX_IDENT_BYTES} bytes long, as PostgreSQL takes it"),
             );
         }
         if values.iter().any(|v| v.value == value) {
             cx.error_spanned_by(
                 &variant.ident,
-                format!("two variants are both the value `{value}` in snake_case: rename one"),
+                format!("two variants are both the value `{value}`: rename one, or give it #[value(name = \"…\")]"),
             );
         }
-        let renamed_from = value_attrs(&mut cx, variant, &value);
+        if let Some(lit) = renamed_from.as_ref().filter(|lit| lit.value() == value) {
+            cx.error_spanned_by(
+                lit,
+                format!(
+                    "`renamed_from` names the value's old spelling, but it is `{value}` already"
+                ),
+            );
+        }
+        let renamed_from = renamed_from.map(|lit| lit.value());
         values.push(EnumValue {
             ident: variant.ident.clone(),
             value,
@@ -128,8 +139,10 @@ fn enum_schema(cx: &mut Ctxt, args: TokenStream) -> String {
     }
 }
 
-/// `#[value(renamed_from = "…")]` on a variant.
-fn value_attrs(cx: &mut Ctxt, variant: &syn::Variant, value: &str) -> Option<String> {
+/// `#[value(name = "…", renamed_from = "…")]` on a variant: the label, when
+/// it is not the variant's name in snake_case, and its old spelling.
+fn value_attrs(cx: &mut Ctxt, variant: &syn::Variant) -> (Option<LitStr>, Option<LitStr>) {
+    let mut name: Option<LitStr> = None;
     let mut renamed_from: Option<LitStr> = None;
     for attr in variant.attrs.iter().filter(|a| a.path().is_ident("value")) {
         let result = attr.parse_nested_meta(|meta| {
@@ -137,9 +150,10 @@ fn value_attrs(cx: &mut Ctxt, variant: &syn::Variant, value: &str) -> Option<Str
                 "renamed_from" => {
                     string_once(cx, &meta, &mut renamed_from, "renamed_from = \"sent\"")?
                 }
+                "name" => string_once(cx, &meta, &mut name, "name = \"PG-13\"")?,
                 other => cx.error_spanned_by(
                     &meta.path,
-                    format!("unknown key `{other}` in #[value]\nhelp: the keys are: renamed_from = \"…\""),
+                    format!("unknown key `{other}` in #[value]\nhelp: the keys are: name = \"…\", renamed_from = \"…\""),
                 ),
             }
             Ok(())
@@ -148,21 +162,16 @@ fn value_attrs(cx: &mut Ctxt, variant: &syn::Variant, value: &str) -> Option<Str
             cx.push(error);
         }
     }
-    let lit = renamed_from?;
-    let from = lit.value();
-    if from == value {
-        cx.error_spanned_by(
-            &lit,
-            format!("`renamed_from` names the value's old spelling, but it is `{value}` already"),
-        );
+    for lit in name.iter().chain(&renamed_from) {
+        let text = lit.value();
+        if text.is_empty() || text.len() > MAX_IDENT_BYTES || text.contains('\0') {
+            cx.error_spanned_by(
+                lit,
+                format!("an enum value is 1 to {MAX_IDENT_BYTES} bytes long, without NUL"),
+            );
+        }
     }
-    if from.is_empty() || from.len() > MAX_IDENT_BYTES {
-        cx.error_spanned_by(
-            &lit,
-            format!("an enum value is 1 to {MAX_IDENT_BYTES} bytes long"),
-        );
-    }
-    Some(from)
+    (name, renamed_from)
 }
 
 impl EnumModel {

@@ -453,3 +453,36 @@ async fn deferrable_keys_are_pulled_built_and_diffed_exactly() {
     assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
     strata_tests::judges::assert_same(db_a.url(), db_c.url());
 }
+
+const HAND_ENUMS: &str = r#"
+CREATE SCHEMA films;
+CREATE TYPE films.mpaa_rating AS ENUM ('G', 'PG', 'PG-13', 'Pg', 'NC-17', 'unrated');
+CREATE TABLE films.films (
+    id bigint PRIMARY KEY,
+    rating films.mpaa_rating DEFAULT 'G'
+);
+"#;
+
+#[tokio::test]
+async fn enum_labels_of_any_spelling_are_pulled_into_a_crate_that_compiles() {
+    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
+    psql(&a, HAND_ENUMS).await;
+    let state = strata::read_database(&a, None).await.unwrap();
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let models = std::fs::read_to_string(krate.path().join("src/models/films.rs")).unwrap();
+    assert!(models.contains("#[value(name = \"PG-13\")]"), "{models}");
+    pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
+    // Every label is a variant of the Rust enum: the crate compiles.
+    strata_tests::pulled::compiles(krate.path());
+}
