@@ -25,7 +25,7 @@ mod warnings;
 pub use builder::{Builder, Outcome};
 pub use error::{Error, ModelError};
 pub use model::{EnumModel, EnumValue, Field, IndexSpec, Model, Reference, UniqueSpec, ViewModel};
-pub use parse::{parse_enum, parse_model, parse_view};
+pub use parse::{parse_enum, parse_model, parse_view, STRUCT_ATTRIBUTES};
 pub use scan::{scan_models, ScannedEnum, ScannedModel, ScannedModels, ScannedView};
 pub use stream::new_migration;
 

@@ -32,6 +32,8 @@ pub struct Model {
     pub checks: Vec<Check>,
     /// `#[unique(…)]` on the struct.
     pub uniques: Vec<UniqueSpec>,
+    /// `#[foreign_key(…)]` on the struct (an empty name: strata's).
+    pub foreign_keys: Vec<ForeignKey>,
     /// `rls`: row-level security enabled and, unless `rls = "enabled"`,
     /// forced.
     pub rls: bool,
@@ -380,6 +382,13 @@ impl Model {
         }
         for check in &self.checks {
             table.add_check(check.clone());
+        }
+        for key in &self.foreign_keys {
+            let mut key = key.clone();
+            if key.name.is_empty() {
+                key.name = constraint_name(&self.table, &key.columns, "fkey");
+            }
+            table.add_foreign_key(key);
         }
         for unique in &self.uniques {
             let name = unique

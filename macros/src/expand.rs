@@ -4,7 +4,9 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use strata_build::manifest::crud::{crud_sql, select_sql, CrudColumn};
 use strata_build::manifest::qualified;
-use strata_build::{parse_enum, parse_model, parse_view, EnumModel, Field, Model, Reference};
+use strata_build::{
+    parse_enum, parse_model, parse_view, EnumModel, Field, Model, Reference, STRUCT_ATTRIBUTES,
+};
 use syn::spanned::Spanned;
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -28,11 +30,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     for field in input.fields.iter_mut() {
         field.attrs.retain(|a| !a.path().is_ident("column"));
     }
-    input.attrs.retain(|a| {
-        !["index", "check", "unique", "policy", "grant"]
-            .iter()
-            .any(|n| a.path().is_ident(n))
-    });
+    input
+        .attrs
+        .retain(|a| !STRUCT_ATTRIBUTES.iter().any(|n| a.path().is_ident(n)));
     match model {
         Ok(model) => {
             let generated = generate(&model);
@@ -405,11 +405,9 @@ pub(crate) fn expand_view(args: TokenStream, item: TokenStream) -> TokenStream {
     for field in input.fields.iter_mut() {
         field.attrs.retain(|a| !a.path().is_ident("column"));
     }
-    input.attrs.retain(|a| {
-        !["index", "check", "unique", "policy", "grant"]
-            .iter()
-            .any(|n| a.path().is_ident(n))
-    });
+    input
+        .attrs
+        .retain(|a| !STRUCT_ATTRIBUTES.iter().any(|n| a.path().is_ident(n)));
     let view = match view {
         Ok(view) => view,
         Err(error) => {

@@ -809,12 +809,34 @@ fn table_source(
             unique.name
         );
     }
+    // A one-column foreign key named as strata names it is the column's
+    // `references`; any other is the struct's `#[foreign_key]`.
+    let fk_by_column = |fk: &strata_manifest::ForeignKey| {
+        fk.columns.len() == 1 && fk.name == constraint_name(&table.name, &fk.columns, "fkey")
+    };
+    for fk in table.foreign_keys.iter().filter(|fk| !fk_by_column(fk)) {
+        let columns: Vec<String> = fk.columns.iter().map(|c| format!("{c:?}")).collect();
+        let _ = writeln!(
+            out,
+            "#[foreign_key(columns = [{}], references = {:?}, name = {:?}{}{}{})]",
+            columns.join(", "),
+            format!(
+                "{}.{}({})",
+                fk.references.schema,
+                fk.references.name,
+                fk.referenced_columns.join(", ")
+            ),
+            fk.name,
+            action("on_delete", fk.on_delete),
+            action("on_update", fk.on_update),
+            deferral_attr(fk.deferral)
+        );
+    }
     let _ = writeln!(out, "pub struct {rust} {{");
     let pk_columns: &[String] = table
         .primary_key
         .as_ref()
         .map_or(&[], |k| k.columns.as_slice());
-    let mut expressed_keys = BTreeSet::new();
     for column in &table.columns {
         let mut attrs: Vec<String> = Vec::new();
         let (field, renamed) = rust_field_name(&column.name);
@@ -850,7 +872,7 @@ fn table_source(
         if let Some(fk) = table
             .foreign_keys
             .iter()
-            .find(|fk| fk.columns == one && fk.name == constraint_name(&table.name, one, "fkey"))
+            .find(|fk| fk.columns == one && fk_by_column(fk))
         {
             let target = state
                 .tables
@@ -879,7 +901,6 @@ fn table_source(
                 action("on_update", fk.on_update),
                 deferral_attr(fk.deferral)
             ));
-            expressed_keys.insert(fk.name.clone());
         }
         doc(out, "    ", column.comment.as_ref());
         if !attrs.is_empty() {
@@ -892,17 +913,6 @@ fn table_source(
         let _ = writeln!(out, "    pub {field}: {ty},");
     }
     out.push_str("}\n\n");
-    for fk in table
-        .foreign_keys
-        .iter()
-        .filter(|fk| !expressed_keys.contains(&fk.name))
-    {
-        pulled.not_expressed.push(format!(
-            "foreign key {} of {object} on ({}): models name a foreign key after its one column",
-            fk.name,
-            fk.columns.join(", ")
-        ));
-    }
 }
 
 fn view_source(out: &mut String, view: &View, names: &Names, pulled: &mut Pulled) {

@@ -313,28 +313,17 @@ fn reference(cx: &mut Ctxt, value: &syn::Expr) -> Option<Reference> {
             lit: syn::Lit::Str(lit),
             ..
         }) => {
-            let text = lit.value();
-            let parsed = text.split_once('(').and_then(|(table, rest)| {
-                let column = rest.strip_suffix(')')?;
-                let (schema, name) = table.split_once('.')?;
-                Some((schema.trim(), name.trim(), column.trim()))
-            });
-            let Some((schema, name, column)) = parsed else {
+            let (table, mut columns) = external_target(cx, lit, EXAMPLE)?;
+            if columns.len() != 1 {
                 cx.error_spanned_by(
                     lit,
-                    format!(
-                        "`{text}` is not of the form \"schema.table(column)\"\nhelp: {EXAMPLE}"
-                    ),
+                    format!("a field references one column\nhelp: for a key over several, write #[foreign_key(columns = [\"a\", \"b\"], references = \"{}.{}(a, b)\")] on the struct", table.schema, table.name),
                 );
                 return None;
-            };
-            let schema_lit = LitStr::new(schema, lit.span());
-            let schema = checked_schema(cx, &schema_lit);
-            let name = checked_name(cx, lit, name.to_owned());
-            let column = checked_name(cx, lit, column.to_owned());
+            }
             Some(Reference::External {
-                table: QualifiedName::new(schema, name),
-                column,
+                table,
+                column: columns.remove(0),
             })
         }
         other => {
@@ -347,7 +336,36 @@ fn reference(cx: &mut Ctxt, value: &syn::Expr) -> Option<Reference> {
     }
 }
 
-fn action(
+/// `"schema.table(column, …)"`: the table and its columns.
+pub(super) fn external_target(
+    cx: &mut Ctxt,
+    lit: &LitStr,
+    example: &str,
+) -> Option<(QualifiedName, Vec<String>)> {
+    let text = lit.value();
+    let parsed = text.split_once('(').and_then(|(table, rest)| {
+        let columns = rest.trim_end().strip_suffix(')')?;
+        let (schema, name) = table.split_once('.')?;
+        Some((schema.trim(), name.trim(), columns))
+    });
+    let Some((schema, name, columns)) = parsed else {
+        cx.error_spanned_by(
+            lit,
+            format!("`{text}` is not of the form \"schema.table(column)\"\nhelp: {example}"),
+        );
+        return None;
+    };
+    let schema_lit = LitStr::new(schema, lit.span());
+    let schema = checked_schema(cx, &schema_lit);
+    let name = checked_name(cx, lit, name.to_owned());
+    let columns = columns
+        .split(',')
+        .map(|c| checked_name(cx, lit, c.trim().to_owned()))
+        .collect();
+    Some((QualifiedName::new(schema, name), columns))
+}
+
+pub(super) fn action(
     cx: &mut Ctxt,
     lit: &Option<LitStr>,
     references: &Option<(syn::Path, Option<Reference>)>,

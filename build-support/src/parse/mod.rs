@@ -17,6 +17,8 @@ use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{LitStr, Token};
 
+pub use table::STRUCT_ATTRIBUTES;
+
 use crate::context::Ctxt;
 use crate::model::{Field, Model};
 use values::{checked_name, checked_schema, doc_comment, flag, string_once, unknown_key, unraw};
@@ -121,6 +123,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         indexes,
         checks,
         uniques,
+        foreign_keys,
         policies,
         grants,
     } = table::parse_table_attrs(&mut cx, item, &fields);
@@ -148,6 +151,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         indexes,
         checks,
         uniques,
+        foreign_keys,
         rls: schema_args.rls.is_some(),
         rls_forced,
         policies: policies.into_iter().map(|(policy, _)| policy).collect(),

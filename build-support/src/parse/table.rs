@@ -1,24 +1,33 @@
-//! `#[index(…)]`, `#[check(…)]`, `#[unique(…)]` and `#[policy(…)]` on the struct.
+//! `#[index(…)]`, `#[check(…)]`, `#[unique(…)]`, `#[foreign_key(…)]`,
+//! `#[policy(…)]` and `#[grant(…)]` on the struct.
 
 use syn::LitStr;
 
 use super::values::{checked_expr, checked_name, flag, path_name, string_once, unknown_key};
 use crate::context::Ctxt;
 use crate::model::{Field, IndexSpec, UniqueSpec};
-use strata_manifest::{Check, Grant, Policy, PolicyCommand, Privilege};
+use strata_manifest::{Check, ForeignKey, Grant, Policy, PolicyCommand, Privilege};
 
 const INDEX_KEYS: &str = "columns = [\"…\", …], keys = \"…\", unique, name = \"…\", where = \"…\", using = \"gin\", ops = \"gin_trgm_ops\"";
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
 const UNIQUE_KEYS: &str =
     "columns = [\"…\", …], name = \"…\", deferrable, deferrable = \"initially deferred\"";
+const FOREIGN_KEY_KEYS: &str = "columns = [\"…\", …], references = \"schema.table(column, …)\", name = \"…\", on_delete = \"…\", on_update = \"…\", deferrable, deferrable = \"initially deferred\"";
 const GRANT_KEYS: &str = "select, insert, update, delete, truncate, references, trigger, all, to = \"role\" or [\"role\", …]";
 const POLICY_KEYS: &str = "name = \"…\", for = \"select\" | \"insert\" | \"update\" | \"delete\" | \"all\", to = \"role\" or [\"role\", …], using = \"…\", with_check = \"…\", restrictive";
+
+/// The attributes a model or view struct takes beside `#[strata::…]`,
+/// which the macro reads and removes.
+pub const STRUCT_ATTRIBUTES: &[&str] =
+    &["index", "check", "unique", "foreign_key", "policy", "grant"];
 
 /// What the struct's own attributes declare.
 pub(super) struct TableAttrs {
     pub indexes: Vec<IndexSpec>,
     pub checks: Vec<Check>,
     pub uniques: Vec<UniqueSpec>,
+    /// `#[foreign_key(…)]`: keys over several columns, or named otherwise.
+    pub foreign_keys: Vec<ForeignKey>,
     /// Each policy, with the attribute that declares it.
     pub policies: Vec<(Policy, syn::Attribute)>,
     /// What each role may do, one entry per role, with the first
@@ -35,6 +44,7 @@ pub(super) fn parse_table_attrs(
         indexes: Vec::new(),
         checks: Vec::new(),
         uniques: Vec::new(),
+        foreign_keys: Vec::new(),
         policies: Vec::new(),
         grants: Vec::new(),
     };
@@ -50,6 +60,10 @@ pub(super) fn parse_table_attrs(
         } else if attr.path().is_ident("unique") {
             if let Some(unique) = parse_unique(cx, attr, fields) {
                 attrs.uniques.push(unique);
+            }
+        } else if attr.path().is_ident("foreign_key") {
+            if let Some(key) = parse_foreign_key(cx, attr, fields) {
+                attrs.foreign_keys.push(key);
             }
         } else if attr.path().is_ident("grant") {
             for grant in parse_grant(cx, attr) {
@@ -268,6 +282,74 @@ fn parse_policy(cx: &mut Ctxt, attr: &syn::Attribute) -> Option<Policy> {
         roles: names,
         using,
         with_check,
+    })
+}
+
+/// `#[foreign_key(columns = […], references = "schema.table(…)", …)]`.
+fn parse_foreign_key(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> Option<ForeignKey> {
+    const EXAMPLE: &str = "#[foreign_key(columns = [\"node_id\", \"version\"], references = \"public.nodes(node_id, version)\")]";
+    let mut columns: Option<Vec<LitStr>> = None;
+    let (mut references, mut name) = (None, None);
+    let (mut on_delete, mut on_update) = (None, None);
+    let (mut deferrable, mut deferrable_kind) = (None, None);
+    let result = attr.parse_nested_meta(|meta| {
+        match path_name(&meta.path).as_str() {
+            "columns" => columns = column_list(cx, &meta, "[\"node_id\", \"version\"]")?,
+            "references" => string_once(
+                cx,
+                &meta,
+                &mut references,
+                "references = \"public.nodes(node_id, version)\"",
+            )?,
+            "name" => string_once(cx, &meta, &mut name, "name = \"fk_rails_c3b3935057\"")?,
+            "on_delete" => string_once(cx, &meta, &mut on_delete, "on_delete = \"cascade\"")?,
+            "on_update" => string_once(cx, &meta, &mut on_update, "on_update = \"cascade\"")?,
+            "deferrable" => {
+                super::values::deferrable(cx, &meta, &mut deferrable, &mut deferrable_kind)?
+            }
+            _ => unknown_key(cx, &meta, "#[foreign_key]", FOREIGN_KEY_KEYS)?,
+        }
+        Ok(())
+    });
+    if let Err(error) = result {
+        cx.push(error);
+        return None;
+    }
+    let (Some(columns), Some(target)) = (columns.filter(|c| !c.is_empty()), references) else {
+        cx.error_spanned_by(
+            attr,
+            format!("a foreign key needs its columns and what they reference: {EXAMPLE}"),
+        );
+        return None;
+    };
+    known_columns(cx, &columns, fields);
+    let (references, referenced_columns) = super::column::external_target(cx, &target, EXAMPLE)?;
+    if referenced_columns.len() != columns.len() {
+        cx.error_spanned_by(
+            &target,
+            format!(
+                "{} columns reference {} columns: name as many on each side",
+                columns.len(),
+                referenced_columns.len()
+            ),
+        );
+    }
+    let columns: Vec<String> = columns.iter().map(LitStr::value).collect();
+    // As `action` checks it beside a field's `references`.
+    let beside = Some((attr.path().clone(), None));
+    let on_delete = super::column::action(cx, &on_delete, &beside, "on_delete");
+    let on_update = super::column::action(cx, &on_update, &beside, "on_update");
+    Some(ForeignKey {
+        name: match name {
+            Some(lit) => checked_name(cx, &lit, lit.value()),
+            None => String::new(),
+        },
+        columns,
+        references,
+        referenced_columns,
+        on_delete,
+        on_update,
+        deferral: super::values::deferral(cx, &deferrable, &deferrable_kind),
     })
 }
 

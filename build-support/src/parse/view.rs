@@ -143,6 +143,7 @@ pub fn parse_view(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<View
         indexes,
         checks,
         uniques,
+        foreign_keys,
         policies,
         grants,
     } = table::parse_table_attrs(&mut cx, item, &fields);
@@ -168,6 +169,12 @@ pub fn parse_view(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<View
         cx.error_spanned_by(
             &item.ident,
             "a view has no checks: check the tables it reads",
+        );
+    }
+    if !foreign_keys.is_empty() {
+        cx.error_spanned_by(
+            &item.ident,
+            "a view has no foreign keys: put them on the tables it reads",
         );
     }
     if !indexes.is_empty() && materialized.is_none() {

@@ -486,3 +486,52 @@ async fn enum_labels_of_any_spelling_are_pulled_into_a_crate_that_compiles() {
     // Every label is a variant of the Rust enum: the crate compiles.
     strata_tests::pulled::compiles(krate.path());
 }
+
+const HAND_FOREIGN_KEYS: &str = r#"
+CREATE SCHEMA osm;
+CREATE TABLE osm.nodes (node_id bigint, version bigint, PRIMARY KEY (node_id, version));
+CREATE TABLE osm.users (id bigint PRIMARY KEY);
+CREATE TABLE osm.node_tags (
+    node_id bigint NOT NULL,
+    version bigint NOT NULL,
+    k text NOT NULL,
+    owner_id bigint,
+    CONSTRAINT node_tags_id_fkey FOREIGN KEY (node_id, version) REFERENCES osm.nodes (node_id, version)
+        ON DELETE CASCADE DEFERRABLE,
+    CONSTRAINT fk_rails_c3b3935057 FOREIGN KEY (owner_id) REFERENCES osm.users (id)
+);
+"#;
+
+#[tokio::test]
+async fn foreign_keys_over_several_columns_or_named_otherwise_are_pulled_built_and_diffed() {
+    let ((db_a, a), (db_b, b), (db_c, c)) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a, HAND_FOREIGN_KEYS).await;
+    let state = strata::read_database(&a, None).await.unwrap();
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let models = std::fs::read_to_string(krate.path().join("src/models/osm.rs")).unwrap();
+    assert!(
+        models.contains(r#"#[foreign_key(columns = ["node_id", "version"], references = "osm.nodes(node_id, version)", name = "node_tags_id_fkey", on_delete = "cascade", deferrable)]"#),
+        "{models}"
+    );
+    pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
+    strata_tests::pulled::compiles(krate.path());
+
+    let schemas = ["osm".to_owned()];
+    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
+        .await
+        .unwrap();
+    diff.apply(&c).await.unwrap();
+    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
+    strata_tests::judges::assert_same(db_a.url(), db_c.url());
+}
