@@ -34,6 +34,9 @@ pub struct Model {
     pub uniques: Vec<UniqueSpec>,
     /// `#[foreign_key(…)]` on the struct (an empty name: strata's).
     pub foreign_keys: Vec<ForeignKey>,
+    /// `#[primary_key(columns = […], name = "…")]`: the key's order and
+    /// name, when the struct says them (its fields are `primary_key` too).
+    pub primary_key: Option<(Vec<String>, Option<String>)>,
     /// `rls`: row-level security enabled and, unless `rls = "enabled"`,
     /// forced.
     pub rls: bool,
@@ -358,13 +361,19 @@ impl Model {
         if let Some(error) = errors {
             return Err(error);
         }
-        let key: Vec<String> = self
-            .columns()
-            .filter(|f| f.primary_key)
-            .map(|f| f.column.clone())
-            .collect();
+        let key: Vec<String> = match &self.primary_key {
+            Some((columns, _)) => columns.clone(),
+            None => self
+                .columns()
+                .filter(|f| f.primary_key)
+                .map(|f| f.column.clone())
+                .collect(),
+        };
         if !key.is_empty() {
             table.set_primary_key(key);
+        }
+        if let (Some(key), Some((_, Some(name)))) = (&mut table.primary_key, &self.primary_key) {
+            key.name = name.clone();
         }
         for spec in &self.indexes {
             table.add_index(Index {

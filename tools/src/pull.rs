@@ -748,13 +748,6 @@ fn table_source(
                 pk.deferral.sql().to_ascii_lowercase()
             ));
         }
-        if pk.name != constraint_name(&table.name, &[], "pkey") {
-            pulled.not_expressed.push(format!(
-                "primary key {} of {object}: strata names it {}",
-                pk.name,
-                constraint_name(&table.name, &[], "pkey")
-            ));
-        }
     }
     for index in &table.indexes {
         let columns: Vec<String> = index.columns.iter().map(|c| format!("{c:?}")).collect();
@@ -832,11 +825,35 @@ fn table_source(
             deferral_attr(fk.deferral)
         );
     }
+    // A primary key named as strata names it, over columns in table order,
+    // is its fields' `primary_key`; any other is the struct's.
+    let pk_by_fields = table.primary_key.as_ref().map_or(true, |pk| {
+        let in_table_order: Vec<&String> = table
+            .columns
+            .iter()
+            .map(|c| &c.name)
+            .filter(|c| pk.columns.contains(c))
+            .collect();
+        pk.name == constraint_name(&table.name, &[], "pkey")
+            && in_table_order.iter().copied().eq(pk.columns.iter())
+    });
+    if let Some(pk) = table.primary_key.as_ref().filter(|_| !pk_by_fields) {
+        let columns: Vec<String> = pk.columns.iter().map(|c| format!("{c:?}")).collect();
+        let name = match pk.name == constraint_name(&table.name, &[], "pkey") {
+            true => String::new(),
+            false => format!(", name = {:?}", pk.name),
+        };
+        let _ = writeln!(
+            out,
+            "#[primary_key(columns = [{}]{name})]",
+            columns.join(", ")
+        );
+    }
     let _ = writeln!(out, "pub struct {rust} {{");
-    let pk_columns: &[String] = table
-        .primary_key
-        .as_ref()
-        .map_or(&[], |k| k.columns.as_slice());
+    let pk_columns: &[String] = match (&table.primary_key, pk_by_fields) {
+        (Some(pk), true) => pk.columns.as_slice(),
+        _ => &[],
+    };
     for column in &table.columns {
         let mut attrs: Vec<String> = Vec::new();
         let (field, renamed) = rust_field_name(&column.name);

@@ -117,6 +117,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
             "#[schema] needs a struct with named fields, one per column: `struct Customer { id: i64 }`",
         ),
     }
+    let primary_key = table::parse_primary_key(&mut cx, item, &mut fields);
     check_fields(&mut cx, item, &fields);
     let partition = partitioning(&mut cx, &schema_args, &fields, tenant);
     let table::TableAttrs {
@@ -152,6 +153,7 @@ pub fn parse_model(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<Mod
         checks,
         uniques,
         foreign_keys,
+        primary_key,
         rls: schema_args.rls.is_some(),
         rls_forced,
         policies: policies.into_iter().map(|(policy, _)| policy).collect(),

@@ -18,8 +18,85 @@ const POLICY_KEYS: &str = "name = \"…\", for = \"select\" | \"insert\" | \"upd
 
 /// The attributes a model or view struct takes beside `#[strata::…]`,
 /// which the macro reads and removes.
-pub const STRUCT_ATTRIBUTES: &[&str] =
-    &["index", "check", "unique", "foreign_key", "policy", "grant"];
+pub const STRUCT_ATTRIBUTES: &[&str] = &[
+    "primary_key",
+    "index",
+    "check",
+    "unique",
+    "foreign_key",
+    "policy",
+    "grant",
+];
+
+const PRIMARY_KEY_KEYS: &str = "columns = [\"…\", …], name = \"…\"";
+
+/// `#[primary_key(columns = […], name = "…")]` on the struct: the key's
+/// columns in key order and its name. Its fields become `primary_key`.
+pub(super) fn parse_primary_key(
+    cx: &mut Ctxt,
+    item: &syn::ItemStruct,
+    fields: &mut [Field],
+) -> Option<(Vec<String>, Option<String>)> {
+    let mut found = None;
+    for attr in item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("primary_key"))
+    {
+        if found.is_some() {
+            cx.error_spanned_by(
+                attr,
+                "a table has one primary key: merge the two #[primary_key]",
+            );
+            continue;
+        }
+        let (mut columns, mut name): (Option<Vec<LitStr>>, Option<LitStr>) = (None, None);
+        let result = attr.parse_nested_meta(|meta| {
+            match path_name(&meta.path).as_str() {
+                "columns" => {
+                    columns = column_list(cx, &meta, "[\"payment_id\", \"payment_date\"]")?
+                }
+                "name" => string_once(cx, &meta, &mut name, "name = \"payment_pkey\"")?,
+                _ => unknown_key(cx, &meta, "#[primary_key]", PRIMARY_KEY_KEYS)?,
+            }
+            Ok(())
+        });
+        if let Err(error) = result {
+            cx.push(error);
+            continue;
+        }
+        let Some(columns) = columns.filter(|c| !c.is_empty()) else {
+            cx.error_spanned_by(
+                attr,
+                "a primary key needs its columns: #[primary_key(columns = [\"payment_id\", \"payment_date\"])]",
+            );
+            continue;
+        };
+        known_columns(cx, &columns, fields);
+        if let Some(field) = fields.iter().find(|f| f.primary_key) {
+            cx.error_spanned_by(
+                &field.ident,
+                "the struct's #[primary_key] says the key: remove `primary_key` from this field",
+            );
+        }
+        for lit in &columns {
+            if let Some(field) = fields.iter_mut().find(|f| f.column == lit.value()) {
+                if field.nullable {
+                    cx.error_spanned_by(
+                        lit,
+                        "a primary key column cannot be NULL: make its field `T`, not `Option<T>`",
+                    );
+                }
+                field.primary_key = true;
+            }
+        }
+        found = Some((
+            columns.iter().map(LitStr::value).collect(),
+            name.map(|lit| checked_name(cx, &lit, lit.value())),
+        ));
+    }
+    found
+}
 
 /// What the struct's own attributes declare.
 pub(super) struct TableAttrs {

@@ -171,6 +171,12 @@ pub fn parse_view(args: TokenStream, item: &syn::ItemStruct) -> syn::Result<View
             "a view has no checks: check the tables it reads",
         );
     }
+    if let Some(attr) = item.attrs.iter().find(|a| a.path().is_ident("primary_key")) {
+        cx.error_spanned_by(
+            attr,
+            "a view has no primary key: the tables it reads have theirs",
+        );
+    }
     if !foreign_keys.is_empty() {
         cx.error_spanned_by(
             &item.ident,

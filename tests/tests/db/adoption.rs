@@ -500,6 +500,14 @@ CREATE TABLE osm.node_tags (
         ON DELETE CASCADE DEFERRABLE,
     CONSTRAINT fk_rails_c3b3935057 FOREIGN KEY (owner_id) REFERENCES osm.users (id)
 );
+-- Primary keys named otherwise, or over columns in another order.
+CREATE TABLE osm.current_nodes (id bigint, CONSTRAINT current_nodes_pkey1 PRIMARY KEY (id));
+CREATE TABLE osm.payment (
+    payment_date date,
+    payment_id bigint,
+    amount numeric,
+    PRIMARY KEY (payment_id, payment_date)
+);
 "#;
 
 #[tokio::test]
@@ -513,6 +521,14 @@ async fn foreign_keys_over_several_columns_or_named_otherwise_are_pulled_built_a
     let models = std::fs::read_to_string(krate.path().join("src/models/osm.rs")).unwrap();
     assert!(
         models.contains(r#"#[foreign_key(columns = ["node_id", "version"], references = "osm.nodes(node_id, version)", name = "node_tags_id_fkey", on_delete = "cascade", deferrable)]"#),
+        "{models}"
+    );
+    assert!(
+        models.contains(r#"#[primary_key(columns = ["payment_id", "payment_date"])]"#),
+        "{models}"
+    );
+    assert!(
+        models.contains(r#"#[primary_key(columns = ["id"], name = "current_nodes_pkey1")]"#),
         "{models}"
     );
     pulled
