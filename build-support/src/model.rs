@@ -351,6 +351,7 @@ impl Model {
                     on_delete: field.on_delete,
                     on_update: field.on_update,
                     deferral: field.deferral,
+                    not_valid: false,
                 }),
                 Err(error) => match &mut errors {
                     Some(all) => all.combine(error),

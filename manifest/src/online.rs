@@ -137,13 +137,15 @@ fn split(
                 constraint: constraint @ (Constraint::ForeignKey(_) | Constraint::Check(_)),
                 ..
             }) if online(&table) => {
-                builds.push(
-                    ConstraintChange::ValidateConstraint {
-                        table: table.clone(),
-                        name: constraint.name().to_owned(),
-                    }
-                    .into(),
-                );
+                if !constraint.left_not_valid() {
+                    builds.push(
+                        ConstraintChange::ValidateConstraint {
+                            table: table.clone(),
+                            name: constraint.name().to_owned(),
+                        }
+                        .into(),
+                    );
+                }
                 rest.push(
                     ConstraintChange::AddConstraint {
                         table,

@@ -193,6 +193,7 @@ mod tests {
                 on_delete: Action::NoAction,
                 on_update: Action::NoAction,
                 deferral: Default::default(),
+                not_valid: false,
             });
         }
         state.add_table(contacts);

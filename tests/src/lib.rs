@@ -3,6 +3,7 @@
 pub mod corpus;
 pub mod judges;
 pub mod pulled;
+pub mod shared;
 pub mod tls;
 
 use std::path::Path;
@@ -123,6 +124,7 @@ pub fn tenant_stream() -> (SchemaState, SchemaState) {
                 on_delete: Default::default(),
                 on_update: Default::default(),
                 deferral: Default::default(),
+                not_valid: false,
             })
         };
         // Every foreign key into a shared table puts two triggers on that

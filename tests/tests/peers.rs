@@ -15,18 +15,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use strata::sqlx::{self, PgPool};
+use strata::sqlx;
 use strata_tools::{DatabaseDiff, StageOutcome};
-
-/// Where the peers' suites are, if this machine has them.
-fn suites_dir() -> Option<PathBuf> {
-    let shared = match std::env::var_os("STRATA_SHARED") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
-    };
-    let dir = shared.join("peer-suites");
-    dir.is_dir().then_some(dir)
-}
 
 /// The cases of every suite: `suite/case` and its folder.
 fn cases(root: &Path) -> Vec<(String, PathBuf)> {
@@ -45,39 +35,6 @@ fn cases(root: &Path) -> Vec<(String, PathBuf)> {
     }
     all.sort();
     all
-}
-
-/// The listed cases and why each does not pass yet.
-fn known() -> BTreeMap<String, String> {
-    include_str!("../peers-known.txt")
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .filter_map(|l| {
-            let (case, why) = l.split_once(char::is_whitespace)?;
-            Some((case.to_owned(), why.trim().to_owned()))
-        })
-        .collect()
-}
-
-/// Runs `sql` a statement at a time on one connection (a file may `SET
-/// ROLE` for the statements after it); a role another case or the other
-/// database made already, or makes at the same moment (roles belong to the
-/// cluster), is no error.
-async fn load(pool: &PgPool, sql: &str) -> Result<(), String> {
-    let mut connection = pool.acquire().await.map_err(|e| e.to_string())?;
-    for statement in strata_manifest::split_statements(sql) {
-        if let Err(error) = sqlx::raw_sql(statement.sql).execute(&mut *connection).await {
-            let duplicate_role = error
-                .as_database_error()
-                .and_then(|e| e.code())
-                .is_some_and(|code| code == "42710" || code == "23505")
-                && statement.sql.to_lowercase().contains("role");
-            if !duplicate_role {
-                return Err(format!("line {}: {error}", statement.line));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// How one case went: `Ok` when it passed, else the stage and what it said.
@@ -100,11 +57,11 @@ async fn run_case(dir: &Path) -> Result<(), String> {
     );
     for (pool, file, text) in [(&pa, "from.sql", &from), (&pb, "to.sql", &to)] {
         if let Some(setup) = &setup {
-            load(pool, setup)
+            strata_tests::shared::load(pool, setup)
                 .await
                 .map_err(|e| format!("setup.sql does not load: {e}"))?;
         }
-        load(pool, text)
+        strata_tests::shared::load(pool, text)
             .await
             .map_err(|e| format!("{file} does not load: {e}"))?;
     }
@@ -167,7 +124,7 @@ fn first_line(text: &str) -> String {
 #[tokio::test]
 async fn strata_diff_passes_the_peers_suites_but_the_cases_listed_with_their_reason() {
     let report = std::env::var_os("STRATA_PEERS_REPORT").map(PathBuf::from);
-    let Some(root) = suites_dir() else {
+    let Some(root) = strata_tests::shared::dir("peer-suites") else {
         // Third-party data, never in this repository: a clone without
         // them beside it says so, and `.ci/run` prints it.
         let skipped =
@@ -203,7 +160,7 @@ async fn strata_diff_passes_the_peers_suites_but_the_cases_listed_with_their_rea
     .expect("the role postgres");
     pool.close().await;
     let _ = cluster.destroy().await;
-    let known = known();
+    let known = strata_tests::shared::known(include_str!("../peers-known.txt"));
     // A few at a time: migra and pg_dump are processes of their own.
     // On this thread (the diff's futures are not `Send`); a panic in a
     // case is that case's failure.

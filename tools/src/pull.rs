@@ -805,13 +805,15 @@ fn table_source(
     // A one-column foreign key named as strata names it is the column's
     // `references`; any other is the struct's `#[foreign_key]`.
     let fk_by_column = |fk: &strata_manifest::ForeignKey| {
-        fk.columns.len() == 1 && fk.name == constraint_name(&table.name, &fk.columns, "fkey")
+        fk.columns.len() == 1
+            && fk.name == constraint_name(&table.name, &fk.columns, "fkey")
+            && !fk.not_valid
     };
     for fk in table.foreign_keys.iter().filter(|fk| !fk_by_column(fk)) {
         let columns: Vec<String> = fk.columns.iter().map(|c| format!("{c:?}")).collect();
         let _ = writeln!(
             out,
-            "#[foreign_key(columns = [{}], references = {:?}, name = {:?}{}{}{})]",
+            "#[foreign_key(columns = [{}], references = {:?}, name = {:?}{}{}{}{})]",
             columns.join(", "),
             format!(
                 "{}.{}({})",
@@ -822,7 +824,8 @@ fn table_source(
             fk.name,
             action("on_delete", fk.on_delete),
             action("on_update", fk.on_update),
-            deferral_attr(fk.deferral)
+            deferral_attr(fk.deferral),
+            if fk.not_valid { ", not_valid" } else { "" }
         );
     }
     // A primary key named as strata names it, over columns in table order,

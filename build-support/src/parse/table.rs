@@ -12,7 +12,7 @@ const INDEX_KEYS: &str = "columns = [\"…\", …], keys = \"…\", unique, name
 const CHECK_KEYS: &str = "name = \"…\", expr = \"…\"";
 const UNIQUE_KEYS: &str =
     "columns = [\"…\", …], name = \"…\", deferrable, deferrable = \"initially deferred\"";
-const FOREIGN_KEY_KEYS: &str = "columns = [\"…\", …], references = \"schema.table(column, …)\", name = \"…\", on_delete = \"…\", on_update = \"…\", deferrable, deferrable = \"initially deferred\"";
+const FOREIGN_KEY_KEYS: &str = "columns = [\"…\", …], references = \"schema.table(column, …)\", name = \"…\", on_delete = \"…\", on_update = \"…\", deferrable, deferrable = \"initially deferred\", not_valid";
 const GRANT_KEYS: &str = "select, insert, update, delete, truncate, references, trigger, all, to = \"role\" or [\"role\", …]";
 const POLICY_KEYS: &str = "name = \"…\", for = \"select\" | \"insert\" | \"update\" | \"delete\" | \"all\", to = \"role\" or [\"role\", …], using = \"…\", with_check = \"…\", restrictive";
 
@@ -369,8 +369,10 @@ fn parse_foreign_key(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> 
     let (mut references, mut name) = (None, None);
     let (mut on_delete, mut on_update) = (None, None);
     let (mut deferrable, mut deferrable_kind) = (None, None);
+    let mut not_valid = None;
     let result = attr.parse_nested_meta(|meta| {
         match path_name(&meta.path).as_str() {
+            "not_valid" => flag(cx, &meta, &mut not_valid)?,
             "columns" => columns = column_list(cx, &meta, "[\"node_id\", \"version\"]")?,
             "references" => string_once(
                 cx,
@@ -427,6 +429,7 @@ fn parse_foreign_key(cx: &mut Ctxt, attr: &syn::Attribute, fields: &[Field]) -> 
         on_delete,
         on_update,
         deferral: super::values::deferral(cx, &deferrable, &deferrable_kind),
+        not_valid: not_valid.is_some(),
     })
 }
 

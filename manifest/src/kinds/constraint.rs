@@ -35,6 +35,11 @@ impl Constraint {
         }
     }
 
+    /// A foreign key the state keeps `NOT VALID`: added so, never validated.
+    pub fn left_not_valid(&self) -> bool {
+        matches!(self, Constraint::ForeignKey(k) if k.not_valid)
+    }
+
     /// Drops go foreign keys first (nothing may point at a dropped key),
     /// adds go foreign keys last (what they point at must exist).
     fn rank(&self) -> u8 {
@@ -282,7 +287,11 @@ impl Step for ConstraintChange {
                 "ALTER TABLE {} ADD {}{};",
                 q(table),
                 definition(constraint),
-                if *not_valid { " NOT VALID" } else { "" }
+                if *not_valid || constraint.left_not_valid() {
+                    " NOT VALID"
+                } else {
+                    ""
+                }
             ),
             ConstraintChange::ValidateConstraint { table, name } => format!(
                 "ALTER TABLE {} VALIDATE CONSTRAINT {};",

@@ -143,6 +143,10 @@ pub struct ForeignKey {
     /// `DEFERRABLE`, `INITIALLY DEFERRED`.
     #[serde(default, skip_serializing_if = "Deferral::is_default")]
     pub deferral: Deferral,
+    /// Left `NOT VALID`: rows from before it was added are not checked,
+    /// and strata never validates it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_valid: bool,
 }
 
 /// Primary and unique keys come with `CREATE TABLE`; foreign keys follow it,
@@ -151,7 +155,7 @@ pub(crate) const PART: TablePart = TablePart {
     created: |table, plan| {
         for key in &table.foreign_keys {
             plan.push(ConstraintChange::AddConstraint {
-                not_valid: false,
+                not_valid: key.not_valid,
                 using_index: false,
                 table: table.qualified_name(),
                 constraint: Constraint::ForeignKey(key.clone()),

@@ -76,6 +76,7 @@ pub(crate) const PART: Part = Part {
                 on_delete: action(&on_delete),
                 on_update: action(&on_update),
                 deferral,
+                not_valid: definition.trim_end().ends_with("NOT VALID"),
             }),
         }
         Ok(())
@@ -201,6 +202,9 @@ fn describe_foreign_key(key: &ForeignKey) -> String {
         }
     }
     text.push_str(&key.deferral.sql().to_ascii_lowercase());
+    if key.not_valid {
+        text.push_str(" not valid");
+    }
     text
 }
 

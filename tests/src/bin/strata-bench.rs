@@ -90,6 +90,7 @@ fn many_tables_in(count: usize, schemas: usize) -> SchemaState {
                     on_delete: Default::default(),
                     on_update: Default::default(),
                     deferral: Default::default(),
+                    not_valid: false,
                 });
             }
             state.add_table(table);
@@ -1226,6 +1227,7 @@ fn online_changes() -> Vec<(&'static str, SchemaState)> {
         on_delete: Default::default(),
         on_update: Default::default(),
         deferral: Default::default(),
+        not_valid: false,
     });
     kinds.push(("a foreign key", foreign));
     let mut required = base.clone();

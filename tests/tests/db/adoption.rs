@@ -496,10 +496,16 @@ CREATE TABLE osm.node_tags (
     version bigint NOT NULL,
     k text NOT NULL,
     owner_id bigint,
+    grantor_id bigint,
     CONSTRAINT node_tags_id_fkey FOREIGN KEY (node_id, version) REFERENCES osm.nodes (node_id, version)
         ON DELETE CASCADE DEFERRABLE,
     CONSTRAINT fk_rails_c3b3935057 FOREIGN KEY (owner_id) REFERENCES osm.users (id)
 );
+INSERT INTO osm.nodes VALUES (1, 1);
+-- Rows from before the key are not checked: it stays NOT VALID.
+INSERT INTO osm.node_tags (node_id, version, k, grantor_id) VALUES (1, 1, 'x', 404);
+ALTER TABLE osm.node_tags ADD CONSTRAINT fk_rails_330c32d8d9 FOREIGN KEY (grantor_id)
+    REFERENCES osm.users (id) NOT VALID;
 -- Primary keys named otherwise, or over columns in another order.
 CREATE TABLE osm.current_nodes (id bigint, CONSTRAINT current_nodes_pkey1 PRIMARY KEY (id));
 CREATE TABLE osm.payment (

@@ -189,6 +189,7 @@ fn state_of(specs: &[TableSpec]) -> SchemaState {
                     on_delete: strata_manifest::Action::SetNull,
                     on_update: strata_manifest::Action::NoAction,
                     deferral: Default::default(),
+                    not_valid: false,
                 });
             }
         }
