@@ -29,6 +29,8 @@ pub struct Builder {
     schemas: Vec<String>,
     search_path: Option<Vec<String>>,
     extensions: Vec<String>,
+    /// `extension_in`: the schema each such extension goes to.
+    extension_schemas: std::collections::BTreeMap<String, String>,
     sql_dir: Option<PathBuf>,
     roles: Vec<String>,
     default_privileges: Vec<(String, String, String)>,
@@ -177,6 +179,18 @@ impl Builder {
     /// schema is never reported as unexpected.
     pub fn extension(mut self, name: impl Into<String>) -> Self {
         self.extensions.push(name.into());
+        self
+    }
+
+    /// [`Builder::extension`], created in `schema` (which the build makes
+    /// too), as Supabase keeps `uuid-ossp` and its kin in `extensions`:
+    /// the models and SQL then call `extensions.uuid_generate_v4()`. Drift
+    /// reports it found in another schema.
+    pub fn extension_in(mut self, name: impl Into<String>, schema: impl Into<String>) -> Self {
+        let (name, schema) = (name.into(), schema.into());
+        self.extension_schemas.insert(name.clone(), schema.clone());
+        self.schemas.push(schema);
+        self.extensions.push(name);
         self
     }
 
@@ -381,6 +395,9 @@ impl Builder {
         desired.schemas.extend(self.schemas.iter().cloned());
         desired.search_path = self.search_path.clone();
         desired.extensions.extend(self.extensions.iter().cloned());
+        desired
+            .extension_schemas
+            .extend(self.extension_schemas.clone());
         for role in &self.roles {
             let reserved = role.starts_with("pg_") || role.eq_ignore_ascii_case("public");
             strata_manifest::validate_ident(role)

@@ -26,6 +26,11 @@ pub struct SchemaState {
     /// The extensions the models use (`Builder::extension`), sorted.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub extensions: BTreeSet<String>,
+    /// The schema of each extension the models place
+    /// (`Builder::extension_in`); the others go to the first schema of the
+    /// search path. Read from a database, every extension's.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extension_schemas: std::collections::BTreeMap<String, String>,
     /// The enum types, sorted by schema and name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enums: Vec<EnumType>,

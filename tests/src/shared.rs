@@ -37,6 +37,18 @@ pub async fn load(pool: &PgPool, sql: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The role a stock cluster has, which third-party schemas hand their
+/// objects to (`OWNER TO postgres`); the throwaway cluster runs as another.
+pub async fn stock_role(pool: &PgPool) -> Result<(), String> {
+    sqlx::raw_sql(
+        "DO $$ BEGIN CREATE ROLE postgres; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+    .execute(pool)
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("the role postgres: {e}"))
+}
+
 /// The cases a test knows fail, and why, from a list of `name  reason`
 /// lines (`#` starts a comment).
 pub fn known(list: &str) -> std::collections::BTreeMap<String, String> {

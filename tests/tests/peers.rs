@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use strata::sqlx;
 use strata_tools::{DatabaseDiff, StageOutcome};
 
 /// The cases of every suite: `suite/case` and its folder.
@@ -152,12 +151,9 @@ async fn strata_diff_passes_the_peers_suites_but_the_cases_listed_with_their_rea
     // migra's fixtures hand objects to the role a stock cluster has.
     let cluster = strata::testing::database().await.expect("a database");
     let pool = cluster.pool().await.expect("a pool");
-    sqlx::raw_sql(
-        "DO $$ BEGIN CREATE ROLE postgres; EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-    )
-    .execute(&pool)
-    .await
-    .expect("the role postgres");
+    strata_tests::shared::stock_role(&pool)
+        .await
+        .expect("the role postgres");
     pool.close().await;
     let _ = cluster.destroy().await;
     let known = strata_tests::shared::known(include_str!("../peers-known.txt"));

@@ -35,6 +35,7 @@ async fn adopt(file: &Path) -> Result<(), String> {
         fresh.pool().await.map_err(|e| e.to_string())?,
     );
     let outcome = async {
+        strata_tests::shared::stock_role(&a).await?;
         strata_tests::shared::load(&a, &sql)
             .await
             .map_err(|e| format!("load: {e}"))?;

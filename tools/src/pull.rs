@@ -61,6 +61,9 @@ pub struct TenantsFound {
 pub struct BuildSettings {
     /// `Builder::extension`, each.
     pub extensions: Vec<String>,
+    /// `Builder::extension_in`: the extensions that live outside the
+    /// search path's first schema, and where.
+    pub extension_schemas: std::collections::BTreeMap<String, String>,
     /// `Builder::search_path`.
     pub search_path: Option<Vec<String>>,
     /// `Builder::schema`, for schemas that hold nothing a model declares.
@@ -79,7 +82,10 @@ impl BuildSettings {
     pub fn builder(&self, dir: &Path) -> Builder {
         let mut builder = Builder::new().crate_dir(dir);
         for extension in &self.extensions {
-            builder = builder.extension(extension);
+            builder = match self.extension_schemas.get(extension) {
+                Some(schema) => builder.extension_in(extension, schema),
+                None => builder.extension(extension),
+            };
         }
         if let Some(path) = &self.search_path {
             builder = builder.search_path(path.iter().cloned());
@@ -103,7 +109,10 @@ impl BuildSettings {
     pub fn build_script(&self) -> String {
         let mut out = String::from("fn main() {\n    strata_build::Builder::new()\n");
         for extension in &self.extensions {
-            let _ = writeln!(out, "        .extension({extension:?})");
+            let _ = match self.extension_schemas.get(extension) {
+                Some(schema) => writeln!(out, "        .extension_in({extension:?}, {schema:?})"),
+                None => writeln!(out, "        .extension({extension:?})"),
+            };
         }
         if let Some(path) = &self.search_path {
             let _ = writeln!(out, "        .search_path({path:?})");
@@ -224,6 +233,20 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
         .iter()
         .filter(|e| *e != "plpgsql")
         .cloned()
+        .collect();
+    // Where the build would put an extension: the search path's first
+    // schema, or `public`.
+    let home = state
+        .search_path
+        .iter()
+        .flatten()
+        .find(|s| !s.starts_with('$'))
+        .map_or("public", String::as_str);
+    pulled.build.extension_schemas = state
+        .extension_schemas
+        .iter()
+        .filter(|(e, schema)| *e != "plpgsql" && *schema != home)
+        .map(|(e, schema)| (e.clone(), schema.clone()))
         .collect();
     pulled.build.search_path = state.search_path.clone();
     pulled.build.roles = state

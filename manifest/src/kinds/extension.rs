@@ -54,7 +54,11 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
     for extension in new.extensions.difference(&old.extensions) {
         plan.push(ExtensionChange::CreateExtension {
             extension: extension.clone(),
-            schema: schema.clone(),
+            schema: new
+                .extension_schemas
+                .get(extension)
+                .cloned()
+                .or(schema.clone()),
         });
     }
     for extension in old.extensions.difference(&new.extensions) {

@@ -6,12 +6,18 @@ use super::{rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Every installed extension (a short list; no schema filter applies).
+/// Every installed extension and its schema (a short list; no schema
+/// filter applies).
 pub(crate) const PART: Part = Part {
     name: "extensions",
-    sql: "SELECT coalesce(json_agg(x.extname ORDER BY x.extname), '[]') FROM pg_catalog.pg_extension x",
+    sql:
+        "SELECT coalesce(json_agg(json_build_array(x.extname, n.nspname) ORDER BY x.extname), '[]')
+   FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace",
     read: Read::Json(|json, catalog| {
-        catalog.state.extensions = rows::<String>(json)?.into_iter().collect();
+        for (name, schema) in rows::<(String, String)>(json)? {
+            catalog.state.extensions.insert(name.clone());
+            catalog.state.extension_schemas.insert(name, schema);
+        }
         Ok(())
     }),
     compare: Compare::State(compare),
@@ -24,5 +30,18 @@ fn compare(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
             ObjectKind::Extension,
             quoted(&[extension]),
         );
+    }
+    for (extension, want) in &expected.extension_schemas {
+        let have = catalog.state.extension_schemas.get(extension);
+        if have.is_some_and(|have| have != want) {
+            let d = out.push(
+                DifferenceKind::Changed,
+                ObjectKind::Extension,
+                quoted(&[extension]),
+            );
+            d.property = Some("schema".to_owned());
+            d.expected = Some(want.clone());
+            d.actual = have.cloned();
+        }
     }
 }

@@ -557,3 +557,59 @@ async fn foreign_keys_over_several_columns_or_named_otherwise_are_pulled_built_a
     assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
     strata_tests::judges::assert_same(db_a.url(), db_c.url());
 }
+
+const HAND_EXTENSIONS: &str = r#"
+CREATE SCHEMA extensions;
+CREATE EXTENSION "uuid-ossp" SCHEMA extensions;
+CREATE SCHEMA app;
+CREATE TABLE app.items (id uuid DEFAULT extensions.uuid_generate_v4() PRIMARY KEY);
+"#;
+
+#[tokio::test]
+async fn an_extension_in_a_schema_of_its_own_is_pulled_made_there_and_drift_checked() {
+    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
+    psql(&a, HAND_EXTENSIONS).await;
+    let state = strata::read_database(&a, None).await.unwrap();
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let build = std::fs::read_to_string(krate.path().join("build.rs")).unwrap();
+    assert!(
+        build.contains(r#".extension_in("uuid-ossp", "extensions")"#),
+        "{build}"
+    );
+    pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let report = Migrator::new(&migrations).run(&b).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    strata_tests::judges::assert_same(db_a.url(), db_b.url());
+
+    psql(&b, "ALTER EXTENSION \"uuid-ossp\" SET SCHEMA public").await;
+    let drift = check_drift(&b, &migrations).await.unwrap();
+    let found: Vec<_> = drift
+        .differences
+        .iter()
+        .map(|d| {
+            (
+                d.object,
+                d.property.clone(),
+                d.expected.clone(),
+                d.actual.clone(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&(
+            ObjectKind::Extension,
+            Some("schema".to_owned()),
+            Some("extensions".to_owned()),
+            Some("public".to_owned())
+        )),
+        "{drift}"
+    );
+}
