@@ -142,6 +142,42 @@ pub fn try_schema_dump(url: &str) -> Result<String, String> {
         .join("\n"))
 }
 
+/// Whether the databases at `a` and `b` hold the same schema, as both
+/// judges see it; else the first thing one judge finds: `migra finds: …`
+/// or `pg_dump differs at: …`.
+pub fn same(a: &str, b: &str) -> Result<(), String> {
+    for (x, y) in [(a, b), (b, a)] {
+        let found = try_changes(x, y)?;
+        if !found.trim().is_empty() {
+            return Err(format!("migra finds: {}", first_line(&found)));
+        }
+    }
+    let (dump_a, dump_b) = (try_schema_dump(a)?, try_schema_dump(b)?);
+    if dump_a != dump_b {
+        let differs = dump_a
+            .lines()
+            .zip(dump_b.lines())
+            .find(|(x, y)| x != y)
+            .map_or_else(
+                || "one dump is longer".to_owned(),
+                |(x, _)| x.trim().to_owned(),
+            );
+        return Err(format!("pg_dump differs at: {differs}"));
+    }
+    Ok(())
+}
+
+/// The first line of `text` that is neither blank nor a `--` comment, cut
+/// to 200 characters: what a report of many cases shows of each.
+pub fn first_line(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .unwrap_or_default();
+    line.chars().take(200).collect()
+}
+
 /// The two databases at `a` and `b` hold the same schema, as both judges
 /// see it: migra finds nothing to change either way, and their normalised
 /// schema dumps are equal.

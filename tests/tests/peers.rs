@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use strata_tests::judges::first_line;
 use strata_tools::{DatabaseDiff, StageOutcome};
 
 /// The cases of every suite: `suite/case` and its folder.
@@ -72,26 +73,7 @@ async fn run_case(dir: &Path) -> Result<(), String> {
         if let Some(failed) = applied.iter().find(|o| !matches!(o, StageOutcome::Applied)) {
             return Err(format!("apply: {failed:?}"));
         }
-        let judge = |x: &str, y: &str| {
-            strata_tests::judges::try_changes(x, y).and_then(|found| match found.is_empty() {
-                true => Ok(()),
-                false => Err(format!("migra still finds: {}", first_line(&found))),
-            })
-        };
-        judge(a.url(), b.url())?;
-        judge(b.url(), a.url())?;
-        let (dump_a, dump_b) = (
-            strata_tests::judges::try_schema_dump(a.url())?,
-            strata_tests::judges::try_schema_dump(b.url())?,
-        );
-        if dump_a != dump_b {
-            let differs = dump_a
-                .lines()
-                .zip(dump_b.lines())
-                .find(|(x, y)| x != y)
-                .map_or_else(|| "one dump is longer".to_owned(), |(x, _)| x.to_owned());
-            return Err(format!("pg_dump differs at: {differs}"));
-        }
+        strata_tests::judges::same(a.url(), b.url())?;
         let again = DatabaseDiff::plan(&pa, &pb, None, true)
             .await
             .map_err(|e| format!("second plan: {e}"))?;
@@ -109,15 +91,6 @@ async fn run_case(dir: &Path) -> Result<(), String> {
     let _ = a.destroy().await;
     let _ = b.destroy().await;
     outcome
-}
-
-fn first_line(text: &str) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("--"))
-        .unwrap_or_default();
-    line.chars().take(160).collect()
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use strata::{Migrations, Migrator};
+use strata_tests::judges::first_line;
 
 /// The schemas that load on PostgreSQL 15 with Debian's packages alone.
 const SCHEMAS: &[&str] = &[
@@ -69,19 +70,7 @@ async fn adopt(file: &Path) -> Result<(), String> {
                 first_line(&report.drift.to_string())
             ));
         }
-        for (x, y) in [(original.url(), fresh.url()), (fresh.url(), original.url())] {
-            let found = strata_tests::judges::try_changes(x, y)?;
-            if !found.trim().is_empty() {
-                return Err(format!("migra finds: {}", first_line(&found)));
-            }
-        }
-        let (dump_a, dump_b) = (
-            strata_tests::judges::try_schema_dump(original.url())?,
-            strata_tests::judges::try_schema_dump(fresh.url())?,
-        );
-        if let Some((x, _)) = dump_a.lines().zip(dump_b.lines()).find(|(x, y)| x != y) {
-            return Err(format!("pg_dump differs at: {}", x.trim()));
-        }
+        strata_tests::judges::same(original.url(), fresh.url())?;
         Migrator::new(&migrations)
             .baseline(&a)
             .await
@@ -94,15 +83,6 @@ async fn adopt(file: &Path) -> Result<(), String> {
     let _ = original.destroy().await;
     let _ = fresh.destroy().await;
     outcome
-}
-
-fn first_line(text: &str) -> String {
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("--"))
-        .unwrap_or_default();
-    line.chars().take(200).collect()
 }
 
 #[tokio::test]

@@ -4,7 +4,44 @@
 use strata::sqlx;
 use strata::{check_drift, DifferenceKind, Migrator, ObjectKind};
 
-use crate::support::{fresh_db, migrate_clean, psql, rolled_back_clean, Scratch};
+use crate::support::{fresh_db, migrate_clean, psql, rolled_back_clean, Db, Scratch};
+
+/// The database `a` adopted into the empty `b`: pulled with nothing left
+/// unsaid, built, migration 1 run drift-clean, and the two judged equal by
+/// migra and `pg_dump`. The pulled crate and its migrations.
+async fn adopted(a: &Db, b: &Db) -> (tempfile::TempDir, strata::Migrations) {
+    let state = strata::read_database(&a.1, None).await.unwrap();
+    let krate = tempfile::tempdir().unwrap();
+    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
+    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    pulled
+        .build
+        .builder(krate.path())
+        .frozen(false)
+        .run()
+        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
+    let migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let report = Migrator::new(&migrations).run(&b.1).await.unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    strata_tests::judges::assert_same(a.0.url(), b.0.url());
+    (krate, migrations)
+}
+
+/// `strata diff` from the empty `c` to `a` over `schema`: applied, nothing
+/// remains, and the two are equal by migra and `pg_dump`.
+async fn diffed(c: &Db, a: &Db, schema: &str) -> String {
+    let schemas = [schema.to_owned()];
+    let diff = strata_tools::DatabaseDiff::plan(&c.1, &a.1, Some(&schemas), false)
+        .await
+        .unwrap();
+    diff.apply(&c.1).await.unwrap();
+    assert_eq!(
+        diff.remaining(&c.1, &a.1).await.unwrap(),
+        Vec::<String>::new()
+    );
+    strata_tests::judges::assert_same(a.0.url(), c.0.url());
+    diff.sql.clone()
+}
 
 const ALWAYS: &str = r#"
 #[strata::schema("shop", table = "orders")]
@@ -106,13 +143,9 @@ END;
 
 #[tokio::test]
 async fn identity_kinds_and_sql_standard_bodies_are_pulled_built_and_diffed_exactly() {
-    let ((db_a, a), (db_b, b), (db_c, c)) = (fresh_db().await, fresh_db().await, fresh_db().await);
-    psql(&a, HAND_MADE).await;
-    let state = strata::read_database(&a, None).await.unwrap();
-
-    let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
-    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let (a, b, c) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a.1, HAND_MADE).await;
+    let (krate, _) = adopted(&a, &b).await;
     let models = std::fs::read_to_string(krate.path().join("src/models/billing.rs")).unwrap();
     assert!(models.contains(r#"identity = "always""#), "{models}");
     assert_eq!(models.matches(r#"rls = "enabled""#).count(), 2, "{models}");
@@ -120,31 +153,10 @@ async fn identity_kinds_and_sql_standard_bodies_are_pulled_built_and_diffed_exac
         models.contains("#[strata::schema(\"billing\", rls)]\npub struct Ledger"),
         "{models}"
     );
-    pulled
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    strata_tests::judges::assert_same(db_a.url(), db_b.url());
-
-    let schemas = ["billing".to_owned()];
-    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
-        .await
-        .unwrap();
-    assert!(
-        diff.sql.contains("GENERATED ALWAYS AS IDENTITY"),
-        "{}",
-        diff.sql
-    );
-    diff.apply(&c).await.unwrap();
-    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
-    strata_tests::judges::assert_same(db_a.url(), db_c.url());
+    let sql = diffed(&c, &a, "billing").await;
+    assert!(sql.contains("GENERATED ALWAYS AS IDENTITY"), "{sql}");
     let taxed: (String,) = sqlx::query_as("SELECT billing.with_tax(10)::text")
-        .fetch_one(&c)
+        .fetch_one(&c.1)
         .await
         .unwrap();
     assert_eq!(taxed.0, "12.0");
@@ -307,9 +319,9 @@ CREATE UNIQUE INDEX docs_plain ON search.docs (title, id);
 
 #[tokio::test]
 async fn indexes_that_are_more_than_columns_are_pulled_built_and_diffed_exactly() {
-    let ((db_a, a), (db_b, b), (db_c, c)) = (fresh_db().await, fresh_db().await, fresh_db().await);
-    psql(&a, HAND_INDEXES).await;
-    let state = strata::read_database(&a, None).await.unwrap();
+    let (a, b, c) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a.1, HAND_INDEXES).await;
+    let state = strata::read_database(&a.1, None).await.unwrap();
     let docs = state.table("search", "docs").unwrap();
     let keyed: Vec<_> = docs
         .indexes
@@ -327,29 +339,9 @@ async fn indexes_that_are_more_than_columns_are_pulled_built_and_diffed_exactly(
             "docs_trgm_expr"
         ]
     );
-
-    let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
-    assert_eq!(pulled.not_expressed, Vec::<String>::new());
-    pulled
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    strata_tests::judges::assert_same(db_a.url(), db_b.url());
-
-    let schemas = ["search".to_owned()];
-    psql(&c, "CREATE EXTENSION pg_trgm").await;
-    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
-        .await
-        .unwrap();
-    diff.apply(&c).await.unwrap();
-    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
-    strata_tests::judges::assert_same(db_a.url(), db_c.url());
+    adopted(&a, &b).await;
+    psql(&c.1, "CREATE EXTENSION pg_trgm").await;
+    diffed(&c, &a, "search").await;
 }
 
 const DEFERRED: &str = r#"
@@ -428,30 +420,10 @@ CREATE TABLE shop.children (
 
 #[tokio::test]
 async fn deferrable_keys_are_pulled_built_and_diffed_exactly() {
-    let ((db_a, a), (db_b, b), (db_c, c)) = (fresh_db().await, fresh_db().await, fresh_db().await);
-    psql(&a, HAND_KEYS).await;
-    let state = strata::read_database(&a, None).await.unwrap();
-    let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
-    assert_eq!(pulled.not_expressed, Vec::<String>::new());
-    pulled
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    strata_tests::judges::assert_same(db_a.url(), db_b.url());
-
-    let schemas = ["shop".to_owned()];
-    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
-        .await
-        .unwrap();
-    diff.apply(&c).await.unwrap();
-    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
-    strata_tests::judges::assert_same(db_a.url(), db_c.url());
+    let (a, b, c) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a.1, HAND_KEYS).await;
+    adopted(&a, &b).await;
+    diffed(&c, &a, "shop").await;
 }
 
 const HAND_ENUMS: &str = r#"
@@ -465,24 +437,11 @@ CREATE TABLE films.films (
 
 #[tokio::test]
 async fn enum_labels_of_any_spelling_are_pulled_into_a_crate_that_compiles() {
-    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
-    psql(&a, HAND_ENUMS).await;
-    let state = strata::read_database(&a, None).await.unwrap();
-    let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
-    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let (a, b) = (fresh_db().await, fresh_db().await);
+    psql(&a.1, HAND_ENUMS).await;
+    let (krate, _) = adopted(&a, &b).await;
     let models = std::fs::read_to_string(krate.path().join("src/models/films.rs")).unwrap();
     assert!(models.contains("#[value(name = \"PG-13\")]"), "{models}");
-    pulled
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    strata_tests::judges::assert_same(db_a.url(), db_b.url());
     // Every label is a variant of the Rust enum: the crate compiles.
     strata_tests::pulled::compiles(krate.path());
 }
@@ -518,44 +477,20 @@ CREATE TABLE osm.payment (
 
 #[tokio::test]
 async fn foreign_keys_over_several_columns_or_named_otherwise_are_pulled_built_and_diffed() {
-    let ((db_a, a), (db_b, b), (db_c, c)) = (fresh_db().await, fresh_db().await, fresh_db().await);
-    psql(&a, HAND_FOREIGN_KEYS).await;
-    let state = strata::read_database(&a, None).await.unwrap();
-    let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
-    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let (a, b, c) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a.1, HAND_FOREIGN_KEYS).await;
+    let (krate, _) = adopted(&a, &b).await;
     let models = std::fs::read_to_string(krate.path().join("src/models/osm.rs")).unwrap();
-    assert!(
-        models.contains(r#"#[foreign_key(columns = ["node_id", "version"], references = "osm.nodes(node_id, version)", name = "node_tags_id_fkey", on_delete = "cascade", deferrable)]"#),
-        "{models}"
-    );
-    assert!(
-        models.contains(r#"#[primary_key(columns = ["payment_id", "payment_date"])]"#),
-        "{models}"
-    );
-    assert!(
-        models.contains(r#"#[primary_key(columns = ["id"], name = "current_nodes_pkey1")]"#),
-        "{models}"
-    );
-    pulled
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let pulled_migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = Migrator::new(&pulled_migrations).run(&b).await.unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    strata_tests::judges::assert_same(db_a.url(), db_b.url());
+    for attribute in [
+        r#"#[foreign_key(columns = ["node_id", "version"], references = "osm.nodes(node_id, version)", name = "node_tags_id_fkey", on_delete = "cascade", deferrable)]"#,
+        r#"#[foreign_key(columns = ["grantor_id"], references = "osm.users(id)", name = "fk_rails_330c32d8d9", not_valid)]"#,
+        r#"#[primary_key(columns = ["payment_id", "payment_date"])]"#,
+        r#"#[primary_key(columns = ["id"], name = "current_nodes_pkey1")]"#,
+    ] {
+        assert!(models.contains(attribute), "{attribute} in {models}");
+    }
     strata_tests::pulled::compiles(krate.path());
-
-    let schemas = ["osm".to_owned()];
-    let diff = strata_tools::DatabaseDiff::plan(&c, &a, Some(&schemas), false)
-        .await
-        .unwrap();
-    diff.apply(&c).await.unwrap();
-    assert_eq!(diff.remaining(&c, &a).await.unwrap(), Vec::<String>::new());
-    strata_tests::judges::assert_same(db_a.url(), db_c.url());
+    diffed(&c, &a, "osm").await;
 }
 
 const HAND_EXTENSIONS: &str = r#"
@@ -567,30 +502,16 @@ CREATE TABLE app.items (id uuid DEFAULT extensions.uuid_generate_v4() PRIMARY KE
 
 #[tokio::test]
 async fn an_extension_in_a_schema_of_its_own_is_pulled_made_there_and_drift_checked() {
-    let ((db_a, a), (db_b, b)) = (fresh_db().await, fresh_db().await);
-    psql(&a, HAND_EXTENSIONS).await;
-    let state = strata::read_database(&a, None).await.unwrap();
-    let krate = tempfile::tempdir().unwrap();
-    let pulled = strata_tools::pull::write(&state, krate.path()).unwrap();
-    assert_eq!(pulled.not_expressed, Vec::<String>::new());
+    let (a, b) = (fresh_db().await, fresh_db().await);
+    psql(&a.1, HAND_EXTENSIONS).await;
+    let (krate, migrations) = adopted(&a, &b).await;
     let build = std::fs::read_to_string(krate.path().join("build.rs")).unwrap();
     assert!(
         build.contains(r#".extension_in("uuid-ossp", "extensions")"#),
         "{build}"
     );
-    pulled
-        .build
-        .builder(krate.path())
-        .frozen(false)
-        .run()
-        .unwrap_or_else(|e| panic!("the pulled models build: {e}"));
-    let migrations = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
-    let report = Migrator::new(&migrations).run(&b).await.unwrap();
-    assert!(report.drift.is_clean(), "{}", report.drift);
-    strata_tests::judges::assert_same(db_a.url(), db_b.url());
-
-    psql(&b, "ALTER EXTENSION \"uuid-ossp\" SET SCHEMA public").await;
-    let drift = check_drift(&b, &migrations).await.unwrap();
+    psql(&b.1, "ALTER EXTENSION \"uuid-ossp\" SET SCHEMA public").await;
+    let drift = check_drift(&b.1, &migrations).await.unwrap();
     let found: Vec<_> = drift
         .differences
         .iter()
