@@ -107,7 +107,10 @@ fn compare(expected: &Table, actual: &Table, spelling: &TableSpelling<'_>, out: 
                 let same_keys = match (&a.keys, &b.keys) {
                     (None, None) => a.columns == b.columns && a.opclass == b.opclass,
                     (Some(want), Some(have)) => same_keys(expected, a, want, have, spelling),
-                    _ => false,
+                    // Keys that say no more than columns (`keys = "email"`,
+                    // `keys = "name text_pattern_ops"`) read back as columns.
+                    (Some(want), None) => same_keys(expected, a, want, &plain_keys(b), spelling),
+                    (None, Some(_)) => false,
                 };
                 same_keys
                     && a.unique == b.unique
@@ -132,15 +135,43 @@ fn same_keys(
     have: &str,
     spelling: &TableSpelling<'_>,
 ) -> bool {
-    if want.trim() == have.trim() {
+    if same_tokens(want, have) {
         return true;
     }
     let i = super::SPELLED.iter().position(|s| s.part == SPELL.part);
     let statement = index.keys_statement(&table.qualified_name());
     match i.and_then(|i| spelling.spelled(i, &statement)) {
-        Some(spelled) => Index::keys_of_definition(spelled).as_deref() == Some(have),
+        Some(spelled) => {
+            Index::keys_of_definition(spelled).is_some_and(|spelled| same_tokens(&spelled, have))
+        }
         None => strata_manifest::canonical_expr(want) == strata_manifest::canonical_expr(have),
     }
+}
+
+/// The key list of an index read as plain columns: each column, quoted,
+/// with the operator class they share.
+fn plain_keys(index: &Index) -> String {
+    let keys: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| match &index.opclass {
+            Some(ops) => format!("{} {ops}", quote_ident(c)),
+            None => quote_ident(c),
+        })
+        .collect();
+    keys.join(", ")
+}
+
+/// The same tokens, a name the same whether quoted or not (`email` and
+/// `"email"`; PostgreSQL quotes only where it must).
+fn same_tokens(a: &str, b: &str) -> bool {
+    let tokens = |text: &str| -> Vec<String> {
+        strata_manifest::lexer::significant(text)
+            .iter()
+            .map(|t| t.name().unwrap_or_else(|| t.text.to_owned()))
+            .collect()
+    };
+    tokens(a) == tokens(b)
 }
 
 /// Each key list's statement, run on a scratch copy of its table.

@@ -534,3 +534,25 @@ async fn an_extension_in_a_schema_of_its_own_is_pulled_made_there_and_drift_chec
         "{drift}"
     );
 }
+
+#[tokio::test]
+async fn keys_that_say_no_more_than_columns_are_no_drift() {
+    let scratch = Scratch::with_models(
+        r#"
+#[strata::schema("crm", table = "leads")]
+#[index(keys = "email, name", name = "leads_email_name")]
+#[index(keys = "name text_pattern_ops", name = "leads_name_prefix")]
+#[index(keys = "\"email\"", name = "leads_email")]
+pub struct Lead {
+    #[column(primary_key)]
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+}
+"#,
+    );
+    scratch.build();
+    let (_db, pool) = fresh_db().await;
+    // The server reads these back as plain columns, with an operator class.
+    migrate_clean(&scratch, &pool).await;
+}
