@@ -47,15 +47,17 @@ pub use error::{DiffError, IdentError, ManifestError};
 pub use ident::{qualified, quote_ident, quote_literal, validate_ident, MAX_IDENT_BYTES};
 pub use kinds::check::Check;
 pub use kinds::column::{Column, ColumnChange, Defaults};
-pub use kinds::comment::CommentChange;
+pub use kinds::comment::{CommentChange, CommentKind, CommentOn, ObjectComment};
 pub use kinds::compat_view::CompatViewChange;
 pub use kinds::constraint::{Constraint, ConstraintChange};
 pub use kinds::domain::{Domain, DomainChange, DomainCheck, DomainShape};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
+pub use kinds::event_trigger::{EventTrigger, EventTriggerChange};
 pub use kinds::exclusion::{Exclusion, ExclusionChange};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, DefaultPrivileges, Grant, GrantChange, Privilege};
 pub use kinds::index::{Index, IndexChange};
+pub use kinds::publication::{Publication, PublicationChange, PublishedTable, ACTIONS};
 pub use online::{
     residual_lock_hazards, split_online, split_online_batched, split_online_tenant,
     tenant_lock_reason, BACKFILL_BATCH,

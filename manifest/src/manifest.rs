@@ -162,6 +162,9 @@ impl Manifest {
             search_path: Option<Vec<String>>,
             #[serde(default)]
             tables: Vec<LightTable>,
+            // Compared at every start-up: the DDL watch cannot see them.
+            #[serde(default)]
+            event_triggers: Vec<crate::EventTrigger>,
         }
         // Only the partitioned tables are kept: a start-up makes their
         // partitions ahead without reading the rest of the state.
@@ -199,6 +202,7 @@ impl Manifest {
                 .collect(),
             state: SchemaState {
                 search_path: light.state.search_path,
+                event_triggers: light.state.event_triggers,
                 tables: light
                     .state
                     .tables

@@ -8,7 +8,8 @@ use crate::kinds::index::IndexChange;
 use crate::kinds::partition::PartitionChange;
 use crate::kinds::table::TableChange;
 use crate::{
-    object_name, quote_ident, Change, Check, ColumnChange, QualifiedName, SchemaState, Unconfirmed,
+    object_name, quote_ident, Change, Check, ColumnChange, CommentChange, CommentKind,
+    QualifiedName, SchemaState, Unconfirmed,
 };
 
 /// Splits a migration's `changes` so that the tables that existed before it
@@ -236,6 +237,21 @@ fn split(
             other => rest.push(other),
         }
     }
+    // A comment on an index built concurrently follows the build.
+    let built = |change: &Change| match change {
+        Change::Comment(CommentChange::SetObjectComment { on, .. })
+            if on.kind == CommentKind::Index =>
+        {
+            builds.iter().any(|b| {
+                matches!(b, Change::Index(IndexChange::CreateIndex { table, index, .. })
+                    if table.schema == on.schema && index.name == on.name)
+            })
+        }
+        _ => false,
+    };
+    let (after, kept): (Vec<Change>, Vec<Change>) = rest.into_iter().partition(built);
+    let mut rest = kept;
+    builds.extend(after);
     // The checks added in place of a step go to their own stage; the builds
     // keep their order (validate, then SET NOT NULL, then drop the check).
     rest.sort_by_key(Change::order);

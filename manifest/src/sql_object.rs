@@ -280,7 +280,7 @@ const TWO_WORD_TYPES: &[(&str, &str)] = &[
 ];
 
 /// The input argument types of an argument list, as the catalog spells them.
-fn identity(tokens: &[Token<'_>], kind: RoutineKind) -> String {
+pub(crate) fn identity(tokens: &[Token<'_>], kind: RoutineKind) -> String {
     let mut args: Vec<&[Token<'_>]> = Vec::new();
     let mut depth = 0usize;
     let mut from = 0;
@@ -671,7 +671,7 @@ mod tests {
         for (sql, says) in [
             (
                 "CREATE TABLE app.t (id int)",
-                "`CREATE TABLE app.t …` is not a function or procedure, sequence, domain, trigger or exclusion constraint",
+                "`CREATE TABLE app.t …` is not a function or procedure, sequence, domain, trigger, exclusion constraint, event trigger, publication or comment",
             ),
             (
                 "CREATE FUNCTION f() RETURNS int RETURN 1",

@@ -57,6 +57,17 @@ pub struct SchemaState {
     /// (`Builder::default_privileges`), sorted by schema and role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub default_privileges: Vec<crate::DefaultPrivileges>,
+    /// The comments on functions, procedures, views and indexes (a
+    /// table's and a column's are the model's doc comments), sorted by
+    /// what they are on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comments: Vec<crate::ObjectComment>,
+    /// The event triggers of `Builder::sql_dir`, sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_triggers: Vec<crate::EventTrigger>,
+    /// The publications of `Builder::sql_dir`, sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub publications: Vec<crate::Publication>,
 }
 
 impl SchemaState {
@@ -97,6 +108,33 @@ impl SchemaState {
             .views
             .partition_point(|v| (&v.schema, &v.name) < (&view.schema, &view.name));
         self.views.insert(at, view);
+    }
+
+    /// Sets the comment on an object, or removes it (`None`), keeping the
+    /// order stable.
+    pub fn set_comment(&mut self, on: &crate::CommentOn, text: Option<String>) {
+        match (self.comments.binary_search_by(|c| c.on.cmp(on)), text) {
+            (Ok(at), Some(text)) => self.comments[at].text = text,
+            (Ok(at), None) => {
+                self.comments.remove(at);
+            }
+            (Err(at), Some(text)) => self.comments.insert(
+                at,
+                crate::ObjectComment {
+                    on: on.clone(),
+                    text,
+                },
+            ),
+            (Err(_), None) => {}
+        }
+    }
+
+    /// The comment on an object, if it has one.
+    pub fn comment_on(&self, on: &crate::CommentOn) -> Option<&str> {
+        self.comments
+            .binary_search_by(|c| c.on.cmp(on))
+            .ok()
+            .map(|at| self.comments[at].text.as_str())
     }
 
     /// Adds a function or procedure (and its schema), keeping the order stable.

@@ -150,6 +150,10 @@ object_kinds! {
     Domain = "domain",
     /// An exclusion constraint of `Builder::sql_dir`.
     Exclusion = "exclusion constraint",
+    /// An event trigger of `Builder::sql_dir`.
+    EventTrigger = "event trigger",
+    /// A publication of `Builder::sql_dir`.
+    Publication = "publication",
 }
 
 impl DriftReport {

@@ -159,7 +159,15 @@ pub fn same(a: &str, b: &str) -> Result<(), String> {
             .zip(dump_b.lines())
             .find(|(x, y)| x != y)
             .map_or_else(
-                || "one dump is longer".to_owned(),
+                || {
+                    // One is the other and more: name the first line more.
+                    let (short, long) = match dump_a.len() < dump_b.len() {
+                        true => (&dump_a, &dump_b),
+                        false => (&dump_b, &dump_a),
+                    };
+                    let extra = long.lines().nth(short.lines().count()).unwrap_or_default();
+                    format!("one dump has more, from: {}", extra.trim())
+                },
                 |(x, _)| x.trim().to_owned(),
             );
         return Err(format!("pg_dump differs at: {differs}"));

@@ -220,6 +220,12 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
     std::fs::create_dir_all(&models).map_err(io(&models))?;
     write_file(dir, "src/models/mod.rs", &modules, &mut pulled)?;
 
+    for trigger in state.event_triggers.iter().filter(|t| t.disabled) {
+        pulled.not_expressed.push(format!(
+            "event trigger {}: disabled, and a file's event trigger is enabled (pulled enabled: drift reports the difference until one of them changes)",
+            trigger.name
+        ));
+    }
     for object in strata_manifest::sql_files::files(state) {
         let stem: Vec<&str> = object.stem.iter().map(String::as_str).collect();
         let file = format!("db/{}/{}.sql", object.folder, file_stem(&stem));

@@ -1,11 +1,311 @@
-//! Comments on tables and columns, from the models' doc comments.
+//! Comments: on tables and columns, from the models' doc comments; on
+//! functions, procedures, views and indexes, from `COMMENT ON` files of
+//! `Builder::sql_dir`.
 
 use serde::{Deserialize, Serialize};
 
+use super::index::IndexChange;
+use super::routine::RoutineChange;
 use super::table::table_mut;
+use super::view::ViewChange;
 use super::{q, Change, Step, TablePart};
 use crate::diff::{Plan, Renames};
+use crate::sql_object::{Cursor, RoutineKind};
 use crate::{quote_ident, quote_literal, QualifiedName, SchemaState, Table};
+
+/// The kinds of object a `sql_dir` comment may be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommentKind {
+    /// A function.
+    Function,
+    /// A procedure.
+    Procedure,
+    /// A view.
+    View,
+    /// A materialized view.
+    MaterializedView,
+    /// An index.
+    Index,
+}
+
+impl CommentKind {
+    /// Its words in `COMMENT ON`: `MATERIALIZED VIEW`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            CommentKind::Function => "FUNCTION",
+            CommentKind::Procedure => "PROCEDURE",
+            CommentKind::View => "VIEW",
+            CommentKind::MaterializedView => "MATERIALIZED VIEW",
+            CommentKind::Index => "INDEX",
+        }
+    }
+}
+
+/// The object a comment is on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CommentOn {
+    /// Its kind.
+    pub kind: CommentKind,
+    /// Its schema.
+    pub schema: String,
+    /// Its name.
+    pub name: String,
+    /// A function's or procedure's input argument types, as
+    /// [`crate::Routine::args`] spells them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<String>,
+}
+
+impl CommentOn {
+    /// `FUNCTION "app"."f"(integer)`: the object, as `COMMENT ON` names it.
+    pub fn target(&self) -> String {
+        let name = q(&QualifiedName::new(&self.schema, &self.name));
+        match &self.args {
+            Some(args) => format!("{} {name}({args})", self.kind.keyword()),
+            None => format!("{} {name}", self.kind.keyword()),
+        }
+    }
+
+    /// True when `state` holds the object.
+    pub fn exists_in(&self, state: &SchemaState) -> bool {
+        let (schema, name) = (self.schema.as_str(), self.name.as_str());
+        match self.kind {
+            CommentKind::Function | CommentKind::Procedure => state.routines.iter().any(|r| {
+                r.schema == schema
+                    && r.name == name
+                    && Some(&r.args) == self.args.as_ref()
+                    && r.procedure == (self.kind == CommentKind::Procedure)
+            }),
+            CommentKind::View | CommentKind::MaterializedView => state.views.iter().any(|v| {
+                v.schema == schema
+                    && v.name == name
+                    && v.materialized == (self.kind == CommentKind::MaterializedView)
+            }),
+            CommentKind::Index => {
+                state
+                    .tables
+                    .iter()
+                    .filter(|t| t.schema == schema)
+                    .any(|t| t.indexes.iter().any(|i| i.name == name))
+                    || state
+                        .views
+                        .iter()
+                        .filter(|v| v.schema == schema)
+                        .any(|v| v.indexes.iter().any(|i| i.name == name))
+            }
+        }
+    }
+
+    /// True when `change` creates the object, so that a comment on it must
+    /// be written after, whether or not the state before had it: an object
+    /// dropped and made again loses its comment.
+    fn created_by(&self, change: &Change) -> bool {
+        let here = |schema: &str, name: &str| schema == self.schema && name == self.name;
+        match (self.kind, change) {
+            (
+                CommentKind::Function | CommentKind::Procedure,
+                Change::Routine(RoutineChange::CreateRoutine { routine, .. }),
+            ) => here(&routine.schema, &routine.name) && Some(&routine.args) == self.args.as_ref(),
+            (
+                CommentKind::View | CommentKind::MaterializedView,
+                Change::View(ViewChange::CreateModelView { view }),
+            ) => here(&view.schema, &view.name),
+            (CommentKind::Index, Change::Index(IndexChange::CreateIndex { table, index, .. })) => {
+                here(&table.schema, &index.name)
+            }
+            (CommentKind::Index, Change::View(ViewChange::CreateModelView { view })) => {
+                view.schema == self.schema && view.indexes.iter().any(|i| i.name == self.name)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for CommentOn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}.{}",
+            self.kind.keyword().to_lowercase(),
+            self.schema,
+            self.name
+        )?;
+        if let Some(args) = &self.args {
+            write!(f, "({args})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A comment on a function, procedure, view or index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectComment {
+    /// What it is on.
+    #[serde(flatten)]
+    pub on: CommentOn,
+    /// Its text.
+    pub text: String,
+}
+
+impl ObjectComment {
+    /// The comment a `COMMENT ON … IS '…'` statement (without its
+    /// semicolon) sets, or why the statement is not one strata takes.
+    pub fn from_sql(sql: &str) -> Result<ObjectComment, String> {
+        let tokens = crate::lexer::significant(sql);
+        let mut at = Cursor {
+            tokens: &tokens,
+            i: 0,
+        };
+        if !(at.eat_word("comment") && at.eat_word("on")) {
+            return Err(crate::sql_files::not_taken(sql));
+        }
+        let kind = if at.eat_word("function") {
+            CommentKind::Function
+        } else if at.eat_word("procedure") {
+            CommentKind::Procedure
+        } else if at.eat_word("view") {
+            CommentKind::View
+        } else if at.eat_word("materialized") && at.eat_word("view") {
+            CommentKind::MaterializedView
+        } else if at.eat_word("index") {
+            CommentKind::Index
+        } else if at.peek_word("table") || at.peek_word("column") {
+            return Err("a table's or column's comment is its model's doc comment (`/// …` above the struct or the field); delete this file and write it there".to_owned());
+        } else {
+            return Err("sql_dir takes comments on a FUNCTION, PROCEDURE, VIEW, MATERIALIZED VIEW or INDEX; write any other as a hand-written migration".to_owned());
+        };
+        let keyword = kind.keyword();
+        let Some((schema, name, _)) = at.name() else {
+            return Err(format!(
+                "`COMMENT ON {keyword}` must be followed by the name"
+            ));
+        };
+        let Some(schema) = schema else {
+            return Err(format!(
+                "name the schema: `COMMENT ON {keyword} app.{name} …`, so that the comment lands where strata manages it whatever the search_path"
+            ));
+        };
+        let args = match kind {
+            CommentKind::Function | CommentKind::Procedure => {
+                let routine = if kind == CommentKind::Function {
+                    RoutineKind::Function
+                } else {
+                    RoutineKind::Procedure
+                };
+                let Some(tokens) = at.parenthesised() else {
+                    return Err(format!(
+                        "{} {schema}.{name} needs its argument types in parentheses, as in its `CREATE`: `COMMENT ON {keyword} {schema}.{name}(…) IS '…'`",
+                        keyword.to_lowercase()
+                    ));
+                };
+                Some(crate::sql_object::identity(tokens, routine))
+            }
+            _ => None,
+        };
+        let on = CommentOn {
+            kind,
+            schema,
+            name,
+            args,
+        };
+        if !at.eat_word("is") {
+            return Err(format!(
+                "`COMMENT ON {}` must go on with `IS '…'`",
+                on.target()
+            ));
+        }
+        let text = at
+            .peek()
+            .filter(|t| t.kind == crate::lexer::TokenKind::String && t.text.starts_with('\''))
+            .and_then(|t| t.text.get(1..t.text.len().saturating_sub(1)))
+            .map(|t| t.replace("''", "'"));
+        let Some(text) = text else {
+            return Err(format!(
+                "the comment on {on} must be one string in single quotes (`IS '…'`; to remove a comment, delete its file)"
+            ));
+        };
+        at.i += 1;
+        if let Some(extra) = at.peek() {
+            return Err(format!(
+                "`{}` after the comment's text: the statement ends with the string",
+                extra.text
+            ));
+        }
+        Ok(ObjectComment { on, text })
+    }
+}
+
+/// `COMMENT ON` statements in `sql_dir` files, taken after the objects
+/// they are on.
+pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
+    noun: "comment",
+    opens: &["comment on"],
+    take: |sql, state| {
+        let comment = ObjectComment::from_sql(sql)?;
+        crate::sql_files::checked_schema(&comment.on.schema)?;
+        if !comment.on.exists_in(state) {
+            return Err(format!(
+                "the comment is on {}, which no model or sql_dir file declares; name it as its `CREATE` does (schema, name and argument types)",
+                comment.on
+            ));
+        }
+        if state.comment_on(&comment.on).is_some() {
+            return Err(format!("{} has two comments; keep one file", comment.on));
+        }
+        state.set_comment(&comment.on, Some(comment.text));
+        Ok(())
+    },
+    files: |state| {
+        state
+            .comments
+            .iter()
+            .map(|c| crate::SqlFile {
+                folder: "comments",
+                schema: c.on.schema.clone(),
+                name: match &c.on.args {
+                    Some(args) => format!("{}({args})", c.on.name),
+                    None => c.on.name.clone(),
+                },
+                stem: vec![c.on.schema.clone(), c.on.name.clone()],
+                sql: format!("COMMENT ON {} IS {}", c.on.target(), quote_literal(&c.text)),
+            })
+            .collect()
+    },
+    retain: |state, keep| state.comments.retain(|c| keep(&c.on.schema)),
+};
+
+/// The comments on functions, procedures, views and indexes: set where
+/// they changed, and again on an object the plan makes (or makes again).
+/// Diffed after every other kind, whose plans it reads.
+pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
+    let mut changes = Vec::new();
+    for comment in &new.comments {
+        let before = old.comment_on(&comment.on);
+        let made = plan.changes.iter().any(|c| comment.on.created_by(c));
+        if made || before != Some(comment.text.as_str()) {
+            changes.push(CommentChange::SetObjectComment {
+                on: comment.on.clone(),
+                from: before.map(str::to_owned),
+                to: Some(comment.text.clone()),
+            });
+        }
+    }
+    for comment in &old.comments {
+        let made = plan.changes.iter().any(|c| comment.on.created_by(c));
+        // Dropped with its object, or gone when the object was made again.
+        if new.comment_on(&comment.on).is_none() && comment.on.exists_in(new) && !made {
+            changes.push(CommentChange::SetObjectComment {
+                on: comment.on.clone(),
+                from: Some(comment.text.clone()),
+                to: None,
+            });
+        }
+    }
+    for change in changes {
+        plan.push(change);
+    }
+}
 
 /// A change of one comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,9 +323,18 @@ pub enum CommentChange {
         /// The comment after.
         to: Option<String>,
     },
+    /// `COMMENT ON FUNCTION`, `VIEW`, `INDEX` … `IS …` (`IS NULL` removes it).
+    SetObjectComment {
+        /// What it is on.
+        on: CommentOn,
+        /// The comment before.
+        from: Option<String>,
+        /// The comment after.
+        to: Option<String>,
+    },
 }
 
-pub(crate) const OPS: &[&str] = &["set_comment"];
+pub(crate) const OPS: &[&str] = &["set_comment", "set_object_comment"];
 
 /// A new table's or column's comment is written with its `CREATE TABLE` or
 /// `ADD COLUMN` (so that a down file restoring it restores the comment too);
@@ -81,15 +390,26 @@ fn diff_comments(before: &Table, table: &Table, renames: &Renames, plan: &mut Pl
 
 impl Step for CommentChange {
     fn order(&self) -> (usize, u8) {
-        // With the columns, once the table and its columns exist.
-        (3, 1)
+        match self {
+            // With the columns, once the table and its columns exist.
+            CommentChange::SetComment { .. } => (3, 1),
+            // Once the views (made last but the drops), functions and
+            // indexes exist.
+            CommentChange::SetObjectComment { .. } => (7, 4),
+        }
     }
 
     fn describe(&self) -> String {
-        let CommentChange::SetComment { table, column, .. } = self;
-        match column {
-            Some(column) => format!("comment on {}.{column}", table.name),
-            None => format!("comment on {}", table.name),
+        match self {
+            CommentChange::SetComment { table, column, .. } => match column {
+                Some(column) => format!("comment on {}.{column}", table.name),
+                None => format!("comment on {}", table.name),
+            },
+            CommentChange::SetObjectComment { on, .. } => format!(
+                "comment on {} {}",
+                on.kind.keyword().to_lowercase(),
+                on.name
+            ),
         }
     }
 
@@ -98,25 +418,37 @@ impl Step for CommentChange {
     }
 
     fn inverse(&self) -> Vec<Change> {
-        let CommentChange::SetComment {
-            table,
-            column,
-            from,
-            to,
-        } = self.clone();
-        vec![CommentChange::SetComment {
-            table,
-            column,
-            from: to,
-            to: from,
-        }
-        .into()]
+        let change = match self.clone() {
+            CommentChange::SetComment {
+                table,
+                column,
+                from,
+                to,
+            } => CommentChange::SetComment {
+                table,
+                column,
+                from: to,
+                to: from,
+            },
+            CommentChange::SetObjectComment { on, from, to } => CommentChange::SetObjectComment {
+                on,
+                from: to,
+                to: from,
+            },
+        };
+        vec![change.into()]
     }
 
     fn apply_to(&self, state: &mut SchemaState) {
-        let CommentChange::SetComment {
-            table, column, to, ..
-        } = self;
+        let (table, column, to) = match self {
+            CommentChange::SetComment {
+                table, column, to, ..
+            } => (table, column, to),
+            CommentChange::SetObjectComment { on, to, .. } => {
+                state.set_comment(on, to.clone());
+                return;
+            }
+        };
         let Some(t) = table_mut(state, table) else {
             return;
         };
@@ -131,10 +463,17 @@ impl Step for CommentChange {
     }
 
     fn render(&self) -> String {
-        let CommentChange::SetComment {
-            table, column, to, ..
-        } = self;
-        statement(table, column.as_deref(), to.as_deref())
+        match self {
+            CommentChange::SetComment {
+                table, column, to, ..
+            } => statement(table, column.as_deref(), to.as_deref()),
+            CommentChange::SetObjectComment { on, to, .. } => format!(
+                "COMMENT ON {} IS {};",
+                on.target(),
+                to.as_deref()
+                    .map_or_else(|| "NULL".to_owned(), quote_literal)
+            ),
+        }
     }
 }
 
@@ -146,4 +485,49 @@ pub(crate) fn statement(table: &QualifiedName, column: Option<&str>, text: Optio
     };
     let text = text.map_or_else(|| "NULL".to_owned(), quote_literal);
     format!("COMMENT ON {target} IS {text};")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_names_its_object_as_the_catalog_does() {
+        let c = ObjectComment::from_sql(
+            "comment on function \"App\".f(n int, varchar(10)) is 'It''s -- not a comment'",
+        )
+        .unwrap();
+        assert_eq!(c.on.args.as_deref(), Some("integer, character varying"));
+        assert_eq!(c.on.schema, "App");
+        assert_eq!(c.text, "It's -- not a comment");
+        assert_eq!(
+            c.on.target(),
+            r#"FUNCTION "App"."f"(integer, character varying)"#
+        );
+        let m = ObjectComment::from_sql("COMMENT ON MATERIALIZED VIEW a.totals IS ''").unwrap();
+        assert_eq!(
+            (m.on.kind, m.text.as_str()),
+            (CommentKind::MaterializedView, "")
+        );
+    }
+
+    #[test]
+    fn what_a_comment_file_cannot_say_is_named() {
+        for (sql, says) in [
+            ("COMMENT ON FUNCTION a.f IS 'x'", "needs its argument types"),
+            (
+                "COMMENT ON INDEX a.i IS E'x\\n'",
+                "one string in single quotes",
+            ),
+            (
+                "COMMENT ON INDEX a.i IS 'x' 'y'",
+                "after the comment's text",
+            ),
+            ("COMMENT ON SCHEMA a IS 'x'", "FUNCTION, PROCEDURE, VIEW"),
+            ("COMMENT ON COLUMN a.t.c IS 'x'", "doc comment"),
+        ] {
+            let error = ObjectComment::from_sql(sql).unwrap_err();
+            assert!(error.contains(says), "{sql}: {error}");
+        }
+    }
 }

@@ -20,6 +20,7 @@ pub(crate) mod compat_view;
 pub(crate) mod constraint;
 pub(crate) mod domain;
 pub(crate) mod enum_type;
+pub(crate) mod event_trigger;
 pub(crate) mod exclusion;
 pub(crate) mod extension;
 pub(crate) mod grant;
@@ -27,6 +28,7 @@ pub(crate) mod index;
 pub(crate) mod key;
 pub(crate) mod partition;
 pub(crate) mod policy;
+pub(crate) mod publication;
 pub(crate) mod role;
 pub(crate) mod routine;
 pub(crate) mod schema;
@@ -111,6 +113,9 @@ const KINDS: &[KindDiff] = &[
     grant::diff,
     view::diff,
     trigger::diff,
+    event_trigger::diff,
+    publication::diff,
+    comment::diff,
 ];
 
 /// One part of a table.
@@ -144,6 +149,9 @@ pub static SQL_FILE_KINDS: &[crate::SqlFileKind] = &[
     domain::FILE,
     trigger::FILE,
     exclusion::FILE,
+    event_trigger::FILE,
+    publication::FILE,
+    comment::FILE,
 ];
 
 /// Runs the diff of every kind.
@@ -250,6 +258,10 @@ changes! {
     Domain(domain::DomainChange),
     /// Exclusion constraints of `Builder::sql_dir`.
     Exclusion(exclusion::ExclusionChange),
+    /// Event triggers of `Builder::sql_dir`.
+    EventTrigger(event_trigger::EventTriggerChange),
+    /// Publications of `Builder::sql_dir`.
+    Publication(publication::PublicationChange),
 }
 
 impl Change {

@@ -23,6 +23,7 @@ mod comments;
 mod compat_views;
 mod domains;
 mod enums;
+mod event_triggers;
 mod exclusions;
 mod extensions;
 mod grants;
@@ -30,6 +31,7 @@ mod indexes;
 mod keys;
 mod partitions;
 mod policies;
+mod publications;
 mod routines;
 mod row;
 mod schemas;
@@ -116,7 +118,10 @@ pub(crate) const KINDS: &[Part] = &[
     sequences::PART,
     domains::PART,
     triggers::PART,
+    event_triggers::PART,
+    publications::PART,
     comments::PART,
+    comments::OBJECTS,
     settings::PART,
 ];
 
@@ -199,10 +204,11 @@ pub(crate) fn part_statement(i: usize) -> String {
     }
 }
 
-/// The kinds whose changes fire no DDL event (`ALTER DATABASE … SET`), so
-/// the DDL watch cannot vouch for them: a start-up reads and compares them
-/// even when the watch says nothing changed (`watch.rs`).
-pub(crate) const UNWATCHED: &[Part] = &[settings::PART];
+/// The kinds whose changes fire no DDL event (`ALTER DATABASE … SET`, and
+/// event triggers' own `CREATE`, `ALTER` and `DROP`), so the DDL watch
+/// cannot vouch for them: a start-up reads and compares them even when the
+/// watch says nothing changed (`watch.rs`).
+pub(crate) const UNWATCHED: &[Part] = &[settings::PART, event_triggers::PART];
 
 /// The fast statement of a start-up the DDL watch covers: whether the last
 /// clean check of fingerprint `$4` still holds, then one column per

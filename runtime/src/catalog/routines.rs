@@ -9,15 +9,11 @@ use super::{rows, Compare, Part, Read};
 use crate::drift::{Collector, DifferenceKind, ObjectKind};
 use crate::introspect::Catalog;
 
-/// Schema, name, whether a procedure, input argument types (spelt as the
-/// build spells them: built-in types by `format_type`, others
-/// `schema.name`) and definition of every function and procedure in the
-/// managed schemas but those an extension owns. Aggregates and window
-/// functions are not read.
-pub(crate) const PART: Part = Part {
-    name: "routines",
-    sql: "SELECT coalesce(json_agg(json_build_array(n.nspname, p.proname, p.prokind = 'p',
-            (SELECT coalesce(string_agg(
+/// The input argument types of the routine `p`, joined with `, `: built-in
+/// types by `format_type`, others `schema.name`, as the build spells them.
+macro_rules! argument_types {
+    () => {
+        "(SELECT coalesce(string_agg(
                       CASE WHEN e.typnamespace = 'pg_catalog'::regnamespace
                            THEN pg_catalog.format_type(a.t, NULL)
                            ELSE en.nspname || '.' || e.typname || CASE WHEN e.oid <> ty.oid THEN '[]' ELSE '' END
@@ -26,7 +22,23 @@ pub(crate) const PART: Part = Part {
                JOIN pg_catalog.pg_type ty ON ty.oid = a.t
                JOIN pg_catalog.pg_type e ON e.oid = CASE WHEN ty.typcategory = 'A' AND ty.typelem <> 0
                                                          THEN ty.typelem ELSE ty.oid END
-               JOIN pg_catalog.pg_namespace en ON en.oid = e.typnamespace),
+               JOIN pg_catalog.pg_namespace en ON en.oid = e.typnamespace)"
+    };
+}
+pub(crate) use argument_types;
+
+/// Schema, name, whether a procedure, input argument types (spelt as the
+/// build spells them: built-in types by `format_type`, others
+/// `schema.name`) and definition of every function and procedure in the
+/// managed schemas but those an extension owns. Aggregates and window
+/// functions are not read.
+pub(crate) const PART: Part = Part {
+    name: "routines",
+    sql: concat!(
+        "SELECT coalesce(json_agg(json_build_array(n.nspname, p.proname, p.prokind = 'p',
+            ",
+        argument_types!(),
+        ",
             pg_catalog.pg_get_functiondef(p.oid))
           ORDER BY n.nspname, p.proname, p.oid), '[]')
    FROM pg_catalog.pg_proc p
@@ -34,7 +46,8 @@ pub(crate) const PART: Part = Part {
    WHERE n.nspname = ANY($1::text[]) AND p.prokind IN ('f', 'p')
      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
                      WHERE x.classid = 'pg_catalog.pg_proc'::regclass AND x.objid = p.oid
-                       AND x.deptype = 'e')",
+                       AND x.deptype = 'e')"
+    ),
     read: Read::Json(|json, catalog| {
         for (schema, name, procedure, args, sql) in
             rows::<(String, String, bool, String, String)>(json)?

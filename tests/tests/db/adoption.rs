@@ -556,3 +556,179 @@ pub struct Lead {
     // The server reads these back as plain columns, with an operator class.
     migrate_clean(&scratch, &pool).await;
 }
+
+const COMMENTED: &str = r#"
+CREATE SCHEMA docs;
+CREATE TABLE docs.pages (id bigint PRIMARY KEY, title text NOT NULL);
+CREATE INDEX pages_title ON docs.pages (title);
+COMMENT ON INDEX docs.pages_title IS 'Search by title';
+CREATE VIEW docs.titles AS SELECT id, title FROM docs.pages;
+COMMENT ON VIEW docs.titles IS 'What the menu lists';
+CREATE FUNCTION docs.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE RETURN upper(t);
+COMMENT ON FUNCTION docs.shout(text) IS 'It''s loud';
+CREATE PROCEDURE docs.touch() LANGUAGE sql AS $$ SELECT 1 $$;
+COMMENT ON PROCEDURE docs.touch() IS 'Does nothing';
+"#;
+
+#[tokio::test]
+async fn comments_on_functions_procedures_views_and_indexes_are_pulled_made_and_drift_checked() {
+    let (a, b, c) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a.1, COMMENTED).await;
+    let (krate, migrations) = adopted(&a, &b).await;
+    let file = krate.path().join("db/comments/docs.shout.sql");
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        written.trim(),
+        r#"COMMENT ON FUNCTION "docs"."shout"(text) IS 'It''s loud';"#
+    );
+
+    // Edited by hand, a comment is drift, named by its object.
+    psql(&b.1, "COMMENT ON FUNCTION docs.shout(text) IS 'quiet'; COMMENT ON INDEX docs.pages_title IS NULL").await;
+    let drift = check_drift(&b.1, &migrations).await.unwrap();
+    let found: Vec<_> = drift
+        .differences
+        .iter()
+        .map(|d| {
+            (
+                d.object,
+                d.name.clone(),
+                d.expected.clone(),
+                d.actual.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                ObjectKind::Function,
+                "docs.shout(text)".to_owned(),
+                Some("It's loud".to_owned()),
+                Some("quiet".to_owned())
+            ),
+            (
+                ObjectKind::Index,
+                "docs.pages_title".to_owned(),
+                Some("Search by title".to_owned()),
+                None
+            ),
+        ],
+        "{drift}"
+    );
+
+    // `strata diff` sets them, and a function made again for its new
+    // return type keeps its comment.
+    let sql = diffed(&c, &a, "docs").await;
+    assert!(
+        sql.contains(r#"COMMENT ON VIEW "docs"."titles" IS 'What the menu lists';"#),
+        "{sql}"
+    );
+    psql(
+        &a.1,
+        "DROP FUNCTION docs.shout(text); CREATE FUNCTION docs.shout(t text) RETURNS varchar LANGUAGE sql IMMUTABLE RETURN upper(t); COMMENT ON FUNCTION docs.shout(text) IS 'It''s loud'",
+    )
+    .await;
+    let sql = diffed(&c, &a, "docs").await;
+    assert!(
+        sql.contains(r#"COMMENT ON FUNCTION "docs"."shout"(text) IS 'It''s loud';"#),
+        "{sql}"
+    );
+}
+
+const DATABASE_WIDE: &str = r#"
+CREATE SCHEMA ops;
+CREATE TABLE ops.events (id bigint PRIMARY KEY, kind text NOT NULL, secret text);
+CREATE TABLE ops.audit (id bigint PRIMARY KEY);
+CREATE FUNCTION ops.note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER note_tables ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'alter table') EXECUTE FUNCTION ops.note_ddl();
+CREATE PUBLICATION feed FOR TABLE ops.events (id, kind) WHERE (kind <> 'noise')
+    WITH (publish = 'insert, update');
+CREATE PUBLICATION everything_ops FOR TABLES IN SCHEMA ops WITH (publish_via_partition_root);
+CREATE PUBLICATION empty;
+"#;
+
+#[tokio::test]
+async fn event_triggers_and_publications_are_pulled_made_and_drift_checked_at_every_start() {
+    let (a, b, c) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    psql(&a.1, DATABASE_WIDE).await;
+    let (krate, migrations) = adopted(&a, &b).await;
+    let feed = std::fs::read_to_string(krate.path().join("db/publications/feed.sql")).unwrap();
+    assert!(
+        feed.contains(r#"WHERE ((kind <> 'noise'::text))"#),
+        "{feed}"
+    );
+
+    // Made by hand after the last clean check, an event trigger fires no
+    // DDL event, yet the next start-up with nothing pending (the DDL
+    // watch's fast path) reports it.
+    let clean = Migrator::new(&migrations).run(&b.1).await.unwrap();
+    assert!(clean.drift.is_clean(), "{}", clean.drift);
+    psql(
+        &b.1,
+        "CREATE EVENT TRIGGER sneaky ON sql_drop EXECUTE FUNCTION ops.note_ddl();
+         ALTER EVENT TRIGGER note_tables DISABLE",
+    )
+    .await;
+    let warn = || Migrator::new(&migrations).drift_policy(strata::DriftPolicy::Warn);
+    let report = warn().run(&b.1).await.unwrap();
+    assert_eq!(report.drift_check, strata::DriftCheck::Unchanged);
+    let found: Vec<_> = report
+        .drift
+        .differences
+        .iter()
+        .map(|d| (d.kind, d.object, d.name.clone(), d.property.clone()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                DifferenceKind::Changed,
+                ObjectKind::EventTrigger,
+                "note_tables".to_owned(),
+                Some("state".to_owned())
+            ),
+            (
+                DifferenceKind::Unexpected,
+                ObjectKind::EventTrigger,
+                "sneaky".to_owned(),
+                None
+            ),
+        ],
+        "{}",
+        report.drift
+    );
+    psql(&b.1, "ALTER PUBLICATION feed SET (publish = 'insert')").await;
+    let report = warn().run(&b.1).await.unwrap();
+    assert!(
+        report
+            .drift
+            .to_string()
+            .contains("changed publication feed definition"),
+        "{}",
+        report.drift
+    );
+
+    // `strata diff` makes them, and alters a publication in place.
+    let sql = diffed(&c, &a, "ops").await;
+    assert!(
+        sql.contains(r#"CREATE EVENT TRIGGER "note_tables" ON ddl_command_end"#),
+        "{sql}"
+    );
+    psql(
+        &a.1,
+        "ALTER PUBLICATION feed SET TABLE ops.audit; ALTER PUBLICATION feed SET (publish = 'delete')",
+    )
+    .await;
+    let sql = diffed(&c, &a, "ops").await;
+    assert_eq!(
+        sql.lines()
+            .filter(|l| l.starts_with("ALTER PUBLICATION"))
+            .collect::<Vec<_>>(),
+        [
+            r#"ALTER PUBLICATION "feed" SET TABLE "ops"."audit";"#,
+            r#"ALTER PUBLICATION "feed" SET (publish = 'delete', publish_via_partition_root = false);"#
+        ],
+        "{sql}"
+    );
+}

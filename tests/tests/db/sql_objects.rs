@@ -292,7 +292,27 @@ fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
         (
             "db/table.sql",
             "CREATE TABLE shop.t (id int);",
-            "table.sql:1: `CREATE TABLE shop.t …` is not a function or procedure, sequence, domain, trigger or exclusion constraint",
+            "table.sql:1: `CREATE TABLE shop.t …` is not a function or procedure, sequence, domain, trigger, exclusion constraint, event trigger, publication or comment",
+        ),
+        (
+            "db/comment_table.sql",
+            "COMMENT ON TABLE shop.orders IS 'x';",
+            "comment_table.sql:1: a table's or column's comment is its model's doc comment",
+        ),
+        (
+            "db/comment_nowhere.sql",
+            "COMMENT ON FUNCTION shop.order_code(text) IS 'x';",
+            "comment_nowhere.sql:1: the comment is on function shop.order_code(text), which no model or sql_dir file declares",
+        ),
+        (
+            "db/comment_bare.sql",
+            "COMMENT ON VIEW totals IS 'x';",
+            "comment_bare.sql:1: name the schema: `COMMENT ON VIEW app.totals …`",
+        ),
+        (
+            "db/comment_null.sql",
+            "COMMENT ON INDEX shop.orders_pkey IS NULL;",
+            "comment_null.sql:1: the comment on index shop.orders_pkey must be one string in single quotes",
         ),
         (
             "db/bare.sql",
