@@ -175,14 +175,23 @@ pub fn same(a: &str, b: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The first line of `text` that is neither blank nor a `--` comment, cut
-/// to 200 characters: what a report of many cases shows of each.
+/// The first line of `text` that is neither blank nor a `--` comment (with
+/// the line after, when it is a heading), cut to 200 characters: what a
+/// report of many cases shows of each.
 pub fn first_line(text: &str) -> String {
-    let line = text
+    let mut lines = text
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with("--"))
-        .unwrap_or_default();
+        .filter(|l| !l.is_empty() && !l.starts_with("--"));
+    let mut line = lines.next().unwrap_or_default().to_owned();
+    // A heading (`… drifted from the models:`) says little without its
+    // first item, and a count (`3 differences`) less still.
+    while line.ends_with(':') || line.ends_with("differences") || line.ends_with("difference") {
+        match lines.next() {
+            Some(next) => line = format!("{line} {next}"),
+            None => break,
+        }
+    }
     line.chars().take(200).collect()
 }
 
