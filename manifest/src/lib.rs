@@ -94,4 +94,6 @@ pub use statements::{lossy_statements, split_statements, transaction_control, St
 pub use tenant::{
     after_transaction, in_one_transaction, tenant_sql, AFTER_TRANSACTION, TENANT_PLACEHOLDER,
 };
-pub use types::{canonical_type, has_assignment_cast, is_metadata_only, is_widening};
+pub use types::{
+    canonical_type, has_assignment_cast, is_builtin_type, is_metadata_only, is_widening,
+};

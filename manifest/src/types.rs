@@ -55,6 +55,89 @@ pub fn canonical_type(sql_type: &str) -> String {
     format!("{spelled}{dims}")
 }
 
+/// True when `sql_type` (canonical or not) names a type PostgreSQL has
+/// built in, whose spelling [`canonical_type`] knows: `numeric(12,2)`,
+/// `text[]`. False for a type of a schema (`public.citext`), an
+/// extension's or a domain, whatever the server calls it.
+pub fn is_builtin_type(sql_type: &str) -> bool {
+    let canonical = canonical_type(sql_type);
+    let (base, _) = split_array(&canonical);
+    let name = base.split_once('(').map_or(base, |(name, _)| name).trim();
+    let name = name
+        .strip_suffix(" without time zone")
+        .or_else(|| name.strip_suffix(" with time zone"))
+        .unwrap_or(name);
+    let name = name.split_once('(').map_or(name, |(name, _)| name);
+    BUILT_IN.contains(&name)
+}
+
+/// The names of the built-in types, as [`canonical_type`] spells them.
+const BUILT_IN: &[&str] = &[
+    "smallint",
+    "integer",
+    "bigint",
+    "real",
+    "double precision",
+    "boolean",
+    "character varying",
+    "character",
+    "numeric",
+    "timestamp",
+    "time",
+    "text",
+    "bytea",
+    "date",
+    "uuid",
+    "json",
+    "jsonb",
+    "interval",
+    "inet",
+    "cidr",
+    "macaddr",
+    "macaddr8",
+    "money",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "xml",
+    "tsvector",
+    "tsquery",
+    "oid",
+    "bit",
+    "bit varying",
+    "int4range",
+    "int8range",
+    "numrange",
+    "tsrange",
+    "tstzrange",
+    "daterange",
+    "int4multirange",
+    "int8multirange",
+    "nummultirange",
+    "tsmultirange",
+    "tstzmultirange",
+    "datemultirange",
+    "pg_lsn",
+    "txid_snapshot",
+    "pg_snapshot",
+    "regclass",
+    "regtype",
+    "regproc",
+    "regprocedure",
+    "regnamespace",
+    "regrole",
+    "regconfig",
+    "name",
+    "\"char\"",
+    "serial",
+    "bigserial",
+    "smallserial",
+];
+
 fn split_array(t: &str) -> (&str, String) {
     let mut base = t.trim();
     let mut dims = String::new();
@@ -342,6 +425,25 @@ mod tests {
         assert_eq!(canonical_type("decimal(10, 2)"), "numeric(10,2)");
         assert_eq!(canonical_type("char"), "character(1)");
         assert_eq!(canonical_type("citext"), "citext");
+        for builtin in [
+            "int4",
+            "numeric(12,2)",
+            "timestamptz(3)",
+            "text[]",
+            "time with time zone",
+            "bit varying(3)",
+        ] {
+            assert!(is_builtin_type(builtin), "{builtin}");
+        }
+        for other in [
+            "citext",
+            "public.citext",
+            "public.geometry(Polygon,4326)",
+            "extensions.hstore[]",
+            "\"Shop\".\"Status\"",
+        ] {
+            assert!(!is_builtin_type(other), "{other}");
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Columns: type, nullability, default (in the server's own spelling) and identity.
 
-use strata_manifest::{canonical_default, canonical_expr, Column, Table};
+use strata_manifest::{canonical_default, canonical_expr, quote_ident, Column, Table};
 
-use super::{read_row, Compare, Part, Read, TableCompare};
+use super::{read_row, Compare, Part, Read, Spell, TableCompare};
 use crate::canonical::{Kind, TableSpelling};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
 
@@ -88,7 +88,7 @@ fn compare(expected: &Table, actual: &Table, canonical: &TableSpelling<'_>, out:
                 d.expected = want;
                 d.actual = have;
             };
-            if column.sql_type != found.sql_type {
+            if column.sql_type != found.sql_type && !same_type(column, &found.sql_type, canonical) {
                 changed(
                     "type",
                     Some(column.sql_type.clone()),
@@ -166,4 +166,48 @@ fn describe(column: &Column) -> String {
         text.push(')');
     }
     text
+}
+
+/// The types whose spelling the server decides: those of a schema
+/// (`public.geometry(Polygon,4326)`, a domain), and any name strata does
+/// not know as built in (`citext`, `ltree`). `format_type` leaves out the
+/// schema of a type on the search path and prints a typmod as the type's
+/// own function does, so such a type is spelt on a scratch column, in the
+/// session that reads the catalog. An enum's type is spelt as the catalog
+/// part spells it already.
+pub(crate) const SPELL: Spell = Spell {
+    part: "columns",
+    of_state: |_| Vec::new(),
+    of_table: |table| {
+        let mut types: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| {
+                !c.sql_type.starts_with('"') && !strata_manifest::is_builtin_type(&c.sql_type)
+            })
+            .map(|c| c.sql_type.clone())
+            .collect();
+        types.sort();
+        types.dedup();
+        types
+    },
+    // Not `strata_x_…`: the scratch defaults are read by that prefix.
+    scratch: |text, object| {
+        Some(format!(
+            "CREATE TEMP TABLE {} (c {text});",
+            quote_ident(&format!("strata_tc_{object}"))
+        ))
+    },
+    read_back: "SELECT substr(c.relname, 11)::text, pg_catalog.format_type(a.atttypid, a.atttypmod)
+   FROM pg_catalog.pg_class c
+   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = 1
+   WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relkind = 'r'
+     AND c.relname LIKE 'strata\\_tc\\_%'",
+};
+
+/// True when the server spells the model's type of `column` as `found`.
+fn same_type(column: &Column, found: &str, spelling: &TableSpelling<'_>) -> bool {
+    let i = super::SPELLED.iter().position(|s| s.part == SPELL.part);
+    i.and_then(|i| spelling.spelled(i, &column.sql_type))
+        .is_some_and(|spelled| spelled == found)
 }

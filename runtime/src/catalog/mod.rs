@@ -144,7 +144,12 @@ pub(crate) struct Spell {
 }
 
 /// Every kind that spells its own, one line each.
-pub(crate) const SPELLED: &[Spell] = &[domains::SPELL, exclusions::SPELL, indexes::SPELL];
+pub(crate) const SPELLED: &[Spell] = &[
+    domains::SPELL,
+    exclusions::SPELL,
+    indexes::SPELL,
+    columns::SPELL,
+];
 
 /// The kinds' names, in [`KINDS`] order, with their rows' statements.
 #[cfg(feature = "bench")]

@@ -732,3 +732,56 @@ async fn event_triggers_and_publications_are_pulled_made_and_drift_checked_at_ev
         "{sql}"
     );
 }
+
+const EXTENSION_TYPED: &str = r#"
+#[strata::schema("crm")]
+pub struct Contact {
+    #[column(primary_key)]
+    pub id: i64,
+    #[column(type = "public.citext")]
+    pub email: String,
+    #[column(type = "public.citext[]")]
+    pub aliases: Option<Vec<String>>,
+    #[column(type = "crm.short_text")]
+    pub nickname: Option<String>,
+}
+"#;
+
+#[tokio::test]
+async fn a_column_of_an_extensions_type_or_a_domain_is_no_drift_however_the_server_spells_it() {
+    let scratch = Scratch::with_models(EXTENSION_TYPED);
+    scratch.write_file(
+        "db/short_text.sql",
+        "CREATE DOMAIN crm.short_text AS text CONSTRAINT short CHECK (length(VALUE) < 20);",
+    );
+    scratch
+        .builder()
+        .extension("citext")
+        .sql_dir("db")
+        .run()
+        .unwrap();
+    let (db, pool) = fresh_db().await;
+    // The server prints `citext` and `short_text` where the search path
+    // finds them, `public.citext` where it does not: clean either way.
+    migrate_clean(&scratch, &pool).await;
+    psql(
+        &pool,
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = crm, public', current_database()); END $$",
+    )
+    .await;
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    let drift = check_drift(&pool, &scratch.migrations()).await.unwrap();
+    assert!(drift.is_clean(), "{drift}");
+    // A real change of type is still drift.
+    psql(
+        &pool,
+        "ALTER TABLE crm.contact ALTER COLUMN email TYPE text",
+    )
+    .await;
+    let drift = check_drift(&pool, &scratch.migrations()).await.unwrap();
+    assert_eq!(
+        drift.to_string().lines().nth(1).map(str::trim),
+        Some("- changed column crm.contact.email type: expected public.citext, found text"),
+        "{drift}"
+    );
+}
