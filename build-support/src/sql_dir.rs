@@ -47,44 +47,49 @@ pub(crate) fn read(dir: &Path, skip: &BTreeSet<PathBuf>) -> Result<SqlObjects, E
         }
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
         let statements = split_statements(&text);
-        let statement = match statements.as_slice() {
-            [one] => one,
-            [] => {
-                return Err(Error::SqlFile {
-                    path,
-                    line: None,
-                    why: format!(
-                        "holds no statement; write one {}, or delete the file",
-                        opening_words()
-                    ),
-                })
-            }
-            [_, second, ..] => {
-                return Err(Error::SqlFile {
-                    path,
-                    line: Some(second.line),
-                    why: format!(
-                        "holds {} statements, and sql_dir takes one object per file: move statement {} (`{}`) to a file of its own",
-                        statements.len(),
-                        second.number,
-                        first_words(second.sql)
-                    ),
-                })
-            }
-        };
-        let Some(kind) = strata_manifest::sql_files::kind_of(statement.sql) else {
+        if statements.is_empty() {
             return Err(Error::SqlFile {
                 path,
-                line: Some(statement.line),
-                why: strata_manifest::sql_files::not_taken(statement.sql),
+                line: None,
+                why: format!(
+                    "holds no statement; write one {}, or delete the file",
+                    opening_words()
+                ),
             });
-        };
-        objects.statements.push(Taken {
-            kind,
-            path: path.clone(),
-            line: statement.line,
-            sql: statement.sql.to_owned(),
-        });
+        }
+        let mut kinds = Vec::new();
+        for statement in &statements {
+            let Some(kind) = strata_manifest::sql_files::kind_of(statement.sql) else {
+                return Err(Error::SqlFile {
+                    path,
+                    line: Some(statement.line),
+                    why: strata_manifest::sql_files::not_taken(statement.sql),
+                });
+            };
+            kinds.push(kind);
+        }
+        // One object per file; a kind that says so (grants) may have
+        // several statements of its own there.
+        if let (Some(second), false) = (statements.get(1), kinds.iter().all(|k| k.several)) {
+            return Err(Error::SqlFile {
+                path,
+                line: Some(second.line),
+                why: format!(
+                    "holds {} statements, and sql_dir takes one object per file: move statement {} (`{}`) to a file of its own",
+                    statements.len(),
+                    second.number,
+                    first_words(second.sql)
+                ),
+            });
+        }
+        for (statement, kind) in statements.iter().zip(kinds) {
+            objects.statements.push(Taken {
+                kind,
+                path: path.clone(),
+                line: statement.line,
+                sql: statement.sql.to_owned(),
+            });
+        }
     }
     Ok(objects)
 }

@@ -53,6 +53,12 @@ pub use kinds::constraint::{Constraint, ConstraintChange};
 pub use kinds::domain::{Domain, DomainChange, DomainCheck, DomainShape};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::event_trigger::{EventTrigger, EventTriggerChange};
+pub use kinds::object_grant::{GrantKind, GrantOn, ObjectGrantChange, ObjectPrivilege};
+
+/// How an object's privileges are compared with a new object's.
+pub mod object_grant {
+    pub use crate::kinds::object_grant::{acl, deviations, Acl};
+}
 pub use kinds::exclusion::{Exclusion, ExclusionChange};
 pub use kinds::extension::ExtensionChange;
 pub use kinds::grant::{schema_usage, DefaultPrivileges, Grant, GrantChange, Privilege};

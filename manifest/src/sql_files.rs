@@ -21,6 +21,9 @@ pub struct SqlFileKind {
     /// (`create constraint trigger`), `or replace` after `create` left
     /// out; matched in any case, by the lexer's words.
     pub opens: &'static [&'static str],
+    /// A file may hold several of its statements, taken in order (the
+    /// `GRANT`s and `REVOKE`s on one object); else one per file.
+    pub several: bool,
     /// Reads the statement (without its semicolon) into `state`, or says
     /// why it cannot: not what the kind takes, declared twice, on no
     /// model's table. Kinds are taken in [`SQL_FILE_KINDS`] order, so a

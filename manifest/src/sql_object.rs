@@ -671,7 +671,7 @@ mod tests {
         for (sql, says) in [
             (
                 "CREATE TABLE app.t (id int)",
-                "`CREATE TABLE app.t …` is not a function or procedure, sequence, domain, trigger, exclusion constraint, event trigger, publication or comment",
+                "`CREATE TABLE app.t …` is not a function or procedure, sequence, domain, trigger, exclusion constraint, event trigger, publication, comment or grant",
             ),
             (
                 "CREATE FUNCTION f() RETURNS int RETURN 1",

@@ -68,6 +68,10 @@ pub struct SchemaState {
     /// The publications of `Builder::sql_dir`, sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub publications: Vec<crate::Publication>,
+    /// How the privileges on functions, procedures, sequences and types
+    /// differ from a new object's, sorted by object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub object_privileges: Vec<crate::ObjectPrivilege>,
 }
 
 impl SchemaState {

@@ -220,6 +220,18 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
     std::fs::create_dir_all(&models).map_err(io(&models))?;
     write_file(dir, "src/models/mod.rs", &modules, &mut pulled)?;
 
+    let mut without_object: Vec<String> = state
+        .object_privileges
+        .iter()
+        .filter(|p| !p.on.exists_in(state))
+        .map(|p| p.on.to_string())
+        .collect();
+    without_object.dedup();
+    for object in without_object {
+        pulled.not_expressed.push(format!(
+            "privileges on {object}: set by hand on what strata does not model (a column's sequence, say)"
+        ));
+    }
     for trigger in state.event_triggers.iter().filter(|t| t.disabled) {
         pulled.not_expressed.push(format!(
             "event trigger {}: disabled, and a file's event trigger is enabled (pulled enabled: drift reports the difference until one of them changes)",

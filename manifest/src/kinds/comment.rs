@@ -241,6 +241,7 @@ impl ObjectComment {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "comment",
     opens: &["comment on"],
+    several: false,
     take: |sql, state| {
         let comment = ObjectComment::from_sql(sql)?;
         crate::sql_files::checked_schema(&comment.on.schema)?;

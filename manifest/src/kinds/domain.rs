@@ -261,6 +261,7 @@ impl SchemaState {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "domain",
     opens: &["create domain"],
+    several: false,
     take: |sql, state| {
         let domain = Domain::from_sql(sql)?;
         crate::sql_files::checked_schema(&domain.schema)?;

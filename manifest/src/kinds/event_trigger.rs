@@ -151,6 +151,7 @@ fn literal(text: &str) -> Option<String> {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "event trigger",
     opens: &["create event trigger"],
+    several: false,
     take: |sql, state| {
         let trigger = EventTrigger::from_sql(sql)?;
         crate::sql_files::checked_schema(&trigger.function.schema)?;

@@ -93,6 +93,7 @@ impl Exclusion {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "exclusion constraint",
     opens: &["alter table"],
+    several: false,
     take: |sql, state| {
         let (table, exclusion) = Exclusion::from_sql(sql)?;
         let Some(on) = state.table_mut(&table.schema, &table.name) else {

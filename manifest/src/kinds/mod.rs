@@ -26,6 +26,7 @@ pub(crate) mod extension;
 pub(crate) mod grant;
 pub(crate) mod index;
 pub(crate) mod key;
+pub(crate) mod object_grant;
 pub(crate) mod partition;
 pub(crate) mod policy;
 pub(crate) mod publication;
@@ -115,6 +116,7 @@ const KINDS: &[KindDiff] = &[
     trigger::diff,
     event_trigger::diff,
     publication::diff,
+    object_grant::diff,
     comment::diff,
 ];
 
@@ -152,6 +154,7 @@ pub static SQL_FILE_KINDS: &[crate::SqlFileKind] = &[
     event_trigger::FILE,
     publication::FILE,
     comment::FILE,
+    object_grant::FILE,
 ];
 
 /// Runs the diff of every kind.
@@ -262,6 +265,8 @@ changes! {
     EventTrigger(event_trigger::EventTriggerChange),
     /// Publications of `Builder::sql_dir`.
     Publication(publication::PublicationChange),
+    /// Privileges on functions, procedures, sequences and types.
+    ObjectGrant(object_grant::ObjectGrantChange),
 }
 
 impl Change {

@@ -334,6 +334,7 @@ fn options(list: &[Token<'_>], p: &mut Publication) -> Result<(), String> {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "publication",
     opens: &["create publication"],
+    several: false,
     take: |sql, state| {
         let publication = Publication::from_sql(sql)?;
         if publication.name.starts_with("strata_") {

@@ -116,6 +116,7 @@ impl Routine {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "function or procedure",
     opens: &["create function", "create procedure"],
+    several: false,
     take: |sql, state| {
         let routine = Routine::from_sql(sql)?;
         crate::sql_files::checked_schema(&routine.schema)?;

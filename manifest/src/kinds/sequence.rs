@@ -133,6 +133,7 @@ impl Sequence {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "sequence",
     opens: &["create sequence"],
+    several: false,
     take: |sql, state| {
         let sequence = Sequence::from_sql(sql)?;
         crate::sql_files::checked_schema(&sequence.schema)?;

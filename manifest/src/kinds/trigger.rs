@@ -75,6 +75,7 @@ impl Trigger {
 pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     noun: "trigger",
     opens: &["create trigger", "create constraint trigger"],
+    several: false,
     take: |sql, state| {
         let trigger = Trigger::from_sql(sql)?;
         if state.triggers.iter().any(|t| t.same_object(&trigger)) {

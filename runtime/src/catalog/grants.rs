@@ -1,10 +1,16 @@
 //! Grants: what each role the models declare (`Builder::role`) may do with
 //! each table, and its `USAGE` on the schemas. Grants to roles the models
 //! do not declare are not strata's, and not read into the comparison.
+//! The privileges on functions, procedures, sequences and types are read
+//! whole: where they differ from a new object's.
 
 use std::collections::BTreeSet;
 
-use strata_manifest::{schema_usage, DefaultPrivileges, Grant, Privilege, SchemaState};
+use strata_manifest::object_grant::{deviations, Acl};
+use strata_manifest::{
+    schema_usage, DefaultPrivileges, Grant, GrantKind, GrantOn, ObjectPrivilege, Privilege,
+    SchemaState,
+};
 
 use super::{find, read_row, rows, Compare, Part, Read};
 use crate::drift::{quoted, Collector, DifferenceKind, ObjectKind};
@@ -185,6 +191,118 @@ fn compare_schemas(expected: &SchemaState, catalog: &Catalog, out: &mut Collecto
         for (schema, role) in pairs {
             let d = out.push(kind, ObjectKind::Grant, quoted(&[schema]));
             d.property = Some(format!("usage of {role}"));
+        }
+    }
+}
+
+/// Kind, schema, name, argument types (a routine's) and privileges but its
+/// owner's (grantee, `PUBLIC` for every role, privilege, grantable) of
+/// every function, procedure, sequence, enum and domain in the managed
+/// schemas whose privileges were ever set (a `NULL` ACL is a new object's
+/// defaults), but what an extension owns.
+pub(crate) const OBJECTS: Part = Part {
+    name: "object grants",
+    sql: concat!(
+        "SELECT coalesce(json_agg(json_build_array(o.kind, o.schema, o.name, o.args,
+            (SELECT coalesce(json_agg(json_build_array(
+                        CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee)::text END,
+                        a.privilege_type, a.is_grantable)), '[]')
+               FROM pg_catalog.aclexplode(o.acl) AS a WHERE a.grantee <> o.owner))), '[]')
+   FROM (SELECT CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END AS kind,
+                n.nspname::text AS schema, p.proname::text AS name, ",
+        super::routines::argument_types!(),
+        " AS args, p.proacl AS acl, p.proowner AS owner, p.oid, 'pg_catalog.pg_proc'::regclass AS class
+           FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+          WHERE p.proacl IS NOT NULL AND p.prokind IN ('f', 'p') AND n.nspname = ANY($1::text[])
+         UNION ALL
+         SELECT 'sequence', n.nspname::text, c.relname::text, NULL, c.relacl, c.relowner, c.oid,
+                'pg_catalog.pg_class'::regclass
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relacl IS NOT NULL AND c.relkind = 'S' AND n.nspname = ANY($1::text[])
+         UNION ALL
+         SELECT 'type', n.nspname::text, t.typname::text, NULL, t.typacl, t.typowner, t.oid,
+                'pg_catalog.pg_type'::regclass
+           FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+          WHERE t.typacl IS NOT NULL AND t.typtype IN ('e', 'd') AND n.nspname = ANY($1::text[])) AS o
+  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x
+                    WHERE x.classid = o.class AND x.objid = o.oid AND x.deptype = 'e')"
+    ),
+    read: Read::Json(|json, catalog| {
+        type Row = (GrantKind, String, String, Option<String>, Vec<(String, String, bool)>);
+        for (kind, schema, name, args, entries) in rows::<Row>(json)? {
+            let on = GrantOn {
+                kind,
+                schema,
+                name,
+                args,
+            };
+            let acl: Acl = entries
+                .into_iter()
+                .map(|(grantee, privilege, grantable)| ((grantee, privilege), grantable))
+                .collect();
+            catalog
+                .state
+                .object_privileges
+                .extend(deviations(&on, &acl));
+        }
+        catalog.state.object_privileges.sort();
+        Ok(())
+    }),
+    compare: Compare::State(compare_objects),
+};
+
+/// `EXECUTE to api (with grant option), not EXECUTE to PUBLIC`: how an
+/// object's privileges differ from a new object's.
+fn describe(entries: &[&ObjectPrivilege]) -> String {
+    if entries.is_empty() {
+        return "as a new object's".to_owned();
+    }
+    let parts: Vec<String> = entries
+        .iter()
+        .map(|p| {
+            let option = if p.grantable {
+                " with grant option"
+            } else {
+                ""
+            };
+            match p.revoked {
+                true => format!("no {} for {}", p.privilege, p.grantee),
+                false => format!("{} to {}{option}", p.privilege, p.grantee),
+            }
+        })
+        .collect();
+    parts.join(", ")
+}
+
+fn compare_objects(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
+    let actual = &catalog.state;
+    let mut objects: Vec<&GrantOn> = expected
+        .object_privileges
+        .iter()
+        .chain(&actual.object_privileges)
+        .map(|p| &p.on)
+        .collect();
+    objects.sort();
+    objects.dedup();
+    for on in objects {
+        // One missing, or that should not be there, is its own kind's to report.
+        if !on.exists_in(expected) || !on.exists_in(actual) {
+            continue;
+        }
+        let of = |state: &'_ SchemaState| -> Vec<ObjectPrivilege> {
+            state
+                .object_privileges
+                .iter()
+                .filter(|p| p.on == *on)
+                .cloned()
+                .collect()
+        };
+        let (want, have) = (of(expected), of(actual));
+        if want != have {
+            let d = out.push(DifferenceKind::Changed, ObjectKind::Grant, on.to_string());
+            d.property = Some("privileges".to_owned());
+            d.expected = Some(describe(&want.iter().collect::<Vec<_>>()));
+            d.actual = Some(describe(&have.iter().collect::<Vec<_>>()));
         }
     }
 }

@@ -111,6 +111,7 @@ pub(crate) const KINDS: &[Part] = &[
     grants::TABLES,
     grants::SCHEMAS,
     grants::DEFAULTS,
+    grants::OBJECTS,
     partitions::PART,
     compat_views::PART,
     views::PART,

@@ -785,3 +785,77 @@ async fn a_column_of_an_extensions_type_or_a_domain_is_no_drift_however_the_serv
         "{drift}"
     );
 }
+
+const PRIVILEGED: &str = r#"
+CREATE SCHEMA api;
+CREATE TYPE api.mood AS ENUM ('ok', 'meh');
+CREATE DOMAIN api.code AS text;
+CREATE SEQUENCE api.ticket_no;
+CREATE TABLE api.tickets (id bigint PRIMARY KEY, mood api.mood, code api.code);
+CREATE FUNCTION api.total(n integer, price numeric) RETURNS numeric LANGUAGE sql RETURN n * price;
+CREATE FUNCTION api.secret() RETURNS text LANGUAGE sql RETURN 'x';
+GRANT EXECUTE ON FUNCTION api.total(integer, numeric) TO strata_t_api;
+REVOKE EXECUTE ON FUNCTION api.secret() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION api.secret() TO strata_t_admin WITH GRANT OPTION;
+GRANT USAGE, SELECT ON SEQUENCE api.ticket_no TO strata_t_api;
+REVOKE USAGE ON TYPE api.mood FROM PUBLIC;
+GRANT USAGE ON DOMAIN api.code TO strata_t_api;
+"#;
+
+#[tokio::test]
+async fn privileges_on_functions_sequences_and_types_are_pulled_made_and_drift_checked() {
+    let (a, b, c) = (fresh_db().await, fresh_db().await, fresh_db().await);
+    // Roles belong to the cluster: made once, by the first test that needs them.
+    let _ = sqlx::raw_sql(
+        "DO $$ BEGIN
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'strata_t_api') THEN CREATE ROLE strata_t_api; END IF;
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'strata_t_admin') THEN CREATE ROLE strata_t_admin; END IF;
+         END $$",
+    )
+    .execute(&a.1)
+    .await;
+    psql(&a.1, PRIVILEGED).await;
+    let (krate, migrations) = adopted(&a, &b).await;
+    let secret = std::fs::read_to_string(krate.path().join("db/grants/api.secret.sql")).unwrap();
+    assert_eq!(
+        secret.trim(),
+        "REVOKE EXECUTE ON FUNCTION \"api\".\"secret\"() FROM PUBLIC;\nGRANT EXECUTE ON FUNCTION \"api\".\"secret\"() TO \"strata_t_admin\" WITH GRANT OPTION;"
+    );
+
+    // Changed by hand, privileges are drift, said in words.
+    psql(
+        &b.1,
+        "GRANT EXECUTE ON FUNCTION api.secret() TO PUBLIC; REVOKE SELECT ON SEQUENCE api.ticket_no FROM strata_t_api",
+    )
+    .await;
+    let drift = check_drift(&b.1, &migrations).await.unwrap();
+    let found: Vec<String> = drift
+        .to_string()
+        .lines()
+        .skip(1)
+        .map(|l| l.trim().to_owned())
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "- changed grant function api.secret() privileges: expected no EXECUTE for PUBLIC, EXECUTE to strata_t_admin with grant option, found EXECUTE to strata_t_admin with grant option",
+            "- changed grant sequence api.ticket_no privileges: expected SELECT to strata_t_api, USAGE to strata_t_api, found USAGE to strata_t_api",
+        ],
+        "{drift}"
+    );
+
+    // `strata diff` makes them; a function made again for a new return
+    // type gets its privileges back.
+    diffed(&c, &a, "api").await;
+    psql(
+        &a.1,
+        "DROP FUNCTION api.secret(); CREATE FUNCTION api.secret() RETURNS varchar LANGUAGE sql RETURN 'x';
+         REVOKE EXECUTE ON FUNCTION api.secret() FROM PUBLIC",
+    )
+    .await;
+    let sql = diffed(&c, &a, "api").await;
+    assert!(
+        sql.contains(r#"REVOKE EXECUTE ON FUNCTION "api"."secret"() FROM PUBLIC;"#),
+        "{sql}"
+    );
+}

@@ -292,7 +292,7 @@ fn what_sql_dir_cannot_take_is_a_build_error_naming_the_file() {
         (
             "db/table.sql",
             "CREATE TABLE shop.t (id int);",
-            "table.sql:1: `CREATE TABLE shop.t …` is not a function or procedure, sequence, domain, trigger, exclusion constraint, event trigger, publication or comment",
+            "table.sql:1: `CREATE TABLE shop.t …` is not a function or procedure, sequence, domain, trigger, exclusion constraint, event trigger, publication, comment or grant",
         ),
         (
             "db/comment_table.sql",
