@@ -5,7 +5,7 @@
 
 use crate::{
     diff_with, residual_lock_hazards, split_online_batched, split_online_tenant, Change, Confirm,
-    DiffError, EnumChange, SchemaState, Unconfirmed, BACKFILL_BATCH,
+    DiffError, EnumChange, SchemaChange, SchemaState, Unconfirmed, BACKFILL_BATCH,
 };
 
 /// What the changes are for, which decides how they are cut into migrations.
@@ -103,6 +103,19 @@ pub fn plan(
             });
         }
         Stream::DatabaseDiff => {
+            // Two whole databases: a schema the target has not is dropped
+            // once what was in it is (`RESTRICT`: anything strata does not
+            // read stops it, with PostgreSQL's word), where a build keeps it.
+            let changes: Vec<Change> = changes
+                .into_iter()
+                .map(|change| match change {
+                    Change::Schema(SchemaChange::ReleaseSchema { schema }) => {
+                        SchemaChange::DropSchema { schema }.into()
+                    }
+                    other => other,
+                })
+                .collect();
+            plan.changes = changes.clone();
             let (drops, rest, builds) = split_online_batched(old, changes, BACKFILL_BATCH);
             plan.confirmed_hazards = own_hazards;
             plan.migrations = in_order(old, desired, [drops, rest, builds], Vec::new());

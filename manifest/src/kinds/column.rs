@@ -412,6 +412,9 @@ impl Step for ColumnChange {
         match self {
             ColumnChange::RenameColumn { .. } => (2, 2),
             ColumnChange::DropColumn { .. } => (7, 0),
+            // After the constraints are dropped: PostgreSQL keeps a primary
+            // key's columns NOT NULL while the key stands.
+            ColumnChange::SetNullable { nullable: true, .. } => (6, 4),
             _ => (3, 0),
         }
     }

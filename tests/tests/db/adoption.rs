@@ -859,3 +859,37 @@ async fn privileges_on_functions_sequences_and_types_are_pulled_made_and_drift_c
         "{sql}"
     );
 }
+
+#[tokio::test]
+async fn a_diff_drops_a_schema_the_target_has_not_and_a_key_before_its_not_null() {
+    let (a, c) = (fresh_db().await, fresh_db().await);
+    psql(
+        &a.1,
+        "CREATE SCHEMA kept; CREATE TABLE kept.t (a integer, b integer);",
+    )
+    .await;
+    psql(
+        &c.1,
+        "CREATE SCHEMA kept; CREATE TABLE kept.t (a integer PRIMARY KEY, b integer);
+         CREATE SCHEMA gone; CREATE TABLE gone.t (id integer);",
+    )
+    .await;
+    let diff = strata_tools::DatabaseDiff::plan(&c.1, &a.1, None, true)
+        .await
+        .unwrap();
+    // The key goes before the column may hold NULL, which PostgreSQL
+    // refuses while the key stands; the schema after its table.
+    let at = |text: &str| {
+        diff.sql
+            .find(text)
+            .unwrap_or_else(|| panic!("{text}: {}", diff.sql))
+    };
+    assert!(at("DROP CONSTRAINT \"t_pkey\"") < at("ALTER COLUMN \"a\" DROP NOT NULL"));
+    assert!(at("DROP TABLE \"gone\".\"t\"") < at("DROP SCHEMA IF EXISTS \"gone\""));
+    diff.apply(&c.1).await.unwrap();
+    assert_eq!(
+        diff.remaining(&c.1, &a.1).await.unwrap(),
+        Vec::<String>::new()
+    );
+    strata_tests::judges::assert_same(a.0.url(), c.0.url());
+}
