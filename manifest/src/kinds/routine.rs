@@ -201,6 +201,13 @@ pub enum RoutineChange {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         after_tables: bool,
     },
+    /// Its body checked, once everything the migration makes exists: it
+    /// was created with `check_function_bodies` off, as `pg_dump` creates
+    /// functions, so that one may call another made after it.
+    ValidateRoutine {
+        /// The routine.
+        routine: Routine,
+    },
     /// `DROP FUNCTION` / `DROP PROCEDURE` with its argument types, never `CASCADE`.
     DropRoutine {
         /// The routine as it was.
@@ -212,7 +219,12 @@ pub enum RoutineChange {
     },
 }
 
-pub(crate) const OPS: &[&str] = &["create_routine", "replace_routine", "drop_routine"];
+pub(crate) const OPS: &[&str] = &[
+    "create_routine",
+    "replace_routine",
+    "validate_routine",
+    "drop_routine",
+];
 
 pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
     let find = |state: &'_ SchemaState, r: &Routine| {
@@ -225,7 +237,7 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
                 routine: routine.clone(),
                 after_tables,
             }),
-            Some(before) if before.sql == routine.sql => {}
+            Some(before) if before.sql == routine.sql => continue,
             Some(before)
                 if before.header() == routine.header() && before.procedure == routine.procedure =>
             {
@@ -246,6 +258,9 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
                 });
             }
         }
+        plan.push(RoutineChange::ValidateRoutine {
+            routine: routine.clone(),
+        });
     }
     for routine in &old.routines {
         if find(new, routine).is_none() {
@@ -293,6 +308,8 @@ impl Step for RoutineChange {
             // After the tables whose defaults may call it, before the enum
             // types and extensions its signature may use.
             RoutineChange::DropRoutine { .. } => (7, 6),
+            // Once everything the migration makes exists.
+            RoutineChange::ValidateRoutine { .. } => (7, 250),
         }
     }
 
@@ -312,6 +329,13 @@ impl Step for RoutineChange {
             RoutineChange::ReplaceRoutine { after, .. } => {
                 format!("replace {} {}", after.keyword().to_lowercase(), after.name)
             }
+            RoutineChange::ValidateRoutine { routine } => {
+                format!(
+                    "check {} {}",
+                    routine.keyword().to_lowercase(),
+                    routine.name
+                )
+            }
             RoutineChange::DropRoutine { routine, .. } => {
                 format!("drop {} {}", routine.keyword().to_lowercase(), routine.name)
             }
@@ -323,11 +347,14 @@ impl Step for RoutineChange {
             RoutineChange::CreateRoutine { .. } => (3, "create", "functions"),
             RoutineChange::ReplaceRoutine { .. } => (3, "change", "functions"),
             RoutineChange::DropRoutine { .. } => (3, "drop", "functions"),
+            RoutineChange::ValidateRoutine { .. } => return None,
         })
     }
 
     fn inverse(&self) -> Vec<Change> {
         let change = match self.clone() {
+            // What undoes the rest checks its own.
+            RoutineChange::ValidateRoutine { .. } => return Vec::new(),
             RoutineChange::CreateRoutine {
                 routine,
                 after_tables,
@@ -362,13 +389,19 @@ impl Step for RoutineChange {
             RoutineChange::DropRoutine { routine, .. } => {
                 state.routines.retain(|r| !r.same_object(routine));
             }
+            RoutineChange::ValidateRoutine { .. } => {}
         }
     }
 
     fn render(&self) -> String {
         match self {
-            RoutineChange::CreateRoutine { routine, .. } => format!("{};", routine.sql),
-            RoutineChange::ReplaceRoutine { after, .. } => format!("{};", after.or_replace()),
+            RoutineChange::CreateRoutine { routine, .. } => {
+                format!("{NO_BODY_CHECK}\n{};", routine.sql)
+            }
+            RoutineChange::ReplaceRoutine { after, .. } => {
+                format!("{NO_BODY_CHECK}\n{};", after.or_replace())
+            }
+            RoutineChange::ValidateRoutine { routine } => validate(routine),
             RoutineChange::DropRoutine { routine, .. } => format!(
                 "DROP {} {}({});",
                 routine.keyword(),
@@ -377,4 +410,26 @@ impl Step for RoutineChange {
             ),
         }
     }
+}
+
+/// Set before a function or procedure is made: its body is checked at the
+/// end of the migration ([`RoutineChange::ValidateRoutine`]), so that it may
+/// call what is made after it, as `pg_dump` does.
+const NO_BODY_CHECK: &str = "SET LOCAL check_function_bodies = off;";
+
+/// Checks `routine`'s body by its language's validator, with the checks on
+/// again: an error fails the migration, as it would have at `CREATE`.
+fn validate(routine: &Routine) -> String {
+    let identity = crate::quote_literal(&format!(
+        "{}({})",
+        q(&routine.qualified_name()),
+        routine.args
+    ));
+    format!(
+        "SET LOCAL check_function_bodies = on;\n\
+         DO $strata$ DECLARE f regprocedure := {identity}::regprocedure; v regproc; BEGIN\n\
+         \x20 SELECT l.lanvalidator INTO v FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang WHERE p.oid = f;\n\
+         \x20 IF v <> 0 THEN EXECUTE format('SELECT %s(%s)', v, f::oid); END IF;\n\
+         END $strata$;"
+    )
 }

@@ -671,3 +671,54 @@ async fn a_deferred_constraint_trigger_checks_at_commit_and_is_drift_checked() {
         .unwrap();
     assert!(back.drift.is_clean(), "{}", back.drift);
 }
+
+#[tokio::test]
+async fn a_function_may_call_one_made_after_it_and_a_broken_body_still_fails_the_migration() {
+    let scratch = Scratch::with_models(MODELS);
+    scratch.write_file("db/functions/order_code.sql", ORDER_CODE);
+    scratch.write_file("db/functions/order_count.sql", ORDER_COUNT);
+    // Made in name order: the wrapper before the helper its body calls.
+    scratch.write_file(
+        "db/functions/a_wrapper.sql",
+        "CREATE FUNCTION shop.a_wrapper(input text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT shop.z_helper(input) $$;",
+    );
+    scratch.write_file(
+        "db/functions/z_helper.sql",
+        "CREATE FUNCTION shop.z_helper(input text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(input) $$;",
+    );
+    scratch.builder().sql_dir("db").run().unwrap();
+    let (_db, pool) = fresh_db().await;
+    let report = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap();
+    assert!(report.drift.is_clean(), "{}", report.drift);
+    let (called,): (String,) = strata::sqlx::query_as("SELECT shop.a_wrapper('hi')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(called, "HI");
+
+    // A body that calls nothing that exists is still refused when the
+    // migration runs, naming the function, and nothing of it is applied.
+    scratch.write_file(
+        "db/functions/broken.sql",
+        "CREATE FUNCTION shop.broken() RETURNS text LANGUAGE sql AS $$ SELECT shop.nowhere() $$;",
+    );
+    scratch.builder().sql_dir("db").run().unwrap();
+    let error = Migrator::new(&scratch.migrations())
+        .run(&pool)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains(r#""shop"."broken"()"#), "{error}");
+    assert!(
+        error.contains("function shop.nowhere() does not exist"),
+        "{error}"
+    );
+    let (exists,): (bool,) = sqlx::query_as("SELECT to_regprocedure('shop.broken()') IS NOT NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(!exists, "rolled back with its migration");
+}
