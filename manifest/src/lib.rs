@@ -29,6 +29,7 @@ pub mod lexer;
 pub mod lint;
 mod manifest;
 mod naming;
+mod object_ref;
 mod online;
 mod plan;
 mod render;
@@ -47,13 +48,14 @@ pub use error::{DiffError, IdentError, ManifestError};
 pub use ident::{qualified, quote_ident, quote_literal, validate_ident, MAX_IDENT_BYTES};
 pub use kinds::check::Check;
 pub use kinds::column::{Column, ColumnChange, Defaults};
-pub use kinds::comment::{CommentChange, CommentKind, CommentOn, ObjectComment};
+pub use kinds::comment::{CommentChange, ObjectComment};
 pub use kinds::compat_view::CompatViewChange;
 pub use kinds::constraint::{Constraint, ConstraintChange};
 pub use kinds::domain::{Domain, DomainChange, DomainCheck, DomainShape};
 pub use kinds::enum_type::{EnumChange, EnumColumn, EnumType};
 pub use kinds::event_trigger::{EventTrigger, EventTriggerChange};
-pub use kinds::object_grant::{GrantKind, GrantOn, ObjectGrantChange, ObjectPrivilege};
+pub use kinds::object_grant::{ObjectGrantChange, ObjectPrivilege};
+pub use object_ref::{ObjectRef, ObjectRefKind};
 
 /// How an object's privileges are compared with a new object's.
 pub mod object_grant {

@@ -8,7 +8,7 @@ use crate::kinds::index::IndexChange;
 use crate::kinds::partition::PartitionChange;
 use crate::kinds::table::TableChange;
 use crate::{
-    object_name, quote_ident, Change, Check, ColumnChange, CommentChange, CommentKind,
+    object_name, quote_ident, Change, Check, ColumnChange, CommentChange, ObjectRefKind,
     QualifiedName, SchemaState, Unconfirmed,
 };
 
@@ -240,7 +240,7 @@ fn split(
     // A comment on an index built concurrently follows the build.
     let built = |change: &Change| match change {
         Change::Comment(CommentChange::SetObjectComment { on, .. })
-            if on.kind == CommentKind::Index =>
+            if on.kind == ObjectRefKind::Index =>
         {
             builds.iter().any(|b| {
                 matches!(b, Change::Index(IndexChange::CreateIndex { table, index, .. })

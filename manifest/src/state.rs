@@ -116,7 +116,7 @@ impl SchemaState {
 
     /// Sets the comment on an object, or removes it (`None`), keeping the
     /// order stable.
-    pub fn set_comment(&mut self, on: &crate::CommentOn, text: Option<String>) {
+    pub fn set_comment(&mut self, on: &crate::ObjectRef, text: Option<String>) {
         match (self.comments.binary_search_by(|c| c.on.cmp(on)), text) {
             (Ok(at), Some(text)) => self.comments[at].text = text,
             (Ok(at), None) => {
@@ -134,7 +134,7 @@ impl SchemaState {
     }
 
     /// The comment on an object, if it has one.
-    pub fn comment_on(&self, on: &crate::CommentOn) -> Option<&str> {
+    pub fn comment_on(&self, on: &crate::ObjectRef) -> Option<&str> {
         self.comments
             .binary_search_by(|c| c.on.cmp(on))
             .ok()

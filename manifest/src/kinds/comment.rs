@@ -4,146 +4,20 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::index::IndexChange;
-use super::routine::RoutineChange;
 use super::table::table_mut;
-use super::view::ViewChange;
 use super::{q, Change, Step, TablePart};
 use crate::diff::{Plan, Renames};
-use crate::sql_object::{Cursor, RoutineKind};
-use crate::{quote_ident, quote_literal, QualifiedName, SchemaState, Table};
-
-/// The kinds of object a `sql_dir` comment may be on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CommentKind {
-    /// A function.
-    Function,
-    /// A procedure.
-    Procedure,
-    /// A view.
-    View,
-    /// A materialized view.
-    MaterializedView,
-    /// An index.
-    Index,
-}
-
-impl CommentKind {
-    /// Its words in `COMMENT ON`: `MATERIALIZED VIEW`.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            CommentKind::Function => "FUNCTION",
-            CommentKind::Procedure => "PROCEDURE",
-            CommentKind::View => "VIEW",
-            CommentKind::MaterializedView => "MATERIALIZED VIEW",
-            CommentKind::Index => "INDEX",
-        }
-    }
-}
-
-/// The object a comment is on.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct CommentOn {
-    /// Its kind.
-    pub kind: CommentKind,
-    /// Its schema.
-    pub schema: String,
-    /// Its name.
-    pub name: String,
-    /// A function's or procedure's input argument types, as
-    /// [`crate::Routine::args`] spells them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<String>,
-}
-
-impl CommentOn {
-    /// `FUNCTION "app"."f"(integer)`: the object, as `COMMENT ON` names it.
-    pub fn target(&self) -> String {
-        let name = q(&QualifiedName::new(&self.schema, &self.name));
-        match &self.args {
-            Some(args) => format!("{} {name}({args})", self.kind.keyword()),
-            None => format!("{} {name}", self.kind.keyword()),
-        }
-    }
-
-    /// True when `state` holds the object.
-    pub fn exists_in(&self, state: &SchemaState) -> bool {
-        let (schema, name) = (self.schema.as_str(), self.name.as_str());
-        match self.kind {
-            CommentKind::Function | CommentKind::Procedure => state.routines.iter().any(|r| {
-                r.schema == schema
-                    && r.name == name
-                    && Some(&r.args) == self.args.as_ref()
-                    && r.procedure == (self.kind == CommentKind::Procedure)
-            }),
-            CommentKind::View | CommentKind::MaterializedView => state.views.iter().any(|v| {
-                v.schema == schema
-                    && v.name == name
-                    && v.materialized == (self.kind == CommentKind::MaterializedView)
-            }),
-            CommentKind::Index => {
-                state
-                    .tables
-                    .iter()
-                    .filter(|t| t.schema == schema)
-                    .any(|t| t.indexes.iter().any(|i| i.name == name))
-                    || state
-                        .views
-                        .iter()
-                        .filter(|v| v.schema == schema)
-                        .any(|v| v.indexes.iter().any(|i| i.name == name))
-            }
-        }
-    }
-
-    /// True when `change` creates the object, so that a comment on it must
-    /// be written after, whether or not the state before had it: an object
-    /// dropped and made again loses its comment.
-    fn created_by(&self, change: &Change) -> bool {
-        let here = |schema: &str, name: &str| schema == self.schema && name == self.name;
-        match (self.kind, change) {
-            (
-                CommentKind::Function | CommentKind::Procedure,
-                Change::Routine(RoutineChange::CreateRoutine { routine, .. }),
-            ) => here(&routine.schema, &routine.name) && Some(&routine.args) == self.args.as_ref(),
-            (
-                CommentKind::View | CommentKind::MaterializedView,
-                Change::View(ViewChange::CreateModelView { view }),
-            ) => here(&view.schema, &view.name),
-            (CommentKind::Index, Change::Index(IndexChange::CreateIndex { table, index, .. })) => {
-                here(&table.schema, &index.name)
-            }
-            (CommentKind::Index, Change::View(ViewChange::CreateModelView { view })) => {
-                view.schema == self.schema && view.indexes.iter().any(|i| i.name == self.name)
-            }
-            _ => false,
-        }
-    }
-}
-
-impl std::fmt::Display for CommentOn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}.{}",
-            self.kind.keyword().to_lowercase(),
-            self.schema,
-            self.name
-        )?;
-        if let Some(args) = &self.args {
-            write!(f, "({args})")?;
-        }
-        Ok(())
-    }
-}
+use crate::sql_object::Cursor;
+use crate::{
+    quote_ident, quote_literal, ObjectRef, ObjectRefKind, QualifiedName, SchemaState, Table,
+};
 
 /// A comment on a function, procedure, view or index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectComment {
     /// What it is on.
     #[serde(flatten)]
-    pub on: CommentOn,
+    pub on: ObjectRef,
     /// Its text.
     pub text: String,
 }
@@ -161,54 +35,21 @@ impl ObjectComment {
             return Err(crate::sql_files::not_taken(sql));
         }
         let kind = if at.eat_word("function") {
-            CommentKind::Function
+            ObjectRefKind::Function
         } else if at.eat_word("procedure") {
-            CommentKind::Procedure
+            ObjectRefKind::Procedure
         } else if at.eat_word("view") {
-            CommentKind::View
+            ObjectRefKind::View
         } else if at.eat_word("materialized") && at.eat_word("view") {
-            CommentKind::MaterializedView
+            ObjectRefKind::MaterializedView
         } else if at.eat_word("index") {
-            CommentKind::Index
+            ObjectRefKind::Index
         } else if at.peek_word("table") || at.peek_word("column") {
             return Err("a table's or column's comment is its model's doc comment (`/// …` above the struct or the field); delete this file and write it there".to_owned());
         } else {
             return Err("sql_dir takes comments on a FUNCTION, PROCEDURE, VIEW, MATERIALIZED VIEW or INDEX; write any other as a hand-written migration".to_owned());
         };
-        let keyword = kind.keyword();
-        let Some((schema, name, _)) = at.name() else {
-            return Err(format!(
-                "`COMMENT ON {keyword}` must be followed by the name"
-            ));
-        };
-        let Some(schema) = schema else {
-            return Err(format!(
-                "name the schema: `COMMENT ON {keyword} app.{name} …`, so that the comment lands where strata manages it whatever the search_path"
-            ));
-        };
-        let args = match kind {
-            CommentKind::Function | CommentKind::Procedure => {
-                let routine = if kind == CommentKind::Function {
-                    RoutineKind::Function
-                } else {
-                    RoutineKind::Procedure
-                };
-                let Some(tokens) = at.parenthesised() else {
-                    return Err(format!(
-                        "{} {schema}.{name} needs its argument types in parentheses, as in its `CREATE`: `COMMENT ON {keyword} {schema}.{name}(…) IS '…'`",
-                        keyword.to_lowercase()
-                    ));
-                };
-                Some(crate::sql_object::identity(tokens, routine))
-            }
-            _ => None,
-        };
-        let on = CommentOn {
-            kind,
-            schema,
-            name,
-            args,
-        };
+        let on = ObjectRef::read(kind, &mut at, "COMMENT ON")?;
         if !at.eat_word("is") {
             return Err(format!(
                 "`COMMENT ON {}` must go on with `IS '…'`",
@@ -283,7 +124,7 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
     let mut changes = Vec::new();
     for comment in &new.comments {
         let before = old.comment_on(&comment.on);
-        let made = plan.changes.iter().any(|c| comment.on.created_by(c));
+        let made = plan.changes.iter().any(|c| comment.on.made_by(c));
         if made || before != Some(comment.text.as_str()) {
             changes.push(CommentChange::SetObjectComment {
                 on: comment.on.clone(),
@@ -293,7 +134,7 @@ pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
         }
     }
     for comment in &old.comments {
-        let made = plan.changes.iter().any(|c| comment.on.created_by(c));
+        let made = plan.changes.iter().any(|c| comment.on.made_by(c));
         // Dropped with its object, or gone when the object was made again.
         if new.comment_on(&comment.on).is_none() && comment.on.exists_in(new) && !made {
             changes.push(CommentChange::SetObjectComment {
@@ -327,7 +168,7 @@ pub enum CommentChange {
     /// `COMMENT ON FUNCTION`, `VIEW`, `INDEX` … `IS …` (`IS NULL` removes it).
     SetObjectComment {
         /// What it is on.
-        on: CommentOn,
+        on: ObjectRef,
         /// The comment before.
         from: Option<String>,
         /// The comment after.
@@ -508,7 +349,7 @@ mod tests {
         let m = ObjectComment::from_sql("COMMENT ON MATERIALIZED VIEW a.totals IS ''").unwrap();
         assert_eq!(
             (m.on.kind, m.text.as_str()),
-            (CommentKind::MaterializedView, "")
+            (ObjectRefKind::MaterializedView, "")
         );
     }
 

@@ -9,149 +9,36 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::domain::DomainChange;
-use super::enum_type::EnumChange;
-use super::routine::RoutineChange;
-use super::sequence::SequenceChange;
-use super::{q, Change, Step};
+use super::{Change, Step};
 use crate::diff::Plan;
-use crate::sql_object::{Cursor, RoutineKind};
-use crate::{quote_ident, QualifiedName, SchemaState};
+use crate::sql_object::Cursor;
+use crate::{quote_ident, ObjectRef, ObjectRefKind, SchemaState};
 
-/// The kinds of object a `sql_dir` grant may be on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantKind {
-    /// A function.
-    Function,
-    /// A procedure.
-    Procedure,
-    /// A sequence.
-    Sequence,
-    /// A type: an enum or a domain.
-    Type,
-}
-
-impl GrantKind {
-    /// Its word in `GRANT … ON`.
-    pub fn keyword(self) -> &'static str {
-        match self {
-            GrantKind::Function => "FUNCTION",
-            GrantKind::Procedure => "PROCEDURE",
-            GrantKind::Sequence => "SEQUENCE",
-            GrantKind::Type => "TYPE",
-        }
-    }
-
-    /// The privileges it takes, as SQL spells them.
-    pub fn privileges(self) -> &'static [&'static str] {
-        match self {
-            GrantKind::Function | GrantKind::Procedure => &["EXECUTE"],
-            GrantKind::Sequence => &["SELECT", "UPDATE", "USAGE"],
-            GrantKind::Type => &["USAGE"],
-        }
-    }
-
-    /// What a new object of the kind gives: `PUBLIC` may execute a
-    /// function or use a type.
-    fn defaults(self) -> Acl {
-        let mut acl = Acl::new();
-        match self {
-            GrantKind::Function | GrantKind::Procedure => {
-                acl.insert(("PUBLIC".to_owned(), "EXECUTE".to_owned()), false);
-            }
-            GrantKind::Type => {
-                acl.insert(("PUBLIC".to_owned(), "USAGE".to_owned()), false);
-            }
-            GrantKind::Sequence => {}
-        }
-        acl
+/// The privileges an object of `kind` takes, as SQL spells them.
+fn privileges_of(kind: ObjectRefKind) -> &'static [&'static str] {
+    match kind {
+        ObjectRefKind::Function | ObjectRefKind::Procedure => &["EXECUTE"],
+        ObjectRefKind::Sequence => &["SELECT", "UPDATE", "USAGE"],
+        ObjectRefKind::Type => &["USAGE"],
+        // A file names only the kinds above (`take_statement`).
+        ObjectRefKind::View | ObjectRefKind::MaterializedView | ObjectRefKind::Index => &[],
     }
 }
 
-/// The object a grant is on.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct GrantOn {
-    /// Its kind.
-    pub kind: GrantKind,
-    /// Its schema.
-    pub schema: String,
-    /// Its name.
-    pub name: String,
-    /// A function's or procedure's input argument types, as
-    /// [`crate::Routine::args`] spells them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<String>,
-}
-
-impl GrantOn {
-    /// `FUNCTION "app"."f"(integer)`: the object, as `GRANT … ON` names it.
-    pub fn target(&self) -> String {
-        let name = q(&QualifiedName::new(&self.schema, &self.name));
-        match &self.args {
-            Some(args) => format!("{} {name}({args})", self.kind.keyword()),
-            None => format!("{} {name}", self.kind.keyword()),
+/// What a new object of `kind` gives: `PUBLIC` may execute a function or
+/// use a type.
+fn defaults(kind: ObjectRefKind) -> Acl {
+    let mut acl = Acl::new();
+    match kind {
+        ObjectRefKind::Function | ObjectRefKind::Procedure => {
+            acl.insert(("PUBLIC".to_owned(), "EXECUTE".to_owned()), false);
         }
-    }
-
-    /// True when `state` holds the object.
-    pub fn exists_in(&self, state: &SchemaState) -> bool {
-        let here = |schema: &str, name: &str| schema == self.schema && name == self.name;
-        match self.kind {
-            GrantKind::Function | GrantKind::Procedure => state.routines.iter().any(|r| {
-                here(&r.schema, &r.name)
-                    && Some(&r.args) == self.args.as_ref()
-                    && r.procedure == (self.kind == GrantKind::Procedure)
-            }),
-            GrantKind::Sequence => state.sequences.iter().any(|s| here(&s.schema, &s.name)),
-            GrantKind::Type => {
-                state.enums.iter().any(|e| here(&e.schema, &e.name))
-                    || state.domains.iter().any(|d| here(&d.schema, &d.name))
-            }
+        ObjectRefKind::Type => {
+            acl.insert(("PUBLIC".to_owned(), "USAGE".to_owned()), false);
         }
+        _ => {}
     }
-
-    /// True when `change` makes the object, which then has PostgreSQL's
-    /// defaults whatever it had before.
-    fn made_by(&self, change: &Change) -> bool {
-        let here = |schema: &str, name: &str| schema == self.schema && name == self.name;
-        match (self.kind, change) {
-            (
-                GrantKind::Function | GrantKind::Procedure,
-                Change::Routine(RoutineChange::CreateRoutine { routine, .. }),
-            ) => here(&routine.schema, &routine.name) && Some(&routine.args) == self.args.as_ref(),
-            (
-                GrantKind::Sequence,
-                Change::Sequence(SequenceChange::CreateSequence { sequence }),
-            ) => here(&sequence.schema, &sequence.name),
-            (GrantKind::Type, Change::Enum(EnumChange::CreateEnum { ty })) => {
-                here(&ty.schema, &ty.name)
-            }
-            (GrantKind::Type, Change::Enum(EnumChange::RebuildEnum { to, .. })) => {
-                here(&to.schema, &to.name)
-            }
-            (GrantKind::Type, Change::Domain(DomainChange::CreateDomain { domain })) => {
-                here(&domain.schema, &domain.name)
-            }
-            _ => false,
-        }
-    }
-}
-
-impl std::fmt::Display for GrantOn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}.{}",
-            self.kind.keyword().to_lowercase(),
-            self.schema,
-            self.name
-        )?;
-        if let Some(args) = &self.args {
-            write!(f, "({args})")?;
-        }
-        Ok(())
-    }
+    acl
 }
 
 /// One way an object's privileges differ from a new object's: a privilege
@@ -160,7 +47,7 @@ impl std::fmt::Display for GrantOn {
 pub struct ObjectPrivilege {
     /// The object.
     #[serde(flatten)]
-    pub on: GrantOn,
+    pub on: ObjectRef,
     /// The role, or `PUBLIC`.
     pub grantee: String,
     /// `EXECUTE`, `USAGE`, `SELECT` or `UPDATE`.
@@ -178,8 +65,8 @@ pub struct ObjectPrivilege {
 pub type Acl = BTreeMap<(String, String), bool>;
 
 /// The privileges of `on` in `state`.
-pub fn acl(state: &SchemaState, on: &GrantOn) -> Acl {
-    let mut acl = on.kind.defaults();
+pub fn acl(state: &SchemaState, on: &ObjectRef) -> Acl {
+    let mut acl = defaults(on.kind);
     for p in state.object_privileges.iter().filter(|p| p.on == *on) {
         let key = (p.grantee.clone(), p.privilege.clone());
         if p.revoked {
@@ -192,8 +79,8 @@ pub fn acl(state: &SchemaState, on: &GrantOn) -> Acl {
 }
 
 /// How `acl` differs from the defaults of `on`'s kind.
-pub fn deviations(on: &GrantOn, acl: &Acl) -> Vec<ObjectPrivilege> {
-    let defaults = on.kind.defaults();
+pub fn deviations(on: &ObjectRef, acl: &Acl) -> Vec<ObjectPrivilege> {
+    let defaults = defaults(on.kind);
     let entry =
         |(grantee, privilege): &(String, String), grantable: bool, revoked: bool| ObjectPrivilege {
             on: on.clone(),
@@ -218,7 +105,7 @@ pub fn deviations(on: &GrantOn, acl: &Acl) -> Vec<ObjectPrivilege> {
 }
 
 /// Sets the privileges of `on` in `state` to `acl`.
-pub(crate) fn set_acl(state: &mut SchemaState, on: &GrantOn, acl: &Acl) {
+pub(crate) fn set_acl(state: &mut SchemaState, on: &ObjectRef, acl: &Acl) {
     state.object_privileges.retain(|p| p.on != *on);
     state.object_privileges.extend(deviations(on, acl));
     state.object_privileges.sort();
@@ -234,7 +121,7 @@ fn grantee_sql(grantee: &str) -> String {
 
 /// The `GRANT` and `REVOKE` statements (each with its semicolon) that take
 /// `on` from `before` to `after`.
-fn statements(on: &GrantOn, before: &Acl, after: &Acl) -> Vec<String> {
+fn statements(on: &ObjectRef, before: &Acl, after: &Acl) -> Vec<String> {
     let target = on.target();
     let mut out = Vec::new();
     for ((grantee, privilege), grantable) in before {
@@ -291,66 +178,39 @@ fn take_statement(sql: &str, state: &mut SchemaState) -> Result<(), String> {
         return Err(format!("`{verb}` names its object after `ON`"));
     }
     let kind = if at.eat_word("function") {
-        GrantKind::Function
+        ObjectRefKind::Function
     } else if at.eat_word("procedure") {
-        GrantKind::Procedure
+        ObjectRefKind::Procedure
     } else if at.eat_word("sequence") {
-        GrantKind::Sequence
+        ObjectRefKind::Sequence
     } else if at.eat_word("type") || at.eat_word("domain") {
-        GrantKind::Type
+        ObjectRefKind::Type
     } else {
         return Err(format!(
             "sql_dir takes `{verb}` on a FUNCTION, PROCEDURE, SEQUENCE, TYPE or DOMAIN; a table's privileges are its model's `#[grant(…)]`, and a schema's `USAGE` follows them"
         ));
     };
-    let Some((Some(schema), name, _)) = at.name() else {
-        return Err(format!(
-            "`{verb} … ON {}` names the object with its schema (`app.name`), so that it is the one strata manages whatever the search_path",
-            kind.keyword()
-        ));
-    };
-    let args = match kind {
-        GrantKind::Function | GrantKind::Procedure => {
-            let routine = if kind == GrantKind::Function {
-                RoutineKind::Function
-            } else {
-                RoutineKind::Procedure
-            };
-            let Some(list) = at.parenthesised() else {
-                return Err(format!(
-                    "{} {schema}.{name} needs its argument types in parentheses, as in its `CREATE`",
-                    kind.keyword().to_lowercase()
-                ));
-            };
-            Some(crate::sql_object::identity(list, routine))
-        }
-        _ => None,
-    };
-    let on = GrantOn {
-        kind,
-        schema,
-        name,
-        args,
-    };
+    let on = ObjectRef::read(kind, &mut at, &format!("{verb} … ON"))?;
     if at.peek().is_some_and(|t| t.is_punct(",")) {
         return Err(format!(
             "`{verb}` on {on} and more: write one object per statement"
         ));
     }
     let privileges: Vec<String> = match words.as_slice() {
-        [all] | [all, _] if all == "ALL" => {
-            kind.privileges().iter().map(|p| (*p).to_owned()).collect()
-        }
+        [all] | [all, _] if all == "ALL" => privileges_of(kind)
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect(),
         _ => words,
     };
     if let Some(wrong) = privileges
         .iter()
-        .find(|p| !kind.privileges().contains(&p.as_str()))
+        .find(|p| !privileges_of(kind).contains(&p.as_str()))
     {
         return Err(format!(
             "{on}: `{wrong}` is no privilege of a {}; it takes {}",
             kind.keyword().to_lowercase(),
-            kind.privileges().join(", ")
+            privileges_of(kind).join(", ")
         ));
     }
     if !(if grant {
@@ -432,7 +292,7 @@ pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
     several: true,
     take: take_statement,
     files: |state| {
-        let mut objects: Vec<&GrantOn> = state.object_privileges.iter().map(|p| &p.on).collect();
+        let mut objects: Vec<&ObjectRef> = state.object_privileges.iter().map(|p| &p.on).collect();
         objects.dedup();
         objects
             .into_iter()
@@ -445,7 +305,7 @@ pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
                     None => on.name.clone(),
                 },
                 stem: vec![on.schema.clone(), on.name.clone()],
-                sql: statements(on, &on.kind.defaults(), &acl(state, on))
+                sql: statements(on, &defaults(on.kind), &acl(state, on))
                     .join("\n")
                     .trim_end_matches(';')
                     .to_owned(),
@@ -459,7 +319,7 @@ pub(crate) const FILE: crate::SqlFileKind = crate::SqlFileKind {
 /// makes: set where they changed, and on an object the plan makes (or makes
 /// again), from PostgreSQL's defaults. Diffed after every other kind.
 pub(crate) fn diff(old: &SchemaState, new: &SchemaState, plan: &mut Plan<'_>) {
-    let mut objects: Vec<&GrantOn> = old
+    let mut objects: Vec<&ObjectRef> = old
         .object_privileges
         .iter()
         .chain(&new.object_privileges)
@@ -499,7 +359,7 @@ pub enum ObjectGrantChange {
     /// The `GRANT`s and `REVOKE`s from one set of privileges to another.
     SetPrivileges {
         /// The object.
-        on: GrantOn,
+        on: ObjectRef,
         /// How its privileges differed from the defaults before.
         before: Vec<ObjectPrivilege>,
         /// How they differ after.
@@ -510,7 +370,7 @@ pub enum ObjectGrantChange {
 pub(crate) const OPS: &[&str] = &["set_privileges"];
 
 /// The privileges the deviations `entries` of `on` give.
-fn acl_of(on: &GrantOn, entries: &[ObjectPrivilege]) -> Acl {
+fn acl_of(on: &ObjectRef, entries: &[ObjectPrivilege]) -> Acl {
     let state = SchemaState {
         object_privileges: entries.to_vec(),
         ..SchemaState::default()
@@ -595,7 +455,7 @@ mod tests {
         );
         let on = state.object_privileges[0].on.clone();
         // What pull writes reads back as the same privileges.
-        let written = statements(&on, &on.kind.defaults(), &acl(&state, &on));
+        let written = statements(&on, &defaults(on.kind), &acl(&state, &on));
         let mut again = state_with_function();
         for sql in &written {
             take_statement(sql.trim_end_matches(';'), &mut again).unwrap();
@@ -622,7 +482,7 @@ mod tests {
                 "GRANT EXECUTE ON FUNCTION app.g() TO r",
                 "which no model or sql_dir file declares",
             ),
-            ("GRANT EXECUTE ON FUNCTION f(int) TO r", "with its schema"),
+            ("GRANT EXECUTE ON FUNCTION f(int) TO r", "name the schema"),
             (
                 "REVOKE EXECUTE ON FUNCTION app.f(int) FROM r CASCADE",
                 "`CASCADE`",

@@ -1,7 +1,7 @@
 //! Comments: on tables and columns (read with them), and on functions,
 //! procedures, views and indexes.
 
-use strata_manifest::{CommentKind, CommentOn, SchemaState, Table};
+use strata_manifest::{ObjectRef, ObjectRefKind, SchemaState, Table};
 
 use super::stream::keep_all;
 use super::{Compare, Part, Read, TableCompare};
@@ -88,9 +88,9 @@ pub(crate) const OBJECTS: Part = Part {
     ),
     read: Read::Json(|json, catalog| {
         for (kind, schema, name, args, text) in
-            super::rows::<(CommentKind, String, String, Option<String>, String)>(json)?
+            super::rows::<(ObjectRefKind, String, String, Option<String>, String)>(json)?
         {
-            let on = CommentOn {
+            let on = ObjectRef {
                 kind,
                 schema,
                 name,
@@ -105,13 +105,16 @@ pub(crate) const OBJECTS: Part = Part {
 
 fn compare_objects(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
     let actual = &catalog.state;
-    let mut changed = |on: &CommentOn, want: Option<&str>, have: Option<&str>| {
+    let mut changed = |on: &ObjectRef, want: Option<&str>, have: Option<&str>| {
         if want != have {
             let object = match on.kind {
-                CommentKind::Function => ObjectKind::Function,
-                CommentKind::Procedure => ObjectKind::Procedure,
-                CommentKind::View | CommentKind::MaterializedView => ObjectKind::View,
-                CommentKind::Index => ObjectKind::Index,
+                ObjectRefKind::Function => ObjectKind::Function,
+                ObjectRefKind::Procedure => ObjectKind::Procedure,
+                ObjectRefKind::View | ObjectRefKind::MaterializedView => ObjectKind::View,
+                ObjectRefKind::Index => ObjectKind::Index,
+                ObjectRefKind::Sequence => ObjectKind::Sequence,
+                // Comments on types are not taken (`ObjectComment::from_sql`).
+                ObjectRefKind::Type => ObjectKind::Domain,
             };
             let name = match &on.args {
                 Some(args) => format!("{}.{}({args})", on.schema, on.name),

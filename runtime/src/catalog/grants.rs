@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use strata_manifest::object_grant::{deviations, Acl};
 use strata_manifest::{
-    schema_usage, DefaultPrivileges, Grant, GrantKind, GrantOn, ObjectPrivilege, Privilege,
+    schema_usage, DefaultPrivileges, Grant, ObjectPrivilege, ObjectRef, ObjectRefKind, Privilege,
     SchemaState,
 };
 
@@ -228,9 +228,9 @@ pub(crate) const OBJECTS: Part = Part {
                     WHERE x.classid = o.class AND x.objid = o.oid AND x.deptype = 'e')"
     ),
     read: Read::Json(|json, catalog| {
-        type Row = (GrantKind, String, String, Option<String>, Vec<(String, String, bool)>);
+        type Row = (ObjectRefKind, String, String, Option<String>, Vec<(String, String, bool)>);
         for (kind, schema, name, args, entries) in rows::<Row>(json)? {
-            let on = GrantOn {
+            let on = ObjectRef {
                 kind,
                 schema,
                 name,
@@ -276,7 +276,7 @@ fn describe(entries: &[&ObjectPrivilege]) -> String {
 
 fn compare_objects(expected: &SchemaState, catalog: &Catalog, out: &mut Collector) {
     let actual = &catalog.state;
-    let mut objects: Vec<&GrantOn> = expected
+    let mut objects: Vec<&ObjectRef> = expected
         .object_privileges
         .iter()
         .chain(&actual.object_privileges)

@@ -20,7 +20,7 @@ pub struct Film {
 }
 "#;
 
-const YEAR: &str = "-- pagila's year, with its check named
+const YEAR: &str = "-- a year between 1901 and 2155, with its check named
 CREATE DOMAIN shop.year AS integer
   CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155);
 ";
