@@ -35,6 +35,7 @@ pub struct Builder {
     roles: Vec<String>,
     default_privileges: Vec<(String, String, String)>,
     backfill_batch: Option<u32>,
+    tenant_prefix: Option<String>,
 }
 
 /// What a run did.
@@ -136,6 +137,15 @@ impl Builder {
     /// models) is written, relative to the crate (default `migrations/tenant`).
     pub fn tenant_migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.tenant_migrations_dir = Some(dir.into());
+        self
+    }
+
+    /// The prefix of every tenant schema, as the service gives it to
+    /// `Tenants::prefix` (default `tenant_`). With tenant models, no schema
+    /// the shared models manage may start with it: a tenant whose id is the
+    /// rest of that schema's name would land in it.
+    pub fn tenant_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.tenant_prefix = Some(prefix.into());
         self
     }
 
@@ -432,6 +442,17 @@ impl Builder {
         // models gets no tenant migrations for them).
         if !(tenant_desired.is_empty() && tenant.manifest.state.is_empty()) {
             tenant_desired.roles = desired.roles.clone();
+        }
+        if !tenant_desired.tables.is_empty() {
+            let prefix = self.tenant_prefix.as_deref().unwrap_or("tenant_");
+            let under = |s: &String| s.strip_prefix(prefix).map(|id| (s.clone(), id.to_owned()));
+            if let Some((schema, id)) = desired.schemas.iter().find_map(under) {
+                return Err(Error::SharedSchemaUnderTenantPrefix {
+                    schema,
+                    prefix: prefix.to_owned(),
+                    id,
+                });
+            }
         }
         for scanned_view in &scanned.views {
             let view = &scanned_view.model;

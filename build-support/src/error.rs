@@ -89,6 +89,17 @@ pub enum Error {
         /// What is wrong, and what to do.
         problem: String,
     },
+    /// With tenant models, a schema the shared models manage is named like
+    /// a tenant's.
+    #[error("schema {schema} is managed by the shared models, but its name starts with the tenant prefix {prefix:?}, so a tenant with id {id:?} would be schema {schema} too\nhelp: rename the shared schema (`#[strata::schema(\"…\", moved_from = \"{schema}\")]` moves its tables), or give the tenants another prefix with Builder::tenant_prefix and Tenants::prefix, such as \"t_\"")]
+    SharedSchemaUnderTenantPrefix {
+        /// The shared schema.
+        schema: String,
+        /// The tenant prefix.
+        prefix: String,
+        /// The tenant id that would name it.
+        id: String,
+    },
     /// `Builder::role` names a role PostgreSQL keeps for itself.
     #[error("Builder::role(\"{role}\"): roles named `pg_…` and `public` are PostgreSQL's own; declare a role of your own, such as \"app_user\"")]
     ReservedRole {

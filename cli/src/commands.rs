@@ -144,11 +144,8 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
     match args.command {
         TenantsCommand::List => {
             let list = tenants.list(&pool).await?;
-            Ok(Outcome::done(Report::Tenants(
-                list.iter()
-                    .map(|t| (t.id().to_owned(), t.name().to_owned()))
-                    .collect(),
-            )))
+            let clean = list.invalid.is_empty();
+            Ok(Outcome::new(Report::Tenants(list), clean))
         }
         TenantsCommand::Migrate => {
             let progress = Progress::new();

@@ -57,7 +57,7 @@ pub enum Report {
     Baseline(strata::BaselineReport),
     Diff(crate::diff::DiffReport),
     Pulled(PullReport),
-    Tenants(Vec<(String, String)>),
+    Tenants(strata::TenantList),
     TenantsMigrated(strata::TenantsReport),
     TenantDrift(strata::TenantDrift),
     TenantsBaseline(strata::TenantBaselineReport),
@@ -192,19 +192,36 @@ impl fmt::Display for Report {
                 )
             }
             Report::Tenants(list) => {
-                for (id, schema) in list {
-                    writeln!(f, "{id}\t{schema}")?;
+                for tenant in &list.tenants {
+                    writeln!(f, "{}\t{tenant}", tenant.id())?;
                 }
-                writeln!(f, "{} tenants", list.len())
+                for invalid in &list.invalid {
+                    writeln!(f, "{invalid}")?;
+                }
+                writeln!(f, "{} tenants", list.tenants.len())?;
+                if !list.invalid.is_empty() {
+                    writeln!(
+                        f,
+                        "{} registry row(s) name no tenant schema: correct or delete them",
+                        list.invalid.len()
+                    )?;
+                }
+                Ok(())
             }
             Report::TenantsMigrated(report) => writeln!(f, "{report}"),
             Report::TenantDrift(drift) => writeln!(f, "tenant drift: {drift}"),
-            Report::TenantsBaseline(report) => writeln!(
-                f,
-                "{} tenant(s) recorded at tenant migration {}, none run",
-                report.tenants.len(),
-                report.recorded.last().map_or(0, |m| m.version)
-            ),
+            Report::TenantsBaseline(report) => {
+                writeln!(
+                    f,
+                    "{} tenant(s) recorded at tenant migration {}, none run",
+                    report.tenants.len(),
+                    report.recorded.last().map_or(0, |m| m.version)
+                )?;
+                for invalid in &report.invalid {
+                    writeln!(f, "left out: {invalid}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

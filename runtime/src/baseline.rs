@@ -33,6 +33,8 @@ pub struct TenantBaselineReport {
     pub tenants: Vec<String>,
     /// The tenant migrations recorded for each, oldest first.
     pub recorded: Vec<MigrationStatus>,
+    /// The registry rows whose id names no schema: left out.
+    pub invalid: Vec<crate::InvalidTenant>,
 }
 
 const CONTEXT: &str = "recording the baseline";
@@ -141,7 +143,7 @@ impl crate::Tenants<'_> {
     /// migrations are recorded as applied for all of them in one
     /// transaction, or for none.
     pub async fn baseline_all(&self, pool: &PgPool) -> Result<TenantBaselineReport, Error> {
-        let tenants = self.list(pool).await?;
+        let crate::TenantList { tenants, invalid } = self.list(pool).await?;
         let manifest = self.migrations.manifest()?;
         let all = self.migrations.load(&manifest)?;
         let (chosen, _, expected) = up_to(&manifest, &all, self.target);
@@ -166,6 +168,7 @@ impl crate::Tenants<'_> {
         Ok(TenantBaselineReport {
             tenants: tenants.iter().map(|t| t.name().to_owned()).collect(),
             recorded: statuses(&chosen),
+            invalid,
         })
     }
 }

@@ -246,6 +246,15 @@ pub enum Error {
         /// The schema.
         schema: String,
     },
+    /// A tenant with no migration applied names a schema that exists: one
+    /// the shared models manage, or one made by hand, never a tenant's.
+    #[error("schema {schema} exists, but no tenant migration was ever applied to it, so it is not tenant {id}'s: it may be a schema the shared models manage, or one made by hand, and strata writes no tenant table into it\nhelp: give the tenant another id (or a tenant prefix no shared schema starts with); if the schema really holds this tenant, made before strata, record its history with `strata tenants baseline`")]
+    NotATenant {
+        /// The schema.
+        schema: String,
+        /// The tenant id that names it.
+        id: String,
+    },
     /// A tenant migration is marked `-- strata:no-transaction`.
     #[error("tenant migration {file} is marked `-- strata:no-transaction`, but each tenant is migrated in one transaction so that it is never left half-migrated\nhelp: remove the marker, and put what cannot run in a transaction (CREATE INDEX CONCURRENTLY) after a line `-- strata:after-transaction`: it runs after each existing tenant's transaction, each statement on its own, and in a new tenant's transaction without CONCURRENTLY")]
     TenantNoTransaction {

@@ -138,7 +138,8 @@ pub use strata_manifest::{qualified, quote_ident};
 pub use tenant::TenantSchema;
 pub use tenant_drift::{TenantDrift, TenantHealth, TenantProblem};
 pub use tenants::{
-    CreatedTenant, TenantOutcome, TenantProgress, TenantStatus, Tenants, TenantsReport,
+    CreatedTenant, InvalidTenant, TenantList, TenantOutcome, TenantProgress, TenantStatus, Tenants,
+    TenantsReport,
 };
 
 /// The benchmark's and the self-checking tests' way in (feature `bench`).

@@ -135,6 +135,16 @@ pub(crate) fn check_prefix(prefix: &str) -> Result<(), Error> {
     if prefix.starts_with("pg_") {
         return Err(refuse("schemas starting with `pg_` are PostgreSQL's own"));
     }
+    if prefix.starts_with("information_") {
+        return Err(refuse(
+            "it would put tenants beside PostgreSQL's `information_schema`",
+        ));
+    }
+    if prefix.starts_with("strata") {
+        return Err(refuse(
+            "schemas starting with `strata` are strata's own (`strata.migrations`)",
+        ));
+    }
     if prefix.len() >= MAX_IDENT_BYTES {
         return Err(refuse("it leaves no room for an id in 63 bytes"));
     }
@@ -171,7 +181,16 @@ mod tests {
 
     #[test]
     fn prefixes_are_checked() {
-        for prefix in ["", "tenant", "Tenant_", "pg_", "_t_", "t-_"] {
+        for prefix in [
+            "",
+            "tenant",
+            "Tenant_",
+            "pg_",
+            "_t_",
+            "t-_",
+            "information_",
+            "strata_",
+        ] {
             assert!(
                 TenantSchema::with_prefix(prefix, "acme").is_err(),
                 "{prefix:?}"

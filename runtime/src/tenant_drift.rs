@@ -13,8 +13,9 @@ use crate::error::db;
 use crate::introspect::{read_catalog, Catalog};
 use crate::migrator::expected_state;
 use crate::session::query_as;
+use crate::tenants::first_line;
 use crate::tracking::fetch_if_tracked;
-use crate::{Error, TenantSchema, Tenants};
+use crate::{Error, InvalidTenant, TenantSchema, Tenants};
 
 /// Returns, for each given scope with rows, its newest version applied
 /// successfully (0 if none) and the errors of its failed migrations.
@@ -34,12 +35,15 @@ pub struct TenantDrift {
     pub checked: usize,
     /// The tenants that differ from the tenant models, by schema.
     pub drifted: BTreeMap<String, DriftReport>,
+    /// The registry rows whose id names no schema, so were not checked.
+    pub invalid: Vec<InvalidTenant>,
 }
 
 impl TenantDrift {
-    /// True when every tenant checked matches the tenant models.
+    /// True when every tenant checked matches the tenant models, and every
+    /// registry row named one.
     pub fn is_clean(&self) -> bool {
-        self.drifted.is_empty()
+        self.drifted.is_empty() && self.invalid.is_empty()
     }
 
     /// One tenant's differences; `None` when it is clean (or was not checked).
@@ -50,17 +54,21 @@ impl TenantDrift {
 
 impl fmt::Display for TenantDrift {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_clean() {
-            return write!(f, "clean ({} tenants)", self.checked);
+        if self.drifted.is_empty() {
+            write!(f, "clean ({} tenants)", self.checked)?;
+        } else {
+            write!(
+                f,
+                "{} of {} tenants drifted",
+                self.drifted.len(),
+                self.checked
+            )?;
         }
-        write!(
-            f,
-            "{} of {} tenants drifted",
-            self.drifted.len(),
-            self.checked
-        )?;
         for (tenant, drift) in &self.drifted {
             write!(f, "\n{tenant}: {}", drift.to_string().replace('\n', "\n  "))?;
+        }
+        for invalid in &self.invalid {
+            write!(f, "\nnot checked: {invalid}")?;
         }
         Ok(())
     }
@@ -82,6 +90,11 @@ pub struct TenantHealth {
     pub failed: usize,
     /// Whose schema differs from the tenant models.
     pub drifted: usize,
+    /// At a version newer than any this binary knows (a newer binary
+    /// migrated them).
+    pub ahead: usize,
+    /// Registry rows whose id names no valid schema.
+    pub invalid: usize,
     /// The newest tenant migration.
     pub latest_version: u32,
     /// The first tenants with a problem, by name.
@@ -121,16 +134,42 @@ impl Tenants<'_> {
         Ok(drift_by_tenant(&expected, tenants, catalog))
     }
 
-    /// [`Tenants::check_drift`] for every tenant in the registry.
+    /// [`Tenants::check_drift`] for every tenant in the registry; a row
+    /// whose id names no schema is listed in [`TenantDrift::invalid`].
     pub async fn check_drift_all(&self, pool: &PgPool) -> Result<TenantDrift, Error> {
-        let tenants = self.list(pool).await?;
-        self.check_drift(pool, &tenants).await
+        let list = self.list(pool).await?;
+        let mut drift = self.check_drift(pool, &list.tenants).await?;
+        drift.invalid = list.invalid;
+        Ok(drift)
     }
 
     /// A summary of every tenant in the registry: versions from one query of
-    /// `strata.migrations`, drift from one pass over the catalog.
+    /// `strata.migrations`, drift from one pass over the catalog. A row
+    /// whose id names no schema is counted and listed, not a failure of
+    /// the whole.
     pub async fn health(&self, pool: &PgPool) -> Result<TenantHealth, Error> {
-        let tenants = self.list(pool).await?;
+        let list = self.list(pool).await?;
+        let mut health = self.health_of(pool, &list.tenants).await?;
+        health.tenants += list.invalid.len();
+        health.invalid = list.invalid.len();
+        for invalid in list.invalid {
+            if health.problems.len() < PROBLEMS_LISTED {
+                health.problems.push(TenantProblem {
+                    problem: format!("invalid registry id: {}", first_line(&invalid.error)),
+                    tenant: invalid.id,
+                    version: 0,
+                });
+            }
+        }
+        Ok(health)
+    }
+
+    /// [`Tenants::health`] of the tenants given.
+    pub async fn health_of(
+        &self,
+        pool: &PgPool,
+        tenants: &[TenantSchema],
+    ) -> Result<TenantHealth, Error> {
         let manifest = self.migrations.manifest()?;
         let target = self.target.unwrap_or(u32::MAX);
         let latest = manifest
@@ -138,6 +177,12 @@ impl Tenants<'_> {
             .iter()
             .map(|m| m.version)
             .filter(|v| *v <= target)
+            .max()
+            .unwrap_or(0);
+        let newest = manifest
+            .migrations
+            .iter()
+            .map(|m| m.version)
             .max()
             .unwrap_or(0);
         let names: Vec<&str> = tenants.iter().map(TenantSchema::name).collect();
@@ -150,16 +195,21 @@ impl Tenants<'_> {
             .into_iter()
             .map(|(scope, v, e)| (scope, (u32::try_from(v).unwrap_or(0), e)))
             .collect();
-        let drift = self.check_drift(pool, &tenants).await?;
+        let drift = self.check_drift(pool, tenants).await?;
 
         let mut health = TenantHealth {
             tenants: tenants.len(),
             latest_version: latest,
             ..TenantHealth::default()
         };
-        for tenant in &tenants {
+        for tenant in tenants {
             let (version, error) = versions.get(tenant.name()).cloned().unwrap_or((0, None));
-            let problem = if let Some(error) = error {
+            let problem = if version > newest {
+                health.ahead += 1;
+                Some(format!(
+                    "ahead: at version {version}, newer than this binary's {newest}"
+                ))
+            } else if let Some(error) = error {
                 health.failed += 1;
                 Some(format!("failed: {error}"))
             } else if version == 0 {
@@ -223,7 +273,7 @@ pub(crate) fn drift_by_tenant(
     }
     let mut drift = TenantDrift {
         checked: tenants.len(),
-        drifted: BTreeMap::new(),
+        ..TenantDrift::default()
     };
     for tenant in tenants {
         let name = tenant.name();

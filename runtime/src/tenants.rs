@@ -158,6 +158,48 @@ pub enum TenantStatus {
         #[serde(serialize_with = "as_text")]
         error: Error,
     },
+    /// The tenant has a migration newer than any this binary knows: a newer
+    /// binary migrated it (during a rolling deploy, say). It is left as it
+    /// is; nothing is rolled back.
+    Ahead {
+        /// The tenant's version.
+        version: u32,
+        /// The newest tenant migration this binary knows.
+        newest: u32,
+    },
+}
+
+/// The tenants a registry lists: those whose id names a schema, and the
+/// rows whose id cannot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TenantList {
+    /// The tenants, in id order.
+    pub tenants: Vec<TenantSchema>,
+    /// The registry rows whose id names no valid schema.
+    pub invalid: Vec<InvalidTenant>,
+}
+
+/// A registry row whose id names no valid schema: reported, never migrated,
+/// and no reason to stop for the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct InvalidTenant {
+    /// The id as the registry holds it.
+    pub id: String,
+    /// Why it names no schema.
+    pub error: String,
+}
+
+impl std::fmt::Display for InvalidTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "registry id {:?}: {}", self.id, first_line(&self.error))
+    }
+}
+
+/// The first line of an error, without its help.
+pub(crate) fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
 }
 
 /// Passed to the progress callback after each tenant.
@@ -259,14 +301,21 @@ impl<'m> Tenants<'m> {
         TenantSchema::with_prefix(&self.prefix, id)
     }
 
-    /// The tenants listed in the registry, in id order. An id that cannot
-    /// name a schema is an error naming it.
-    pub async fn list(&self, pool: &PgPool) -> Result<Vec<TenantSchema>, Error> {
-        self.registry_ids(pool)
-            .await?
-            .iter()
-            .map(|id| self.schema(id))
-            .collect()
+    /// The tenants listed in the registry, in id order, and the rows whose
+    /// id cannot name a schema.
+    pub async fn list(&self, pool: &PgPool) -> Result<TenantList, Error> {
+        check_prefix(&self.prefix)?;
+        let mut list = TenantList::default();
+        for id in self.registry_ids(pool).await? {
+            match self.schema(&id) {
+                Ok(tenant) => list.tenants.push(tenant),
+                Err(error) => list.invalid.push(InvalidTenant {
+                    id,
+                    error: error.to_string(),
+                }),
+            }
+        }
+        Ok(list)
     }
 
     /// Creates a tenant: its schema, every tenant migration (up to the
@@ -491,6 +540,29 @@ impl<'m> Tenants<'m> {
             .map_err(fail)?;
         let applied: Vec<u32> = applied_versions(&recorded).collect();
         let version = applied.iter().copied().max().unwrap_or(0);
+        let newest = all.iter().map(|m| m.version).max().unwrap_or(0);
+        if version > newest {
+            let _ = tx.rollback().await;
+            return Ok(TenantStatus::Ahead { version, newest });
+        }
+        if applied.is_empty() {
+            // A tenant is made only in a schema that is not there yet: one
+            // that is (a shared domain schema named like a tenant) is not
+            // this tenant's to write into.
+            let exists = query(SCHEMA_EXISTS)
+                .bind(tenant.name())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db("looking for the tenant's schema"))
+                .map_err(fail)?
+                .is_some();
+            if exists {
+                return Err(fail(Error::NotATenant {
+                    schema: tenant.name().to_owned(),
+                    id: tenant.id().to_owned(),
+                }));
+            }
+        }
         check_history(&recorded, all, false).map_err(|e| (version, Stop::Failed(e, None)))?;
         let pending = self.pending(all, &applied);
         if pending.is_empty() {
@@ -601,11 +673,18 @@ impl TenantsReport {
             .filter(|t| matches!(t.status, TenantStatus::Current { .. }))
     }
 
-    /// True when no tenant failed: every tenant given is at the target now,
-    /// migrated by this run or current already (as [`crate::Status::is_current`]
-    /// says of one scope).
+    /// The tenants a newer binary migrated, left as they are.
+    pub fn ahead(&self) -> impl Iterator<Item = &TenantOutcome> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.status, TenantStatus::Ahead { .. }))
+    }
+
+    /// True when every tenant given is at the target now, migrated by this
+    /// run or current already (as [`crate::Status::is_current`] says of one
+    /// scope): none failed, none is ahead of this binary.
     pub fn is_current(&self) -> bool {
-        self.failed().next().is_none()
+        self.failed().next().is_none() && self.ahead().next().is_none()
     }
 }
 
@@ -620,6 +699,9 @@ impl std::fmt::Display for TenantsReport {
             self.failed().count(),
             self.elapsed
         )?;
+        for ahead in self.ahead() {
+            write!(f, "\n  - {ahead}")?;
+        }
         for failed in self.failed() {
             write!(f, "\n  - {failed}")?;
         }
@@ -639,6 +721,11 @@ impl std::fmt::Display for TenantOutcome {
             TenantStatus::Failed { version, error } => write!(
                 f,
                 "{}: failed, still at version {version}: {error}",
+                self.tenant
+            ),
+            TenantStatus::Ahead { version, newest } => write!(
+                f,
+                "{}: ahead, at version {version} while this binary knows up to {newest}; left as it is (a newer binary migrated it)",
                 self.tenant
             ),
         }

@@ -74,6 +74,8 @@ pub struct BuildSettings {
     pub roles: Vec<String>,
     /// `Builder::default_privileges`, each: schema, privileges, role.
     pub default_privileges: Vec<(String, String, String)>,
+    /// `Builder::tenant_prefix`: the prefix of the tenant schemas found.
+    pub tenant_prefix: Option<String>,
 }
 
 impl BuildSettings {
@@ -101,6 +103,9 @@ impl BuildSettings {
         }
         for (schema, privileges, role) in &self.default_privileges {
             builder = builder.default_privileges(schema, privileges, role);
+        }
+        if let Some(prefix) = &self.tenant_prefix {
+            builder = builder.tenant_prefix(prefix);
         }
         builder
     }
@@ -131,6 +136,9 @@ impl BuildSettings {
                 out,
                 "        .default_privileges({schema:?}, {privileges:?}, {role:?})"
             );
+        }
+        if let Some(prefix) = &self.tenant_prefix {
+            let _ = writeln!(out, "        .tenant_prefix({prefix:?})");
         }
         out.push_str("        .run()\n        .expect(\"strata: generating migrations\");\n}\n");
         out
@@ -267,6 +275,7 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
         .map(|(e, schema)| (e.clone(), schema.clone()))
         .collect();
     pulled.build.search_path = state.search_path.clone();
+    pulled.build.tenant_prefix = pulled.tenants.as_ref().map(|t| t.prefix.clone());
     pulled.build.roles = state
         .roles
         .iter()

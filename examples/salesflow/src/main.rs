@@ -244,7 +244,7 @@ async fn current_release(pool: &PgPool) -> anyhow::Result<()> {
         created.applied.len()
     );
 
-    let all = tenants.list(pool).await?;
+    let all = tenants.list(pool).await?.tenants;
     for tenant in &all {
         add_contact(pool, tenant).await?;
     }

@@ -27,5 +27,6 @@ mod partitions;
 mod rls;
 mod smuggling;
 mod sql_objects;
+mod tenant_life;
 mod tenants;
 mod watch;

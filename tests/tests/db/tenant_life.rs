@@ -1,0 +1,188 @@
+//! Schema per tenant, the whole life of a tenant: ids and schemas that are
+//! not what they claim, rolling deploys, status, rollback, drop, archive.
+
+use strata::sqlx;
+use strata::{Error, TenantStatus, Tenants};
+
+use crate::support::psql;
+use crate::tenants::{crm_db, schemas, versions, Crm};
+
+/// The names of the tables in `schema`.
+async fn tables_in(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE nspname = $1 AND relkind IN ('r', 'p') ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(t,)| t).collect()
+}
+
+#[tokio::test]
+async fn a_registry_id_naming_a_schema_that_is_not_a_tenants_is_refused() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    // A domain schema of the shared models, named like a tenant.
+    psql(
+        &pool,
+        "CREATE SCHEMA tenant_shared;
+         CREATE TABLE tenant_shared.settings (key text PRIMARY KEY);
+         INSERT INTO public.tenants VALUES ('shared'), ('acme')",
+    )
+    .await;
+    let tenants = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    let report = tenants.migrate_all(&pool).await.unwrap();
+    let failed: Vec<&str> = report.failed().map(|t| t.tenant.as_str()).collect();
+    assert_eq!(failed, ["tenant_shared"], "{report}");
+    let message = report.failed().next().unwrap().to_string();
+    assert!(
+        message.contains("schema tenant_shared exists")
+            && message.contains("no tenant migration")
+            && message.contains("help:"),
+        "{message}"
+    );
+    // Nothing of the tenant was written into it; the other tenant was made.
+    assert_eq!(tables_in(&pool, "tenant_shared").await, ["settings"]);
+    assert_eq!(tables_in(&pool, "tenant_acme").await, ["contacts", "notes"]);
+    // Every later run says the same, and nothing more.
+    let again = tenants.migrate_all(&pool).await.unwrap();
+    assert_eq!(again.failed().count(), 1, "{again}");
+    assert_eq!(again.current().count(), 1, "{again}");
+}
+
+#[tokio::test]
+async fn prefixes_of_other_owners_are_refused() {
+    let crm = Crm::new();
+    for prefix in [
+        "pg_",
+        "pg_tenant_",
+        "information_",
+        "strata_",
+        "stratatenant_",
+    ] {
+        let error = Tenants::new(&crm.v1).prefix(prefix).schema("acme");
+        assert!(
+            matches!(error, Err(Error::InvalidTenantPrefix { .. })),
+            "{prefix}: {error:?}"
+        );
+    }
+    assert!(Tenants::new(&crm.v1).prefix("org_").schema("acme").is_ok());
+}
+
+#[tokio::test]
+async fn a_bad_registry_row_is_reported_and_the_rest_carry_on() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let tenants = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    for tenant in schemas(3) {
+        tenants.create(&pool, &tenant).await.unwrap();
+    }
+    psql(&pool, "INSERT INTO public.tenants VALUES ('Bad-Id')").await;
+
+    let listed = tenants.list(&pool).await.unwrap();
+    assert_eq!(listed.tenants, schemas(3));
+    assert_eq!(listed.invalid.len(), 1);
+    assert_eq!(listed.invalid[0].id, "Bad-Id");
+    assert!(
+        listed.invalid[0].error.contains("it contains 'B'"),
+        "{listed:?}"
+    );
+
+    let drift = tenants.check_drift_all(&pool).await.unwrap();
+    assert_eq!(drift.checked, 3);
+    assert!(drift.drifted.is_empty());
+    assert_eq!(drift.invalid.len(), 1);
+    assert!(!drift.is_clean(), "a bad registry row is not clean");
+    assert!(drift.to_string().contains("Bad-Id"), "{drift}");
+
+    let health = tenants.health(&pool).await.unwrap();
+    assert_eq!(
+        (health.tenants, health.current, health.invalid),
+        (4, 3, 1),
+        "{health:?}"
+    );
+    assert!(!health.is_current());
+    assert!(health.problems.iter().any(|p| p.tenant == "Bad-Id"));
+    let summary = strata::health_with_tenants(&pool, &crm.scratch.migrations(), &tenants)
+        .await
+        .unwrap();
+    assert_eq!(summary.tenants.unwrap().invalid, 1);
+}
+
+#[tokio::test]
+async fn a_tenant_behind_is_caught_up_and_one_ahead_is_reported_and_kept() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let v2 = crm.v2();
+    let all = schemas(2);
+    // During a rolling deploy: the old binary made one tenant, the new one the other.
+    Tenants::new(&crm.v1).create(&pool, &all[0]).await.unwrap();
+    Tenants::new(&v2).create(&pool, &all[1]).await.unwrap();
+
+    // The old binary's fan-out reports the newer tenant, and leaves it be.
+    let old = Tenants::new(&crm.v1).migrate(&pool, &all).await.unwrap();
+    assert!(
+        matches!(old.tenants[0].status, TenantStatus::Current { version: 1 }),
+        "{old}"
+    );
+    assert!(
+        matches!(
+            old.tenants[1].status,
+            TenantStatus::Ahead {
+                version: 2,
+                newest: 1
+            }
+        ),
+        "{old}"
+    );
+    assert_eq!(old.failed().count(), 0, "{old}");
+    assert!(old.to_string().contains("ahead"), "{old}");
+    assert_eq!(versions(&pool, &all[1]).await, [1, 2]);
+    let health = Tenants::new(&crm.v1).health_of(&pool, &all).await.unwrap();
+    assert_eq!((health.ahead, health.failed), (1, 0), "{health:?}");
+
+    // The new binary's catches the older tenant up.
+    let new = Tenants::new(&v2).migrate(&pool, &all).await.unwrap();
+    assert!(
+        matches!(
+            new.tenants[0].status,
+            TenantStatus::Applied { from: 1, to: 2, .. }
+        ),
+        "{new}"
+    );
+    assert!(new.is_current(), "{new}");
+    assert!(Tenants::new(&v2)
+        .check_drift(&pool, &all)
+        .await
+        .unwrap()
+        .is_clean());
+}
+
+#[test]
+fn the_build_refuses_a_shared_schema_named_like_a_tenant() {
+    let shared = r#"
+#[strata::schema("tenant_shared", table = "settings")]
+pub struct Setting {
+    #[column(primary_key)]
+    pub key: String,
+}
+"#;
+    let crm = crate::support::Scratch::with_models(&format!(
+        "{}\n{shared}",
+        include_str!("fixtures/crm.rs")
+    ));
+    let error = crm.builder().run().unwrap_err().to_string();
+    assert!(
+        error.contains("schema tenant_shared is managed by the shared models")
+            && error.contains("tenant with id \"shared\"")
+            && error.contains("Builder::tenant_prefix"),
+        "{error}"
+    );
+    // Under a prefix of its own, the same models build.
+    crm.builder().tenant_prefix("t_").run().unwrap();
+    // And without tenant models, a shared schema may have any name.
+    let alone = crate::support::Scratch::with_models(shared);
+    alone.builder().run().unwrap();
+}
