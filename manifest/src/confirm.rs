@@ -68,6 +68,12 @@ impl Confirm {
         self.all || self.objects.contains(object)
     }
 
+    /// True when `object` is confirmed by its name: `all` is not enough,
+    /// for what must be named to be done (dropping a tenant).
+    pub fn names(&self, object: &str) -> bool {
+        self.objects.contains(object)
+    }
+
     /// True when nothing is confirmed.
     pub fn is_empty(&self) -> bool {
         !self.all && self.objects.is_empty()

@@ -255,6 +255,29 @@ pub enum Error {
         /// The tenant id that names it.
         id: String,
     },
+    /// Dropping a tenant was not confirmed by its name.
+    #[error("dropping tenant {schema} loses every row in it, so it is done only when confirmed by the tenant's name\nhelp: confirm it with Tenants::confirm(\"{schema}\") (`strata tenants drop {id} --confirm {schema}`); to keep the data, archive the tenant instead (`strata tenants archive {id}`)")]
+    TenantDropUnconfirmed {
+        /// The schema.
+        schema: String,
+        /// The tenant id.
+        id: String,
+    },
+    /// Objects outside a tenant's schema depend on it, so dropping the
+    /// schema would drop them too.
+    #[error("tenant {schema} was not dropped: objects outside it depend on it, and dropping it would drop them too: {}\nhelp: drop or change those objects first (a foreign key or a view of a shared schema that names the tenant's tables), then drop the tenant", objects.join(", "))]
+    TenantDependedOn {
+        /// The schema.
+        schema: String,
+        /// The objects outside it, as PostgreSQL describes them.
+        objects: Vec<String>,
+    },
+    /// The tenant asked for has no schema, or no archive.
+    #[error("{what}\nhelp: `strata tenants status` lists the tenants, the archived ones and the schemas under the prefix")]
+    TenantNotFound {
+        /// What was looked for and not found.
+        what: String,
+    },
     /// A tenant migration is marked `-- strata:no-transaction`.
     #[error("tenant migration {file} is marked `-- strata:no-transaction`, but each tenant is migrated in one transaction so that it is never left half-migrated\nhelp: remove the marker, and put what cannot run in a transaction (CREATE INDEX CONCURRENTLY) after a line `-- strata:after-transaction`: it runs after each existing tenant's transaction, each statement on its own, and in a new tenant's transaction without CONCURRENTLY")]
     TenantNoTransaction {
@@ -355,7 +378,7 @@ impl Error {
                             .join(" ")
                     ),
                     false => format!(
-                        "Migrator::confirm(\"…\") with the names above, or STRATA_CONFIRM={} in the environment (STRATA_CONFIRM=all confirms everything)",
+                        "Migrator::confirm(\"…\") (Tenants::confirm for tenants; --confirm on the command line) with the names above, or STRATA_CONFIRM={} in the environment (STRATA_CONFIRM=all confirms everything)",
                         objects.join(",")
                     ),
                 };

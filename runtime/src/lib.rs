@@ -99,7 +99,9 @@ mod session;
 mod status;
 mod tenant;
 mod tenant_apply;
+mod tenant_archive;
 mod tenant_drift;
+mod tenant_rollback;
 mod tenants;
 mod tracking;
 mod watch;
@@ -136,6 +138,7 @@ pub use strata_macros::{schema, view};
 /// `"AiAction"`, `qualified("tenant_kct", "orders")` is `"tenant_kct"."orders"`.
 pub use strata_manifest::{qualified, quote_ident};
 pub use tenant::TenantSchema;
+pub use tenant_archive::ArchivedTenant;
 pub use tenant_drift::{TenantDrift, TenantHealth, TenantProblem};
 pub use tenants::{
     CreatedTenant, InvalidTenant, TenantList, TenantOutcome, TenantProgress, TenantStatus, Tenants,

@@ -18,7 +18,7 @@ use crate::tracking::{applied_versions, check_history, Recorded};
 use crate::{tracking, AppliedMigration, Error, Migrations, TenantSchema};
 
 /// Returns a row when a schema of this name exists.
-const SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
+pub(crate) const SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
 
 /// The tenants of an application and their migrations: the tenant stream
 /// that `strata_build` writes for `#[strata::schema(tenant)]` models.
@@ -40,27 +40,28 @@ const SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname
 pub struct Tenants<'m> {
     pub(crate) migrations: &'m Migrations,
     pub(crate) prefix: String,
-    registry: Option<Registry>,
+    pub(crate) registry: Option<Registry>,
     concurrency: usize,
     pub(crate) target: Option<u32>,
     pub(crate) timeouts: Timeouts,
     progress: Option<Arc<ProgressFn>>,
+    pub(crate) confirm: strata_manifest::Confirm,
 }
 
 type ProgressFn = dyn Fn(TenantProgress<'_>) + Send + Sync;
 
 /// Where the tenant ids are listed: a table and its id column.
 #[derive(Debug, Clone)]
-struct Registry {
-    schema: String,
-    table: String,
-    column: String,
+pub(crate) struct Registry {
+    pub(crate) schema: String,
+    pub(crate) table: String,
+    pub(crate) column: String,
 }
 
 impl Registry {
     /// `error`, met `doing` something with the registry: a registry that is
     /// not there (no such table, column or schema) is said as such.
-    fn error(&self, doing: &'static str, error: sqlx::Error) -> Error {
+    pub(crate) fn error(&self, doing: &'static str, error: sqlx::Error) -> Error {
         let missing = error
             .as_database_error()
             .and_then(|e| e.code())
@@ -89,8 +90,17 @@ impl std::fmt::Debug for Tenants<'_> {
     }
 }
 
+/// What a run does to each tenant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Action {
+    /// Brings it up to date (or to the target).
+    Migrate,
+    /// Undoes its migrations newer than this version.
+    Rollback(u32),
+}
+
 /// A tenant to migrate, or a registry id that names no valid schema.
-enum Listed {
+pub(crate) enum Listed {
     Tenant(TenantSchema),
     Invalid(String, Error),
 }
@@ -140,7 +150,16 @@ pub enum TenantStatus {
         /// The migrations applied, oldest first.
         migrations: Vec<AppliedMigration>,
     },
-    /// Nothing was pending.
+    /// Migrations were undone with their down files, all in one transaction.
+    RolledBack {
+        /// The version before.
+        from: u32,
+        /// The version now.
+        to: u32,
+        /// The migrations undone, newest first.
+        migrations: Vec<AppliedMigration>,
+    },
+    /// Nothing was pending (or, for a rollback, nothing newer than its version).
     Current {
         /// The tenant's version.
         version: u32,
@@ -226,6 +245,7 @@ impl<'m> Tenants<'m> {
             target: None,
             timeouts: Timeouts::default(),
             progress: None,
+            confirm: strata_manifest::Confirm::none(),
         }
     }
 
@@ -293,6 +313,21 @@ impl<'m> Tenants<'m> {
         callback: impl Fn(TenantProgress<'_>) + Send + Sync + 'static,
     ) -> Self {
         self.progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// Confirms one lossy down step of [`Tenants::rollback`], named as the
+    /// refusal names it: for one tenant (`tenant_acme.contacts.phone`) or
+    /// for every tenant (`{tenant}.contacts.phone`). `STRATA_CONFIRM` adds
+    /// to these.
+    pub fn confirm(mut self, object: impl Into<String>) -> Self {
+        self.confirm = self.confirm.object(object);
+        self
+    }
+
+    /// Confirms every lossy down step of [`Tenants::rollback`].
+    pub fn confirm_all(mut self) -> Self {
+        self.confirm = strata_manifest::Confirm::all();
         self
     }
 
@@ -405,7 +440,7 @@ impl<'m> Tenants<'m> {
                 Err(error) => Listed::Invalid(id, error),
             })
             .collect();
-        self.migrate_each(pool, tenants).await
+        self.run_each(pool, tenants, Action::Migrate).await
     }
 
     /// Brings each tenant up to date, `concurrency` at a time. Each tenant's
@@ -422,14 +457,20 @@ impl<'m> Tenants<'m> {
         pool: &PgPool,
         tenants: &[TenantSchema],
     ) -> Result<TenantsReport, Error> {
-        self.migrate_each(pool, tenants.iter().cloned().map(Listed::Tenant).collect())
-            .await
+        self.run_each(
+            pool,
+            tenants.iter().cloned().map(Listed::Tenant).collect(),
+            Action::Migrate,
+        )
+        .await
     }
 
-    async fn migrate_each(
+    /// Does `action` to each tenant, `concurrency` at a time.
+    pub(crate) async fn run_each(
         &self,
         pool: &PgPool,
         tenants: Vec<Listed>,
+        action: Action,
     ) -> Result<TenantsReport, Error> {
         let started = Instant::now();
         check_prefix(&self.prefix)?;
@@ -451,7 +492,14 @@ impl<'m> Tenants<'m> {
             .map(|(at, tenant)| async move {
                 let outcome = match tenant {
                     Listed::Tenant(tenant) => TenantOutcome {
-                        status: self.migrate_one(pool, &tenant, all).await,
+                        status: match action {
+                            Action::Migrate => {
+                                self.retried(|| self.attempt(pool, &tenant, all)).await
+                            }
+                            Action::Rollback(to) => {
+                                self.retried(|| self.revert(pool, &tenant, all, to)).await
+                            }
+                        },
                         tenant: tenant.name().to_owned(),
                     },
                     Listed::Invalid(id, error) => TenantOutcome {
@@ -487,16 +535,15 @@ impl<'m> Tenants<'m> {
         Ok(report)
     }
 
-    /// One tenant, with retries while it times out on a lock.
-    async fn migrate_one(
-        &self,
-        pool: &PgPool,
-        tenant: &TenantSchema,
-        all: &[Migration<'_>],
-    ) -> TenantStatus {
+    /// One tenant's `attempt`, tried again while it times out on a lock.
+    async fn retried<F, Fut>(&self, attempt: F) -> TenantStatus
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<TenantStatus, (u32, Stop)>>,
+    {
         let mut backoff = self.timeouts.backoff();
         loop {
-            match self.attempt(pool, tenant, all).await {
+            match attempt().await {
                 Ok(status) => return status,
                 Err((version, Stop::LockTimeout(file))) => {
                     if !backoff.wait().await {
@@ -512,7 +559,7 @@ impl<'m> Tenants<'m> {
     }
 
     /// One transaction: lock the tenant, read its history, apply what is pending.
-    async fn attempt(
+    pub(crate) async fn attempt(
         &self,
         pool: &PgPool,
         tenant: &TenantSchema,
@@ -666,6 +713,13 @@ impl TenantsReport {
             .filter(|t| matches!(t.status, TenantStatus::Applied { .. }))
     }
 
+    /// The tenants this run rolled back.
+    pub fn rolled_back(&self) -> impl Iterator<Item = &TenantOutcome> {
+        self.tenants
+            .iter()
+            .filter(|t| matches!(t.status, TenantStatus::RolledBack { .. }))
+    }
+
     /// The tenants that had nothing pending.
     pub fn current(&self) -> impl Iterator<Item = &TenantOutcome> {
         self.tenants
@@ -690,11 +744,15 @@ impl TenantsReport {
 
 impl std::fmt::Display for TenantsReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rolled_back = self.rolled_back().count();
+        let done = match rolled_back {
+            0 => format!("{} migrated", self.applied().count()),
+            n => format!("{n} rolled back"),
+        };
         write!(
             f,
-            "{} tenants: {} migrated, {} already current, {} failed, in {:.1?}",
+            "{} tenants: {done}, {} already current, {} failed, in {:.1?}",
             self.tenants.len(),
-            self.applied().count(),
             self.current().count(),
             self.failed().count(),
             self.elapsed
@@ -714,6 +772,9 @@ impl std::fmt::Display for TenantOutcome {
         match &self.status {
             TenantStatus::Applied { from, to, .. } => {
                 write!(f, "{}: migrated from version {from} to {to}", self.tenant)
+            }
+            TenantStatus::RolledBack { from, to, .. } => {
+                write!(f, "{}: rolled back from version {from} to {to}", self.tenant)
             }
             TenantStatus::Current { version } => {
                 write!(f, "{}: current at version {version}", self.tenant)

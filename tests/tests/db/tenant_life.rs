@@ -5,7 +5,7 @@ use strata::sqlx;
 use strata::{Error, TenantStatus, Tenants};
 
 use crate::support::psql;
-use crate::tenants::{crm_db, schemas, versions, Crm};
+use crate::tenants::{add_contact, columns, crm_db, schemas, versions, Crm};
 
 /// The names of the tables in `schema`.
 async fn tables_in(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
@@ -185,4 +185,209 @@ pub struct Setting {
     // And without tenant models, a shared schema may have any name.
     let alone = crate::support::Scratch::with_models(shared);
     alone.builder().run().unwrap();
+}
+
+#[tokio::test]
+async fn one_tenant_is_rolled_back_while_the_others_stay() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let all = schemas(3);
+    let v1 = Tenants::new(&crm.v1);
+    for tenant in &all {
+        v1.create(&pool, tenant).await.unwrap();
+        add_contact(&pool, tenant, &format!("ada@{}.example", tenant.id())).await;
+    }
+    let v2 = crm.v2();
+    let tenants = Tenants::new(&v2);
+    assert!(tenants.migrate(&pool, &all).await.unwrap().is_current());
+    let victim = &all[1];
+    psql(
+        &pool,
+        &format!(
+            "UPDATE {}.contacts SET phone = '+1 555 0100'",
+            victim.quoted()
+        ),
+    )
+    .await;
+
+    // Dropping the column loses its phone numbers: refused until confirmed,
+    // and the tenant is left exactly as it was.
+    let refused = tenants
+        .rollback(&pool, std::slice::from_ref(victim), 1)
+        .await
+        .unwrap();
+    let message = refused.failed().next().expect("refused").to_string();
+    assert!(
+        message.contains("tenant_t001.contacts.phone: drop column")
+            && message.contains("Tenants::confirm"),
+        "{message}"
+    );
+    assert_eq!(versions(&pool, victim).await, [1, 2]);
+    assert!(columns(&pool, victim).await.contains(&"phone".to_owned()));
+
+    let report = tenants
+        .clone()
+        .confirm("tenant_t001.contacts.phone")
+        .rollback(&pool, std::slice::from_ref(victim), 1)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &report.tenants[0].status,
+            TenantStatus::RolledBack { from: 2, to: 1, migrations } if migrations.len() == 1
+        ),
+        "{report}"
+    );
+    assert_eq!(versions(&pool, victim).await, [1]);
+    assert_eq!(
+        columns(&pool, victim).await,
+        ["id", "type_id", "name", "email"]
+    );
+    assert_eq!(contacts(&pool, victim).await, 1, "its rows are kept");
+    assert!(Tenants::new(&v2)
+        .target(1)
+        .check_drift(&pool, std::slice::from_ref(victim))
+        .await
+        .unwrap()
+        .is_clean());
+    // The others stay at 2, untouched.
+    for tenant in [&all[0], &all[2]] {
+        assert_eq!(versions(&pool, tenant).await, [1, 2]);
+        assert!(columns(&pool, tenant).await.contains(&"phone".to_owned()));
+    }
+    // Again: nothing left to undo. Then the next fan-out brings it back.
+    let again = tenants
+        .rollback(&pool, std::slice::from_ref(victim), 1)
+        .await
+        .unwrap();
+    assert!(matches!(
+        again.tenants[0].status,
+        TenantStatus::Current { version: 1 }
+    ));
+    let forward = tenants.migrate(&pool, &all).await.unwrap();
+    assert_eq!(forward.applied().count(), 1, "{forward}");
+    assert!(tenants.check_drift(&pool, &all).await.unwrap().is_clean());
+}
+
+async fn contacts(pool: &sqlx::PgPool, tenant: &strata::TenantSchema) -> i64 {
+    let (count,): (i64,) = sqlx::query_as(&format!(
+        "SELECT count(*) FROM {}.contacts",
+        tenant.quoted()
+    ))
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    count
+}
+
+#[tokio::test]
+async fn a_tenant_is_dropped_only_when_named_and_when_nothing_outside_depends_on_it() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    let tenants = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    let all = schemas(2);
+    for tenant in &all {
+        tenants.create(&pool, tenant).await.unwrap();
+        add_contact(&pool, tenant, "ada@example.com").await;
+    }
+    let doomed = &all[0];
+    for refused in [tenants.clone(), tenants.clone().confirm_all()] {
+        let error = refused.drop_tenant(&pool, doomed).await.unwrap_err();
+        assert!(
+            matches!(error, Error::TenantDropUnconfirmed { .. }),
+            "{error}"
+        );
+    }
+    // A shared view that reads the tenant's contacts would go with it.
+    psql(
+        &pool,
+        "CREATE VIEW public.all_contacts AS SELECT name FROM tenant_t000.contacts",
+    )
+    .await;
+    let confirmed = tenants.clone().confirm("tenant_t000");
+    let error = confirmed.drop_tenant(&pool, doomed).await.unwrap_err();
+    assert!(
+        error.to_string().contains("view public.all_contacts"),
+        "{error}"
+    );
+    assert_eq!(contacts(&pool, doomed).await, 1, "nothing was dropped");
+    psql(&pool, "DROP VIEW public.all_contacts").await;
+
+    confirmed.drop_tenant(&pool, doomed).await.unwrap();
+    assert!(tables_in(&pool, doomed.name()).await.is_empty());
+    assert!(versions(&pool, doomed).await.is_empty());
+    assert_eq!(tenants.list(&pool).await.unwrap().tenants, [all[1].clone()]);
+    assert_eq!(
+        contacts(&pool, &all[1]).await,
+        1,
+        "the other tenant is kept"
+    );
+    // The id is free again.
+    tenants.create(&pool, doomed).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_archived_tenant_is_out_of_the_way_and_comes_back_current_with_its_rows() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    psql(
+        &pool,
+        "ALTER TABLE public.tenants ADD COLUMN plan text NOT NULL DEFAULT 'free'",
+    )
+    .await;
+    let v1 = Tenants::new(&crm.v1).registry("public", "tenants", "id");
+    let all = schemas(3);
+    for tenant in &all {
+        v1.create(&pool, tenant).await.unwrap();
+    }
+    let sleeper = &all[1];
+    add_contact(&pool, sleeper, "ada@example.com").await;
+    add_contact(&pool, sleeper, "grace@example.com").await;
+    psql(
+        &pool,
+        "UPDATE public.tenants SET plan = 'gold' WHERE id = 't001'",
+    )
+    .await;
+
+    let archived = v1.archive(&pool, sleeper).await.unwrap();
+    assert_eq!(archived.tenant, "tenant_t001");
+    assert!(tables_in(&pool, sleeper.name()).await.is_empty());
+    assert_eq!(
+        tables_in(&pool, &archived.archived_as).await,
+        ["contacts", "notes"]
+    );
+    assert_eq!(v1.archived(&pool).await.unwrap(), [archived.clone()]);
+    // Out of the registry: not migrated, not drift, not listed.
+    let listed = v1.list(&pool).await.unwrap().tenants;
+    assert_eq!(listed, [all[0].clone(), all[2].clone()]);
+    let v2 = crm.v2();
+    let tenants = Tenants::new(&v2).registry("public", "tenants", "id");
+    let report = tenants.migrate_all(&pool).await.unwrap();
+    assert_eq!(report.tenants.len(), 2, "{report}");
+    assert!(tenants.check_drift_all(&pool).await.unwrap().is_clean());
+    assert!(tenants.health(&pool).await.unwrap().is_current());
+
+    // Restored: schema, rows, registry row (every column) back, then
+    // brought to the current version.
+    let restored = tenants.restore(&pool, sleeper).await.unwrap();
+    assert!(
+        matches!(
+            restored.tenants[0].status,
+            TenantStatus::Applied { from: 1, to: 2, .. }
+        ),
+        "{restored}"
+    );
+    assert_eq!(contacts(&pool, sleeper).await, 2);
+    let (plan,): (String,) = sqlx::query_as("SELECT plan FROM public.tenants WHERE id = 't001'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(plan, "gold");
+    assert!(tables_in(&pool, &archived.archived_as).await.is_empty());
+    assert!(v1.archived(&pool).await.unwrap().is_empty());
+    assert!(tenants.check_drift_all(&pool).await.unwrap().is_clean());
+    assert_eq!(tenants.list(&pool).await.unwrap().tenants, all);
+    // Restoring twice finds nothing to restore.
+    let error = tenants.restore(&pool, sleeper).await.unwrap_err();
+    assert!(matches!(error, Error::TenantNotFound { .. }), "{error}");
 }
