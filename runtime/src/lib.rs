@@ -93,6 +93,7 @@ mod partition_index;
 mod partitions;
 mod read_database;
 mod redact;
+mod rollout;
 mod run_sql;
 mod runner;
 mod session;
@@ -125,6 +126,7 @@ pub use migrations::{EmbeddedData, Migrations, NO_TRANSACTION};
 pub use migrator::{AppliedMigration, Migrator, RollbackReport, RunReport};
 pub use model::{Model, PgEnum};
 pub use read_database::{read_database, user_schemas};
+pub use rollout::{Rollout, RolloutReport, RolloutState, WaveProgress};
 pub use run_sql::{run_sql, RunIn};
 /// The JSON library the reports serialize with (`serde_json::to_string(&health)`),
 /// so that a service needs no second dependency to print them.

@@ -31,7 +31,7 @@ impl Tenants<'_> {
         version: u32,
     ) -> Result<TenantsReport, Error> {
         let listed = tenants.iter().cloned().map(Listed::Tenant).collect();
-        self.run_each(pool, listed, Action::Rollback(version)).await
+        self.run(pool, listed, Action::Rollback(version)).await
     }
 
     /// One tenant's rollback to `to`, in one transaction.

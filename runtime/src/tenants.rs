@@ -17,6 +17,17 @@ use crate::tenant_apply::{apply_in_steps, apply_pending, has_after_steps, Part, 
 use crate::tracking::{applied_versions, check_history, Recorded};
 use crate::{tracking, AppliedMigration, Error, Migrations, TenantSchema};
 
+/// Returns, for each scope of `$1` with rows: its newest version applied,
+/// how many versions up to `$4` it has applied, and whether any applied
+/// migration is not one of this binary's (versions `$2` with checksums
+/// `$3`): unknown, or edited since.
+const SETTLED: &str = r#"SELECT "scope",
+    coalesce(max("version") FILTER (WHERE "success"), 0),
+    count(*) FILTER (WHERE "success" AND "version" <= $4),
+    coalesce(bool_or("success" AND ("version", "checksum") NOT IN (
+        SELECT v, c FROM unnest($2::bigint[], $3::text[]) AS k (v, c))), false)
+FROM "strata"."migrations" WHERE "scope" = ANY($1) GROUP BY "scope""#;
+
 /// Returns a row when a schema of this name exists.
 pub(crate) const SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
 
@@ -46,7 +57,11 @@ pub struct Tenants<'m> {
     pub(crate) timeouts: Timeouts,
     progress: Option<Arc<ProgressFn>>,
     pub(crate) confirm: strata_manifest::Confirm,
+    rollout: Option<crate::Rollout>,
+    pub(crate) wave_progress: Option<Arc<WaveFn>>,
 }
+
+type WaveFn = dyn Fn(crate::WaveProgress<'_>) + Send + Sync;
 
 type ProgressFn = dyn Fn(TenantProgress<'_>) + Send + Sync;
 
@@ -105,6 +120,32 @@ pub(crate) enum Listed {
     Invalid(String, Error),
 }
 
+impl Listed {
+    /// The tenant's schema, when the id names one.
+    pub(crate) fn schema(&self) -> Option<&TenantSchema> {
+        match self {
+            Listed::Tenant(tenant) => Some(tenant),
+            Listed::Invalid(..) => None,
+        }
+    }
+
+    /// The tenant's id, as the registry holds it.
+    pub(crate) fn id(&self) -> &str {
+        match self {
+            Listed::Tenant(tenant) => tenant.id(),
+            Listed::Invalid(id, _) => id,
+        }
+    }
+
+    /// How a report names it: its schema, or the id that names none.
+    pub(crate) fn label(&self) -> &str {
+        match self {
+            Listed::Tenant(tenant) => tenant.name(),
+            Listed::Invalid(id, _) => id,
+        }
+    }
+}
+
 /// What [`Tenants::create`] did.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
@@ -123,6 +164,9 @@ pub struct TenantsReport {
     pub tenants: Vec<TenantOutcome>,
     /// How long the whole run took.
     pub elapsed: Duration,
+    /// The rollout, when the run was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::RolloutReport>,
 }
 
 /// One tenant's outcome.
@@ -177,6 +221,8 @@ pub enum TenantStatus {
         #[serde(serialize_with = "as_text")]
         error: Error,
     },
+    /// A rollout stopped before the tenant's wave: it is as it was.
+    NotReached,
     /// The tenant has a migration newer than any this binary knows: a newer
     /// binary migrated it (during a rolling deploy, say). It is left as it
     /// is; nothing is rolled back.
@@ -246,6 +292,8 @@ impl<'m> Tenants<'m> {
             timeouts: Timeouts::default(),
             progress: None,
             confirm: strata_manifest::Confirm::none(),
+            rollout: None,
+            wave_progress: None,
         }
     }
 
@@ -314,6 +362,39 @@ impl<'m> Tenants<'m> {
     ) -> Self {
         self.progress = Some(Arc::new(callback));
         self
+    }
+
+    /// Migrates (and rolls back) in the waves of `rollout`: canaries first,
+    /// a pause or a health gate between waves, an error budget. Its
+    /// progress is kept in `strata.rollouts`, so a run interrupted resumes
+    /// on the next.
+    pub fn rollout(mut self, rollout: crate::Rollout) -> Self {
+        self.rollout = Some(rollout);
+        self
+    }
+
+    /// Called after each wave of a rollout.
+    pub fn on_wave(
+        mut self,
+        callback: impl Fn(crate::WaveProgress<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.wave_progress = Some(Arc::new(callback));
+        self
+    }
+
+    /// The version a migration takes the tenants to: the newest tenant
+    /// migration, or the newest up to the target.
+    pub(crate) fn target_version(&self) -> Result<u32, Error> {
+        let target = self.target.unwrap_or(u32::MAX);
+        Ok(self
+            .migrations
+            .manifest()?
+            .migrations
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| *v <= target)
+            .max()
+            .unwrap_or(0))
     }
 
     /// Confirms one lossy down step of [`Tenants::rollback`], named as the
@@ -440,7 +521,7 @@ impl<'m> Tenants<'m> {
                 Err(error) => Listed::Invalid(id, error),
             })
             .collect();
-        self.run_each(pool, tenants, Action::Migrate).await
+        self.run(pool, tenants, Action::Migrate).await
     }
 
     /// Brings each tenant up to date, `concurrency` at a time. Each tenant's
@@ -457,12 +538,25 @@ impl<'m> Tenants<'m> {
         pool: &PgPool,
         tenants: &[TenantSchema],
     ) -> Result<TenantsReport, Error> {
-        self.run_each(
+        self.run(
             pool,
             tenants.iter().cloned().map(Listed::Tenant).collect(),
             Action::Migrate,
         )
         .await
+    }
+
+    /// Does `action` to each tenant: in the rollout's waves, if one is set.
+    pub(crate) async fn run(
+        &self,
+        pool: &PgPool,
+        tenants: Vec<Listed>,
+        action: Action,
+    ) -> Result<TenantsReport, Error> {
+        match &self.rollout {
+            Some(rollout) => self.roll_out(pool, rollout, tenants, action).await,
+            None => self.run_each(pool, tenants, action).await,
+        }
     }
 
     /// Does `action` to each tenant, `concurrency` at a time.
@@ -483,14 +577,24 @@ impl<'m> Tenants<'m> {
         }
         let mut conn = pool.acquire().await.map_err(db("connecting"))?;
         tracking::ensure(&mut conn).await?;
+        let settled = self.settled(&mut conn, &tenants, &all, action).await?;
         drop(conn);
 
         let total = tenants.len();
         let all = &all;
+        let settled = &settled;
         let mut outcomes: Vec<Option<TenantOutcome>> = (0..total).map(|_| None).collect();
         let mut running = stream::iter(tenants.into_iter().enumerate())
             .map(|(at, tenant)| async move {
                 let outcome = match tenant {
+                    Listed::Tenant(tenant) if settled.contains_key(tenant.name()) => {
+                        TenantOutcome {
+                            status: TenantStatus::Current {
+                                version: settled[tenant.name()],
+                            },
+                            tenant: tenant.name().to_owned(),
+                        }
+                    }
                     Listed::Tenant(tenant) => TenantOutcome {
                         status: match action {
                             Action::Migrate => {
@@ -525,6 +629,7 @@ impl<'m> Tenants<'m> {
         let report = TenantsReport {
             tenants: outcomes.into_iter().flatten().collect(),
             elapsed: started.elapsed(),
+            rollout: None,
         };
         tracing::info!(
             tenants = total,
@@ -533,6 +638,60 @@ impl<'m> Tenants<'m> {
             "strata: tenants migrated"
         );
         Ok(report)
+    }
+
+    /// The tenants that `action` would leave as they are, with their
+    /// versions, read for all of them in one query: already at the version
+    /// it takes them to, every migration up to it applied as this binary
+    /// has it, none newer. They are passed over without a transaction of
+    /// their own, so that a run with nothing to do costs one query however
+    /// many tenants there are; every other tenant is locked and read again.
+    async fn settled(
+        &self,
+        conn: &mut PgConnection,
+        tenants: &[Listed],
+        all: &[Migration<'_>],
+        action: Action,
+    ) -> Result<std::collections::HashMap<String, u32>, Error> {
+        let names: Vec<&str> = tenants
+            .iter()
+            .filter_map(Listed::schema)
+            .map(TenantSchema::name)
+            .collect();
+        if names.is_empty() {
+            return Ok(Default::default());
+        }
+        let (to, wanted) = match action {
+            Action::Migrate => {
+                let to = self.target_version()?;
+                (to, all.iter().filter(|m| m.version <= to).count())
+            }
+            Action::Rollback(to) => (to, usize::MAX),
+        };
+        let versions: Vec<i64> = all.iter().map(|m| i64::from(m.version)).collect();
+        let checksums: Vec<&str> = all.iter().map(|m| m.checksum.as_str()).collect();
+        let rows: Vec<(String, i64, i64, bool)> = query_as(SETTLED)
+            .bind(&names)
+            .bind(&versions)
+            .bind(&checksums)
+            .bind(i64::from(to))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db("reading the tenants' versions"))?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, version, applied, strange)| {
+                let version = u32::try_from(*version).unwrap_or(u32::MAX);
+                !strange
+                    && match action {
+                        Action::Migrate => {
+                            version == to && to > 0 && usize::try_from(*applied) == Ok(wanted)
+                        }
+                        Action::Rollback(_) => version <= to,
+                    }
+            })
+            .map(|(scope, version, ..)| (scope, u32::try_from(version).unwrap_or(0)))
+            .collect())
     }
 
     /// One tenant's `attempt`, tried again while it times out on a lock.
@@ -736,9 +895,17 @@ impl TenantsReport {
 
     /// True when every tenant given is at the target now, migrated by this
     /// run or current already (as [`crate::Status::is_current`] says of one
-    /// scope): none failed, none is ahead of this binary.
+    /// scope): none failed, none is ahead of this binary, none was left
+    /// out by a rollout that stopped.
     pub fn is_current(&self) -> bool {
-        self.failed().next().is_none() && self.ahead().next().is_none()
+        self.tenants.iter().all(|t| {
+            matches!(
+                t.status,
+                TenantStatus::Applied { .. }
+                    | TenantStatus::RolledBack { .. }
+                    | TenantStatus::Current { .. }
+            )
+        })
     }
 }
 
@@ -759,6 +926,26 @@ impl std::fmt::Display for TenantsReport {
         )?;
         for ahead in self.ahead() {
             write!(f, "\n  - {ahead}")?;
+        }
+        if let Some(rollout) = &self.rollout {
+            write!(
+                f,
+                "\nrollout: {} of {} waves done{}",
+                rollout.waves_done,
+                rollout.waves,
+                if rollout.resumed { ", resumed" } else { "" }
+            )?;
+            if let Some(reason) = &rollout.stopped {
+                let left = self
+                    .tenants
+                    .iter()
+                    .filter(|t| matches!(t.status, TenantStatus::NotReached))
+                    .count();
+                write!(
+                    f,
+                    "; stopped: {reason}; {left} tenant(s) not reached\nhelp: fix what failed, then run the rollout again: it goes on where it stopped"
+                )?;
+            }
         }
         for failed in self.failed() {
             write!(f, "\n  - {failed}")?;
@@ -782,6 +969,11 @@ impl std::fmt::Display for TenantOutcome {
             TenantStatus::Failed { version, error } => write!(
                 f,
                 "{}: failed, still at version {version}: {error}",
+                self.tenant
+            ),
+            TenantStatus::NotReached => write!(
+                f,
+                "{}: not reached, as it was: the rollout stopped before its wave",
                 self.tenant
             ),
             TenantStatus::Ahead { version, newest } => write!(

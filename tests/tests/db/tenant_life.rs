@@ -394,3 +394,220 @@ async fn an_archived_tenant_is_out_of_the_way_and_comes_back_current_with_its_ro
     let error = tenants.restore(&pool, sleeper).await.unwrap_err();
     assert!(matches!(error, Error::TenantNotFound { .. }), "{error}");
 }
+
+/// 200 tenants at version 1, `broken` of them with data the follow-up's
+/// unique key refuses.
+async fn two_hundred_at_v1(
+    crm: &Crm,
+    pool: &sqlx::PgPool,
+    broken: &[usize],
+) -> Vec<strata::TenantSchema> {
+    let all = schemas(200);
+    let created = Tenants::new(&crm.v1)
+        .concurrency(8)
+        .migrate(pool, &all)
+        .await
+        .unwrap();
+    assert!(created.is_current(), "{created}");
+    for at in broken {
+        add_contact(pool, &all[*at], "twice@example.com").await;
+        add_contact(pool, &all[*at], "twice@example.com").await;
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_goes_in_waves_and_stops_past_its_error_budget() {
+    let crm = Crm::new();
+    let (_db, pool) = crm_db(&crm).await;
+    // Five tenants of the third wave cannot take the unique key.
+    let all = two_hundred_at_v1(&crm, &pool, &[60, 61, 62, 63, 64]).await;
+    let v2 = crm.v2();
+    let waves = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = waves.clone();
+    let rollout = strata::Rollout::new()
+        .canaries(5)
+        .wave_size(50)
+        .max_failures(3);
+    let tenants = Tenants::new(&v2)
+        .concurrency(4)
+        .rollout(rollout.clone())
+        .on_wave(move |w| seen.lock().unwrap().push(w.to_string()));
+    let report = tenants.migrate(&pool, &all).await.unwrap();
+
+    let rollout_report = report.rollout.as_ref().unwrap();
+    assert_eq!(
+        (
+            rollout_report.waves,
+            rollout_report.waves_done,
+            rollout_report.failed
+        ),
+        (5, 3, 5),
+        "{report}"
+    );
+    assert!(rollout_report
+        .stopped
+        .as_deref()
+        .unwrap()
+        .contains("error budget"));
+    assert_eq!(
+        waves
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|w| w.split(':').next().unwrap().to_owned())
+            .collect::<Vec<_>>(),
+        ["wave 1/5", "wave 2/5", "wave 3/5"]
+    );
+    // Canaries and the first two waves are migrated; the fourth and fifth
+    // were never reached, and are exactly as they were.
+    let at = |i: usize| &report.tenants[i].status;
+    assert!(matches!(at(0), TenantStatus::Applied { to: 2, .. }));
+    assert!(matches!(at(104), TenantStatus::Applied { to: 2, .. }));
+    assert!(matches!(at(60), TenantStatus::Failed { .. }));
+    assert_eq!(
+        report
+            .tenants
+            .iter()
+            .filter(|t| matches!(t.status, TenantStatus::NotReached))
+            .count(),
+        95
+    );
+    for tenant in [&all[105], &all[199]] {
+        assert_eq!(versions(&pool, tenant).await, [1]);
+        assert_eq!(
+            columns(&pool, tenant).await,
+            ["id", "type_id", "name", "email"]
+        );
+    }
+    assert!(!report.is_current());
+    assert!(
+        report.to_string().contains("95 tenant(s) not reached"),
+        "{report}"
+    );
+    let states = tenants.rollouts(&pool).await.unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(
+        (
+            states[0].state.as_str(),
+            states[0].waves_done,
+            states[0].target
+        ),
+        ("stopped", 3, 2)
+    );
+
+    // Once the data is fixed, the same rollout goes on and finishes.
+    for tenant in &all[60..65] {
+        psql(
+            &pool,
+            &format!("DELETE FROM {}.contacts WHERE id = 2", tenant.quoted()),
+        )
+        .await;
+    }
+    let again = tenants.migrate(&pool, &all).await.unwrap();
+    assert!(again.is_current(), "{again}");
+    let again_rollout = again.rollout.as_ref().unwrap();
+    assert!(again_rollout.resumed && again_rollout.stopped.is_none());
+    assert_eq!(
+        again.applied().count(),
+        100,
+        "the five, and the 95 not reached"
+    );
+    assert_eq!(again.current().count(), 100);
+    assert!(tenants.rollouts(&pool).await.unwrap().is_empty());
+    assert!(Tenants::new(&v2)
+        .check_drift(&pool, &all)
+        .await
+        .unwrap()
+        .is_clean());
+}
+
+/// The child of `a_rollout_killed_mid_way_resumes_where_it_stopped`.
+const ROLLOUT_CHILD: &str = "STRATA_ROLLOUT_CHILD";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_killed_mid_way_resumes_where_it_stopped() {
+    if let Ok(spec) = std::env::var(ROLLOUT_CHILD) {
+        // The child: roll out slowly until killed.
+        let (url, dir) = spec.split_once('\n').unwrap();
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let migrations = strata::Migrations::from_dir(dir).unwrap();
+        let tenants = Tenants::new(&migrations)
+            .registry("public", "tenants", "id")
+            .rollout(
+                strata::Rollout::new()
+                    .wave_size(50)
+                    .pause(std::time::Duration::from_secs(60)),
+            );
+        let _ = tenants.migrate_all(&pool).await;
+        return;
+    }
+    let crm = Crm::new();
+    let (db, pool) = crm_db(&crm).await;
+    let all = two_hundred_at_v1(&crm, &pool, &[]).await;
+    for tenant in &all {
+        sqlx::query("INSERT INTO public.tenants VALUES ($1)")
+            .bind(tenant.id())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let v2 = crm.v2();
+    let dir = crm.scratch.migrations_dir().join("tenant");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "tenant_life::a_rollout_killed_mid_way_resumes_where_it_stopped",
+            "--nocapture",
+        ])
+        .env(ROLLOUT_CHILD, format!("{}\n{}", db.url(), dir.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL: nothing of it runs after) once its first wave is
+    // recorded, while it pauses before the second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let done: Option<(i32,)> = sqlx::query_as(
+            "SELECT waves_done FROM strata.rollouts WHERE to_regclass('strata.rollouts') IS NOT NULL",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap_or(None);
+        if done.is_some_and(|(d,)| d >= 1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child never finished a wave"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let tenants = Tenants::new(&v2).registry("public", "tenants", "id");
+    let states = tenants.rollouts(&pool).await.unwrap();
+    assert_eq!(
+        (states[0].state.as_str(), states[0].waves_done),
+        ("running", 1),
+        "{states:?}"
+    );
+    let resumed = tenants
+        .clone()
+        .rollout(strata::Rollout::new().wave_size(50))
+        .migrate_all(&pool)
+        .await
+        .unwrap();
+    assert!(resumed.is_current(), "{resumed}");
+    assert!(resumed.rollout.as_ref().unwrap().resumed);
+    // The child's first wave is passed over; the rest is migrated now.
+    assert_eq!(
+        (resumed.current().count(), resumed.applied().count()),
+        (50, 150),
+        "{resumed}"
+    );
+    assert!(tenants.check_drift_all(&pool).await.unwrap().is_clean());
+    assert!(tenants.rollouts(&pool).await.unwrap().is_empty());
+}
