@@ -185,13 +185,172 @@ pub struct TenantsArgs {
 /// The tenant commands.
 #[derive(Debug, Subcommand)]
 pub enum TenantsCommand {
-    /// The tenants the registry lists, with their schemas.
+    /// The tenants the registry lists, with their schemas (exit 2 when a
+    /// registry row names no schema).
     List,
-    /// Migrates every tenant the registry lists (exit 2 when any fails).
-    Migrate,
+    /// Migrates every tenant the registry lists, or those named, in waves
+    /// when asked (exit 2 when any fails or is not reached).
+    Migrate(TenantsMigrate),
     /// Checks every tenant for drift (exit 2 when any has drifted).
     Drift,
     /// Records the tenant migrations as applied in every tenant, without
     /// running them (refused when any tenant differs or is tracked).
     Baseline,
+    /// How many tenants are at each version, which failed and why, which
+    /// are ahead, missing, orphaned, archived or in a rollout (exit 2
+    /// unless all is current).
+    Status(TenantsStatus),
+    /// Undoes the tenant migrations newer than a version, with their down
+    /// files, one transaction per tenant (exit 2 when any fails).
+    Rollback(TenantsRollback),
+    /// Drops a tenant's schema, history and registry row: it loses every
+    /// row, so it is confirmed by the tenant's schema name.
+    Drop(TenantsDrop),
+    /// Moves a tenant out of the live tenants, its data kept in a schema of
+    /// strata's, until `restore`.
+    Archive(TenantId),
+    /// Brings an archived tenant back and migrates it to the current version.
+    Restore(TenantId),
+}
+
+/// One tenant, by id.
+#[derive(Debug, Args)]
+pub struct TenantId {
+    /// The tenant's id (the schema is the prefix and the id).
+    pub id: String,
+}
+
+/// The tenant to drop, and its confirmation.
+#[derive(Debug, Args)]
+pub struct TenantsDrop {
+    /// The tenant's id.
+    pub id: String,
+    /// The tenant's schema (or id) again: dropping loses its data.
+    #[arg(long, value_name = "SCHEMA")]
+    pub confirm: Option<String>,
+}
+
+/// What `tenants status` checks besides versions.
+#[derive(Debug, Args)]
+pub struct TenantsStatus {
+    /// Check every tenant for drift too.
+    #[arg(long)]
+    pub drift: bool,
+}
+
+/// Which tenants, to what version, and in what waves.
+#[derive(Debug, Args)]
+pub struct TenantsMigrate {
+    /// Only these tenant ids (repeat for several; default: every tenant the registry lists).
+    #[arg(long = "tenant", value_name = "ID")]
+    pub tenants: Vec<String>,
+    /// Stop at this tenant migration.
+    #[arg(long)]
+    pub target: Option<u32>,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+/// Which tenants to roll back, to what, and what it may lose.
+#[derive(Debug, Args)]
+pub struct TenantsRollback {
+    /// The version to roll back to (0: before the first tenant migration).
+    #[arg(long)]
+    pub to: u32,
+    /// Only these tenant ids (repeat for several; default: every tenant the registry lists).
+    #[arg(long = "tenant", value_name = "ID")]
+    pub tenants: Vec<String>,
+    /// Confirms one lossy down step, for one tenant (`tenant_acme.contacts.phone`)
+    /// or for all (`{tenant}.contacts.phone`); repeat for several.
+    #[arg(long = "confirm", value_name = "OBJECT")]
+    pub confirm: Vec<String>,
+    /// Confirms every lossy down step.
+    #[arg(long)]
+    pub confirm_all: bool,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+}
+
+/// A rollout in waves; any of these makes the run one.
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// The first N tenants are a wave of their own, before the others.
+    #[arg(long, value_name = "N")]
+    pub canaries: Option<usize>,
+    /// These tenant ids are the canaries (repeat for several).
+    #[arg(long = "canary", value_name = "ID")]
+    pub canary_ids: Vec<String>,
+    /// Waves of N tenants.
+    #[arg(long, value_name = "N", conflicts_with = "wave_share")]
+    pub wave_size: Option<usize>,
+    /// Waves of this share of the tenants (0.1 = a tenth).
+    #[arg(long, value_name = "SHARE")]
+    pub wave_share: Option<f64>,
+    /// Seconds to wait between waves.
+    #[arg(long, value_name = "SECONDS")]
+    pub pause: Option<f64>,
+    /// Check each wave's tenants for drift before the next; stop on drift.
+    #[arg(long)]
+    pub health_gate: bool,
+    /// Stop once more than K tenants have failed.
+    #[arg(long, value_name = "K", conflicts_with = "max_failure_share")]
+    pub max_failures: Option<usize>,
+    /// Stop once more than this share of the tenants have failed.
+    #[arg(long, value_name = "SHARE")]
+    pub max_failure_share: Option<f64>,
+}
+
+impl RolloutArgs {
+    /// The rollout these flags ask for, if any.
+    pub fn rollout(&self) -> anyhow::Result<Option<strata::Rollout>> {
+        let asked = self.canaries.is_some()
+            || !self.canary_ids.is_empty()
+            || self.wave_size.is_some()
+            || self.wave_share.is_some()
+            || self.pause.is_some()
+            || self.health_gate
+            || self.max_failures.is_some()
+            || self.max_failure_share.is_some();
+        if !asked {
+            return Ok(None);
+        }
+        let share = |flag: &str, value: f64| {
+            if (0.0..=1.0).contains(&value) {
+                Ok(value)
+            } else {
+                anyhow::bail!(
+                    "{flag} {value}: give a share between 0 and 1, such as 0.1 for a tenth"
+                )
+            }
+        };
+        let mut rollout = strata::Rollout::new();
+        if let Some(n) = self.canaries {
+            rollout = rollout.canaries(n);
+        }
+        if !self.canary_ids.is_empty() {
+            rollout = rollout.canary_ids(self.canary_ids.iter().cloned());
+        }
+        if let Some(n) = self.wave_size {
+            rollout = rollout.wave_size(n);
+        }
+        if let Some(s) = self.wave_share {
+            rollout = rollout.wave_share(share("--wave-share", s)?);
+        }
+        if let Some(seconds) = self.pause {
+            let pause = std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
+                anyhow::anyhow!("--pause {seconds}: give a number of seconds, such as 30")
+            })?;
+            rollout = rollout.pause(pause);
+        }
+        if self.health_gate {
+            rollout = rollout.health_gate();
+        }
+        if let Some(k) = self.max_failures {
+            rollout = rollout.max_failures(k);
+        }
+        if let Some(s) = self.max_failure_share {
+            rollout = rollout.max_failure_share(share("--max-failure-share", s)?);
+        }
+        Ok(Some(rollout))
+    }
 }

@@ -141,21 +141,80 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
         };
         tenants = tenants.registry(*schema, *table, *column);
     }
-    match args.command {
+    match &args.command {
         TenantsCommand::List => {
             let list = tenants.list(&pool).await?;
             let clean = list.invalid.is_empty();
             Ok(Outcome::new(Report::Tenants(list), clean))
         }
-        TenantsCommand::Migrate => {
-            let progress = Progress::new();
-            let report = tenants
-                .on_progress(progress.callback())
-                .migrate_all(&pool)
-                .await?;
+        TenantsCommand::Migrate(migrate) => {
+            if let Some(version) = migrate.target {
+                tenants = tenants.target(version);
+            }
+            let rollout = migrate.rollout.rollout()?;
+            let progress = Progress::new().every_tenant(rollout.is_none());
+            if let Some(rollout) = rollout {
+                tenants = tenants.rollout(rollout).on_wave(progress.wave_callback());
+            }
+            let tenants = tenants.on_progress(progress.callback());
+            let report = match migrate.tenants.as_slice() {
+                [] => tenants.migrate_all(&pool).await,
+                ids => tenants.migrate(&pool, &named(&tenants, ids)?).await,
+            };
             progress.finish();
+            let report = report?;
             let success = report.is_current();
             Ok(Outcome::new(Report::TenantsMigrated(report), success))
+        }
+        TenantsCommand::Rollback(rollback) => {
+            for object in &rollback.confirm {
+                tenants = tenants.confirm(object);
+            }
+            if rollback.confirm_all {
+                tenants = tenants.confirm_all();
+            }
+            let rollout = rollback.rollout.rollout()?;
+            let progress = Progress::new().every_tenant(rollout.is_none());
+            if let Some(rollout) = rollout {
+                tenants = tenants.rollout(rollout).on_wave(progress.wave_callback());
+            }
+            let tenants = tenants.on_progress(progress.callback());
+            let chosen = match rollback.tenants.as_slice() {
+                [] => tenants.list(&pool).await?.tenants,
+                ids => named(&tenants, ids)?,
+            };
+            let report = tenants.rollback(&pool, &chosen, rollback.to).await;
+            progress.finish();
+            let report = report?;
+            let success = report.is_current();
+            Ok(Outcome::new(Report::TenantsRolledBack(report), success))
+        }
+        TenantsCommand::Status(status) => {
+            let status = tenants.status(&pool, status.drift).await?;
+            let current = status.is_current();
+            Ok(Outcome::new(Report::TenantsStatus(status), current))
+        }
+        TenantsCommand::Drop(drop) => {
+            let tenant = tenants.schema(&drop.id)?;
+            if let Some(confirm) = &drop.confirm {
+                tenants = tenants.confirm(confirm);
+            }
+            tenants.drop_tenant(&pool, &tenant).await?;
+            Ok(Outcome::done(Report::TenantDropped {
+                tenant: tenant.name().to_owned(),
+            }))
+        }
+        TenantsCommand::Archive(archive) => {
+            let tenant = tenants.schema(&archive.id)?;
+            Ok(Outcome::done(Report::TenantArchived(
+                tenants.archive(&pool, &tenant).await?,
+            )))
+        }
+        TenantsCommand::Restore(restore) => {
+            let tenant = tenants.schema(&restore.id)?;
+            let report = tenants.restore(&pool, &tenant).await?;
+            let success = report.is_current();
+            Ok(Outcome::new(Report::TenantRestored(report), success))
         }
         TenantsCommand::Baseline => Ok(Outcome::done(Report::TenantsBaseline(
             tenants.baseline_all(&pool).await?,
@@ -166,6 +225,13 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
             Ok(Outcome::new(Report::TenantDrift(drift), clean))
         }
     }
+}
+
+/// The tenants of `--tenant` ids, each checked.
+fn named(tenants: &Tenants<'_>, ids: &[String]) -> anyhow::Result<Vec<strata::TenantSchema>> {
+    ids.iter()
+        .map(|id| tenants.schema(id).map_err(anyhow::Error::from))
+        .collect()
 }
 
 /// The migrations of `--migrations` and a pool on `--database-url`.

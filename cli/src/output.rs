@@ -61,6 +61,11 @@ pub enum Report {
     TenantsMigrated(strata::TenantsReport),
     TenantDrift(strata::TenantDrift),
     TenantsBaseline(strata::TenantBaselineReport),
+    TenantsStatus(strata::FleetStatus),
+    TenantsRolledBack(strata::TenantsReport),
+    TenantDropped { tenant: String },
+    TenantArchived(strata::ArchivedTenant),
+    TenantRestored(strata::TenantsReport),
 }
 
 impl fmt::Display for Report {
@@ -208,7 +213,22 @@ impl fmt::Display for Report {
                 }
                 Ok(())
             }
-            Report::TenantsMigrated(report) => writeln!(f, "{report}"),
+            Report::TenantsMigrated(report) | Report::TenantsRolledBack(report) => {
+                writeln!(f, "{report}")
+            }
+            Report::TenantsStatus(status) => write!(f, "{status}"),
+            Report::TenantDropped { tenant } => {
+                writeln!(
+                    f,
+                    "dropped {tenant}: its schema, its history and its registry row"
+                )
+            }
+            Report::TenantArchived(archived) => writeln!(
+                f,
+                "archived {} into schema {}: restore it with `strata tenants restore {}`",
+                archived.tenant, archived.archived_as, archived.id
+            ),
+            Report::TenantRestored(report) => writeln!(f, "restored; {report}"),
             Report::TenantDrift(drift) => writeln!(f, "tenant drift: {drift}"),
             Report::TenantsBaseline(report) => {
                 writeln!(

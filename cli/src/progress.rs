@@ -11,6 +11,9 @@ use strata::TenantProgress;
 pub struct Progress {
     /// The bar, when standard error is a terminal.
     bar: Option<ProgressBar>,
+    /// Without a bar: a line for every tenant, or (in a rollout, which has
+    /// a line per wave) for those that fail only.
+    every_tenant: bool,
 }
 
 impl Progress {
@@ -29,12 +32,33 @@ impl Progress {
             }
             bar
         });
-        Progress { bar }
+        Progress {
+            bar,
+            every_tenant: true,
+        }
+    }
+
+    /// A line per tenant without a bar (`true`, the default), or only for
+    /// those that fail.
+    pub fn every_tenant(mut self, every: bool) -> Self {
+        self.every_tenant = every;
+        self
+    }
+
+    /// What the runtime calls after each wave of a rollout: a line, above
+    /// the bar on a terminal.
+    pub fn wave_callback(&self) -> impl Fn(strata::WaveProgress<'_>) + Send + Sync + 'static {
+        let bar = self.bar.clone();
+        move |wave: strata::WaveProgress<'_>| match &bar {
+            Some(bar) => bar.println(wave.to_string()),
+            None => eprintln!("{wave}"),
+        }
     }
 
     /// What the runtime calls after each tenant.
     pub fn callback(&self) -> impl Fn(TenantProgress<'_>) + Send + Sync + 'static {
         let bar = self.bar.clone();
+        let every = self.every_tenant;
         move |progress: TenantProgress<'_>| match &bar {
             Some(bar) => {
                 bar.set_length(progress.total as u64);
@@ -44,10 +68,15 @@ impl Progress {
                     bar.println(progress.outcome.to_string());
                 }
             }
-            None => eprintln!(
-                "[{}/{}] {}",
-                progress.done, progress.total, progress.outcome
-            ),
+            None if every
+                || matches!(progress.outcome.status, strata::TenantStatus::Failed { .. }) =>
+            {
+                eprintln!(
+                    "[{}/{}] {}",
+                    progress.done, progress.total, progress.outcome
+                )
+            }
+            None => {}
         }
     }
 

@@ -1081,3 +1081,97 @@ fn lint_fails_on_a_lock_a_hand_written_migration_takes_until_it_is_confirmed() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn the_life_of_tenants_from_the_command_line() {
+    let (krate, db, pool) = migrated().await;
+    let url = db.url();
+    for id in ["acme", "globex", "initech"] {
+        sqlx::query("INSERT INTO public.tenants (id) VALUES ($1)")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let run = |args: &[&str]| {
+        let mut all = vec!["tenants", "--registry", "public.tenants.id"];
+        all.extend_from_slice(args);
+        strata(krate.path(), url, &all)
+    };
+
+    // In waves: a line per wave, not per tenant.
+    let migrate = run(&["migrate", "--canaries", "1", "--wave-size", "1", "--json"]);
+    assert_eq!(code(&migrate), 0, "{}", stderr(&migrate));
+    let lines = stderr(&migrate);
+    assert!(lines.contains("wave 1/3: 1 tenants, 1 changed"), "{lines}");
+    assert!(lines.contains("wave 3/3"), "{lines}");
+    assert!(!lines.contains("[1/"), "{lines}");
+    assert_eq!(json(&migrate)["rollout"]["waves_done"], 3);
+
+    let status = run(&["status", "--drift", "--json"]);
+    assert_eq!(code(&status), 0, "{}", stderr(&status));
+    let report = json(&status);
+    assert_eq!(report["tenants"], 3);
+    assert_eq!(report["versions"]["1"], 3);
+    assert_eq!(report["drifted"].as_array().unwrap().len(), 0);
+
+    // Rolling one tenant back to 0 drops its table: refused until confirmed.
+    let refused = run(&["rollback", "--to", "0", "--tenant", "acme"]);
+    assert_eq!(code(&refused), 2);
+    assert!(
+        String::from_utf8_lossy(&refused.stdout).contains("tenant_acme.contacts"),
+        "{}",
+        String::from_utf8_lossy(&refused.stdout)
+    );
+    let rolled = run(&[
+        "rollback",
+        "--to",
+        "0",
+        "--tenant",
+        "acme",
+        "--confirm-all",
+        "--json",
+    ]);
+    assert_eq!(code(&rolled), 0, "{}", stderr(&rolled));
+    assert_eq!(json(&rolled)["tenants"][0]["status"], "rolled_back");
+    let status = json(&run(&["status", "--json"]));
+    assert_eq!(
+        (
+            status["versions"]["0"].clone(),
+            status["versions"]["1"].clone()
+        ),
+        (1.into(), 2.into()),
+        "{status}"
+    );
+    assert_eq!(status["missing"][0], "tenant_acme");
+
+    // Archived: out of the live tenants; restored: back and current.
+    let archived = run(&["archive", "globex", "--json"]);
+    assert_eq!(code(&archived), 0, "{}", stderr(&archived));
+    let status = json(&run(&["status", "--json"]));
+    assert_eq!(status["archived"][0]["tenant"], "tenant_globex", "{status}");
+    assert_eq!(status["tenants"], 2);
+    let restored = run(&["restore", "globex"]);
+    assert_eq!(code(&restored), 0, "{}", stderr(&restored));
+
+    // Dropped only when confirmed by name.
+    let unconfirmed = run(&["drop", "initech"]);
+    assert_eq!(code(&unconfirmed), 1);
+    assert!(
+        stderr(&unconfirmed).contains("--confirm tenant_initech"),
+        "{}",
+        stderr(&unconfirmed)
+    );
+    let dropped = run(&["drop", "initech", "--confirm", "tenant_initech"]);
+    assert_eq!(code(&dropped), 0, "{}", stderr(&dropped));
+    let migrate = run(&["migrate"]);
+    assert_eq!(code(&migrate), 0, "{}", stderr(&migrate));
+    let status = run(&["status", "--json"]);
+    assert_eq!(
+        code(&status),
+        0,
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    assert_eq!(json(&status)["versions"]["1"], 2);
+}

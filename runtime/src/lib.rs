@@ -103,6 +103,7 @@ mod tenant_apply;
 mod tenant_archive;
 mod tenant_drift;
 mod tenant_rollback;
+mod tenant_status;
 mod tenants;
 mod tracking;
 mod watch;
@@ -142,6 +143,7 @@ pub use strata_manifest::{qualified, quote_ident};
 pub use tenant::TenantSchema;
 pub use tenant_archive::ArchivedTenant;
 pub use tenant_drift::{TenantDrift, TenantHealth, TenantProblem};
+pub use tenant_status::{FailedTenant, FleetStatus};
 pub use tenants::{
     CreatedTenant, InvalidTenant, TenantList, TenantOutcome, TenantProgress, TenantStatus, Tenants,
     TenantsReport,

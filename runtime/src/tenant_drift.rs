@@ -95,6 +95,8 @@ pub struct TenantHealth {
     pub ahead: usize,
     /// Registry rows whose id names no valid schema.
     pub invalid: usize,
+    /// Schemas under the tenant prefix that no registry row names.
+    pub orphans: usize,
     /// The newest tenant migration.
     pub latest_version: u32,
     /// The first tenants with a problem, by name.
@@ -150,6 +152,14 @@ impl Tenants<'_> {
     pub async fn health(&self, pool: &PgPool) -> Result<TenantHealth, Error> {
         let list = self.list(pool).await?;
         let mut health = self.health_of(pool, &list.tenants).await?;
+        let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+        let schemas = self.schemas_under_prefix(&mut conn).await?;
+        let listed: std::collections::HashSet<&str> =
+            list.tenants.iter().map(TenantSchema::name).collect();
+        health.orphans = schemas
+            .iter()
+            .filter(|s| !listed.contains(s.as_str()))
+            .count();
         health.tenants += list.invalid.len();
         health.invalid = list.invalid.len();
         for invalid in list.invalid {
