@@ -123,7 +123,8 @@ fn many_tables_in(count: usize, schemas: usize) -> SchemaState {
     state
 }
 
-/// How many tenants the tenant benchmark migrates.
+/// How many tenants the tenant benchmark migrates unless told
+/// (`strata-bench tenants 10000`).
 const TENANTS: usize = 1000;
 
 /// Runs `psql -X -q -v ON_ERROR_STOP=1 <args> -f file url`; returns how long it took.
@@ -142,8 +143,20 @@ fn psql_file(args: &[&str], file: &std::path::Path, url: &str) -> Duration {
     start.elapsed()
 }
 
-/// 1,000 tenants: strata's fan-out against psql applying the same SQL.
-async fn tenants_bench() {
+/// The peak resident memory of this process so far, in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `count` tenants: strata's fan-out against psql applying the same SQL,
+/// then drift, health and a run with nothing pending, each against its
+/// baseline from the same run; and what the server needed.
+async fn tenants_bench(count: usize) {
     let (v1, v2) = strata_tests::tenant_stream();
     let dir = tempfile::tempdir().unwrap();
     let ups =
@@ -152,12 +165,14 @@ async fn tenants_bench() {
     strata_tests::write_migrations(v1_dir.path(), &[(&SchemaState::default(), &v1)]);
     let stream_v1 = Migrations::from_dir(v1_dir.path()).unwrap();
     let stream_v2 = Migrations::from_dir(dir.path()).unwrap();
-    let tenants: Vec<TenantSchema> = (0..TENANTS)
-        .map(|i| TenantSchema::new(&format!("b{i:04}")).unwrap())
+    let tenants: Vec<TenantSchema> = (0..count)
+        .map(|i| TenantSchema::new(&format!("b{i:05}")).unwrap())
         .collect();
     const SHARED: &str = "CREATE SCHEMA bench_shared;
         CREATE TABLE bench_shared.kinds (id bigint PRIMARY KEY);
         CREATE TABLE bench_shared.types (id bigint PRIMARY KEY)";
+    let tables = count * 11;
+    println!("schema per tenant: {count} tenants x 11 tables ({tables} tables), concurrency 4");
 
     let strata_db = strata::testing::database().await.unwrap();
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -174,9 +189,23 @@ async fn tenants_bench() {
         .unwrap();
     let create = start.elapsed();
     assert!(
-        created.is_current() && created.applied().count() == TENANTS,
+        created.is_current() && created.applied().count() == count,
         "{created}"
     );
+    let longest = |report: &strata::TenantsReport| {
+        report
+            .tenants
+            .iter()
+            .filter_map(|t| match &t.status {
+                strata::TenantStatus::Applied { migrations, .. } => {
+                    Some(migrations.iter().map(|m| m.duration).sum::<Duration>())
+                }
+                _ => None,
+            })
+            .max()
+            .unwrap_or_default()
+    };
+    let longest_create = longest(&created);
     let start = Instant::now();
     let followed = Tenants::new(&stream_v2)
         .concurrency(4)
@@ -185,13 +214,15 @@ async fn tenants_bench() {
         .unwrap();
     let follow_up = start.elapsed();
     assert!(
-        followed.is_current() && followed.applied().count() == TENANTS,
+        followed.is_current() && followed.applied().count() == count,
         "{followed}"
     );
+    let longest_follow_up = longest(&followed);
 
     // psql: the same SQL, each tenant in its own transaction, in one session
-    // (psql -1 on one file of 11,000 tables would need more locks than one
-    // transaction may hold); and a loop of psql -1 -f, one file per tenant.
+    // (psql -1 on one file of every tenant's tables would need more locks
+    // than one transaction may hold); and, up to 1,000 tenants, a loop of
+    // psql -1 -f, one file per tenant, as scripts that loop over schemas do.
     let psql_db = strata::testing::database().await.unwrap();
     sqlx::raw_sql(SHARED)
         .execute(&psql_db.pool().await.unwrap())
@@ -210,50 +241,56 @@ async fn tenants_bench() {
         std::fs::write(&file, all).unwrap();
         timings.push(psql_file(&[], &file, psql_db.url()));
     }
-    let loop_db = strata::testing::database().await.unwrap();
-    sqlx::raw_sql(SHARED)
-        .execute(&loop_db.pool().await.unwrap())
-        .await
-        .unwrap();
-    let start = Instant::now();
-    for tenant in &tenants {
-        let file = files.path().join(format!("{}.sql", tenant.name()));
-        std::fs::write(&file, tenant_sql(&ups[0], tenant.quoted())).unwrap();
-        psql_file(&["-1"], &file, loop_db.url());
-    }
-    let psql_loop = start.elapsed();
-
-    let per_second = |d: Duration| TENANTS as f64 / d.as_secs_f64();
+    drop(psql_db);
+    let create_label = label_count("create", count, " x 11 tables");
     show(
-        "create 1,000 tenants x 11 tables (concurrency 4)",
+        &create_label,
         create,
         "psql -f, one session, BEGIN/COMMIT each",
         timings[0],
     );
+    if count <= TENANTS {
+        let loop_db = strata::testing::database().await.unwrap();
+        sqlx::raw_sql(SHARED)
+            .execute(&loop_db.pool().await.unwrap())
+            .await
+            .unwrap();
+        let start = Instant::now();
+        for tenant in &tenants {
+            let file = files.path().join(format!("{}.sql", tenant.name()));
+            std::fs::write(&file, tenant_sql(&ups[0], tenant.quoted())).unwrap();
+            psql_file(&["-1"], &file, loop_db.url());
+        }
+        show(
+            &create_label,
+            create,
+            "psql -1 -f per tenant, in a loop",
+            start.elapsed(),
+        );
+    }
     show(
-        "create 1,000 tenants x 11 tables (concurrency 4)",
-        create,
-        "psql -1 -f per tenant, in a loop",
-        psql_loop,
-    );
-    show(
-        "follow-up migration, 1,000 tenants",
+        &label_count("follow-up migration", count, ""),
         follow_up,
         "psql -f, one session, BEGIN/COMMIT each",
         timings[1],
     );
+    let per_second = |d: Duration| count as f64 / d.as_secs_f64();
     println!(
-        "tenants per second: create {:.0} (psql one session {:.0}, psql loop {:.0}); follow-up {:.0} (psql {:.0})",
+        "tenants per second: create {:.0} (psql {:.0}); follow-up {:.0} (psql {:.0}); longest single tenant: create {:.1} ms, follow-up {:.1} ms",
         per_second(create),
         per_second(timings[0]),
-        per_second(psql_loop),
         per_second(follow_up),
-        per_second(timings[1])
+        per_second(timings[1]),
+        longest_create.as_secs_f64() * 1e3,
+        longest_follow_up.as_secs_f64() * 1e3,
     );
 
+    // Drift of every tenant, against the bare catalog queries of every
+    // kind over the same schemas.
     let names: Vec<String> = tenants.iter().map(|t| t.name().to_owned()).collect();
     let checker = Tenants::new(&stream_v2);
-    let drift = median(5, || async {
+    let runs = if count > 2000 { 3 } else { 5 };
+    let drift = median(runs, || async {
         assert!(checker
             .check_drift(&pool, &tenants)
             .await
@@ -261,13 +298,110 @@ async fn tenants_bench() {
             .is_clean());
     })
     .await;
-    let catalog = median(5, || one_catalog_query(&pool, &names)).await;
+    let drift_label = label_count("drift check", count, "");
+    let mut conn = PgConnection::connect(strata_db.url()).await.unwrap();
+    against_bare(&drift_label, drift, &mut conn, &names, runs).await;
+    let health = median(runs, || async {
+        let health = checker.health_of(&pool, &tenants).await.unwrap();
+        assert!(health.is_current(), "{health:?}");
+    })
+    .await;
     show(
-        "drift check, 1,000 tenants (11,000 tables)",
+        &label_count("health (versions and drift)", count, ""),
+        health,
+        "the drift check alone",
         drift,
-        "one catalog query, same schemas",
-        catalog,
     );
+    // A run with nothing pending: one query of the versions, however many
+    // tenants, against that query alone.
+    let idle = median(runs, || async {
+        let report = checker.migrate(&pool, &tenants).await.unwrap();
+        assert_eq!(report.current().count(), count);
+    })
+    .await;
+    let versions = median(runs, || async {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            r#"SELECT "scope", max("version") FROM "strata"."migrations" WHERE "scope" = ANY($1) GROUP BY 1"#,
+        )
+        .bind(&names)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(rows.len(), count);
+    })
+    .await;
+    show(
+        &label_count("migrate, nothing pending", count, ""),
+        idle,
+        "one query of every tenant's version",
+        versions,
+    );
+    // Peak memory of a process that does nothing but the drift check.
+    let exe = std::env::current_exe().unwrap();
+    let output = std::process::Command::new(exe)
+        .args([
+            "tenant-drift-child",
+            dir.path().to_str().unwrap(),
+            strata_db.url(),
+            &count.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!(
+        "peak memory of a process checking {count} tenants for drift: {} MiB",
+        String::from_utf8_lossy(&output.stdout).trim()
+    );
+    // What the server needed.
+    let (locks, buffers, catalog): (String, String, i64) = sqlx::query_as(
+        "SELECT current_setting('max_locks_per_transaction'), current_setting('shared_buffers'),
+            (SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pg_catalog')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    println!(
+        "server: max_locks_per_transaction {locks} (unchanged), shared_buffers {buffers}, catalog on disk {} MiB",
+        catalog / (1024 * 1024)
+    );
+}
+
+/// `create 10,000 tenants x 11 tables`.
+fn label_count(what: &str, count: usize, after: &str) -> String {
+    let digits = count.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{what}, {grouped} tenants{after}")
+}
+
+/// The child of the tenant benchmark: checks `count` tenants for drift
+/// with the tenant stream in `dir`, and prints its peak memory in MiB.
+async fn tenant_drift_child(dir: &str, url: &str, count: usize) {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    let migrations = Migrations::from_dir(dir).unwrap();
+    let tenants: Vec<TenantSchema> = (0..count)
+        .map(|i| TenantSchema::new(&format!("b{i:05}")).unwrap())
+        .collect();
+    assert!(Tenants::new(&migrations)
+        .check_drift(&pool, &tenants)
+        .await
+        .unwrap()
+        .is_clean());
+    println!("{:.0}", peak_mib());
 }
 
 /// The baseline for a drift check: one catalog query over the same tables.
@@ -1399,6 +1533,10 @@ async fn online_bench(rows: u64) {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("tenant-drift-child") {
+        tenant_drift_child(&args[2], &args[3], args[4].parse().unwrap()).await;
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("child") {
         child(&args[2], &args[3], &args[4], &args[5]).await;
         return;
@@ -1519,9 +1657,17 @@ async fn main() {
         liventix_bench().await;
         return;
     }
-    // `strata-bench tenants` runs the tenant benchmark alone.
-    if std::env::args().nth(1).as_deref() == Some("tenants") {
-        tenants_bench().await;
+    // `strata-bench tenants [COUNT…]` runs the tenant benchmark alone, at
+    // each COUNT tenants (default 1,000).
+    if args.get(1).map(String::as_str) == Some("tenants") {
+        let counts: Vec<usize> = args.iter().skip(2).filter_map(|a| a.parse().ok()).collect();
+        for count in if counts.is_empty() {
+            vec![TENANTS]
+        } else {
+            counts
+        } {
+            tenants_bench(count).await;
+        }
         return;
     }
     // `strata-bench corpus` runs the expression corpus alone.
@@ -1573,6 +1719,6 @@ async fn main() {
 
     // `strata-bench core` leaves the tenant benchmark out.
     if std::env::args().nth(1).as_deref() != Some("core") {
-        tenants_bench().await;
+        tenants_bench(TENANTS).await;
     }
 }
