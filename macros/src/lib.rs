@@ -14,15 +14,23 @@ mod expand;
 
 use proc_macro::TokenStream;
 
-/// Makes a struct a model of one table. See the `strata` crate for the attribute keys.
+// The reference is a file of its own so that `strata-tests` compiles its
+// examples as doc tests (this crate cannot: they need the runtime).
+#[cfg_attr(not(doctest), doc = include_str!("schema.md"))]
+#[cfg_attr(
+    doctest,
+    doc = "Makes a struct the model of one table (reference: schema.md)."
+)]
 #[proc_macro_attribute]
 pub fn schema(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(args.into(), item.into()).into()
 }
 
-/// Makes a struct the rows of a view: `#[strata::view("analytics", sql = "SELECT …")]`,
-/// or `sql_file = "…"`, and `materialized` for a materialized view. See the
-/// `strata` crate.
+#[cfg_attr(not(doctest), doc = include_str!("view.md"))]
+#[cfg_attr(
+    doctest,
+    doc = "Makes a struct the rows of a view (reference: view.md)."
+)]
 #[proc_macro_attribute]
 pub fn view(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand_view(args.into(), item.into()).into()

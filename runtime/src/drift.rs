@@ -35,7 +35,7 @@ pub enum DriftCheck {
     Full,
     /// The DDL watch showed no DDL since the last clean check against the
     /// same migrations, so only what fires no DDL event (the database's
-    /// settings) was read and compared. See the README, "The DDL watch".
+    /// settings) was read and compared. See the guide, "Start-up, drift and the DDL watch".
     Unchanged,
     /// The policy is [`DriftPolicy::Ignore`], or a migration another
     /// process is applying held the run back (`RunReport::in_progress`).

@@ -295,11 +295,14 @@ impl Tenants<'_> {
         let mut waves_done = 0;
         let count = waves.len();
         let mut waves = waves.into_iter();
+        let mut before = 0;
         for (at, wave) in waves.by_ref().enumerate() {
             let wave_started = Instant::now();
+            let size = wave.len();
             let names: Vec<crate::TenantSchema> =
                 wave.iter().filter_map(Listed::schema).cloned().collect();
-            let report = self.run_each(pool, wave, action).await?;
+            let report = self.run_each(pool, wave, action, (before, total)).await?;
+            before += size;
             failed += report.failed().count();
             waves_done = at + 1;
             let progress = WaveProgress {
@@ -499,4 +502,62 @@ async fn record(
     .await
     .map_err(db("recording the rollout's progress in strata.rollouts"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TenantSchema;
+
+    fn listed(count: usize) -> Vec<Listed> {
+        (0..count)
+            .map(|i| Listed::Tenant(TenantSchema::new(&format!("t{i:02}")).unwrap()))
+            .collect()
+    }
+
+    fn sizes(waves: &[Vec<Listed>]) -> Vec<usize> {
+        waves.iter().map(Vec::len).collect()
+    }
+
+    #[test]
+    fn waves_put_the_canaries_first_and_split_the_rest() {
+        assert_eq!(sizes(&Rollout::new().waves(listed(10))), [10]);
+        assert_eq!(
+            sizes(&Rollout::new().canaries(2).wave_size(3).waves(listed(10))),
+            [2, 3, 3, 2]
+        );
+        // A share of all the tenants, canaries included, rounded up.
+        assert_eq!(
+            sizes(
+                &Rollout::new()
+                    .canaries(1)
+                    .wave_share(0.25)
+                    .waves(listed(10))
+            ),
+            [1, 3, 3, 3]
+        );
+        let named = Rollout::new()
+            .canary_ids(["t07", "t03"])
+            .wave_size(4)
+            .waves(listed(10));
+        assert_eq!(sizes(&named), [2, 4, 4]);
+        let first: Vec<&str> = named[0].iter().map(Listed::id).collect();
+        assert_eq!(first, ["t03", "t07"], "in the registry's order");
+        assert!(named[1..]
+            .iter()
+            .flatten()
+            .all(|t| !["t03", "t07"].contains(&t.id())));
+        // More canaries than tenants, or none at all.
+        assert_eq!(sizes(&Rollout::new().canaries(50).waves(listed(3))), [3]);
+        assert!(Rollout::new().waves(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn the_budget_is_spent_once_more_fail_than_it_allows() {
+        let count = Rollout::new().max_failures(3);
+        assert!(!count.spent(3, 200) && count.spent(4, 200));
+        let share = Rollout::new().max_failure_share(0.01);
+        assert!(!share.spent(2, 200) && share.spent(3, 200));
+        assert!(!Rollout::new().spent(200, 200));
+    }
 }

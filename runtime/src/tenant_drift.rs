@@ -24,6 +24,9 @@ const TENANT_VERSIONS: &str = r#"SELECT "scope",
     string_agg("error", '; ' ORDER BY "version") FILTER (WHERE NOT "success")
 FROM "strata"."migrations" WHERE "scope" = ANY($1) GROUP BY "scope""#;
 
+/// How many tenants one catalog statement of a tenant drift check reads.
+const DRIFT_CHUNK: usize = 500;
+
 /// How many problems a health report lists by name.
 const PROBLEMS_LISTED: usize = 50;
 
@@ -132,8 +135,17 @@ impl Tenants<'_> {
     ) -> Result<TenantDrift, Error> {
         let expected = expected_state(&self.migrations.manifest()?, self.target);
         let mut conn = pool.acquire().await.map_err(db("connecting"))?;
-        let catalog = read_catalog(&mut conn, &all_tenants(&expected, tenants)).await?;
-        Ok(drift_by_tenant(&expected, tenants, catalog))
+        // In chunks, each one catalog statement: what is held at once (the
+        // expected tables, the rows read) does not grow with the tenants,
+        // and only the drifted tenants' reports are kept.
+        let mut drift = TenantDrift::default();
+        for chunk in tenants.chunks(DRIFT_CHUNK) {
+            let catalog = read_catalog(&mut conn, &all_tenants(&expected, chunk)).await?;
+            let part = drift_by_tenant(&expected, chunk, catalog);
+            drift.checked += part.checked;
+            drift.drifted.extend(part.drifted);
+        }
+        Ok(drift)
     }
 
     /// [`Tenants::check_drift`] for every tenant in the registry; a row

@@ -555,16 +555,22 @@ impl<'m> Tenants<'m> {
     ) -> Result<TenantsReport, Error> {
         match &self.rollout {
             Some(rollout) => self.roll_out(pool, rollout, tenants, action).await,
-            None => self.run_each(pool, tenants, action).await,
+            None => {
+                let total = tenants.len();
+                self.run_each(pool, tenants, action, (0, total)).await
+            }
         }
     }
 
     /// Does `action` to each tenant, `concurrency` at a time.
+    /// `span`: how many tenants of the whole run came before these, and
+    /// how many it has, for the progress callback (a rollout's waves).
     pub(crate) async fn run_each(
         &self,
         pool: &PgPool,
         tenants: Vec<Listed>,
         action: Action,
+        span: (usize, usize),
     ) -> Result<TenantsReport, Error> {
         let started = Instant::now();
         check_prefix(&self.prefix)?;
@@ -619,8 +625,8 @@ impl<'m> Tenants<'m> {
             done += 1;
             if let Some(progress) = &self.progress {
                 progress(TenantProgress {
-                    done,
-                    total,
+                    done: span.0 + done,
+                    total: span.1,
                     outcome: &outcome,
                 });
             }

@@ -504,7 +504,7 @@ impl Step for ColumnChange {
             } if is_widening(from, to) && !crate::is_metadata_only(from, to) => (
                 column_object(table, column),
                 format!("change type from {from} to {to}: {REWRITE}"),
-                "confirm it for a quiet table; on a busy one, expand and contract (README, \"Changing a column's type without a rewrite\")",
+                "confirm it for a quiet table; on a busy one, expand and contract (the guide, \"What the build writes\": \"Changing a column's type without a rewrite\")",
             ),
             ColumnChange::AddColumn { table, column } => {
                 let (why, help) = if column.generated.is_some() {

@@ -100,7 +100,7 @@ impl Routine {
     /// True when its statement names a table or view of `state` as
     /// `schema.name`: a `LANGUAGE sql` body is checked when it is created,
     /// so such a routine is created after the tables (a model view it reads
-    /// comes later still: see the README's limits).
+    /// comes later still: see the guide's limits).
     fn reads_tables(&self, state: &SchemaState) -> bool {
         names_with_bodies(&self.sql).iter().any(|n| {
             state.table(&n.schema, &n.name).is_some()

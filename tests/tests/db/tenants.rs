@@ -542,7 +542,7 @@ async fn the_tenant_schema_goes_only_where_a_schema_name_stands() {
     );
 }
 
-/// The data migration the README shows: SalesFlow copies every tenant's
+/// The data migration the guide shows: SalesFlow copies every tenant's
 /// contacts into a shared reporting table, in a hand-written shared migration.
 const COPY_CONTACTS: &str = r#"-- Copy every tenant's contacts into reporting.contacts, once.
 DO $copy$
