@@ -1562,9 +1562,73 @@ async fn online_bench(rows: u64) {
         .unwrap();
 }
 
+/// `strata-bench --write …`: runs `strata-bench …`, shows its lines as they
+/// come, and puts them in `BENCHMARKS.md` under a heading of their own
+/// (replacing that heading's last run), with the machine they ran on.
+fn write_benchmarks(args: &[String]) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("strata-bench runs itself");
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        println!("{line}");
+        lines.push(line);
+    }
+    assert!(
+        child.wait().unwrap().success(),
+        "the benchmark failed: nothing written"
+    );
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or("?".to_owned(), |kb| format!("{} GiB", kb / (1024 * 1024)));
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let server = std::process::Command::new("psql")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let heading = format!("## `strata-bench {}`", args.join(" "));
+    let section = format!(
+        "{heading}\n\nOne run, release build, {cpus} cores, {memory}, {server}, on a machine others share:\n\n```text\n{}\n```\n",
+        lines.join("\n")
+    );
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".to_owned());
+    // Line by line: the heading's last run, up to the next heading, gives way.
+    let old: Vec<&str> = text.lines().collect();
+    let text = match old.iter().position(|l| *l == heading) {
+        Some(at) => {
+            let end = old[at + 1..]
+                .iter()
+                .position(|l| l.starts_with("## "))
+                .map_or(old.len(), |e| at + 1 + e);
+            let before = old[..at].join("\n");
+            let after = old[end..].join("\n");
+            format!("{before}\n{section}\n{after}")
+                .trim_end()
+                .to_owned()
+                + "\n"
+        }
+        None => format!("{}\n\n{section}", text.trim_end()),
+    };
+    std::fs::write(&path, text).unwrap();
+    println!("written to {}", path.display());
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--write") {
+        write_benchmarks(&args[2..]);
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("tenant-drift-child") {
         tenant_drift_child(&args[2], &args[3], args[4].parse().unwrap()).await;
         return;
