@@ -475,7 +475,9 @@ impl<'m> Migrator<'m> {
                 let catalog = introspect::read_catalog_for_drift(conn, &expected).await?;
                 let drift = compare_expected(&expected, &catalog);
                 if let (true, Some(fingerprint)) = (drift.is_clean(), fingerprint) {
-                    watch::record(conn, fingerprint, &catalog.seen).await;
+                    let schemas: Vec<&str> =
+                        expected.state.schemas.iter().map(String::as_str).collect();
+                    watch::record(conn, fingerprint, &catalog.seen, &schemas).await;
                 }
                 (drift, DriftCheck::Full)
             }

@@ -25,7 +25,7 @@ const TENANT_VERSIONS: &str = r#"SELECT "scope",
 FROM "strata"."migrations" WHERE "scope" = ANY($1) GROUP BY "scope""#;
 
 /// How many tenants one catalog statement of a tenant drift check reads.
-const DRIFT_CHUNK: usize = 500;
+const DRIFT_CHUNK: usize = 2000;
 
 /// How many problems a health report lists by name.
 const PROBLEMS_LISTED: usize = 50;

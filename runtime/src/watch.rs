@@ -6,8 +6,9 @@
 //! that it fires under `session_replication_role = replica` too) writes the
 //! transaction id of every DDL transaction to `strata.ddl_log`. A clean full
 //! check records, per fingerprint of the state it checked against, the
-//! snapshot its catalog statement read. A later start-up against the same
-//! state skips the full check when every logged transaction is visible in
+//! snapshot its catalog statement read, and the schemas it checked. A later
+//! start-up against the same state skips the full check when every logged
+//! transaction that touched those schemas (or unknown ones) is visible in
 //! that snapshot, that is, when the catalog it would read is the one already
 //! found clean. Logging by transaction id, not by counter, keeps it exact: a
 //! DDL transaction still open at the clean check is not visible in its
@@ -33,19 +34,30 @@ use crate::Error;
 /// `search_path`, so that a role without rights on `strata` can still run
 /// DDL (a temporary table) and no object of its can stand in for the log.
 pub(crate) const INSTALL: &[&str] = &[
+    // A watch of an older release is made again: first out of the way, so
+    // that its function does not log the statements that change its tables.
+    r#"DROP EVENT TRIGGER IF EXISTS "strata_ddl""#,
     r#"CREATE TABLE IF NOT EXISTS "strata"."ddl_log" (
     "xid" xid8 PRIMARY KEY,
     "tag" text NOT NULL,
-    "logged_at" timestamp with time zone NOT NULL DEFAULT now()
+    "logged_at" timestamp with time zone NOT NULL DEFAULT now(),
+    "schemas" text[]
 )"#,
+    // A log of an older release: its rows say no schema, so they count for every check.
+    r#"ALTER TABLE "strata"."ddl_log" ADD COLUMN IF NOT EXISTS "schemas" text[]"#,
     r#"CREATE TABLE IF NOT EXISTS "strata"."clean_checks" (
     "fingerprint" text PRIMARY KEY,
     "snapshot" pg_snapshot NOT NULL,
     "watch" text NOT NULL,
-    "checked_at" timestamp with time zone NOT NULL DEFAULT now()
+    "checked_at" timestamp with time zone NOT NULL DEFAULT now(),
+    "schemas" text[]
 )"#,
+    // Checks of an older release name no schemas: any DDL counts for them.
+    r#"ALTER TABLE "strata"."clean_checks" ADD COLUMN IF NOT EXISTS "schemas" text[]"#,
     r#"CREATE OR REPLACE FUNCTION "strata"."log_ddl"() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+DECLARE
+    touched text[];
 BEGIN
     -- Refreshing a materialized view changes its rows, not the schema.
     IF tg_tag = 'REFRESH MATERIALIZED VIEW' THEN
@@ -61,8 +73,29 @@ BEGIN
     IF to_regclass('"strata"."ddl_log"') IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO "strata"."ddl_log" ("xid", "tag") VALUES (pg_current_xact_id(), tg_tag)
-    ON CONFLICT ("xid") DO NOTHING;
+    -- The schemas the commands touched (a schema's own name for CREATE
+    -- SCHEMA; a partition's or child's parent's too), so that a check of
+    -- other schemas (the shared ones, beside thousands of tenants) stays
+    -- valid. Unknown (NULL) when a command names none: a drop, an
+    -- extension, a publication; such a transaction counts for every check.
+    SELECT CASE WHEN bool_or(s IS NULL) THEN NULL ELSE array_agg(DISTINCT s) END
+      INTO touched
+      FROM (SELECT CASE WHEN c.object_type = 'schema'
+                        THEN (SELECT n.nspname::text FROM pg_namespace n WHERE n.oid = c.objid)
+                        ELSE c.schema_name END AS s
+              FROM pg_event_trigger_ddl_commands() c
+            UNION ALL
+            SELECT n.nspname::text
+              FROM pg_event_trigger_ddl_commands() c
+              JOIN pg_inherits i ON c.classid = 'pg_class'::regclass AND i.inhrelid = c.objid
+              JOIN pg_class p ON p.oid = i.inhparent
+              JOIN pg_namespace n ON n.oid = p.relnamespace) AS touched_schemas;
+    INSERT INTO "strata"."ddl_log" AS l ("xid", "tag", "schemas")
+    VALUES (pg_current_xact_id(), tg_tag, touched)
+    ON CONFLICT ("xid") DO UPDATE SET "schemas" = CASE
+        WHEN EXCLUDED."schemas" IS NULL THEN NULL
+        ELSE ARRAY(SELECT DISTINCT unnest(l."schemas" || EXCLUDED."schemas")) END
+    WHERE l."schemas" IS NOT NULL;
 END
 $body$"#,
     r#"CREATE EVENT TRIGGER "strata_ddl" ON ddl_command_end EXECUTE FUNCTION "strata"."log_ddl"()"#,
@@ -74,7 +107,11 @@ $body$"#,
 pub(crate) const STATUS: &str = r#"SELECT
     to_regclass('"strata"."clean_checks"') IS NOT NULL
         AND to_regclass('"strata"."ddl_log"') IS NOT NULL
-        AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'strata_ddl'),
+        AND EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'strata_ddl')
+        -- this release's log and checks, which say the schemas each touched
+        AND (SELECT count(*) = 2 FROM pg_catalog.pg_attribute
+             WHERE attrelid IN (to_regclass('"strata"."ddl_log"'), to_regclass('"strata"."clean_checks"'))
+               AND attname = 'schemas' AND NOT attisdropped),
     coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user), false)"#;
 
 /// The watch as the catalog has it now: the event trigger's and its
@@ -86,13 +123,15 @@ pub(crate) const WATCH: &str = r#"(SELECT e.xmin::text || '/' || p.xmin::text ||
 
 /// True when the last clean check of fingerprint `$4` still holds: the
 /// watch is the one it saw, and it logged no DDL transaction that the
-/// check's snapshot did not see. A column of the fast statement
+/// check's snapshot did not see in the schemas it checked (or in schemas
+/// the log could not name, or for a check that named none). A column of the fast statement
 /// (`catalog::fast_statement`), whose `FROM` is [`FROM_CLEAN_CHECK`].
 pub(crate) fn unchanged_column() -> String {
     format!(
         r#"coalesce(c.watch = {WATCH}
     AND NOT EXISTS (SELECT 1 FROM "strata"."ddl_log" l
-                    WHERE NOT pg_catalog.pg_visible_in_snapshot(l.xid, c.snapshot)), false)"#
+                    WHERE NOT pg_catalog.pg_visible_in_snapshot(l.xid, c.snapshot)
+                      AND (l.schemas IS NULL OR c.schemas IS NULL OR l.schemas && c.schemas)), false)"#
     )
 }
 
@@ -104,10 +143,11 @@ pub(crate) const FROM_CLEAN_CHECK: &str =
 /// `$3`, then forgets what no recorded check needs: checks older than 30
 /// days, and logged transactions that every recorded snapshot sees.
 const RECORD: &[&str] = &[
-    r#"INSERT INTO "strata"."clean_checks" ("fingerprint", "snapshot", "watch")
-VALUES ($1, $2::pg_snapshot, $3)
+    r#"INSERT INTO "strata"."clean_checks" ("fingerprint", "snapshot", "watch", "schemas")
+VALUES ($1, $2::pg_snapshot, $3, $4)
 ON CONFLICT ("fingerprint") DO UPDATE SET
-    "snapshot" = EXCLUDED."snapshot", "watch" = EXCLUDED."watch", "checked_at" = now()"#,
+    "snapshot" = EXCLUDED."snapshot", "watch" = EXCLUDED."watch", "checked_at" = now(),
+    "schemas" = EXCLUDED."schemas""#,
     r#"DELETE FROM "strata"."clean_checks" WHERE "checked_at" < now() - interval '30 days'"#,
     r#"DELETE FROM "strata"."ddl_log" l WHERE NOT EXISTS (
     SELECT 1 FROM "strata"."clean_checks" c
@@ -168,9 +208,15 @@ pub(crate) async fn ensure(conn: &mut PgConnection) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// Records a clean check. A database that cannot take the write (a
-/// standby) only loses the fast path, so a failure is logged, not returned.
-pub(crate) async fn record(conn: &mut PgConnection, fingerprint: &str, seen: &Seen) {
+/// Records a clean check of `schemas`. A database that cannot take the
+/// write (a standby) only loses the fast path, so a failure is logged, not
+/// returned.
+pub(crate) async fn record(
+    conn: &mut PgConnection,
+    fingerprint: &str,
+    seen: &Seen,
+    schemas: &[&str],
+) {
     use sqlx::Connection;
     let Some(watch) = &seen.watch else {
         return;
@@ -180,7 +226,11 @@ pub(crate) async fn record(conn: &mut PgConnection, fingerprint: &str, seen: &Se
         for (i, statement) in RECORD.iter().enumerate() {
             let q = query(statement);
             let q = match i {
-                0 => q.bind(fingerprint).bind(&seen.snapshot).bind(watch),
+                0 => q
+                    .bind(fingerprint)
+                    .bind(&seen.snapshot)
+                    .bind(watch)
+                    .bind(schemas),
                 _ => q,
             };
             q.execute(&mut *tx).await?;
