@@ -54,10 +54,22 @@ pub enum Command {
     Diff(Diff),
     /// The schema-per-tenant stream: list, migrate or check every tenant.
     Tenants(TenantsArgs),
+    /// The schemas, their tables and the foreign keys between them, as
+    /// Mermaid or Graphviz DOT: from the migrations folder (no database
+    /// needed), or from the database when --database-url is given.
+    Graph(GraphArgs),
     /// Lints the migrations and the SQL objects with squawk's rules: a lock
     /// that stops a table's writes is an error (exit 2) unless the file
     /// opens with `-- strata:locks-confirmed`. Needs no database.
     Lint(Lint),
+}
+
+/// How `graph` draws.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// `mermaid` (GitHub renders it) or `dot` (Graphviz).
+    #[arg(long, default_value = "mermaid", value_parser = ["mermaid", "dot"])]
+    pub format: String,
 }
 
 /// What `lint` reads besides `--migrations`.

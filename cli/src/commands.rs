@@ -121,6 +121,34 @@ pub async fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::new(Report::Diff(report), clean))
         }
         Command::Tenants(args) => tenants(cli, args).await,
+        Command::Graph(args) => {
+            use strata_tools::graph::{graph, graph_of_database, Format};
+            let format = match args.format.as_str() {
+                "dot" => Format::Dot,
+                _ => Format::Mermaid,
+            };
+            // The database only when named on the command line: a
+            // DATABASE_URL in the environment does not turn the folder's
+            // models into the live catalog.
+            let live =
+                std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
+            let drawn = if live {
+                let pool = connect(cli, 2).await?;
+                let state = strata::read_database(&pool, None).await?;
+                graph_of_database(&state, format)
+            } else {
+                let migrations = read_migrations(&cli.migrations)?;
+                let mut state = migrations.manifest()?.state;
+                let tenant = cli.migrations.join("tenant");
+                if tenant.join("manifest.json").is_file() {
+                    let tenant_state = Migrations::from_dir(&tenant)?.manifest()?.state;
+                    state.tables.extend(tenant_state.tables);
+                    state.schemas.extend(tenant_state.schemas);
+                }
+                graph(&state, format)
+            };
+            Ok(Outcome::done(Report::Graph(drawn)))
+        }
     }
 }
 

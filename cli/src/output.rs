@@ -62,6 +62,7 @@ pub enum Report {
     TenantDrift(strata::TenantDrift),
     TenantsBaseline(strata::TenantBaselineReport),
     TenantsStatus(strata::FleetStatus),
+    Graph(strata_tools::graph::Graph),
     TenantsRolledBack(strata::TenantsReport),
     TenantDropped { tenant: String },
     TenantArchived(strata::ArchivedTenant),
@@ -217,6 +218,7 @@ impl fmt::Display for Report {
                 writeln!(f, "{report}")
             }
             Report::TenantsStatus(status) => write!(f, "{status}"),
+            Report::Graph(graph) => write!(f, "{}", graph.text),
             Report::TenantDropped { tenant } => {
                 writeln!(
                     f,

@@ -1175,3 +1175,131 @@ async fn the_life_of_tenants_from_the_command_line() {
     );
     assert_eq!(json(&status)["versions"]["1"], 2);
 }
+
+/// `dot -Tsvg` of `text`, or `None` when Graphviz is not installed (CI
+/// installs it).
+fn render_dot(text: &str) -> Option<std::process::Output> {
+    use std::io::Write;
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(text.as_bytes()).ok()?;
+    child.wait_with_output().ok()
+}
+
+#[test]
+fn the_examples_graphs_are_the_guides_pictures_and_render() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for example in ["kct-menswear", "liventix", "salesflow"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+            .arg("--migrations")
+            .arg(repo.join("examples").join(example).join("migrations"))
+            .args(["graph", "--format", "dot"])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let dot = String::from_utf8(out.stdout).unwrap();
+        let picture = repo.join(format!("docs/src/images/{example}.dot"));
+        assert_eq!(
+            std::fs::read_to_string(&picture).unwrap(),
+            dot,
+            "{} is not what `strata graph` draws now: write it again, and its .svg with `dot -Tsvg`",
+            picture.display()
+        );
+        match render_dot(&dot) {
+            Some(rendered) => assert!(
+                rendered.status.success(),
+                "{example}: {}",
+                String::from_utf8_lossy(&rendered.stderr)
+            ),
+            None => eprintln!("Graphviz's dot is not installed: {example}'s graph not rendered"),
+        }
+    }
+    // KCT's two domains depend on each other: flagged.
+    let mermaid = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("--migrations")
+        .arg(repo.join("examples/kct-menswear/migrations"))
+        .args(["graph", "--json"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let graph = json(&mermaid);
+    assert_eq!(
+        graph["cycles"][0],
+        serde_json::json!(["tenant_kct", "tenant_shared"])
+    );
+    assert!(graph["text"].as_str().unwrap().starts_with("flowchart LR"));
+}
+
+#[tokio::test]
+async fn a_live_databases_graph_counts_the_keys_the_catalog_has() {
+    let (krate, db, pool) = migrated().await;
+    for id in ["acme", "globex"] {
+        sqlx::query("INSERT INTO public.tenants (id) VALUES ($1)")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let migrate = strata(
+        krate.path(),
+        db.url(),
+        &["tenants", "--registry", "public.tenants.id", "migrate"],
+    );
+    assert_eq!(code(&migrate), 0, "{}", stderr(&migrate));
+    sqlx::raw_sql(
+        "CREATE SCHEMA crm;
+         CREATE TABLE crm.accounts (id bigint PRIMARY KEY, customer_id bigint REFERENCES shop.customers (id));
+         ALTER TABLE shop.orders ADD COLUMN account_id bigint REFERENCES crm.accounts (id);
+         ALTER TABLE shop.orders ADD COLUMN billed_to bigint REFERENCES crm.accounts (id);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("--database-url")
+        .arg(db.url())
+        .args(["graph", "--format", "dot", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let graph = json(&out);
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT sn.nspname::text, tn.nspname::text, count(*) FROM pg_constraint c
+         JOIN pg_class s ON s.oid = c.conrelid JOIN pg_namespace sn ON sn.oid = s.relnamespace
+         JOIN pg_class t ON t.oid = c.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+         WHERE c.contype = 'f' AND sn.nspname <> tn.nspname GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let counted: Vec<(String, String, i64)> = graph["cross_schema_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k[0].as_str().unwrap().to_owned(),
+                k[1].as_str().unwrap().to_owned(),
+                k[2].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counted, rows);
+    assert_eq!(graph["cycles"][0], serde_json::json!(["crm", "shop"]));
+    // The two tenants are one set of tables, drawn once.
+    let schemas = graph["schemas"].as_object().unwrap();
+    assert!(
+        schemas.contains_key("tenant (every tenant's schema)")
+            && !schemas.contains_key("tenant_acme"),
+        "{graph}"
+    );
+    if let Some(rendered) = render_dot(graph["text"].as_str().unwrap()) {
+        assert!(rendered.status.success());
+    }
+}

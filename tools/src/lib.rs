@@ -13,6 +13,7 @@
 
 mod db_diff;
 mod error;
+pub mod graph;
 pub mod pull;
 
 pub use db_diff::{DatabaseDiff, StageOutcome};

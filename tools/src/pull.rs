@@ -322,7 +322,7 @@ pub fn write(state: &SchemaState, dir: &Path) -> Result<Pulled, Error> {
 /// tenant id) whose tables are the same once the schema is taken out. The
 /// state with their tables replaced by one copy under the placeholder
 /// schema (the most common shape among them), and what was found.
-fn find_tenants(state: &SchemaState) -> Option<(SchemaState, TenantsFound)> {
+pub(crate) fn find_tenants(state: &SchemaState) -> Option<(SchemaState, TenantsFound)> {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for schema in &state.schemas {
         if let Some((head, id)) = schema.split_once('_') {
