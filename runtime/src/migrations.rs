@@ -390,3 +390,33 @@ fn light(text: &str) -> Result<Manifest, Error> {
     }
     Manifest::from_json_light(text).map_err(Error::Manifest)
 }
+
+/// Refuses to undo `undo` when a migration has no down file, or its down
+/// file was edited after the build judged what it can lose: before
+/// anything is undone, for the shared rollback and each tenant's alike.
+pub(crate) fn refuse_down_files(undo: &[&Migration<'_>]) -> Result<(), Error> {
+    if let Some(missing) = undo.iter().find(|m| m.down.is_none()) {
+        return Err(Error::NoDownMigration {
+            file: missing.file.to_owned(),
+        });
+    }
+    if let Some(edited) = undo.iter().find(|m| m.down_edited.is_some()) {
+        let (file, _) = edited.down.unwrap_or_default();
+        let (recorded, current) = edited.down_edited.clone().unwrap_or_default();
+        return Err(Error::DownFileModified {
+            file: file.to_owned(),
+            recorded,
+            current,
+        });
+    }
+    Ok(())
+}
+
+/// `confirm` and what `STRATA_CONFIRM` confirms, together.
+pub(crate) fn with_env_confirmation(
+    confirm: &strata_manifest::Confirm,
+) -> strata_manifest::Confirm {
+    confirm.clone().and(&strata_manifest::Confirm::parse(
+        &std::env::var(strata_manifest::CONFIRM_ENV).unwrap_or_default(),
+    ))
+}

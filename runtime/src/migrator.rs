@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
-use strata_manifest::{Confirm, Manifest, SchemaState, CONFIRM_ENV};
+use strata_manifest::{Confirm, Manifest, SchemaState};
 use tracing::Instrument;
 
 use crate::drift::{compare_expected, compare_kinds, DriftCheck, DriftPolicy, DriftReport};
@@ -302,9 +302,7 @@ impl<'m> Migrator<'m> {
             _ => crate::partitions::partitioned(&manifest.state),
         };
         if !partitioned.is_empty() {
-            let confirm = self.confirm.clone().and(&Confirm::parse(
-                &std::env::var(CONFIRM_ENV).unwrap_or_default(),
-            ));
+            let confirm = crate::migrations::with_env_confirmation(&self.confirm);
             let done = crate::partitions::maintain(&mut conn, partitioned, &confirm).await?;
             report.partitions_made = done.made;
             report.partitions_dropped = done.dropped;
@@ -356,23 +354,8 @@ impl<'m> Migrator<'m> {
             .collect();
         undo.sort_by_key(|m| std::cmp::Reverse(m.version));
         // Everything that would refuse is refused before anything is undone.
-        if let Some(missing) = undo.iter().find(|m| m.down.is_none()) {
-            return Err(Error::NoDownMigration {
-                file: missing.file.to_owned(),
-            });
-        }
-        if let Some(edited) = undo.iter().find(|m| m.down_edited.is_some()) {
-            let (file, _) = edited.down.unwrap_or_default();
-            let (recorded, current) = edited.down_edited.clone().unwrap_or_default();
-            return Err(Error::DownFileModified {
-                file: file.to_owned(),
-                recorded,
-                current,
-            });
-        }
-        let confirm = self.confirm.clone().and(&Confirm::parse(
-            &std::env::var(CONFIRM_ENV).unwrap_or_default(),
-        ));
+        crate::migrations::refuse_down_files(&undo)?;
+        let confirm = crate::migrations::with_env_confirmation(&self.confirm);
         let unconfirmed: Vec<_> = undo
             .iter()
             .flat_map(|m| m.lossy_down.iter())

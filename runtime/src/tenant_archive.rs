@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use sqlx::{Acquire, PgConnection, PgPool};
-use strata_manifest::{qualified, quote_ident};
+use strata_manifest::quote_ident;
 
 use crate::error::db;
 use crate::session::{query, query_as};
@@ -58,9 +58,7 @@ impl Tenants<'_> {
     /// `confirm_all` is not enough), and never when an object outside the
     /// schema depends on it.
     pub async fn drop_tenant(&self, pool: &PgPool, tenant: &TenantSchema) -> Result<(), Error> {
-        let confirm = self.confirm.clone().and(&strata_manifest::Confirm::parse(
-            &std::env::var(strata_manifest::CONFIRM_ENV).unwrap_or_default(),
-        ));
+        let confirm = crate::migrations::with_env_confirmation(&self.confirm);
         if !(confirm.names(tenant.name()) || confirm.names(tenant.id())) {
             return Err(Error::TenantDropUnconfirmed {
                 schema: tenant.name().to_owned(),
@@ -255,11 +253,8 @@ impl Tenants<'_> {
         let Some(registry) = &self.registry else {
             return Ok(None);
         };
-        let select = format!(
-            "SELECT to_jsonb(r) FROM {} r WHERE {}::text = $1",
-            qualified(&registry.schema, &registry.table),
-            quote_ident(&registry.column)
-        );
+        let (table, column) = registry.names();
+        let select = format!("SELECT to_jsonb(r) FROM {table} r WHERE {column}::text = $1");
         let row: Option<(serde_json::Value,)> = query_as(&select)
             .bind(tenant.id())
             .fetch_optional(&mut *conn)
@@ -276,11 +271,8 @@ impl Tenants<'_> {
         let Some(registry) = &self.registry else {
             return Ok(());
         };
-        let delete = format!(
-            "DELETE FROM {} WHERE {}::text = $1",
-            qualified(&registry.schema, &registry.table),
-            quote_ident(&registry.column)
-        );
+        let (table, column) = registry.names();
+        let delete = format!("DELETE FROM {table} WHERE {column}::text = $1");
         query(&delete)
             .bind(tenant.id())
             .execute(&mut *conn)
@@ -298,7 +290,7 @@ impl Tenants<'_> {
         let Some(registry) = &self.registry else {
             return Ok(());
         };
-        let table = qualified(&registry.schema, &registry.table);
+        let (table, column) = registry.names();
         let (insert, row) = match row {
             // The row as it was, every column of it.
             Some(row) => (
@@ -308,10 +300,7 @@ impl Tenants<'_> {
                 row,
             ),
             None => (
-                format!(
-                    "INSERT INTO {table} ({}) SELECT $1 ->> 'id'",
-                    quote_ident(&registry.column)
-                ),
+                format!("INSERT INTO {table} ({column}) SELECT $1 ->> 'id'"),
                 serde_json::json!({ "id": tenant.id() }),
             ),
         };

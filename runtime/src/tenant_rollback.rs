@@ -145,26 +145,8 @@ fn refusal(
     tenant: &TenantSchema,
     undo: &[&Migration<'_>],
 ) -> Result<(), Error> {
-    if let Some(missing) = undo.iter().find(|m| m.down.is_none()) {
-        return Err(Error::NoDownMigration {
-            file: missing.file.to_owned(),
-        });
-    }
-    if let Some(edited) = undo.iter().find(|m| m.down_edited.is_some()) {
-        let (file, _) = edited.down.unwrap_or_default();
-        let (recorded, current) = edited.down_edited.clone().unwrap_or_default();
-        return Err(Error::DownFileModified {
-            file: file.to_owned(),
-            recorded,
-            current,
-        });
-    }
-    let confirm = tenants
-        .confirm
-        .clone()
-        .and(&strata_manifest::Confirm::parse(
-            &std::env::var(strata_manifest::CONFIRM_ENV).unwrap_or_default(),
-        ));
+    crate::migrations::refuse_down_files(undo)?;
+    let confirm = crate::migrations::with_env_confirmation(&tenants.confirm);
     let placeholder = strata_manifest::TENANT_PLACEHOLDER;
     let steps: Vec<Unconfirmed> = undo
         .iter()

@@ -76,6 +76,14 @@ pub(crate) struct Registry {
 impl Registry {
     /// `error`, met `doing` something with the registry: a registry that is
     /// not there (no such table, column or schema) is said as such.
+    /// The registry's table, quoted and qualified, and its id column, quoted.
+    pub(crate) fn names(&self) -> (String, String) {
+        (
+            qualified(&self.schema, &self.table),
+            quote_ident(&self.column),
+        )
+    }
+
     pub(crate) fn error(&self, doing: &'static str, error: sqlx::Error) -> Error {
         let missing = error
             .as_database_error()
@@ -448,11 +456,8 @@ impl<'m> Tenants<'m> {
         // The schema first, so that an existing tenant is reported as such.
         let created = self.create_in(&mut tx, tenant).await?;
         if let Some(registry) = &self.registry {
-            let insert = format!(
-                "INSERT INTO {} ({}) VALUES ($1)",
-                qualified(&registry.schema, &registry.table),
-                quote_ident(&registry.column)
-            );
+            let (table, column) = registry.names();
+            let insert = format!("INSERT INTO {table} ({column}) VALUES ($1)");
             query(&insert)
                 .bind(tenant.id())
                 .execute(&mut *tx)
@@ -842,11 +847,8 @@ impl<'m> Tenants<'m> {
     /// The ids in the registry, in order.
     pub(crate) async fn registry_ids(&self, pool: &PgPool) -> Result<Vec<String>, Error> {
         let registry = self.registry.as_ref().ok_or(Error::NoTenantRegistry)?;
-        let column = quote_ident(&registry.column);
-        let select = format!(
-            "SELECT {column}::text FROM {} ORDER BY 1",
-            qualified(&registry.schema, &registry.table)
-        );
+        let (table, column) = registry.names();
+        let select = format!("SELECT {column}::text FROM {table} ORDER BY 1");
         let mut conn = pool.acquire().await.map_err(db("connecting"))?;
         let mut tx = conn
             .begin()
