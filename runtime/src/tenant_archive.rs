@@ -9,7 +9,7 @@ use strata_manifest::quote_ident;
 
 use crate::error::db;
 use crate::session::{query, query_as};
-use crate::tenants::SCHEMA_EXISTS;
+use crate::tenants::schema_exists;
 use crate::tracking;
 use crate::{Error, TenantSchema, Tenants, TenantsReport};
 
@@ -178,12 +178,7 @@ impl Tenants<'_> {
                 what: format!("tenant {tenant} is not archived, so there is nothing to restore"),
             });
         };
-        let exists = query(SCHEMA_EXISTS)
-            .bind(tenant.name())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("looking for the tenant's schema"))?
-            .is_some();
+        let exists = schema_exists(&mut tx, tenant).await?;
         if exists {
             return Err(Error::TenantExists {
                 schema: tenant.name().to_owned(),
@@ -324,12 +319,7 @@ async fn ensure_archives(conn: &mut PgConnection) -> Result<(), Error> {
 }
 
 async fn require_schema(conn: &mut PgConnection, tenant: &TenantSchema) -> Result<(), Error> {
-    let exists = query(SCHEMA_EXISTS)
-        .bind(tenant.name())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db("looking for the tenant's schema"))?
-        .is_some();
+    let exists = schema_exists(conn, tenant).await?;
     match exists {
         true => Ok(()),
         false => Err(Error::TenantNotFound {

@@ -29,7 +29,20 @@ const SETTLED: &str = r#"SELECT "scope",
 FROM "strata"."migrations" WHERE "scope" = ANY($1) GROUP BY "scope""#;
 
 /// Returns a row when a schema of this name exists.
-pub(crate) const SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
+const SCHEMA_EXISTS: &str = "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1";
+
+/// Whether the schema of `tenant` exists.
+pub(crate) async fn schema_exists(
+    conn: &mut PgConnection,
+    tenant: &TenantSchema,
+) -> Result<bool, Error> {
+    Ok(query(SCHEMA_EXISTS)
+        .bind(tenant.name())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db("looking for the tenant's schema"))?
+        .is_some())
+}
 
 /// The tenants of an application and their migrations: the tenant stream
 /// that `strata_build` writes for `#[strata::schema(tenant)]` models.
@@ -487,12 +500,7 @@ impl<'m> Tenants<'m> {
         }
         tracking::ensure(conn).await?;
         crate::tracking::lock(conn, tenant.name()).await?;
-        let exists = query(SCHEMA_EXISTS)
-            .bind(tenant.name())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db("looking for the tenant's schema"))?
-            .is_some();
+        let exists = schema_exists(conn, tenant).await?;
         if exists {
             return Err(Error::TenantExists {
                 schema: tenant.name().to_owned(),
@@ -766,13 +774,7 @@ impl<'m> Tenants<'m> {
             // A tenant is made only in a schema that is not there yet: one
             // that is (a shared domain schema named like a tenant) is not
             // this tenant's to write into.
-            let exists = query(SCHEMA_EXISTS)
-                .bind(tenant.name())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db("looking for the tenant's schema"))
-                .map_err(fail)?
-                .is_some();
+            let exists = schema_exists(&mut tx, tenant).await.map_err(fail)?;
             if exists {
                 return Err(fail(Error::NotATenant {
                     schema: tenant.name().to_owned(),
