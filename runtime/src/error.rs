@@ -305,6 +305,58 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A server of the fleet could not be reached.
+    #[error("server {server} of the fleet could not be reached: {message}\nhelp: start it, or correct its URL (`strata tenants placement --server {server}=URL`); its tenants were not touched, and the next run goes on with them")]
+    ServerUnreachable {
+        /// The server's name.
+        server: String,
+        /// Why.
+        message: String,
+    },
+    /// A server name the fleet does not hold.
+    #[error("the fleet has no server {server:?} (it has: {})\nhelp: add it first (`strata tenants placement --server {server}=URL`, or Fleet::add_server)", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
+    UnknownServer {
+        /// The name asked for.
+        server: String,
+        /// The servers the fleet holds.
+        known: Vec<String>,
+    },
+    /// A server name or URL that cannot be used.
+    #[error("server {server:?} cannot be added to the fleet: {reason}")]
+    InvalidServer {
+        /// The name as given.
+        server: String,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+    /// A tenant the placement does not name.
+    #[error("tenant {tenant} has no server in the fleet's placement\nhelp: create it through the fleet (Fleet::create, which places it), or place an existing one with Fleet::place")]
+    TenantNotPlaced {
+        /// The tenant's schema.
+        tenant: String,
+    },
+    /// A server that cannot take part in logical replication.
+    #[error("server {server} cannot replicate: {reason}")]
+    ReplicationUnavailable {
+        /// The server's name (`control` for the control database).
+        server: String,
+        /// What is missing, and what to set.
+        reason: String,
+    },
+    /// A tenant table references a shared table that only the control
+    /// database holds.
+    #[error("tenant table {tenant_table} references {shared_table}, but schema {schema} is not replicated, so no server of the fleet but the control database holds it and the foreign key cannot hold there\nhelp: replicate the schema to every server (Builder::replicated(\"{schema}\") in build.rs, and Fleet::replicate(\"{schema}\")), or drop the foreign key")]
+    SharedNotReplicated {
+        /// The tenant table, as `{tenant}.table`.
+        tenant_table: String,
+        /// The shared table it references.
+        shared_table: String,
+        /// The shared table's schema.
+        schema: String,
+    },
+    /// A step of a tenant's move failed; the move resumes from it.
+    #[error("moving tenant {} from {} to {} stopped at step `{}`: {}\nhelp: the tenant is still served by {}; fix the cause and run the move again (`strata tenants move {} --to {}`): it resumes from this step", .0.tenant, .0.from, .0.to, .0.step, .0.message, .0.serving, .0.id, .0.to)]
+    MoveFailed(Box<MoveFailure>),
     /// The throwaway PostgreSQL of the `testing` feature could not be started.
     #[error("{0}")]
     TestCluster(String),
@@ -435,4 +487,24 @@ fn failure_help(file: &str, code: Option<&str>) -> String {
 
 pub(crate) fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |cause| Error::Database { context, cause }
+}
+
+/// Where a tenant's move stopped, and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct MoveFailure {
+    /// The tenant's schema.
+    pub tenant: String,
+    /// The tenant's id.
+    pub id: String,
+    /// The server it moves from.
+    pub from: String,
+    /// The server it moves to.
+    pub to: String,
+    /// The last step done.
+    pub step: String,
+    /// The server that holds the tenant's writes now.
+    pub serving: String,
+    /// Why.
+    pub message: String,
 }

@@ -48,6 +48,7 @@ mod connect_error;
 mod drift;
 mod error;
 mod expected;
+mod fleet;
 mod health;
 mod index_target;
 mod introspect;
@@ -83,7 +84,11 @@ pub use drift::{
     check_drift, check_drift_at, Difference, DifferenceKind, DriftCheck, DriftPolicy, DriftReport,
     ObjectKind,
 };
-pub use error::{Caller, Error};
+pub use error::{Caller, Error, MoveFailure};
+pub use fleet::{
+    Fleet, FleetDrift, FleetHealth, FleetReport, MoveReport, MoveStep, Place, PlacedTenant,
+    Placement, Server, ServerDrift, ServerHealth, ServerReport,
+};
 pub use health::{
     health, health_with_tenants, Health, HealthStatus, MigrationHealth, MigrationStatus,
     ObjectsHealth, SchemaHealth,

@@ -244,6 +244,15 @@ pub enum TenantStatus {
     },
     /// A rollout stopped before the tenant's wave: it is as it was.
     NotReached,
+    /// The tenant's server could not be reached, so it was not touched:
+    /// it is as it was, and the next run goes on with it.
+    Unreachable {
+        /// The server of the fleet that holds it.
+        server: String,
+        /// Why.
+        #[serde(serialize_with = "as_text")]
+        error: Error,
+    },
     /// The tenant has a migration newer than any this binary knows: a newer
     /// binary migrated it (during a rolling deploy, say). It is left as it
     /// is; nothing is rolled back.
@@ -868,11 +877,15 @@ impl<'m> Tenants<'m> {
 }
 
 impl TenantsReport {
-    /// The tenants that failed, each still at its previous version.
+    /// The tenants that failed, each still at its previous version, and
+    /// those whose server could not be reached.
     pub fn failed(&self) -> impl Iterator<Item = &TenantOutcome> {
-        self.tenants
-            .iter()
-            .filter(|t| matches!(t.status, TenantStatus::Failed { .. }))
+        self.tenants.iter().filter(|t| {
+            matches!(
+                t.status,
+                TenantStatus::Failed { .. } | TenantStatus::Unreachable { .. }
+            )
+        })
     }
 
     /// The tenants this run migrated.
@@ -985,6 +998,12 @@ impl std::fmt::Display for TenantOutcome {
                 f,
                 "{}: not reached, as it was: the rollout stopped before its wave",
                 self.tenant
+            ),
+            TenantStatus::Unreachable { error, .. } => write!(
+                f,
+                "{}: not touched, as it was: {}",
+                self.tenant,
+                first_line(&error.to_string())
             ),
             TenantStatus::Ahead { version, newest } => write!(
                 f,

@@ -21,20 +21,30 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Cluster {
     base: PathBuf,
     port: u16,
-    server: Child,
+    /// The server, while it runs.
+    server: Option<Child>,
+    bin: PathBuf,
+    run_as: Option<RunAs>,
+    settings: Vec<String>,
 }
 
 impl Cluster {
     /// Runs `initdb` and starts the server; waits until it accepts connections.
     pub fn start() -> Result<Cluster, Error> {
-        start(None).map_err(Error::TestCluster)
+        start(None, &[]).map_err(Error::TestCluster)
+    }
+
+    /// As [`Cluster::start`], with more server settings (`"wal_level=logical"`,
+    /// say), each as `postgres -c` takes it.
+    pub fn start_with(settings: &[&str]) -> Result<Cluster, Error> {
+        start(None, settings).map_err(Error::TestCluster)
     }
 
     /// As [`Cluster::start`], with TLS on (`ssl = on`): the server presents
     /// `cert_pem` (its certificate chain, PEM) and holds `key_pem` (its
     /// private key, PEM). Clients may still connect without TLS.
     pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Result<Cluster, Error> {
-        start(Some(Tls { cert_pem, key_pem })).map_err(Error::TestCluster)
+        start(Some(Tls { cert_pem, key_pem }), &[]).map_err(Error::TestCluster)
     }
 
     /// The superuser's URL for the `postgres` database.
@@ -58,21 +68,53 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Stops the server (a fast shutdown: open sessions are rolled back), as
+    /// a server that goes down does; [`Cluster::restart`] starts it again
+    /// on the same port, with its data.
+    pub fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            stop_server(server);
+        }
+    }
+
+    /// Starts the server again after [`Cluster::stop`], on the same port.
+    pub fn restart(&mut self) -> Result<(), Error> {
+        if self.server.is_none() {
+            let server = start_server(
+                &self.bin,
+                &self.base,
+                self.port,
+                &self.run_as,
+                &self.settings,
+            )
+            .map_err(Error::TestCluster)?;
+            spawn_watchdog(&self.base, server.id());
+            self.server = Some(server);
+        }
+        Ok(())
+    }
+}
+
+fn stop_server(mut server: Child) {
+    // SIGINT is PostgreSQL's fast shutdown: it rolls back open sessions and exits.
+    let _ = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = server.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // SIGINT is PostgreSQL's fast shutdown: it rolls back open sessions and exits.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.server.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.server.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        self.stop();
         let _ = std::fs::remove_dir_all(&self.base);
     }
 }
@@ -83,7 +125,7 @@ struct Tls<'a> {
     key_pem: &'a str,
 }
 
-fn start(tls: Option<Tls<'_>>) -> Result<Cluster, String> {
+fn start(tls: Option<Tls<'_>>, extra: &[&str]) -> Result<Cluster, String> {
     let bin = match find_bin_dir() {
         Ok(bin) => bin,
         // Not there on a fresh machine: install it as .ci/run would (as root, with apt-get).
@@ -120,7 +162,7 @@ fn start(tls: Option<Tls<'_>>) -> Result<Cluster, String> {
         ));
     }
 
-    let mut settings = Vec::new();
+    let mut settings: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
     if let Some(tls) = tls {
         // PostgreSQL reads the key only if its owner alone can read it.
         for (name, pem) in [("server.crt", tls.cert_pem), ("server.key", tls.key_pem)] {
@@ -130,11 +172,14 @@ fn start(tls: Option<Tls<'_>>) -> Result<Cluster, String> {
                 format!("{}: {e}", path.display())
             })?;
         }
-        settings.extend([
-            "ssl=on",
-            "ssl_cert_file=server.crt",
-            "ssl_key_file=server.key",
-        ]);
+        settings.extend(
+            [
+                "ssl=on",
+                "ssl_cert_file=server.crt",
+                "ssl_key_file=server.key",
+            ]
+            .map(String::from),
+        );
     }
 
     // A port can be taken between our probe and the server's bind; try a few.
@@ -144,7 +189,14 @@ fn start(tls: Option<Tls<'_>>) -> Result<Cluster, String> {
         match start_server(&bin, &base, port, &run_as, &settings) {
             Ok(server) => {
                 spawn_watchdog(&base, server.id());
-                return Ok(Cluster { base, port, server });
+                return Ok(Cluster {
+                    base,
+                    port,
+                    server: Some(server),
+                    bin,
+                    run_as,
+                    settings,
+                });
             }
             Err(error) => last_error = error,
         }
@@ -158,7 +210,7 @@ fn start_server(
     base: &Path,
     port: u16,
     run_as: &Option<RunAs>,
-    settings: &[&str],
+    settings: &[String],
 ) -> Result<Child, String> {
     let log_path = base.join("postgres.log");
     let log = File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
@@ -181,7 +233,7 @@ fn start_server(
             "-c",
             "max_connections=200",
         ])
-        .args(settings.iter().flat_map(|s| ["-c", s]))
+        .args(settings.iter().flat_map(|s| ["-c", s.as_str()]))
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Who a server runs as: ourselves, or (as root) an unprivileged user.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct RunAs {
     uid: u32,
     gid: u32,

@@ -1,0 +1,228 @@
+//! Migrations across the fleet: the shared stream on the control database,
+//! the replicated schemas' copies on every server, then every server's
+//! tenants, the servers at once and each server's tenants `concurrency` at
+//! a time.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use strata_manifest::SchemaState;
+
+use super::replica::{check_can_publish, publish, same_database, sync_copy, SHARED_PUBLICATION};
+use super::Fleet;
+use crate::{
+    read_database, Error, Migrator, RunReport, TenantOutcome, TenantSchema, TenantStatus,
+    TenantsReport,
+};
+
+/// What a migration of the fleet did.
+#[derive(Debug, Serialize)]
+#[non_exhaustive]
+pub struct FleetReport {
+    /// The shared stream, on the control database.
+    pub shared: RunReport,
+    /// Each server, in name order.
+    pub servers: Vec<ServerReport>,
+    /// How long the whole run took.
+    pub elapsed: Duration,
+}
+
+/// What a migration of the fleet did on one server.
+#[derive(Debug, Serialize)]
+#[non_exhaustive]
+pub struct ServerReport {
+    /// The server's name.
+    pub server: String,
+    /// Why the server was not migrated, when it could not be reached (or
+    /// its copy of the replicated schemas could not be brought up to date);
+    /// its tenants are then reported as not touched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The statements that brought its copy of the replicated schemas to
+    /// the control database's, one group per transaction.
+    pub copy: Vec<String>,
+    /// Its tenants.
+    pub tenants: TenantsReport,
+}
+
+impl FleetReport {
+    /// Every tenant that failed or was not touched, with its server.
+    pub fn failed(&self) -> impl Iterator<Item = (&str, &TenantOutcome)> {
+        self.servers
+            .iter()
+            .flat_map(|s| s.tenants.failed().map(move |t| (s.server.as_str(), t)))
+    }
+
+    /// True when every server was reached and every tenant is current.
+    pub fn is_current(&self) -> bool {
+        self.servers
+            .iter()
+            .all(|s| s.error.is_none() && s.tenants.is_current())
+    }
+}
+
+impl std::fmt::Display for FleetReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "shared schemas: {} migration(s) applied; {} server(s) in {:.1?}",
+            self.shared.applied.len(),
+            self.servers.len(),
+            self.elapsed
+        )?;
+        for server in &self.servers {
+            write!(f, "\n{}: ", server.server)?;
+            match &server.error {
+                Some(error) => write!(
+                    f,
+                    "not migrated: {}; {} tenant(s) not touched",
+                    crate::tenants::first_line(error),
+                    server.tenants.tenants.len()
+                )?,
+                None => write!(f, "{}", server.tenants.to_string().replace('\n', "\n  "))?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Fleet<'_> {
+    /// Migrates the fleet: the shared stream on the control database; on
+    /// every server, its copy of the replicated schemas made equal to the
+    /// control database's and subscribed to its rows; then every server's
+    /// tenants, as [`crate::Tenants::migrate`] does on one server (with its
+    /// rollout, its error budget and its resume, per server). The servers
+    /// are migrated at once. A server that cannot be reached fails none of
+    /// the others: its tenants are reported as not touched
+    /// ([`TenantStatus::Unreachable`]), and the next run goes on with them.
+    pub async fn migrate(&self) -> Result<FleetReport, Error> {
+        let started = Instant::now();
+        let shared = Migrator::new(self.shared).run(&self.control).await?;
+        let desired = self.publish_replicated().await?;
+        let by_server = self.tenants_by_server().await?;
+        let runs = by_server
+            .into_iter()
+            .map(|(server, tenants)| self.migrate_server(server, tenants, desired.as_ref()));
+        let servers = futures_util::future::join_all(runs).await;
+        Ok(FleetReport {
+            shared,
+            servers,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Publishes the replicated schemas on the control database, after
+    /// checking that no tenant table references a shared table that is not
+    /// replicated; returns the state every copy is brought to.
+    async fn publish_replicated(&self) -> Result<Option<SchemaState>, Error> {
+        self.check_references()?;
+        if self.replicated.is_empty() {
+            return Ok(None);
+        }
+        check_can_publish(&self.control, "control").await?;
+        publish(&self.control, SHARED_PUBLICATION, &self.replicated).await?;
+        Ok(Some(
+            read_database(&self.control, Some(&self.replicated)).await?,
+        ))
+    }
+
+    /// A tenant table's foreign key to a shared table that is not
+    /// replicated cannot hold on any server but the control database.
+    pub(crate) fn check_references(&self) -> Result<(), Error> {
+        let manifest = self.tenants.migrations.manifest()?;
+        for table in &manifest.state.tables {
+            for key in &table.foreign_keys {
+                let schema = &key.references.schema;
+                let shared = schema != strata_manifest::TENANT_PLACEHOLDER;
+                if shared && !self.replicated.contains(schema) {
+                    return Err(Error::SharedNotReplicated {
+                        tenant_table: format!("{}.{}", table.schema, table.name),
+                        shared_table: format!("{schema}.{}", key.references.name),
+                        schema: schema.clone(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn migrate_server(
+        &self,
+        server: String,
+        tenants: Vec<TenantSchema>,
+        desired: Option<&SchemaState>,
+    ) -> ServerReport {
+        let started = Instant::now();
+        let mut report = ServerReport {
+            server: server.clone(),
+            error: None,
+            copy: Vec::new(),
+            tenants: TenantsReport {
+                tenants: Vec::new(),
+                elapsed: Duration::ZERO,
+                rollout: None,
+            },
+        };
+        let prepared = async {
+            let pool = self.pool_of(&server).await?;
+            if let Some(desired) = desired {
+                if !same_database(&pool, &self.control).await? {
+                    report.copy = sync_copy(
+                        &pool,
+                        &server,
+                        &self.control,
+                        &self.control_url,
+                        &self.replicated,
+                        desired,
+                    )
+                    .await?;
+                }
+            }
+            Ok::<_, Error>(pool)
+        }
+        .await
+        .map_err(|e| self.unreachable(&server, e));
+        let pool = match prepared {
+            Ok(pool) => pool,
+            Err(error) => {
+                report.error = Some(error.to_string());
+                report.tenants.tenants = tenants
+                    .into_iter()
+                    .map(|tenant| TenantOutcome {
+                        tenant: tenant.name().to_owned(),
+                        status: TenantStatus::Unreachable {
+                            server: server.clone(),
+                            error: Error::ServerUnreachable {
+                                server: server.clone(),
+                                message: crate::tenants::first_line(&error.to_string()).to_owned(),
+                            },
+                        },
+                    })
+                    .collect();
+                report.tenants.elapsed = started.elapsed();
+                return report;
+            }
+        };
+        match self.on_server().migrate(&pool, &tenants).await {
+            Ok(tenants) => report.tenants = tenants,
+            Err(error) => {
+                let error = self.unreachable(&server, error);
+                report.error = Some(error.to_string());
+                report.tenants.tenants = tenants
+                    .into_iter()
+                    .map(|tenant| TenantOutcome {
+                        tenant: tenant.name().to_owned(),
+                        status: TenantStatus::Unreachable {
+                            server: server.clone(),
+                            error: Error::ServerUnreachable {
+                                server: server.clone(),
+                                message: crate::tenants::first_line(&error.to_string()).to_owned(),
+                            },
+                        },
+                    })
+                    .collect();
+            }
+        }
+        report
+    }
+}
