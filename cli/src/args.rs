@@ -223,6 +223,45 @@ pub enum TenantsCommand {
     Archive(TenantId),
     /// Brings an archived tenant back and migrates it to the current version.
     Restore(TenantId),
+    /// The fleet: its servers, how many tenants each holds, and where each
+    /// tenant lives (the control database is --database-url); --server
+    /// adds a server or changes its URL.
+    Placement(Placement),
+    /// Moves a tenant to another server of the fleet while it takes writes,
+    /// by logical replication; run again, it resumes a move that stopped.
+    Move(Move),
+    /// Moves tenants from the servers with the most to those with the
+    /// fewest, until no two differ by more than one.
+    Rebalance(Rebalance),
+}
+
+/// Servers to add to the fleet.
+#[derive(Debug, Args)]
+pub struct Placement {
+    /// A server to add (or whose URL to change), as NAME=URL; repeat for several.
+    #[arg(long = "server", value_name = "NAME=URL")]
+    pub servers: Vec<String>,
+}
+
+/// The tenant to move, and where.
+#[derive(Debug, Args)]
+pub struct Move {
+    /// The tenant's id.
+    pub id: String,
+    /// The server to move it to.
+    #[arg(long, value_name = "SERVER")]
+    pub to: String,
+    /// Keep the source's copy, archived on the source, instead of dropping it.
+    #[arg(long)]
+    pub keep_source: bool,
+}
+
+/// How to rebalance.
+#[derive(Debug, Args)]
+pub struct Rebalance {
+    /// Keep each source's copy, archived on the source, instead of dropping it.
+    #[arg(long)]
+    pub keep_source: bool,
 }
 
 /// One tenant, by id.

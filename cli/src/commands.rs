@@ -244,6 +244,40 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
             let success = report.is_current();
             Ok(Outcome::new(Report::TenantRestored(report), success))
         }
+        TenantsCommand::Placement(placement) => {
+            let fleet = fleet(cli, tenants).await?;
+            for server in &placement.servers {
+                let Some((name, url)) = server.split_once('=') else {
+                    bail!("--server {server:?}: write it as NAME=URL, such as eu-1=postgres://eu-1.example.com/app");
+                };
+                fleet.add_server(name, url).await?;
+            }
+            Ok(Outcome::done(Report::Placement {
+                servers: fleet.servers().await?,
+                placement: fleet.placement().await?,
+            }))
+        }
+        TenantsCommand::Move(moving) => {
+            let tenant = tenants.schema(&moving.id)?;
+            let fleet = fleet(cli, tenants)
+                .await?
+                .keep_source_after_move(moving.keep_source);
+            let progress = Progress::spinner("moving the tenant…");
+            let report = fleet.move_tenant(&tenant, &moving.to).await;
+            progress.finish();
+            Ok(Outcome::done(Report::Moved {
+                moves: vec![report?],
+            }))
+        }
+        TenantsCommand::Rebalance(rebalance) => {
+            let fleet = fleet(cli, tenants)
+                .await?
+                .keep_source_after_move(rebalance.keep_source);
+            let progress = Progress::spinner("rebalancing the fleet…");
+            let reports = fleet.rebalance().await;
+            progress.finish();
+            Ok(Outcome::done(Report::Moved { moves: reports? }))
+        }
         TenantsCommand::Baseline => Ok(Outcome::done(Report::TenantsBaseline(
             tenants.baseline_all(&pool).await?,
         ))),
@@ -253,6 +287,18 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
             Ok(Outcome::new(Report::TenantDrift(drift), clean))
         }
     }
+}
+
+/// The fleet whose control database is --database-url, with the shared
+/// migrations of --migrations.
+async fn fleet<'m>(cli: &Cli, tenants: Tenants<'m>) -> anyhow::Result<strata::Fleet<'m>> {
+    let Some(url) = &cli.database_url else {
+        bail!(
+            "the fleet's commands need the control database: give --database-url (or DATABASE_URL)"
+        );
+    };
+    let shared: &'static Migrations = Box::leak(Box::new(read_migrations(&cli.migrations)?));
+    Ok(strata::Fleet::connect(url, shared, tenants).await?)
 }
 
 /// The tenants of `--tenant` ids, each checked.

@@ -47,7 +47,9 @@ impl Outcome {
 #[derive(Debug, Serialize)]
 #[serde(tag = "report", rename_all = "snake_case")]
 pub enum Report {
-    Created { file: String },
+    Created {
+        file: String,
+    },
     Lint(crate::lint::LintReport),
     Status(strata::Status),
     Plan(strata::Plan),
@@ -64,9 +66,18 @@ pub enum Report {
     TenantsStatus(strata::FleetStatus),
     Graph(strata_tools::graph::Graph),
     TenantsRolledBack(strata::TenantsReport),
-    TenantDropped { tenant: String },
+    TenantDropped {
+        tenant: String,
+    },
     TenantArchived(strata::ArchivedTenant),
     TenantRestored(strata::TenantsReport),
+    Placement {
+        servers: Vec<strata::Server>,
+        placement: Vec<strata::Placement>,
+    },
+    Moved {
+        moves: Vec<strata::MoveReport>,
+    },
 }
 
 impl fmt::Display for Report {
@@ -231,6 +242,36 @@ impl fmt::Display for Report {
                 archived.tenant, archived.archived_as, archived.id
             ),
             Report::TenantRestored(report) => writeln!(f, "restored; {report}"),
+            Report::Placement { servers, placement } => {
+                if servers.is_empty() {
+                    writeln!(f, "the fleet has no server: add one with --server NAME=URL")?;
+                }
+                for server in servers {
+                    writeln!(
+                        f,
+                        "server {}: {} tenant(s), {}",
+                        server.name, server.tenants, server.url
+                    )?;
+                }
+                for placed in placement {
+                    match &placed.moving_to {
+                        Some(to) => {
+                            writeln!(f, "{} on {} (moving to {to})", placed.tenant, placed.server)?
+                        }
+                        None => writeln!(f, "{} on {}", placed.tenant, placed.server)?,
+                    }
+                }
+                Ok(())
+            }
+            Report::Moved { moves } => {
+                if moves.is_empty() {
+                    writeln!(f, "the fleet is balanced: nothing moved")?;
+                }
+                for moved in moves {
+                    writeln!(f, "{moved}")?;
+                }
+                Ok(())
+            }
             Report::TenantDrift(drift) => writeln!(f, "tenant drift: {drift}"),
             Report::TenantsBaseline(report) => {
                 writeln!(

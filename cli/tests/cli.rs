@@ -1303,3 +1303,102 @@ async fn a_live_databases_graph_counts_the_keys_the_catalog_has() {
         assert!(rendered.status.success());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_is_placed_moved_and_rebalanced_from_the_command_line() {
+    use strata::testing::Cluster;
+    let krate = built();
+    let first = Cluster::start_logical().unwrap();
+    let second = Cluster::start_logical().unwrap();
+    let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&first.url())
+        .await
+        .unwrap();
+    for name in ["control", "one"] {
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+    let control = first.database_url("control");
+    let (one, two) = (first.database_url("one"), second.url());
+    assert_eq!(code(&strata(krate.path(), &control, &["migrate"])), 0);
+    let run = |args: &[&str]| {
+        let mut all = vec!["tenants", "--registry", "public.tenants.id"];
+        all.extend_from_slice(args);
+        strata(krate.path(), &control, &all)
+    };
+    let bad = run(&["placement", "--server", "one"]);
+    assert_eq!(code(&bad), 1);
+    assert!(
+        stderr(&bad).contains("write it as NAME=URL"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let placed = run(&[
+        "placement",
+        "--server",
+        &format!("one={one}"),
+        "--server",
+        &format!("two={two}"),
+        "--json",
+    ]);
+    assert_eq!(code(&placed), 0, "{}", stderr(&placed));
+    let report = json(&placed);
+    assert_eq!(report["servers"].as_array().unwrap().len(), 2, "{report}");
+
+    // Three tenants made on server one through the library, with rows.
+    let shared = strata::Migrations::from_dir(krate.path().join("migrations")).unwrap();
+    let tenant_stream =
+        strata::Migrations::from_dir(krate.path().join("migrations/tenant")).unwrap();
+    let tenants = strata::Tenants::new(&tenant_stream).registry("public", "tenants", "id");
+    let fleet = strata::Fleet::connect(&control, &shared, tenants)
+        .await
+        .unwrap();
+    for id in ["acme", "globex", "initech"] {
+        let tenant = fleet.tenants().schema(id).unwrap();
+        fleet
+            .create(&tenant, strata::Place::On("one".into()))
+            .await
+            .unwrap();
+        let pool = fleet.pool_for(&tenant).await.unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO {}.contacts (name) VALUES ('x')",
+            tenant.quoted()
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+
+    let moved = run(&["move", "acme", "--to", "two", "--json"]);
+    assert_eq!(code(&moved), 0, "{}", stderr(&moved));
+    let report = json(&moved);
+    assert_eq!(report["moves"][0]["to"], "two", "{report}");
+    let text = String::from_utf8_lossy(&run(&["placement"]).stdout).into_owned();
+    assert!(text.contains("tenant_acme on two"), "{text}");
+    assert!(text.contains("server one: 2 tenant(s)"), "{text}");
+
+    let unknown = run(&["move", "globex", "--to", "three"]);
+    assert_eq!(code(&unknown), 1);
+    assert!(
+        stderr(&unknown).contains("the fleet has no server \"three\""),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let balanced = run(&["rebalance", "--json"]);
+    assert_eq!(code(&balanced), 0, "{}", stderr(&balanced));
+    assert_eq!(
+        json(&balanced)["moves"].as_array().unwrap().len(),
+        0,
+        "2 and 1 differ by one"
+    );
+    let acme = fleet.tenants().schema("acme").unwrap();
+    let pool = fleet.pool_for(&acme).await.unwrap();
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM tenant_acme.contacts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}

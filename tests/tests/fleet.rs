@@ -12,16 +12,6 @@ use strata::sqlx::{self, Connection, PgConnection, PgPool};
 use strata::testing::Cluster;
 use strata::{Error, Fleet, Migrations, MoveStep, Place, TenantSchema, TenantStatus, Tenants};
 
-/// What a server of a test fleet needs: logical replication, and room for
-/// the subscriptions of the tests that run at once.
-const LOGICAL: &[&str] = &[
-    "wal_level=logical",
-    "max_replication_slots=100",
-    "max_wal_senders=100",
-    "max_worker_processes=64",
-    "max_logical_replication_workers=48",
-];
-
 const CRM: &str = include_str!("db/fixtures/crm.rs");
 
 /// The three servers, started once for this binary.
@@ -29,7 +19,7 @@ fn clusters() -> &'static [Cluster] {
     static CLUSTERS: OnceLock<Vec<Cluster>> = OnceLock::new();
     CLUSTERS.get_or_init(|| {
         (0..3)
-            .map(|_| Cluster::start_with(LOGICAL).expect("a server starts"))
+            .map(|_| Cluster::start_logical().expect("a server starts"))
             .collect()
     })
 }
@@ -278,7 +268,7 @@ async fn sixty_tenants_are_placed_on_three_servers_and_reference_replicated_rows
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_down_fails_only_its_tenants_and_the_next_run_resumes_them() {
     // The server that goes down is one of this test's own.
-    let mut down = Cluster::start_with(LOGICAL).unwrap();
+    let mut down = Cluster::start_logical().unwrap();
     let mut setup = setup().await;
     setup.servers[2] = ("c".to_owned(), database(&down).await);
     let fleet = fleet(&setup, &crm().v1).await;

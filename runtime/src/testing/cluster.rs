@@ -40,6 +40,20 @@ impl Cluster {
         start(None, settings).map_err(Error::TestCluster)
     }
 
+    /// As [`Cluster::start`], ready to be a server of a [`crate::Fleet`]:
+    /// `wal_level = logical`, and room for the replication slots and
+    /// workers of many subscriptions (each server subscribes to the
+    /// control database, and each move adds one).
+    pub fn start_logical() -> Result<Cluster, Error> {
+        Cluster::start_with(&[
+            "wal_level=logical",
+            "max_replication_slots=100",
+            "max_wal_senders=100",
+            "max_worker_processes=64",
+            "max_logical_replication_workers=48",
+        ])
+    }
+
     /// As [`Cluster::start`], with TLS on (`ssl = on`): the server presents
     /// `cert_pem` (its certificate chain, PEM) and holds `key_pem` (its
     /// private key, PEM). Clients may still connect without TLS.
