@@ -36,6 +36,9 @@ pub struct Builder {
     default_privileges: Vec<(String, String, String)>,
     backfill_batch: Option<u32>,
     tenant_prefix: Option<String>,
+    /// The shared schemas replicated to every server of a fleet, when the
+    /// service runs on one.
+    replicated: Option<Vec<String>>,
 }
 
 /// What a run did.
@@ -137,6 +140,18 @@ impl Builder {
     /// models) is written, relative to the crate (default `migrations/tenant`).
     pub fn tenant_migrations_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.tenant_migrations_dir = Some(dir.into());
+        self
+    }
+
+    /// Marks shared schema `schema` as replicated to every server of a
+    /// fleet, as the service does with `Fleet::replicate`. Once any schema
+    /// is marked, the build is a fleet's: a tenant table that references a
+    /// shared table in a schema not marked is an error naming both, since
+    /// only the control database would hold that table.
+    pub fn replicated(mut self, schema: impl Into<String>) -> Self {
+        self.replicated
+            .get_or_insert_with(Vec::new)
+            .push(schema.into());
         self
     }
 
@@ -443,6 +458,9 @@ impl Builder {
         if !(tenant_desired.is_empty() && tenant.manifest.state.is_empty()) {
             tenant_desired.roles = desired.roles.clone();
         }
+        if let Some(replicated) = &self.replicated {
+            check_replicated(&tenant_desired, &desired, replicated)?;
+        }
         if !tenant_desired.tables.is_empty() {
             let prefix = self.tenant_prefix.as_deref().unwrap_or("tenant_");
             let under = |s: &String| s.strip_prefix(prefix).map(|id| (s.clone(), id.to_owned()));
@@ -644,6 +662,34 @@ impl Builder {
             _ => std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) && !says_no,
         }
     }
+}
+
+/// On a fleet, a tenant table's key to a shared table holds only where the
+/// shared table is: on every server when its schema is replicated, on the
+/// control database alone otherwise.
+fn check_replicated(
+    tenant: &SchemaState,
+    shared: &SchemaState,
+    replicated: &[String],
+) -> Result<(), Error> {
+    if let Some(unknown) = replicated.iter().find(|s| !shared.schemas.contains(*s)) {
+        return Err(Error::NotASharedSchema {
+            schema: unknown.clone(),
+        });
+    }
+    for table in &tenant.tables {
+        for key in &table.foreign_keys {
+            let schema = &key.references.schema;
+            if schema != strata_manifest::TENANT_PLACEHOLDER && !replicated.contains(schema) {
+                return Err(Error::SharedNotReplicated {
+                    tenant_table: table.name.clone(),
+                    shared_table: format!("{schema}.{}", key.references.name),
+                    schema: schema.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The states the models describe: the shared one and the tenant stream's.

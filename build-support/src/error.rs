@@ -100,6 +100,23 @@ pub enum Error {
         /// The tenant id that would name it.
         id: String,
     },
+    /// A tenant table references a shared table whose schema is not
+    /// replicated to the fleet's servers.
+    #[error("tenant table {tenant_table} references {shared_table}, but Builder::replicated does not name schema {schema}, so on a fleet only the control database holds that table and the foreign key cannot hold on the other servers\nhelp: add .replicated(\"{schema}\") to build.rs (and Fleet::replicate(\"{schema}\") to the service), or drop the reference")]
+    SharedNotReplicated {
+        /// The tenant table.
+        tenant_table: String,
+        /// The shared table it references.
+        shared_table: String,
+        /// The shared table's schema.
+        schema: String,
+    },
+    /// `Builder::replicated` names a schema no shared model is in.
+    #[error("Builder::replicated(\"{schema}\"): no shared model is in schema {schema}\nhelp: name a schema of the shared models (#[strata::schema(\"…\")]), or remove the line")]
+    NotASharedSchema {
+        /// The schema as given.
+        schema: String,
+    },
     /// `Builder::role` names a role PostgreSQL keeps for itself.
     #[error("Builder::role(\"{role}\"): roles named `pg_…` and `public` are PostgreSQL's own; declare a role of your own, such as \"app_user\"")]
     ReservedRole {

@@ -666,3 +666,56 @@ async fn a_server_that_cannot_be_reached_or_named_is_refused_by_name() {
     );
     assert!(fleet.servers().await.unwrap().is_empty());
 }
+
+/// Builds `models` in a scratch crate with `replicated` schemas marked.
+fn build_replicated(models: &str, replicated: &[&str]) -> Result<(), strata_build::Error> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("src/models.rs"), models).unwrap();
+    let mut builder = strata_build::Builder::new()
+        .crate_dir(dir.path())
+        .frozen(false);
+    for schema in replicated {
+        builder = builder.replicated(*schema);
+    }
+    builder.run().map(|_| ())
+}
+
+#[test]
+fn a_fleet_build_refuses_a_tenant_key_to_a_shared_schema_it_does_not_replicate() {
+    let models = format!(
+        "{CRM}
+#[strata::schema(\"auth\", table = \"users\")]
+pub struct User {{
+    #[column(primary_key, identity)]
+    pub id: i64,
+}}
+
+#[strata::schema(tenant, table = \"assignments\")]
+pub struct Assignment {{
+    #[column(primary_key, identity)]
+    pub id: i64,
+    #[column(references = User)]
+    pub user_id: i64,
+}}
+"
+    );
+    // Not a fleet's build: nothing is checked.
+    build_replicated(&models, &[]).unwrap();
+    let error = build_replicated(&models, &["contact"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("tenant table assignments references auth.users, but Builder::replicated does not name schema auth"),
+        "{error}"
+    );
+    assert!(error.contains(".replicated(\"auth\")"), "{error}");
+    build_replicated(&models, &["contact", "auth"]).unwrap();
+    let error = build_replicated(&models, &["contacts"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("no shared model is in schema contacts"),
+        "{error}"
+    );
+}
