@@ -10,7 +10,12 @@
 //! SQL, shows that no tenant sees another's rows, and checks drift for the
 //! shared schemas and every tenant at once. Uses `DATABASE_URL`, or a
 //! throwaway local PostgreSQL when it is unset.
+//!
+//! `cargo run -p salesflow -- --fleet 3` runs SalesFlow on a fleet of three
+//! servers instead (see `fleet.rs`); `--server URL`, once per server, uses
+//! servers of your own, the control database's first.
 
+mod fleet;
 mod models;
 
 use anyhow::{ensure, Context};
@@ -34,6 +39,31 @@ fn tenants() -> Tenants<'static> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let (mut fleet_size, mut servers) = (None, Vec::new());
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--fleet" => {
+                let n = args
+                    .next()
+                    .context("--fleet takes a number of servers, such as --fleet 3")?;
+                fleet_size = Some(n.parse::<usize>().with_context(|| {
+                    format!("--fleet {n:?}: give a number of servers, such as 3")
+                })?);
+            }
+            "--server" => servers.push(args.next().context("--server takes a PostgreSQL URL")?),
+            other => anyhow::bail!(
+                "unknown argument {other:?}: run with no arguments, or --fleet N [--server URL]..."
+            ),
+        }
+    }
+    if let Some(size) = fleet_size {
+        return fleet::run(size, servers).await;
+    }
+    ensure!(
+        servers.is_empty(),
+        "--server is for --fleet: give --fleet N too"
+    );
     // Keep the cluster alive until the end of main; it is removed when dropped.
     let (_cluster, url) = match std::env::var("DATABASE_URL") {
         Ok(url) => (None, url),

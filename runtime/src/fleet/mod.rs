@@ -376,8 +376,9 @@ impl<'m> Fleet<'m> {
 
     /// Creates a tenant on the server `place` picks: its placement, then its
     /// schema and migrations on that server (one transaction there), then
-    /// its registry row. Run again after a failure, it goes on where it
-    /// stopped: a placed tenant keeps its server.
+    /// its registry row, unless the caller wrote it first (a registry with
+    /// more columns than the id). Run again after a failure, it goes on
+    /// where it stopped: a placed tenant keeps its server.
     pub async fn create(&self, tenant: &TenantSchema, place: Place) -> Result<PlacedTenant, Error> {
         let server = self.choose(tenant, &place).await?;
         let pool = self.pool_of(&server).await?;
@@ -387,7 +388,9 @@ impl<'m> Fleet<'m> {
             Err(Error::TenantExists { .. }) if !self.registered(tenant).await? => 0,
             Err(error) => return Err(self.unreachable(&server, error)),
         };
-        if let Some(registry) = &self.tenants.registry {
+        // A registry row written before (by the caller, with the columns
+        // of its own a registry may have) is left as it is.
+        if let (Some(registry), false) = (&self.tenants.registry, self.registered(tenant).await?) {
             let (table, column) = registry.names();
             let insert =
                 format!("INSERT INTO {table} ({column}) VALUES ($1) ON CONFLICT DO NOTHING");

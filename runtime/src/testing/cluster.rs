@@ -41,9 +41,10 @@ impl Cluster {
     }
 
     /// As [`Cluster::start`], ready to be a server of a [`crate::Fleet`]:
-    /// `wal_level = logical`, and room for the replication slots and
-    /// workers of many subscriptions (each server subscribes to the
-    /// control database, and each move adds one).
+    /// `wal_level = logical`, room for the replication slots and workers
+    /// of many subscriptions (each server subscribes to the control
+    /// database, and each move adds one), and table copies that start
+    /// within 200 ms of a subscription (`wal_retrieve_retry_interval`).
     pub fn start_logical() -> Result<Cluster, Error> {
         Cluster::start_with(&[
             "wal_level=logical",
@@ -51,6 +52,8 @@ impl Cluster {
             "max_wal_senders=100",
             "max_worker_processes=64",
             "max_logical_replication_workers=48",
+            // How soon a new subscription's table copies start (default 5 s).
+            "wal_retrieve_retry_interval=200ms",
         ])
     }
 
