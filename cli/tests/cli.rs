@@ -1401,4 +1401,61 @@ async fn a_fleet_is_placed_moved_and_rebalanced_from_the_command_line() {
         .await
         .unwrap();
     assert_eq!(rows, 1);
+
+    // A move killed (kill -9) half-way, then run again: it resumes, and
+    // every row arrives.
+    let globex = fleet.tenants().schema("globex").unwrap();
+    let pool = fleet.pool_for(&globex).await.unwrap();
+    sqlx::query("INSERT INTO tenant_globex.contacts (name) SELECT 'row ' || i FROM generate_series(1, 200000) i")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("--migrations")
+        .arg(krate.path().join("migrations"))
+        .args([
+            "tenants",
+            "--registry",
+            "public.tenants.id",
+            "move",
+            "globex",
+            "--to",
+            "two",
+        ])
+        .env("DATABASE_URL", &control)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once the copy has begun: the step before it is recorded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let step: Option<(String,)> =
+            sqlx::query_as("SELECT step FROM strata.fleet_moves WHERE tenant = 'tenant_globex'")
+                .fetch_optional(fleet.control())
+                .await
+                .unwrap();
+        if step.is_some_and(|(s,)| s == "created") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the move never began");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = String::from_utf8_lossy(&run(&["placement"]).stdout).into_owned();
+    assert!(
+        text.contains("tenant_globex on one (moving to two)"),
+        "{text}"
+    );
+    let resumed = run(&["move", "globex", "--to", "two", "--json"]);
+    assert_eq!(code(&resumed), 0, "{}", stderr(&resumed));
+    assert_eq!(json(&resumed)["moves"][0]["resumed_from"], "created");
+    let pool = fleet.pool_for(&globex).await.unwrap();
+    let (rows,): (i64,) = sqlx::query_as("SELECT count(*) FROM tenant_globex.contacts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 200_001);
+    assert_eq!(fleet.server_of(&globex).await.unwrap(), "two");
 }

@@ -24,6 +24,7 @@ pub mod guide {
     chapter!(Online, "online.md");
     chapter!(Startup, "startup.md");
     chapter!(TenantsChapter, "tenants.md");
+    chapter!(FleetChapter, "fleet.md");
     chapter!(Adoption, "adoption.md");
     chapter!(Cli, "cli.md");
     chapter!(Testing, "testing.md");

@@ -354,6 +354,16 @@ pub enum Error {
         /// The shared table's schema.
         schema: String,
     },
+    /// A tenant being moved between servers is not migrated.
+    #[error("tenant {tenant} is being moved to server {to}, so it is not migrated now: the move copies its schema as it was\nhelp: finish the move (`strata tenants move {id} --to {to}`, or Fleet::resume_moves), then migrate again")]
+    TenantMoving {
+        /// The tenant's schema.
+        tenant: String,
+        /// The tenant's id.
+        id: String,
+        /// The server it moves to.
+        to: String,
+    },
     /// A step of a tenant's move failed; the move resumes from it.
     #[error("moving tenant {} from {} to {} stopped at step `{}`: {}\nhelp: the tenant is still served by {}; fix the cause and run the move again (`strata tenants move {} --to {}`): it resumes from this step", .0.tenant, .0.from, .0.to, .0.step, .0.message, .0.serving, .0.id, .0.to)]
     MoveFailed(Box<MoveFailure>),

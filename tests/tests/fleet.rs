@@ -553,6 +553,19 @@ async fn a_move_stopped_after_any_step_resumes_and_ends_the_same() {
             .find(|p| p.tenant == tenant.name())
             .unwrap();
         assert_eq!(moving.moving_to.as_deref(), Some("b"));
+        // A tenant on its way is not migrated: the move copies its schema
+        // as it was.
+        let report = fleet.migrate().await.unwrap();
+        let held: Vec<&strata::TenantOutcome> = report
+            .failed()
+            .map(|(_, t)| t)
+            .filter(|t| t.tenant == tenant.name())
+            .collect();
+        assert_eq!(held.len(), 1, "{report}");
+        assert!(
+            matches!(&held[0].status, TenantStatus::Failed { version: 1, error: Error::TenantMoving { to, .. } } if to == "b"),
+            "{report}"
+        );
         let drift = fleet.check_drift().await.unwrap();
         // The schema on either end is part of the move, not an orphan.
         assert!(

@@ -100,9 +100,16 @@ impl Fleet<'_> {
         let shared = Migrator::new(self.shared).run(&self.control).await?;
         let desired = self.publish_replicated().await?;
         let by_server = self.tenants_by_server().await?;
-        let runs = by_server
+        let moving: std::collections::BTreeMap<String, String> = self
+            .placement()
+            .await?
             .into_iter()
-            .map(|(server, tenants)| self.migrate_server(server, tenants, desired.as_ref()));
+            .filter_map(|p| p.moving_to.map(|to| (p.tenant, to)))
+            .collect();
+        let moving = &moving;
+        let runs = by_server.into_iter().map(|(server, tenants)| {
+            self.migrate_server(server, tenants, desired.as_ref(), moving)
+        });
         let servers = futures_util::future::join_all(runs).await;
         Ok(FleetReport {
             shared,
@@ -151,6 +158,7 @@ impl Fleet<'_> {
         server: String,
         tenants: Vec<TenantSchema>,
         desired: Option<&SchemaState>,
+        moving: &std::collections::BTreeMap<String, String>,
     ) -> ServerReport {
         let started = Instant::now();
         let mut report = ServerReport {
@@ -203,8 +211,35 @@ impl Fleet<'_> {
                 return report;
             }
         };
+        // A tenant on its way to another server keeps its version until
+        // the move ends.
+        let (tenants, held): (Vec<TenantSchema>, Vec<TenantSchema>) = tenants
+            .into_iter()
+            .partition(|t| !moving.contains_key(t.name()));
+        for tenant in held {
+            let version: Result<(i64,), _> = crate::session::query_as(
+                r#"SELECT coalesce(max("version") FILTER (WHERE "success"), 0) FROM "strata"."migrations" WHERE "scope" = $1"#,
+            )
+            .bind(tenant.name())
+            .fetch_one(&pool)
+            .await;
+            report.tenants.tenants.push(TenantOutcome {
+                tenant: tenant.name().to_owned(),
+                status: TenantStatus::Failed {
+                    version: version.map_or(0, |(v,)| u32::try_from(v).unwrap_or(0)),
+                    error: Error::TenantMoving {
+                        tenant: tenant.name().to_owned(),
+                        id: tenant.id().to_owned(),
+                        to: moving[tenant.name()].clone(),
+                    },
+                },
+            });
+        }
         match self.on_server().migrate(&pool, &tenants).await {
-            Ok(tenants) => report.tenants = tenants,
+            Ok(mut migrated) => {
+                migrated.tenants.append(&mut report.tenants.tenants);
+                report.tenants = migrated;
+            }
             Err(error) => {
                 let error = self.unreachable(&server, error);
                 report.error = Some(error.to_string());

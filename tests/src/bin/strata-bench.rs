@@ -435,6 +435,233 @@ fn label_count(what: &str, count: usize, after: &str) -> String {
     format!("{what}, {grouped} tenants{after}")
 }
 
+/// How many tenants the fleet benchmark spreads over three servers unless
+/// told (`strata-bench fleet 3000`).
+const FLEET_TENANTS: usize = 3000;
+
+/// `count` tenants created and migrated across a fleet of three servers
+/// against the same on one server; the fleet's drift check against a bare
+/// catalog query on each server; a move of a tenant of 100,000 rows under a
+/// writer, its longest write pause against the time its rows took to copy.
+async fn fleet_bench(count: usize) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use strata::testing::Cluster;
+    use strata::{Fleet, Place};
+
+    let (v1, v2) = strata_tests::tenant_stream();
+    let (dir_v1, dir_v2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    strata_tests::write_migrations(dir_v1.path(), &[(&SchemaState::default(), &v1)]);
+    strata_tests::write_migrations(dir_v2.path(), &[(&SchemaState::default(), &v1), (&v1, &v2)]);
+    let stream_v1: &'static Migrations =
+        Box::leak(Box::new(Migrations::from_dir(dir_v1.path()).unwrap()));
+    let stream_v2: &'static Migrations =
+        Box::leak(Box::new(Migrations::from_dir(dir_v2.path()).unwrap()));
+    // The shared tables the tenant tables reference, replicated.
+    let mut shared_state = SchemaState::default();
+    for name in ["kinds", "types"] {
+        let mut table = Table::new("bench_shared", name);
+        table.columns.push(Column::new("id", "bigint").not_null());
+        table.set_primary_key(vec!["id".into()]);
+        shared_state.add_table(table);
+    }
+    let shared_dir = tempfile::tempdir().unwrap();
+    strata_tests::write_migrations(
+        shared_dir.path(),
+        &[(&SchemaState::default(), &shared_state)],
+    );
+    let shared: &'static Migrations =
+        Box::leak(Box::new(Migrations::from_dir(shared_dir.path()).unwrap()));
+    let tenants: Vec<TenantSchema> = (0..count)
+        .map(|i| TenantSchema::new(&format!("f{i:05}")).unwrap())
+        .collect();
+    println!(
+        "fleet: {count} tenants x 11 tables over three servers on this one machine ({} cores), against one server; concurrency 4 per server",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let clusters: Vec<Cluster> = (0..3).map(|_| Cluster::start_logical().unwrap()).collect();
+    let single_cluster = Cluster::start_logical().unwrap();
+    let create_db = |cluster: &Cluster, name: &str| {
+        let (url, name) = (cluster.url(), name.to_owned());
+        async move {
+            let mut admin = PgConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    };
+    create_db(&clusters[0], "control").await;
+
+    // One server: the same tenants, the same runner.
+    let single = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&single_cluster.url())
+        .await
+        .unwrap();
+    Migrator::new(shared).run(&single).await.unwrap();
+    let start = Instant::now();
+    let report = Tenants::new(stream_v1)
+        .concurrency(4)
+        .migrate(&single, &tenants)
+        .await
+        .unwrap();
+    let single_create = start.elapsed();
+    assert!(report.is_current(), "{report}");
+    let start = Instant::now();
+    let report = Tenants::new(stream_v2)
+        .concurrency(4)
+        .migrate(&single, &tenants)
+        .await
+        .unwrap();
+    let single_follow_up = start.elapsed();
+    assert!(report.is_current(), "{report}");
+
+    // The fleet: the control database on the first server, beside its tenants.
+    let control_url = clusters[0].database_url("control");
+    let fleet = |stream: &'static Migrations| {
+        let control_url = control_url.clone();
+        async move {
+            Fleet::connect(&control_url, shared, Tenants::new(stream).concurrency(4))
+                .await
+                .unwrap()
+                .replicate("bench_shared")
+                .connections_per_server(5)
+        }
+    };
+    let first = fleet(stream_v1).await;
+    for (i, cluster) in clusters.iter().enumerate() {
+        let url = match i {
+            0 => control_url.clone(),
+            _ => cluster.url(),
+        };
+        first.add_server(&format!("s{i}"), &url).await.unwrap();
+    }
+    for (i, tenant) in tenants.iter().enumerate() {
+        first.place(tenant, &format!("s{}", i % 3)).await.unwrap();
+    }
+    let start = Instant::now();
+    let report = first.migrate().await.unwrap();
+    let fleet_create = start.elapsed();
+    assert!(report.is_current(), "{report}");
+    let second = fleet(stream_v2).await;
+    let start = Instant::now();
+    let report = second.migrate().await.unwrap();
+    let fleet_follow_up = start.elapsed();
+    assert!(report.is_current(), "{report}");
+    show(
+        &label_count("create across 3 servers", count, " x 11 tables"),
+        fleet_create,
+        "the same on one server",
+        single_create,
+    );
+    show(
+        &label_count("follow-up across 3 servers", count, ""),
+        fleet_follow_up,
+        "the same on one server",
+        single_follow_up,
+    );
+
+    // Drift of the fleet: every server at once, against one bare catalog
+    // query of every kind on each server, at once.
+    let runs = 3;
+    let drift = median(runs, || async {
+        let drift = second.check_drift().await.unwrap();
+        assert!(drift.is_clean(), "{drift}");
+    })
+    .await;
+    let placement = second.placement().await.unwrap();
+    let mut bare = Vec::new();
+    for _ in 0..runs {
+        let per_server = (0..3).map(|i| {
+            let schemas: Vec<String> = placement
+                .iter()
+                .filter(|p| p.server == format!("s{i}"))
+                .map(|p| p.tenant.clone())
+                .collect();
+            let url = match i {
+                0 => control_url.clone(),
+                _ => clusters[i].url(),
+            };
+            async move {
+                let mut conn = PgConnection::connect(&url).await.unwrap();
+                let start = Instant::now();
+                bare_catalog_queries(&mut conn, &schemas, false).await;
+                start.elapsed()
+            }
+        });
+        let start = Instant::now();
+        futures_util::future::join_all(per_server).await;
+        bare.push(start.elapsed());
+    }
+    bare.sort();
+    show(
+        &label_count("drift check of the fleet", count, ""),
+        drift,
+        "bare catalog queries on each server, at once",
+        bare[runs / 2],
+    );
+
+    // A move of a tenant of 100,000 rows while a writer adds rows to it.
+    let big = second.tenants().schema("big").unwrap();
+    second.create(&big, Place::On("s1".into())).await.unwrap();
+    let pool = second.pool_for(&big).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "INSERT INTO {}.table_00 (col_0, col_1) SELECT 'row ' || i, i FROM generate_series(1, 100000) i",
+        big.quoted()
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (fleet, big, stop) = (second.clone(), big.clone(), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let insert = format!(
+                "INSERT INTO {}.table_00 (col_0) VALUES ('live')",
+                big.quoted()
+            );
+            let (mut written, mut longest) = (0u64, Duration::ZERO);
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                loop {
+                    let pool = fleet.pool_for(&big).await.unwrap();
+                    match sqlx::query(&insert).execute(&pool).await {
+                        Ok(_) => break,
+                        Err(e) if Fleet::is_fenced(&e) => {
+                            tokio::time::sleep(Duration::from_millis(1)).await
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                written += 1;
+                longest = longest.max(started.elapsed());
+            }
+            (written, longest)
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let moved = second.move_tenant(&big, "s2").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+    let (written, longest) = writer.await.unwrap();
+    let pool = second.pool_for(&big).await.unwrap();
+    let (rows,): (i64,) =
+        sqlx::query_as(&format!("SELECT count(*) FROM {}.table_00", big.quoted()))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, 100_000 + written as i64, "every row moved");
+    show(
+        "longest write pause, moving a tenant of 100,000 rows",
+        longest,
+        "the first copy of its rows",
+        moved.copy,
+    );
+    println!("move: {moved}; {written} writes during it, none lost");
+}
+
 /// The child of the tenant benchmark: checks `count` tenants for drift
 /// with the tenant stream in `dir`, and prints its peak memory in MiB.
 async fn tenant_drift_child(dir: &str, url: &str, count: usize) {
@@ -1783,6 +2010,16 @@ async fn main() {
         } {
             tenants_bench(count).await;
         }
+        return;
+    }
+    // `strata-bench fleet [COUNT]`: tenants across three servers (default 3,000).
+    if args.get(1).map(String::as_str) == Some("fleet") {
+        fleet_bench(
+            args.get(2)
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(FLEET_TENANTS),
+        )
+        .await;
         return;
     }
     // `strata-bench corpus` runs the expression corpus alone.
