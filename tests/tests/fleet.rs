@@ -266,70 +266,100 @@ async fn sixty_tenants_are_placed_on_three_servers_and_reference_replicated_rows
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_server_down_fails_only_its_tenants_and_the_next_run_resumes_them() {
+async fn a_server_that_goes_down_part_way_fails_only_its_tenants_and_the_next_run_resumes_them() {
     // The server that goes down is one of this test's own.
-    let mut down = Cluster::start_logical().unwrap();
+    let down = Arc::new(std::sync::Mutex::new(Cluster::start_logical().unwrap()));
     let mut setup = setup().await;
-    setup.servers[2] = ("c".to_owned(), database(&down).await);
+    setup.servers[2] = ("c".to_owned(), database(&down.lock().unwrap()).await);
     let fleet = fleet(&setup, &crm().v1).await;
     for i in 0..9 {
         let tenant = fleet.tenants().schema(&format!("t{i}")).unwrap();
         fleet.create(&tenant, Place::Fewest).await.unwrap();
     }
-    // The follow-up tenant migration ships while server c is down.
-    let v2 = Fleet::connect(&setup.control_url, &crm().shared, tenants(&crm().v2))
+    let on_c: Vec<String> = fleet
+        .placement()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.server == "c")
+        .map(|p| p.tenant)
+        .collect();
+    assert_eq!(on_c.len(), 3);
+    // The follow-up tenant migration ships; server c goes down once the
+    // first of its tenants is migrated, one at a time.
+    let stopper = Arc::clone(&down);
+    let watched = on_c.clone();
+    let once = std::sync::atomic::AtomicBool::new(false);
+    let v2_tenants = tenants(&crm().v2).concurrency(1).on_progress(move |p| {
+        if watched.contains(&p.outcome.tenant)
+            && matches!(p.outcome.status, TenantStatus::Applied { .. })
+            && !once.swap(true, Ordering::Relaxed)
+        {
+            stopper.lock().unwrap().stop();
+        }
+    });
+    let v2 = Fleet::connect(&setup.control_url, &crm().shared, v2_tenants)
         .await
         .unwrap()
         .replicate("contact");
-    down.stop();
     let report = v2.migrate().await.unwrap();
     assert!(!report.is_current());
-    let mut by_server: BTreeMap<&str, Vec<&TenantStatus>> = BTreeMap::new();
-    for server in &report.servers {
-        for tenant in &server.tenants.tenants {
-            by_server
-                .entry(&server.server)
-                .or_default()
-                .push(&tenant.status);
-        }
-    }
+    let outcomes = |report: &strata::FleetReport, server: &str| -> Vec<String> {
+        report
+            .servers
+            .iter()
+            .filter(|s| s.server == server)
+            .flat_map(|s| &s.tenants.tenants)
+            .map(|t| match &t.status {
+                TenantStatus::Applied { from, to, .. } => format!("applied {from}-{to}"),
+                TenantStatus::Current { version } => format!("current {version}"),
+                TenantStatus::Failed { version, error } => {
+                    assert!(
+                        matches!(error, Error::ServerUnreachable { server, .. } if server == "c"),
+                        "{error}"
+                    );
+                    format!("failed at {version}")
+                }
+                TenantStatus::Unreachable { server, error } => {
+                    assert_eq!(server, "c");
+                    assert!(
+                        error
+                            .to_string()
+                            .contains("server c of the fleet could not be reached"),
+                        "{error}"
+                    );
+                    "unreachable".to_owned()
+                }
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
     for server in ["a", "b"] {
-        assert_eq!(by_server[server].len(), 3);
-        assert!(
-            by_server[server]
-                .iter()
-                .all(|s| matches!(s, TenantStatus::Applied { from: 1, to: 2, .. })),
-            "{report}"
-        );
+        assert_eq!(outcomes(&report, server), ["applied 1-2"; 3], "{report}");
     }
-    assert_eq!(by_server["c"].len(), 3);
-    for status in &by_server["c"] {
-        let TenantStatus::Unreachable { server, error } = status else {
-            panic!("{report}");
-        };
-        assert_eq!(server, "c");
-        assert!(matches!(error, Error::ServerUnreachable { server, .. } if server == "c"));
-        assert!(
-            error
-                .to_string()
-                .contains("server c of the fleet could not be reached"),
-            "{error}"
-        );
-    }
-    assert_eq!(report.failed().count(), 3);
+    assert_eq!(
+        outcomes(&report, "c"),
+        ["applied 1-2", "unreachable", "unreachable"],
+        "{report}"
+    );
+    assert_eq!(report.failed().count(), 2);
     let health = v2.health().await.unwrap();
     assert_eq!(health.unreachable, ["c"]);
     assert_eq!(health.versions, BTreeMap::from([(2, 6)]));
 
-    down.restart().unwrap();
+    // Still down at the start of the next run: its tenants are not touched.
+    let report = v2.migrate().await.unwrap();
+    assert_eq!(outcomes(&report, "c"), ["unreachable"; 3], "{report}");
+    assert_eq!(outcomes(&report, "a"), ["current 2"; 3], "{report}");
+
+    down.lock().unwrap().restart().unwrap();
     let report = v2.migrate().await.unwrap();
     assert!(report.is_current(), "{report}");
-    let applied: Vec<&str> = report
-        .servers
-        .iter()
-        .flat_map(|s| s.tenants.applied().map(move |_| s.server.as_str()))
-        .collect();
-    assert_eq!(applied, ["c", "c", "c"], "{report}");
+    assert_eq!(
+        outcomes(&report, "c"),
+        ["current 2", "applied 1-2", "applied 1-2"],
+        "{report}"
+    );
     let health = v2.health().await.unwrap();
     assert_eq!(health.versions, BTreeMap::from([(2, 9)]));
     assert!(v2.check_drift().await.unwrap().is_clean());

@@ -237,6 +237,24 @@ impl Fleet<'_> {
         }
         match self.on_server().migrate(&pool, &tenants).await {
             Ok(mut migrated) => {
+                // A tenant that failed because the server went away during
+                // the run is reported as not reached there, naming it: its
+                // transaction, if it began, was rolled back with the session.
+                for outcome in &mut migrated.tenants {
+                    let status = std::mem::replace(&mut outcome.status, TenantStatus::NotReached);
+                    outcome.status = match status {
+                        TenantStatus::Failed { version, error } => match self
+                            .unreachable(&server, error)
+                        {
+                            error @ Error::ServerUnreachable { .. } => TenantStatus::Unreachable {
+                                server: server.clone(),
+                                error,
+                            },
+                            error => TenantStatus::Failed { version, error },
+                        },
+                        other => other,
+                    };
+                }
                 migrated.tenants.append(&mut report.tenants.tenants);
                 report.tenants = migrated;
             }
