@@ -268,9 +268,10 @@ async fn sixty_tenants_are_placed_on_three_servers_and_reference_replicated_rows
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_that_goes_down_part_way_fails_only_its_tenants_and_the_next_run_resumes_them() {
     // The server that goes down is one of this test's own.
-    let down = Arc::new(std::sync::Mutex::new(Cluster::start_logical().unwrap()));
+    let own = Cluster::start_logical().unwrap();
     let mut setup = setup().await;
-    setup.servers[2] = ("c".to_owned(), database(&down.lock().unwrap()).await);
+    setup.servers[2] = ("c".to_owned(), database(&own).await);
+    let down = Arc::new(std::sync::Mutex::new(own));
     let fleet = fleet(&setup, &crm().v1).await;
     for i in 0..9 {
         let tenant = fleet.tenants().schema(&format!("t{i}")).unwrap();
