@@ -254,6 +254,10 @@ pub struct Move {
     /// Keep the source's copy, archived on the source, instead of dropping it.
     #[arg(long)]
     pub keep_source: bool,
+    /// Give up the move under way instead (before its switch): the target's
+    /// copy is dropped, and the tenant stays where it was.
+    #[arg(long)]
+    pub cancel: bool,
 }
 
 /// How to rebalance.

@@ -262,6 +262,13 @@ async fn tenants(cli: &Cli, args: &TenantsArgs) -> anyhow::Result<Outcome> {
             let fleet = fleet(cli, tenants)
                 .await?
                 .keep_source_after_move(moving.keep_source);
+            if moving.cancel {
+                fleet.cancel_move(&tenant).await?;
+                return Ok(Outcome::done(Report::Placement {
+                    servers: fleet.servers().await?,
+                    placement: fleet.placement().await?,
+                }));
+            }
             let progress = Progress::spinner("moving the tenant…");
             let report = fleet.move_tenant(&tenant, &moving.to).await;
             progress.finish();

@@ -365,7 +365,7 @@ pub enum Error {
         to: String,
     },
     /// A step of a tenant's move failed; the move resumes from it.
-    #[error("moving tenant {} from {} to {} stopped at step `{}`: {}\nhelp: the tenant is still served by {}; fix the cause and run the move again (`strata tenants move {} --to {}`): it resumes from this step", .0.tenant, .0.from, .0.to, .0.step, .0.message, .0.serving, .0.id, .0.to)]
+    #[error("moving tenant {} from {} to {} stopped at step `{}`: {}\nhelp: the tenant is still served by {}; fix the cause and run the move again (`strata tenants move {} --to {}`): it resumes from this step; before the switch, `--cancel` gives it up instead", .0.tenant, .0.from, .0.to, .0.step, .0.message, .0.serving, .0.id, .0.to)]
     MoveFailed(Box<MoveFailure>),
     /// The throwaway PostgreSQL of the `testing` feature could not be started.
     #[error("{0}")]

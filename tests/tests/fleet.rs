@@ -763,3 +763,75 @@ pub struct Assignment {{
         "{error}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tenant_with_a_table_no_update_could_be_replicated_for_is_not_moved() {
+    let setup = setup().await;
+    let fleet = fleet(&setup, &crm().v1).await;
+    let tenant = fleet.tenants().schema("keyless").unwrap();
+    fleet.create(&tenant, Place::On("a".into())).await.unwrap();
+    let pool = fleet.pool_for(&tenant).await.unwrap();
+    sqlx::raw_sql("CREATE TABLE tenant_keyless.scratch (v int); INSERT INTO tenant_keyless.scratch VALUES (1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let error = fleet
+        .move_tenant(&tenant, "b")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("tenant_keyless.scratch has no primary key and no replica identity"),
+        "{error}"
+    );
+    assert!(error.contains("REPLICA IDENTITY FULL"), "{error}");
+    // Nothing was published, and the tenant's writes go on as before.
+    let (publications,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM pg_publication WHERE pubname LIKE 'strata_move%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(publications, 0);
+    sqlx::query("UPDATE tenant_keyless.scratch SET v = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(fleet.server_of(&tenant).await.unwrap(), "a");
+    // The move is recorded; cancelled, nothing of it stays.
+    let placed = fleet.placement().await.unwrap();
+    assert_eq!(placed[0].moving_to.as_deref(), Some("b"));
+    fleet.cancel_move(&tenant).await.unwrap();
+    assert_eq!(fleet.placement().await.unwrap()[0].moving_to, None);
+    assert!(!schema_on(&setup.servers[1].1, tenant.name()).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_move_cancelled_after_its_copy_leaves_the_tenant_where_it_was() {
+    let setup = setup().await;
+    let fleet = fleet(&setup, &crm().v1).await;
+    let tenant = fleet.tenants().schema("undecided").unwrap();
+    fleet.create(&tenant, Place::On("a".into())).await.unwrap();
+    add_contact(&fleet, &tenant, "a@example.com").await;
+    fleet
+        .clone()
+        .__stop_move_after(MoveStep::Copied)
+        .move_tenant(&tenant, "c")
+        .await
+        .unwrap_err();
+    assert!(schema_on(&setup.servers[2].1, tenant.name()).await);
+    fleet.cancel_move(&tenant).await.unwrap();
+    assert!(!schema_on(&setup.servers[2].1, tenant.name()).await);
+    assert_eq!(fleet.server_of(&tenant).await.unwrap(), "a");
+    // Its writes go on where it was; no slot or publication is left.
+    add_contact(&fleet, &tenant, "b@example.com").await;
+    let a = PgPool::connect(&setup.servers[0].1).await.unwrap();
+    let (left,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_publication WHERE pubname LIKE 'strata_move%')
+              + (SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'strata_move%' AND database = current_database())",
+    )
+    .fetch_one(&a)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    assert!(fleet.check_drift().await.unwrap().is_clean());
+}

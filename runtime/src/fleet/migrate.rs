@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use strata_manifest::SchemaState;
 
-use super::replica::{check_can_publish, publish, same_database, sync_copy, SHARED_PUBLICATION};
+use super::replica::{
+    check_can_publish, check_replica_identity, publish, same_database, sync_copy,
+    SHARED_PUBLICATION,
+};
 use super::Fleet;
 use crate::{
     read_database, Error, Migrator, RunReport, TenantOutcome, TenantSchema, TenantStatus,
@@ -127,6 +130,7 @@ impl Fleet<'_> {
             return Ok(None);
         }
         check_can_publish(&self.control, "control").await?;
+        check_replica_identity(&self.control, "control", &self.replicated).await?;
         publish(&self.control, SHARED_PUBLICATION, &self.replicated).await?;
         Ok(Some(
             read_database(&self.control, Some(&self.replicated)).await?,

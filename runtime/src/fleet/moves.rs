@@ -338,7 +338,7 @@ impl Fleet<'_> {
                 true => plan.to.clone(),
                 false => plan.from.clone(),
             },
-            message: crate::tenants::first_line(&message).to_owned(),
+            message,
         }))
     }
 
@@ -371,6 +371,12 @@ impl Fleet<'_> {
                     });
                 }
                 check_can_publish(&source, &plan.from).await?;
+                super::replica::check_replica_identity(
+                    &source,
+                    &plan.from,
+                    std::slice::from_ref(&tenant.name().to_owned()),
+                )
+                .await?;
                 self.create_on_target(tenant, &source, &target).await?;
                 Ok(MoveStep::Created)
             }
@@ -396,33 +402,17 @@ impl Fleet<'_> {
                     plan.to
                 );
                 refuse_writes(&source, &[tenant.name().to_owned()], FENCE_TRIGGER, &why).await?;
-                // The fence's commit is flushed (it commits synchronously),
-                // and every write before it with it: the slot's subscriber
-                // has them all once it confirms this position.
-                let (lsn,): (String,) =
-                    query_as("SELECT pg_catalog.pg_current_wal_flush_lsn()::text")
-                        .fetch_one(&source)
-                        .await
-                        .map_err(db("reading the source's WAL position"))?;
-                wait_caught_up(&source, &name, &lsn, self.copy_timeout).await?;
-                copy_sequences(&source, &target, tenant).await?;
-                let mut conn = self.control.acquire().await.map_err(db("connecting"))?;
-                let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
-                query(SWITCH)
-                    .bind(tenant.name())
-                    .bind(&plan.to)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db("switching the tenant's placement"))?;
-                query(RECORD_STEP)
-                    .bind(tenant.name())
-                    .bind(MoveStep::Switched.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db("recording the move's step"))?;
-                tx.commit()
-                    .await
-                    .map_err(db("committing the tenant's new placement"))?;
+                let switched = self
+                    .catch_up_and_switch(tenant, plan, &source, &target, &name)
+                    .await;
+                if let Err(error) = switched {
+                    // Writes go back to the source, unless the switch did
+                    // commit (its answer lost on the way).
+                    if self.server_of(tenant).await.ok().as_deref() == Some(plan.from.as_str()) {
+                        lift_fence(&source, tenant).await?;
+                    }
+                    return Err(error);
+                }
                 report.write_pause = fenced.elapsed();
                 Ok(MoveStep::Switched)
             }
@@ -449,6 +439,93 @@ impl Fleet<'_> {
                 Ok(MoveStep::Done)
             }
         }
+    }
+
+    /// After the fence: waits until the target has every write, carries the
+    /// sequences over and switches the placement, recording the step with it.
+    async fn catch_up_and_switch(
+        &self,
+        tenant: &TenantSchema,
+        plan: &Move,
+        source: &PgPool,
+        target: &PgPool,
+        name: &str,
+    ) -> Result<(), Error> {
+        // The fence's commit is flushed (it commits synchronously),
+        // and every write before it with it: the slot's subscriber
+        // has them all once it confirms this position.
+        let (lsn,): (String,) = query_as("SELECT pg_catalog.pg_current_wal_flush_lsn()::text")
+            .fetch_one(source)
+            .await
+            .map_err(db("reading the source's WAL position"))?;
+        wait_caught_up(source, name, &lsn, self.copy_timeout).await?;
+        copy_sequences(source, target, tenant).await?;
+        let mut conn = self.control.acquire().await.map_err(db("connecting"))?;
+        let mut tx = conn.begin().await.map_err(db("starting a transaction"))?;
+        query(SWITCH)
+            .bind(tenant.name())
+            .bind(&plan.to)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("switching the tenant's placement"))?;
+        query(RECORD_STEP)
+            .bind(tenant.name())
+            .bind(MoveStep::Switched.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db("recording the move's step"))?;
+        tx.commit()
+            .await
+            .map_err(db("committing the tenant's new placement"))?;
+        Ok(())
+    }
+
+    /// Gives up a move that has not switched: the subscription, its slot
+    /// and the publication dropped, the source's fence lifted, the target's
+    /// copy dropped, and the move forgotten. The tenant stays where it was.
+    pub async fn cancel_move(&self, tenant: &TenantSchema) -> Result<(), Error> {
+        let Some(plan) = self.move_of(tenant).await? else {
+            return Ok(());
+        };
+        if plan.step >= MoveStep::Switched {
+            return Err(self.failed(
+                tenant,
+                &plan,
+                plan.step,
+                format!(
+                    "its placement names {} already, so the move can only be finished",
+                    plan.to
+                ),
+            ));
+        }
+        let source = self.pool_of(&plan.from).await?;
+        let target = self.pool_of(&plan.to).await?;
+        let name = object_name(
+            "move",
+            &format!(
+                "{}/{}",
+                super::replica::identity(&source).await?,
+                tenant.name()
+            ),
+        );
+        unsubscribe(&target, &source, &name).await?;
+        unpublish(&source, &name).await?;
+        lift_fence(&source, tenant).await?;
+        let mut conn = target.acquire().await.map_err(db("connecting"))?;
+        let copied = schema_exists(&mut conn, tenant).await?;
+        drop(conn);
+        if copied {
+            self.on_server()
+                .confirm(tenant.name())
+                .drop_tenant(&target, tenant)
+                .await?;
+        }
+        query(END_MOVE)
+            .bind(tenant.name())
+            .execute(&self.control)
+            .await
+            .map_err(db("ending the move in strata.fleet_moves"))?;
+        Ok(())
     }
 
     /// Makes the tenant's schema on the target at the source's version, with
@@ -509,6 +586,34 @@ impl Fleet<'_> {
         }
         Ok(())
     }
+}
+
+/// Drops a move's fence from the tenant's tables on the source.
+async fn lift_fence(source: &PgPool, tenant: &TenantSchema) -> Result<(), Error> {
+    let tables: Vec<(String,)> = query_as(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_trigger t
+         JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND t.tgname = $2",
+    )
+    .bind(tenant.name())
+    .bind(FENCE_TRIGGER)
+    .fetch_all(source)
+    .await
+    .map_err(db("reading the fence's triggers"))?;
+    let mut conn = source.acquire().await.map_err(db("connecting"))?;
+    let mut tx = conn.begin().await.map_err(db("lifting the fence"))?;
+    for (table,) in tables {
+        let sql = format!(
+            "DROP TRIGGER IF EXISTS {} ON {table}",
+            strata_manifest::quote_ident(FENCE_TRIGGER)
+        );
+        query(&sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("lifting the fence"))?;
+    }
+    tx.commit().await.map_err(db("lifting the fence"))
 }
 
 /// Sets every sequence of the tenant's schema on the target to its value on

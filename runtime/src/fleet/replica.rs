@@ -324,23 +324,13 @@ pub(crate) async fn wait_caught_up(
 /// The connection string a subscription uses for `url`: libpq reads the
 /// same URLs as strata, but for the parameters only sqlx knows.
 fn conninfo(url: &str) -> String {
+    const SQLX_ONLY: [&str; 1] = ["statement-cache-capacity"];
     let Ok(mut parsed) = url::Url::parse(url) else {
         return url.to_owned();
     };
-    const LIBPQ: [&str; 9] = [
-        "sslmode",
-        "sslrootcert",
-        "sslcert",
-        "sslkey",
-        "options",
-        "application_name",
-        "password",
-        "user",
-        "host",
-    ];
     let kept: Vec<(String, String)> = parsed
         .query_pairs()
-        .filter(|(k, _)| LIBPQ.contains(&k.as_ref()))
+        .filter(|(k, _)| !SQLX_ONLY.contains(&k.as_ref()))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     parsed.set_query(None);
@@ -348,6 +338,41 @@ fn conninfo(url: &str) -> String {
         parsed.query_pairs_mut().extend_pairs(kept);
     }
     parsed.to_string()
+}
+
+/// Refuses to publish `schemas` when a table there has no replica identity
+/// (no primary key, and `REPLICA IDENTITY DEFAULT` or `NOTHING`): once
+/// published, its UPDATEs and DELETEs would fail on the publisher.
+pub(crate) async fn check_replica_identity(
+    pool: &PgPool,
+    server: &str,
+    schemas: &[String],
+) -> Result<(), Error> {
+    let tables: Vec<(String,)> = query_as(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = ANY($1) AND c.relkind = 'r'
+           AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (
+               SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))
+         ORDER BY 1",
+    )
+    .bind(schemas)
+    .fetch_all(pool)
+    .await
+    .map_err(db("reading the tables' replica identities"))?;
+    match tables.first() {
+        None => Ok(()),
+        Some((first,)) => Err(Error::ReplicationUnavailable {
+            server: server.to_owned(),
+            reason: format!(
+                "{} {} no primary key and no replica identity, so once published {} UPDATEs and DELETEs would fail; nothing was published\nhelp: give {} a primary key, or `ALTER TABLE {first} REPLICA IDENTITY FULL`",
+                tables.iter().map(|(t,)| t.as_str()).collect::<Vec<_>>().join(", "),
+                if tables.len() == 1 { "has" } else { "have" },
+                if tables.len() == 1 { "its" } else { "their" },
+                if tables.len() == 1 { "it" } else { "each" },
+            ),
+        }),
+    }
 }
 
 /// The function the read-only trigger and a move's fence call: it refuses
