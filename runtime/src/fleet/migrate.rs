@@ -197,20 +197,7 @@ impl Fleet<'_> {
         let pool = match prepared {
             Ok(pool) => pool,
             Err(error) => {
-                report.error = Some(error.to_string());
-                report.tenants.tenants = tenants
-                    .into_iter()
-                    .map(|tenant| TenantOutcome {
-                        tenant: tenant.name().to_owned(),
-                        status: TenantStatus::Unreachable {
-                            server: server.clone(),
-                            error: Error::ServerUnreachable {
-                                server: server.clone(),
-                                message: crate::tenants::first_line(&error.to_string()).to_owned(),
-                            },
-                        },
-                    })
-                    .collect();
+                untouched(&mut report, tenants, &error);
                 report.tenants.elapsed = started.elapsed();
                 return report;
             }
@@ -264,22 +251,29 @@ impl Fleet<'_> {
             }
             Err(error) => {
                 let error = self.unreachable(&server, error);
-                report.error = Some(error.to_string());
-                report.tenants.tenants = tenants
-                    .into_iter()
-                    .map(|tenant| TenantOutcome {
-                        tenant: tenant.name().to_owned(),
-                        status: TenantStatus::Unreachable {
-                            server: server.clone(),
-                            error: Error::ServerUnreachable {
-                                server: server.clone(),
-                                message: crate::tenants::first_line(&error.to_string()).to_owned(),
-                            },
-                        },
-                    })
-                    .collect();
+                untouched(&mut report, tenants, &error);
             }
         }
         report
     }
+}
+
+/// Reports the tenants of a server that could not be migrated at all
+/// (`error`) as not touched, each naming the server.
+fn untouched(report: &mut ServerReport, tenants: Vec<TenantSchema>, error: &Error) {
+    report.error = Some(error.to_string());
+    let message = crate::tenants::first_line(&error.to_string()).to_owned();
+    report.tenants.tenants = tenants
+        .into_iter()
+        .map(|tenant| TenantOutcome {
+            tenant: tenant.name().to_owned(),
+            status: TenantStatus::Unreachable {
+                server: report.server.clone(),
+                error: Error::ServerUnreachable {
+                    server: report.server.clone(),
+                    message: message.clone(),
+                },
+            },
+        })
+        .collect();
 }

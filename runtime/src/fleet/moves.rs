@@ -352,16 +352,7 @@ impl Fleet<'_> {
     ) -> Result<MoveStep, Error> {
         let source = self.pool_of(&plan.from).await?;
         let target = self.pool_of(&plan.to).await?;
-        // Slots are named cluster-wide: the source database's identity
-        // keeps two fleets on one cluster apart.
-        let name = object_name(
-            "move",
-            &format!(
-                "{}/{}",
-                super::replica::identity(&source).await?,
-                tenant.name()
-            ),
-        );
+        let name = move_name(&source, tenant).await?;
         match done {
             MoveStep::Planned => {
                 if same_database(&source, &target).await? {
@@ -500,14 +491,7 @@ impl Fleet<'_> {
         }
         let source = self.pool_of(&plan.from).await?;
         let target = self.pool_of(&plan.to).await?;
-        let name = object_name(
-            "move",
-            &format!(
-                "{}/{}",
-                super::replica::identity(&source).await?,
-                tenant.name()
-            ),
-        );
+        let name = move_name(&source, tenant).await?;
         unsubscribe(&target, &source, &name).await?;
         unpublish(&source, &name).await?;
         lift_fence(&source, tenant).await?;
@@ -586,6 +570,14 @@ impl Fleet<'_> {
         }
         Ok(())
     }
+}
+
+/// The name of a move's publication, slot and subscription. Slots are
+/// named cluster-wide: the source database's identity keeps two fleets on
+/// one cluster apart.
+async fn move_name(source: &PgPool, tenant: &TenantSchema) -> Result<String, Error> {
+    let source = super::replica::identity(source).await?;
+    Ok(object_name("move", &format!("{source}/{}", tenant.name())))
 }
 
 /// Drops a move's fence from the tenant's tables on the source.

@@ -86,6 +86,32 @@ pub(crate) async fn same_database(a: &PgPool, b: &PgPool) -> Result<bool, Error>
 const SUBSCRIPTION_HERE: &str = "SELECT 1 FROM pg_catalog.pg_subscription
 WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())";
 
+/// Whether this database has subscription `name`.
+async fn subscribed(subscriber: &PgPool, name: &str) -> Result<bool, Error> {
+    Ok(query(SUBSCRIPTION_HERE)
+        .bind(name)
+        .fetch_optional(subscriber)
+        .await
+        .map_err(db("looking for a subscription"))?
+        .is_some())
+}
+
+/// Runs `sql` on a connection of its own, outside a transaction, as
+/// `CREATE`, `ALTER` and `DROP SUBSCRIPTION` must run.
+async fn outside_transaction(
+    pool: &PgPool,
+    sql: &[String],
+    doing: &'static str,
+) -> Result<(), Error> {
+    let mut conn = crate::session::connect(pool).await?;
+    for statement in sql {
+        sqlx::Executor::execute(&mut conn, statement.as_str())
+            .await
+            .map_err(db(doing))?;
+    }
+    Ok(())
+}
+
 /// Makes `publication` publish exactly the tables of `schemas`.
 pub(crate) async fn publish(
     pool: &PgPool,
@@ -142,12 +168,7 @@ pub(crate) async fn subscribe(
     publication: &str,
     name: &str,
 ) -> Result<bool, Error> {
-    let exists = query(SUBSCRIPTION_HERE)
-        .bind(name)
-        .fetch_optional(subscriber)
-        .await
-        .map_err(db("looking for a subscription"))?
-        .is_some();
+    let exists = subscribed(subscriber, name).await?;
     if exists {
         return Ok(false);
     }
@@ -173,10 +194,7 @@ pub(crate) async fn subscribe(
         quote_ident(publication),
         quote_literal(name),
     );
-    let mut conn = crate::session::connect(subscriber).await?;
-    sqlx::Executor::execute(&mut conn, sql.as_str())
-        .await
-        .map_err(db("creating a subscription"))?;
+    outside_transaction(subscriber, &[sql], "creating a subscription").await?;
     Ok(true)
 }
 
@@ -187,11 +205,7 @@ pub(crate) async fn refresh(subscriber: &PgPool, name: &str) -> Result<(), Error
         "ALTER SUBSCRIPTION {} REFRESH PUBLICATION",
         quote_ident(name)
     );
-    let mut conn = crate::session::connect(subscriber).await?;
-    sqlx::Executor::execute(&mut conn, sql.as_str())
-        .await
-        .map_err(db("refreshing a subscription"))?;
-    Ok(())
+    outside_transaction(subscriber, &[sql], "refreshing a subscription").await
 }
 
 /// Drops subscription `name` on the subscriber and its slot on the
@@ -201,24 +215,15 @@ pub(crate) async fn unsubscribe(
     publisher: &PgPool,
     name: &str,
 ) -> Result<(), Error> {
-    let exists = query(SUBSCRIPTION_HERE)
-        .bind(name)
-        .fetch_optional(subscriber)
-        .await
-        .map_err(db("looking for a subscription"))?
-        .is_some();
+    let exists = subscribed(subscriber, name).await?;
     if exists {
         let quoted = quote_ident(name);
-        let mut conn = crate::session::connect(subscriber).await?;
-        for sql in [
+        let sql = [
             format!("ALTER SUBSCRIPTION {quoted} DISABLE"),
             format!("ALTER SUBSCRIPTION {quoted} SET (slot_name = NONE)"),
             format!("DROP SUBSCRIPTION {quoted}"),
-        ] {
-            sqlx::Executor::execute(&mut conn, sql.as_str())
-                .await
-                .map_err(db("dropping a subscription"))?;
-        }
+        ];
+        outside_transaction(subscriber, &sql, "dropping a subscription").await?;
     }
     // The slot stays active until the subscriber's worker has stopped.
     let deadline = Instant::now() + Duration::from_secs(30);
