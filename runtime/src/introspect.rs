@@ -89,7 +89,10 @@ fn parse_error(context: &'static str) -> impl Fn(serde_json::Error) -> Error + C
 
 /// When the DDL watch says nothing changed since the last clean check of
 /// `fingerprint`, the catalog of the kinds it cannot vouch for
-/// ([`UNWATCHED`]); `None` when the whole catalog must be read.
+/// ([`UNWATCHED`]); `None` when the whole catalog must be read. Its `seen`
+/// holds this statement's snapshot and watch when the log holds more than
+/// [`crate::watch::BACKLOG_FOLDED`] transactions after the clean check
+/// (none touching its schemas): the clean check to record instead.
 pub(crate) async fn read_unwatched(
     conn: &mut PgConnection,
     expected: &SchemaState,
@@ -111,10 +114,23 @@ pub(crate) async fn read_unwatched(
     if !unchanged {
         return Ok(None);
     }
-    let mut catalog = Catalog::empty(crate::watch::Seen {
-        snapshot: String::new(),
-        watch: None,
-    });
+    // A long backlog of other schemas' DDL: what the clean check is
+    // renewed with (by the caller, once the unwatched kinds are clean).
+    let after = 1 + UNWATCHED.len();
+    let backlog: i64 = row.try_get(after).map_err(db(context))?;
+    let seen = match backlog > crate::watch::BACKLOG_FOLDED {
+        true => crate::watch::Seen {
+            snapshot: row.try_get(after + 1).map_err(db(context))?,
+            watch: row.try_get(after + 2).map_err(db(context))?,
+            renews: Some(row.try_get(after + 3).map_err(db(context))?),
+        },
+        false => crate::watch::Seen {
+            snapshot: String::new(),
+            watch: None,
+            renews: None,
+        },
+    };
+    let mut catalog = Catalog::empty(seen);
     for (i, kind) in UNWATCHED.iter().enumerate() {
         let text: Option<String> = row.try_get(i + 1).map_err(db(context))?;
         // The unwatched kinds are read as one JSON document each.
@@ -248,6 +264,7 @@ pub(crate) async fn read_catalog_with(
     let mut catalog = Catalog::empty(crate::watch::Seen {
         snapshot: String::new(),
         watch: None,
+        renews: None,
     });
     let mut extras: Option<(String, Option<String>)> = None;
     // The kinds before `done` are read; `current` is being read.
@@ -319,7 +336,11 @@ pub(crate) async fn read_catalog_with(
         context,
         cause: sqlx::Error::RowNotFound,
     })?;
-    catalog.seen = crate::watch::Seen { snapshot, watch };
+    catalog.seen = crate::watch::Seen {
+        snapshot,
+        watch,
+        renews: None,
+    };
     // The views' definitions, spelt against the live layout of the tables
     // they read: the cached spellings not yet asked for, in the same
     // transaction.

@@ -434,14 +434,24 @@ impl<'m> Migrator<'m> {
             None => None,
         };
         let (drift, how) = match unwatched {
-            Some(catalog) => (
-                compare_kinds(
+            Some(catalog) => {
+                let drift = compare_kinds(
                     crate::catalog::UNWATCHED,
                     &crate::expected::Expected::whole(light),
                     &catalog,
-                ),
-                DriftCheck::Unchanged,
-            ),
+                );
+                // Nothing changed in these schemas up to now: the clean
+                // check moves up to now, and the log forgets what came
+                // between (other schemas' DDL), unread from then on.
+                // (The check's own schemas: the light state holds none.)
+                if let (true, Some(fingerprint), Some(Some(schemas))) =
+                    (drift.is_clean(), fingerprint, &catalog.seen.renews)
+                {
+                    let schemas: Vec<&str> = schemas.iter().map(String::as_str).collect();
+                    watch::record(conn, fingerprint, &catalog.seen, &schemas).await;
+                }
+                (drift, DriftCheck::Unchanged)
+            }
             None => {
                 let expected = match expected {
                     Expected::State(state) => crate::expected::Expected::owned(*state),

@@ -135,6 +135,20 @@ pub(crate) fn unchanged_column() -> String {
     )
 }
 
+/// How many logged DDL transactions came after the last clean check's
+/// snapshot began (all of them, whatever schemas they touched: a tenant's
+/// creation as much as a shared change), by the log's key. A column of the
+/// fast statement.
+pub(crate) const BACKLOG_COLUMN: &str = r#"(SELECT count(*) FROM "strata"."ddl_log" l
+    WHERE c.snapshot IS NOT NULL AND l.xid >= pg_catalog.pg_snapshot_xmin(c.snapshot))"#;
+
+/// Past this many logged transactions after a clean check, a start-up that
+/// finds none of them touching its schemas records its own snapshot as the
+/// clean check, and the log forgets them: the next start-up does not read
+/// them again, so its cost does not grow with the DDL of other schemas
+/// (thousands of tenants created beside the shared ones).
+pub(crate) const BACKLOG_FOLDED: i64 = 64;
+
 /// The `FROM` of the fast statement: the clean check of fingerprint `$4`, if any.
 pub(crate) const FROM_CLEAN_CHECK: &str =
     r#"FROM (SELECT 1) AS one LEFT JOIN "strata"."clean_checks" c ON c.fingerprint = $4"#;
@@ -161,6 +175,9 @@ pub(crate) struct Seen {
     pub snapshot: String,
     /// [`WATCH`] in that statement; `None` without the watch.
     pub watch: Option<String>,
+    /// For a clean check renewed by a start-up's fast path, the schemas
+    /// the check it renews covered (`None`: every schema).
+    pub renews: Option<Option<Vec<String>>>,
 }
 
 /// The fingerprint of a check: this release's comparison, the manifest it

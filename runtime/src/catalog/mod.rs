@@ -224,6 +224,11 @@ pub(crate) fn fast_statement() -> &'static str {
     STATEMENT.get_or_init(|| {
         let mut columns = vec![crate::watch::unchanged_column()];
         columns.extend(UNWATCHED.iter().map(|k| format!("({})::text", k.sql)));
+        // Then what folding the backlog into a new clean check needs.
+        columns.push(crate::watch::BACKLOG_COLUMN.to_owned());
+        columns.push("pg_catalog.pg_current_snapshot()::text".to_owned());
+        columns.push(crate::watch::WATCH.to_owned());
+        columns.push("c.schemas".to_owned());
         format!(
             "SELECT\n{}\n{}",
             columns.join(",\n"),

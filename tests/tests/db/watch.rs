@@ -356,6 +356,72 @@ async fn ddl_in_schemas_the_check_does_not_cover_keeps_the_fast_path() {
     );
 }
 
+/// How many DDL transactions the log holds, and the snapshot of the clean check.
+async fn log_and_check(pool: &sqlx::PgPool) -> (i64, String) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM strata.ddl_log), (SELECT snapshot::text FROM strata.clean_checks)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_backlog_of_other_schemas_ddl_is_read_once_then_folded_into_the_clean_check() {
+    let ((_db, pool), migrations) = watched_shop().await;
+    // A hundred tenants made beside the shared schemas, a transaction each.
+    let mut tenants = String::new();
+    for i in 0..100 {
+        tenants.push_str(&format!(
+            "BEGIN; CREATE SCHEMA tenant_{i}; CREATE TABLE tenant_{i}.orders (id int PRIMARY KEY); COMMIT;\n"
+        ));
+    }
+    psql(&pool, &tenants).await;
+    let (logged, before) = log_and_check(&pool).await;
+    assert!(logged >= 100, "{logged}");
+
+    // The start-up reads them, finds none in its schemas, and renews the
+    // clean check with its own snapshot: the log forgets them.
+    let report = start(&pool, &migrations).await;
+    assert_eq!(report.drift_check, DriftCheck::Unchanged);
+    let (logged, after) = log_and_check(&pool).await;
+    assert_eq!(logged, 0, "the backlog no check needs is forgotten");
+    assert_ne!(after, before, "the clean check moved up");
+    assert_eq!(
+        start(&pool, &migrations).await.drift_check,
+        DriftCheck::Unchanged
+    );
+
+    // A change to a managed schema after the renewal is still seen.
+    psql(
+        &pool,
+        "ALTER TABLE tenant_kct.customers ADD COLUMN planted integer",
+    )
+    .await;
+    let report = start(&pool, &migrations).await;
+    assert_eq!(report.drift_check, DriftCheck::Full);
+    assert_eq!(report.drift.differences.len(), 1, "{}", report.drift);
+
+    // A short backlog is left as it is: no write at start-up for it.
+    psql(
+        &pool,
+        "ALTER TABLE tenant_kct.customers DROP COLUMN planted",
+    )
+    .await;
+    start(&pool, &migrations).await;
+    psql(
+        &pool,
+        "CREATE SCHEMA tenant_x; CREATE TABLE tenant_x.t (id int)",
+    )
+    .await;
+    let (_, before) = log_and_check(&pool).await;
+    assert_eq!(
+        start(&pool, &migrations).await.drift_check,
+        DriftCheck::Unchanged
+    );
+    assert_eq!(log_and_check(&pool).await.1, before);
+}
+
 #[tokio::test]
 async fn the_watch_of_an_older_release_is_made_again() {
     let ((_db, pool), migrations) = watched_shop().await;
